@@ -1,0 +1,109 @@
+import { resolve } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { chatSubgraph, type ChatService } from '@parley/chat';
+import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
+import { createInProcessBus } from '@parley/events';
+import { modelsSubgraph } from '@parley/models';
+import { createInMemoryPubSub } from '@parley/pubsub';
+import { systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
+import type { SubgraphDefinition } from '@parley/service-host';
+import { translationSubgraph } from '@parley/translation';
+import { usersSubgraph, type UsersService } from '@parley/users';
+import { createGateway } from './gateway-server';
+import { subgraphReadiness } from './subgraph-readiness';
+import { composeSupergraph, readSupergraphConfig } from './supergraph';
+
+export interface EmbeddedPlatformOptions {
+  logger: Logger;
+  /** Where PostgreSQL keeps its files; omitted, everything lives in memory (tests). */
+  dataDir?: string;
+  /** Gateway port; subgraphs take the next four. 0 puts every service on an ephemeral port. */
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  auth?: { issuer: string; audience: string };
+  /** Sees every SQL statement (tests count queries). */
+  onQuery?: (sql: string) => void;
+}
+
+export interface EmbeddedPlatform {
+  url: string;
+  subgraphUrls: Record<string, string>;
+  users: UsersService;
+  chat: ChatService;
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = resolve(import.meta.dirname, '../..');
+
+/**
+ * Every Parley service in one process: PGlite for PostgreSQL, an in-process bus
+ * for Kafka and pub/sub for Redis. The services are built by the same factories
+ * and talk over the same HTTP as in services mode; only the infrastructure
+ * behind the interfaces differs.
+ */
+export async function startEmbeddedPlatform({
+  logger,
+  dataDir,
+  port = 4000,
+  host = '127.0.0.1',
+  clock = systemClock,
+  auth = { issuer: 'parley', audience: 'parley-api' },
+  onQuery,
+}: EmbeddedPlatformOptions): Promise<EmbeddedPlatform> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => logger.warn({ err: error }, 'stop step failed'));
+  };
+  try {
+    const postgres = await startEmbeddedPostgres(dataDir ? { dataDir: resolve(dataDir, 'postgres') } : {});
+    stops.push(() => postgres.stop());
+    if (onQuery) postgres.knex.on('query', (data: { sql: string }) => onQuery(data.sql));
+    const bus = createInProcessBus({ logger });
+    const pubsub = createInMemoryPubSub();
+    stops.push(() => bus.close());
+
+    const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
+    const subgraphUrls: Record<string, string> = {};
+    let jwksUrl = '';
+
+    async function start<T extends { server: SubgraphServer }>(definition: SubgraphDefinition<T>, offset: number): Promise<T> {
+      const serviceLogger = logger.child({ service: definition.name });
+      const orm: MikroORM = await createOrm({
+        schema: definition.schemaName,
+        entities: definition.entities,
+        migrations: definition.migrations,
+        logger: serviceLogger,
+        sharedKnex: postgres.knex,
+      });
+      await migrate(orm);
+      const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
+      const service = await definition.create({ orm, bus, pubsub, logger: serviceLogger, clock, auth: { ...auth, jwksUrl }, readiness });
+      const listening = await service.server.listen(portOf(offset), host);
+      stops.push(() => listening.close());
+      subgraphUrls[definition.name] = listening.url;
+      return service;
+    }
+
+    const users = await start<UsersService>(usersSubgraph, 1);
+    jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
+    const chat = await start<ChatService>(chatSubgraph, 2);
+    await start(modelsSubgraph, 3);
+    await start(translationSubgraph, 4);
+
+    const { supergraphSdl } = composeSupergraph(readSupergraphConfig(resolve(repositoryRoot, 'supergraph.yaml')), subgraphUrls);
+    const gateway = await createGateway({
+      supergraphSdl,
+      logger: logger.child({ service: 'gateway' }),
+      verifier: createAccessTokenVerifier({ keys: remoteKeySet(jwksUrl), ...auth, now: () => clock.now() }),
+      readiness: subgraphReadiness(subgraphUrls),
+    });
+    const listening = await gateway.listen(port, host);
+    stops.push(() => listening.close());
+    return { url: listening.url, subgraphUrls, users, chat, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,10 @@
+import type { Viewer } from '@parley/auth';
+import type { Logger } from '@parley/runtime';
+
+export interface GatewayContext {
+  viewer: Viewer | null;
+  /** Forwarded verbatim so every subgraph verifies the token again (zero trust). */
+  authorization: string | undefined;
+  requestId: string;
+  logger: Logger;
+}

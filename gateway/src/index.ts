@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { createRedisPubSub } from '@parley/pubsub';
+import { assertReachable, createLogger, createShutdown, loadConfig } from '@parley/runtime';
+import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host';
+import { gatewayConfigSchema } from './gateway-config';
+import { createGateway } from './gateway-server';
+import { subgraphReadiness } from './subgraph-readiness';
+import { routingUrlsOf } from './supergraph';
+
+async function main() {
+  const config = loadConfig(gatewayConfigSchema, process.env);
+  const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
+  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  shutdown.installSignalHandlers();
+
+  const supergraphPath = resolve(process.cwd(), config.SUPERGRAPH_PATH);
+  let supergraphSdl: string;
+  try {
+    supergraphSdl = readFileSync(supergraphPath, 'utf8');
+  } catch {
+    throw new Error(`SUPERGRAPH_PATH: cannot read ${supergraphPath}; run \`npm run compose\` first`);
+  }
+  const redis = hostAndPort(config.REDIS_URL, 6379);
+  await assertReachable([{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => tcpProbe(redis.host, redis.port) }]);
+  const pubsub = await createRedisPubSub({ url: config.REDIS_URL, prefix: config.KAFKA_TOPIC_PREFIX });
+  shutdown.add('redis', () => pubsub.close());
+
+  const subgraphUrls = { ...routingUrlsOf(supergraphSdl), ...config.SUBGRAPH_URLS };
+  const gateway = await createGateway({
+    supergraphSdl,
+    subgraphUrls,
+    logger,
+    verifier: createAccessTokenVerifier({
+      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }),
+    readiness: [
+      { name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() },
+      ...subgraphReadiness(subgraphUrls),
+    ],
+  });
+  const listening = await gateway.listen(config.PORT, config.HOST);
+  shutdown.add('http', () => listening.close());
+  logger.info({ url: listening.url }, 'gateway ready');
+}
+
+main().catch(exitOnStartFailure('gateway'));

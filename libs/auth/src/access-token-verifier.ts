@@ -1,0 +1,68 @@
+import { UnauthenticatedError } from '@parley/errors';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, type AccessTokenSettings } from './token-claims';
+import type { Viewer } from './viewer';
+
+export interface AccessTokenVerifier {
+  /** Resolves with the viewer, or rejects with UnauthenticatedError saying what is wrong. */
+  verify(token: string): Promise<Viewer>;
+}
+
+export interface VerifierOptions extends AccessTokenSettings {
+  /** Where public keys come from: a remote JWKS, or the users service's own key set. */
+  keys: JWTVerifyGetKey;
+  /** Seconds of clock skew tolerated on exp/nbf. */
+  clockToleranceSeconds?: number;
+  now?: () => Date;
+}
+
+export function createAccessTokenVerifier({
+  keys,
+  issuer,
+  audience,
+  clockToleranceSeconds = 5,
+  now,
+}: VerifierOptions): AccessTokenVerifier {
+  return {
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, keys, {
+          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+          issuer,
+          audience,
+          typ: ACCESS_TOKEN_TYPE,
+          clockTolerance: clockToleranceSeconds,
+          requiredClaims: ['sub', 'jti', 'exp', 'iat'],
+          ...(now ? { currentDate: now() } : {}),
+        });
+        const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
+        return { userId: payload.sub!, roles, tokenId: payload.jti! };
+      } catch (error) {
+        throw new UnauthenticatedError(explain(error));
+      }
+    },
+  };
+}
+
+/** jose gives every failure a stable class; each becomes a sentence a person can act on. */
+function explain(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'The access token has expired; refresh it and try again.';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return 'The access token is not valid yet.';
+    return `The access token's "${error.claim}" claim is not accepted here (${error.reason}).`;
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return `The access token is signed with an algorithm that is not accepted; use ${ACCESS_TOKEN_ALGORITHMS.join(', ')}.`;
+  if (error instanceof errors.JWKSNoMatchingKey) return 'The access token was signed with an unknown key.';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSENotSupported) {
+    return 'The access token could not be verified right now.';
+  }
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'The access token is malformed.';
+  if (error instanceof errors.JOSEError) return `The access token was refused (${error.code}).`;
+  return 'The access token could not be verified.';
+}
+
+/** Public keys fetched from the users service, cached, and fetched again when a token names an unknown `kid`. */
+export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
+  return createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 10_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+}

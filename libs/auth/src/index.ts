@@ -1,0 +1,5 @@
+export type { Viewer } from './viewer';
+export { ACCESS_TOKEN_TYPE, ACCESS_TOKEN_ALGORITHMS, type AccessTokenSettings } from './token-claims';
+export { bearerTokenFrom } from './bearer-token';
+export { createAccessTokenVerifier, remoteKeySet, type AccessTokenVerifier, type VerifierOptions } from './access-token-verifier';
+export { viewerFromAuthorization } from './request-viewer';

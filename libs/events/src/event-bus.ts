@@ -1,0 +1,36 @@
+import type { EventPayloads, Topic } from './topics';
+
+export interface ReceivedEvent<T extends Topic> {
+  topic: T;
+  key: string;
+  payload: EventPayloads[T];
+  partition: number;
+  offset: string;
+}
+
+export interface SubscribeOptions<T extends Topic> {
+  topic: T;
+  /** Consumer group: each event reaches one member of each group. */
+  group: string;
+  /**
+   * Resolves when the event is fully handled; only then is it acknowledged.
+   * Throwing makes it be delivered again, so handlers must be idempotent.
+   */
+  handle(event: ReceivedEvent<T>): Promise<void>;
+}
+
+export interface EventSubscription {
+  stop(): Promise<void>;
+}
+
+/**
+ * Durable events between services. Kafka in services mode, an in-process queue
+ * in embedded mode; nothing above this interface knows which one runs.
+ */
+export interface EventBus {
+  publish<T extends Topic>(topic: T, key: string, payload: EventPayloads[T]): Promise<void>;
+  subscribe<T extends Topic>(options: SubscribeOptions<T>): Promise<EventSubscription>;
+  /** Resolves when the broker answers; for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

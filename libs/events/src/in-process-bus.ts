@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
+import type { EventPayloads, Topic } from './topics';
+
+type Handler = (event: ReceivedEvent<Topic>) => Promise<void>;
+
+interface Group {
+  members: Handler[];
+  next: number;
+  /** One chain per group keeps events in publish order, as one Kafka partition would. */
+  tail: Promise<void>;
+  offset: number;
+}
+
+/**
+ * The embedded-mode stand-in for Kafka: same interface, same delivery rules
+ * (each group sees each event once, in order, redelivered while the handler
+ * throws), but in memory, so it lasts as long as the process.
+ */
+export function createInProcessBus({
+  logger,
+  maxAttempts = 5,
+  retryDelayMs = 50,
+}: {
+  logger: Logger;
+  maxAttempts?: number;
+  retryDelayMs?: number;
+}): EventBus {
+  const topics = new Map<Topic, Map<string, Group>>();
+  let closed = false;
+
+  async function deliver(group: Group, event: ReceivedEvent<Topic>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      if (group.members.length === 0 || closed) return;
+      const member = group.members[group.next++ % group.members.length]!;
+      try {
+        await member(event);
+        return;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          logger.error({ err: error, topic: event.topic, key: event.key }, 'event handler failed; giving up');
+          return;
+        }
+        await new Promise((r) => setTimeout(r, retryDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  return {
+    async publish<T extends Topic>(topic: T, key: string, payload: EventPayloads[T]) {
+      if (closed) throw new Error('event bus is closed');
+      // A copy, as a broker would hand over: no consumer shares the producer's object.
+      const copy = JSON.parse(JSON.stringify(payload)) as EventPayloads[T];
+      for (const group of topics.get(topic)?.values() ?? []) {
+        const event: ReceivedEvent<Topic> = { topic, key, payload: copy, partition: 0, offset: String(group.offset++) };
+        group.tail = group.tail.then(() => deliver(group, event));
+      }
+    },
+    async subscribe<T extends Topic>({ topic, group: groupName, handle }: SubscribeOptions<T>): Promise<EventSubscription> {
+      const groups = topics.get(topic) ?? new Map<string, Group>();
+      topics.set(topic, groups);
+      const group = groups.get(groupName) ?? { members: [], next: 0, tail: Promise.resolve(), offset: 0 };
+      groups.set(groupName, group);
+      const member = handle as unknown as Handler;
+      group.members.push(member);
+      return {
+        async stop() {
+          group.members = group.members.filter((m) => m !== member);
+        },
+      };
+    },
+    async ping() {},
+    async close() {
+      closed = true;
+      await Promise.all([...topics.values()].flatMap((groups) => [...groups.values()].map((g) => g.tail)));
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from './topics';
+export type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
+export { createKafkaBus, type KafkaBusOptions } from './kafka-bus';
+export { createInProcessBus } from './in-process-bus';

@@ -1,0 +1,62 @@
+/**
+ * Every Kafka topic and its payload, defined once. Producers and consumers
+ * import these names; nobody spells a topic as a string literal elsewhere.
+ */
+export const Topics = {
+  chatMessageRequested: 'chat.message.requested',
+  chatMessageRequestedDeadLetter: 'chat.message.requested.dlq',
+  chatMessageCompleted: 'chat.message.completed',
+  usageRecorded: 'usage.recorded',
+  userDeleted: 'users.user.deleted',
+} as const;
+
+export type Topic = (typeof Topics)[keyof typeof Topics];
+
+/** A user asked for an assistant reply; key = conversation id (per-conversation order). */
+export interface ChatMessageRequested {
+  conversationId: string;
+  userId: string;
+  userMessageId: string;
+  assistantMessageId: string;
+  model: string | null;
+  requestedAt: string;
+}
+
+export interface ChatMessageRequestedDeadLetter extends ChatMessageRequested {
+  reason: string;
+  attempts: number;
+}
+
+export interface ChatMessageCompleted {
+  conversationId: string;
+  userId: string;
+  messageId: string;
+  status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  model: string | null;
+  completedAt: string;
+}
+
+export interface UsageRecorded {
+  userId: string;
+  apiKeyId: string | null;
+  messageId: string | null;
+  model: string;
+  deployment: string;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  recordedAt: string;
+}
+
+export interface UserDeleted {
+  userId: string;
+  deletedAt: string;
+}
+
+export interface EventPayloads {
+  'chat.message.requested': ChatMessageRequested;
+  'chat.message.requested.dlq': ChatMessageRequestedDeadLetter;
+  'chat.message.completed': ChatMessageCompleted;
+  'usage.recorded': UsageRecorded;
+  'users.user.deleted': UserDeleted;
+}

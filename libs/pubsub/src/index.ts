@@ -1,0 +1,3 @@
+export type { PubSub, Unsubscribe } from './pubsub';
+export { createRedisPubSub } from './redis-pubsub';
+export { createInMemoryPubSub } from './in-memory-pubsub';

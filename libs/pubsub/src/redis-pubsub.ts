@@ -1,0 +1,38 @@
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import Redis from 'ioredis';
+import type { PubSub } from './pubsub';
+
+/**
+ * graphql-redis-subscriptions over two ioredis connections (a connection in
+ * subscriber mode can do nothing else). Channels are prefixed so that test runs
+ * and deployments can share one Redis.
+ */
+export async function createRedisPubSub({ url, prefix = '' }: { url: string; prefix?: string }): Promise<PubSub> {
+  const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
+  const publisher = new Redis(url, options);
+  const subscriber = new Redis(url, options);
+  try {
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+  } catch (error) {
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw error;
+  }
+  const engine = new RedisPubSub({ publisher, subscriber });
+  return {
+    async publish(channel, payload) {
+      await engine.publish(prefix + channel, payload);
+    },
+    async subscribe<T>(channel: string, onMessage: (payload: T) => void) {
+      // RedisPubSub.subscribe resolves after Redis acknowledged SUBSCRIBE.
+      const id = await engine.subscribe(prefix + channel, onMessage as (payload: unknown) => void);
+      return async () => engine.unsubscribe(id);
+    },
+    async ping() {
+      await publisher.ping();
+    },
+    async close() {
+      await engine.close();
+    },
+  };
+}

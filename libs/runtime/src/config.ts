@@ -1,0 +1,103 @@
+import { z } from 'zod';
+
+/** Start-up fails with this when the environment is missing or malformed; the message names each variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads configuration once, at start, from an environment object. Each key of
+ * the schema is an environment variable name, so every message names the
+ * variable to fix.
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const raw = issue.path.length === 1 ? env[String(issue.path[0])] : undefined;
+    const got = raw === undefined ? 'it is not set' : `got ${JSON.stringify(redactValue(name, raw))}`;
+    return `${name}: ${issue.message} (${got})`;
+  });
+  throw new ConfigError(problems);
+}
+
+function redactValue(name: string, value: string): string {
+  if (/SECRET|PASSWORD|KEY|TOKEN/i.test(name)) return '<redacted>';
+  // URLs may carry credentials: keep the shape, drop the password.
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
+
+/** Reusable environment fields with messages that say what is expected. */
+export const env = {
+  port: (fallback: number) =>
+    z.coerce
+      .number({ message: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65535, 'must be between 0 and 65535')
+      .default(fallback),
+  url: (protocols: string[], description: string) =>
+    z
+      .string({ message: `must be ${description}` })
+      .refine((value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be ${description}`),
+  optionalUrl: (protocols: string[], description: string) =>
+    z
+      .string()
+      .optional()
+      .refine((value) => {
+        if (value === undefined || value === '') return true;
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be ${description}`)
+      .transform((value) => (value === '' ? undefined : value)),
+  urlList: (protocols: string[], description: string) =>
+    z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+      .refine(
+        (values) =>
+          values.every((value) => {
+            try {
+              return protocols.includes(new URL(value).protocol);
+            } catch {
+              return false;
+            }
+          }),
+        `must be a comma-separated list of ${description}`,
+      ),
+  hostPortList: () =>
+    z
+      .string()
+      .optional()
+      .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+      .refine(
+        (values) => values.every((value) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(value)),
+        'must be a comma-separated list of host:port (e.g. 127.0.0.1:9092)',
+      ),
+  logLevel: () =>
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+    }).default('info'),
+  milliseconds: (fallback: number) =>
+    z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be positive').default(fallback),
+};

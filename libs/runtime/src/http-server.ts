@@ -1,0 +1,134 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger';
+import { checkReadiness, type ReadinessCheck } from './readiness';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
+
+export interface RequestScope {
+  requestId: string;
+  logger: Logger;
+}
+
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => Promise<void> | void;
+
+export interface HttpServiceOptions {
+  logger: Logger;
+  /** Exact-path routes, e.g. { '/graphql': handler }. */
+  routes: Record<string, RouteHandler>;
+  readiness: ReadinessCheck[];
+  /** Routes matched by prefix when no exact route matches, longest first. */
+  prefixRoutes?: Record<string, RouteHandler>;
+}
+
+export interface HttpService {
+  server: Server;
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive sockets; forces after `graceMs`. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * The HTTP shell every Parley service shares: request ids, /healthz and /readyz,
+ * a route table, and a close that drains instead of cutting requests off.
+ */
+export function createHttpService({ logger, routes, readiness, prefixRoutes = {} }: HttpServiceOptions): HttpService {
+  let draining = false;
+  const prefixes = Object.keys(prefixRoutes).sort((a, b) => b.length - a.length);
+
+  const server = createServer(async (req, res) => {
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    // While draining, tell keep-alive clients to reconnect elsewhere.
+    if (draining) res.setHeader('connection', 'close');
+    const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    const scope: RequestScope = { requestId, logger: logger.child({ requestId }) };
+    try {
+      if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+      if (path === '/readyz') {
+        const report = await checkReadiness(readiness);
+        const ready = report.ready && !draining;
+        return sendJson(res, ready ? 200 : 503, { ...report, ready, ...(draining ? { draining: true } : {}) });
+      }
+      const handler = routes[path] ?? prefixRoute(path);
+      if (!handler) return sendJson(res, 404, { error: 'not_found', message: `No route for ${path}` });
+      await handler(req, res, scope);
+    } catch (error) {
+      scope.logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'Internal server error', requestId });
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+
+  function prefixRoute(path: string): RouteHandler | undefined {
+    const prefix = prefixes.find((p) => path.startsWith(p));
+    return prefix === undefined ? undefined : prefixRoutes[prefix];
+  }
+
+  return {
+    server,
+    listen(port, host = '127.0.0.1') {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close(graceMs = 10_000) {
+      draining = true;
+      return new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        force.unref();
+        const idle = setInterval(() => server.closeIdleConnections(), 100);
+        server.close(() => {
+          clearTimeout(force);
+          clearInterval(idle);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export class BodyTooLargeError extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`Request body is larger than the limit of ${limitBytes} bytes`);
+  }
+}
+
+/** Reads a request body, refusing more than `limitBytes` without buffering it all first. */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      req.resume();
+      return reject(new BodyTooLargeError(limitBytes));
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new BodyTooLargeError(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,30 @@
+export { loadConfig, ConfigError, env } from './config';
+export { createLogger, type Logger, type LoggerOptions } from './logger';
+export { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
+export {
+  checkReadiness,
+  assertReachable,
+  withTimeout,
+  DependencyUnreachableError,
+  type ReadinessCheck,
+  type ReadinessReport,
+} from './readiness';
+export {
+  createHttpService,
+  sendJson,
+  readBody,
+  BodyTooLargeError,
+  type HttpService,
+  type HttpServiceOptions,
+  type RequestScope,
+  type RouteHandler,
+} from './http-server';
+export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
+export { createShutdown, type Shutdown } from './graceful-shutdown';
+export { systemClock, type Clock } from './clock';
+export {
+  createSubgraphServer,
+  type SubgraphServer,
+  type SubgraphServerOptions,
+  type ListeningServer,
+} from './subgraph-server';

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import { ApolloServer, type BaseContext } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { toGraphQLErrorShape } from '@parley/errors';
+import type { DocumentNode } from 'graphql';
+import { graphqlRoute } from './graphql-http';
+import { createHttpService, type RequestScope, type RouteHandler } from './http-server';
+import type { Logger } from './logger';
+import type { ReadinessCheck } from './readiness';
+
+export interface SubgraphServerOptions<TContext extends BaseContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  logger: Logger;
+  /** Builds the per-request context: verified viewer, a fresh EntityManager fork, DataLoaders. */
+  context: (req: IncomingMessage, scope: RequestScope) => Promise<TContext>;
+  readiness: ReadinessCheck[];
+  /** Extra HTTP routes beside /graphql, e.g. the users service's JWKS. */
+  routes?: Record<string, RouteHandler>;
+}
+
+export interface ListeningServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface SubgraphServer {
+  name: string;
+  apollo: ApolloServer<TContextAny>;
+  listen(port: number, host?: string): Promise<ListeningServer>;
+}
+
+type TContextAny = BaseContext;
+
+/** One federated subgraph over HTTP: @apollo/subgraph schema, Parley's error shape, health routes. */
+export async function createSubgraphServer<TContext extends BaseContext>(
+  options: SubgraphServerOptions<TContext>,
+): Promise<SubgraphServer> {
+  const { name, typeDefs, resolvers, logger, context, readiness, routes = {} } = options;
+  const apollo = new ApolloServer<TContext>({
+    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }),
+    formatError: (formatted, error) =>
+      toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in resolver')),
+    includeStacktraceInErrorResponses: false,
+    logger,
+  });
+  await apollo.start();
+  const http = createHttpService({
+    logger,
+    readiness,
+    routes: { ...routes, '/graphql': graphqlRoute({ server: apollo, context }) },
+  });
+  return {
+    name,
+    apollo: apollo as unknown as ApolloServer<TContextAny>,
+    async listen(port, host = '127.0.0.1') {
+      const address = await http.listen(port, host);
+      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+      return {
+        url: `http://${shownHost}:${address.port}/graphql`,
+        port: address.port,
+        async close() {
+          await http.close();
+          await apollo.stop();
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,5 @@
+export type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
+export { servicesConfigSchema, type ServicesConfig } from './services-config';
+export { connectInfrastructure, type Infrastructure } from './infrastructure';
+export { runSubgraph, exitOnStartFailure } from './run-subgraph';
+export { tcpProbe, hostAndPort } from './tcp-probe';

@@ -1,0 +1,14 @@
+import type { Viewer } from '@parley/auth';
+import type { Logger } from '@parley/runtime';
+import type { ChatLoaders } from './chat-loaders';
+import type { ConversationHistory } from './conversation-history';
+
+/** What every chat resolver gets: built fresh for each request. */
+export interface ChatContext {
+  viewer: Viewer | null;
+  requestId: string;
+  logger: Logger;
+  history: ConversationHistory;
+  /** Null for anonymous requests: nothing in chat is readable without a viewer. */
+  loaders: ChatLoaders | null;
+}

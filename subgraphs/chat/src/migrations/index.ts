@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/postgresql';
+import { InitialChatSchema } from './initial-schema';
+
+/** Every migration of the chat schema, oldest first. Names are stored in chat.mikro_orm_migrations: never rename one. */
+export const migrations: MigrationObject[] = [{ name: '20261127-initial-schema', class: InitialChatSchema }];

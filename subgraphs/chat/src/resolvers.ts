@@ -1,0 +1,53 @@
+import { NotFoundError, UnauthenticatedError } from '@parley/errors';
+import type { ChatContext } from './context';
+import type { Resolvers } from './generated/resolvers-types';
+import { pageSize, toPage } from './pagination';
+
+/** Everything in chat belongs to someone: an anonymous request is refused with a hint. */
+function signedIn(context: ChatContext) {
+  if (!context.viewer || !context.loaders) {
+    throw new UnauthenticatedError('Sign in to read conversations: send an access token as "Authorization: Bearer <token>".');
+  }
+  return { viewer: context.viewer, loaders: context.loaders };
+}
+
+export const resolvers: Resolvers = {
+  Query: {
+    conversations: (_root, args, context) => {
+      const { viewer } = signedIn(context);
+      return context.history.listForOwner(viewer.userId, { size: pageSize(args.first, 20), after: args.after, search: args.search });
+    },
+    conversation: async (_root, { id }, context) => {
+      const conversation = await signedIn(context).loaders.conversation.load(id);
+      if (!conversation) throw new NotFoundError(`No conversation with id "${id}".`);
+      return conversation;
+    },
+  },
+  User: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    conversations: (user, args, context) => {
+      const { viewer } = signedIn(context);
+      if (user.id !== viewer.userId) throw new NotFoundError('These conversations do not exist.');
+      return context.history.listForOwner(viewer.userId, { size: pageSize(args.first, 20), after: args.after });
+    },
+  },
+  Conversation: {
+    __resolveReference: async (reference, context) => signedIn(context).loaders.conversation.load(reference.id),
+    owner: (conversation) => ({ __typename: 'User', id: conversation.ownerId }),
+    messages: async (conversation, args, context) => {
+      const { loaders } = signedIn(context);
+      const size = pageSize(args.first, 50);
+      if (args.after) return context.history.messagesAfter(conversation.id, { size, after: args.after });
+      const rows = await loaders.firstMessages.load(`${size}:${conversation.id}`);
+      return toPage(rows, size, (m) => ({ at: m.createdAt, id: m.id }));
+    },
+  },
+  Message: {
+    __resolveReference: async (reference, context) => signedIn(context).loaders.message.load(reference.id),
+    conversation: async (message, _args, context) => {
+      const conversation = await signedIn(context).loaders.conversation.load(message.conversationId);
+      if (!conversation) throw new NotFoundError(`No conversation with id "${message.conversationId}".`);
+      return conversation;
+    },
+  },
+};

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/postgresql';
+import { InitialModelsSchema } from './initial-schema';
+
+/** Every migration of the models schema, oldest first. Names are stored in models.mikro_orm_migrations: never rename one. */
+export const migrations: MigrationObject[] = [{ name: '20261127-initial-schema', class: InitialModelsSchema }];

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/postgresql';
+import { InitialUsersSchema } from './initial-schema';
+
+/** Every migration of the users schema, oldest first. Names are stored in users.mikro_orm_migrations: never rename one. */
+export const migrations: MigrationObject[] = [{ name: '20261127-initial-schema', class: InitialUsersSchema }];
