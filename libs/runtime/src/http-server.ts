@@ -42,6 +42,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
     if (draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
     const scope: RequestScope = { requestId, logger: logger.child({ requestId }) };
+    scope.logger.debug({ method: req.method, path }, 'request');
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {

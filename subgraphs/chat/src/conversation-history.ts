@@ -42,20 +42,21 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       if (valid.length === 0) return [];
       const rows: Record<string, unknown>[] = await em.getConnection().execute(
         `select m.* from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-         where m.id = any(?) and c.owner_id = ?`,
-        [valid, ownerId],
+         where m.id in (${placeholders(valid)}) and c.owner_id = ?`,
+        [...valid, ownerId],
       );
       return rows.map((row) => em.map(Message, row));
     },
 
     /** The first `size + 1` messages of each conversation, oldest first, in one query. */
     async firstMessages(conversationIds: readonly string[], size: number): Promise<Map<string, Message[]>> {
+      if (conversationIds.length === 0) return new Map();
       const rows: Record<string, unknown>[] = await em.getConnection().execute(
         `select * from (
            select m.*, row_number() over (partition by m.conversation_id order by m.created_at, m.id) as "position"
-           from "chat"."message" m where m.conversation_id = any(?)
+           from "chat"."message" m where m.conversation_id in (${placeholders(conversationIds)})
          ) ranked where "position" <= ? order by "conversation_id", "position"`,
-        [[...conversationIds], size + 1],
+        [...conversationIds, size + 1],
       );
       const byConversation = new Map<string, Message[]>(conversationIds.map((id) => [id, []]));
       for (const row of rows) {
@@ -109,3 +110,8 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
 }
 
 export type ConversationHistory = ReturnType<typeof createConversationHistory>;
+
+/** One knex placeholder per value (knex binds arrays as lists, not as Postgres arrays). */
+function placeholders(values: readonly unknown[]): string {
+  return values.map(() => '?').join(', ');
+}

@@ -1,0 +1,5 @@
+export { servicesEnv, uniqueName } from './services-env';
+export { createTestDatabase, type TestDatabase } from './test-database';
+export { startServiceProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
+export { postGraphQL, type GraphQLResponse } from './graphql-client';
+export { captureLogs } from './log-capture';
