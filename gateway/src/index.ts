@@ -24,7 +24,11 @@ async function main() {
   }
   const redis = hostAndPort(config.REDIS_URL, 6379);
   await assertReachable([{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => tcpProbe(redis.host, redis.port) }]);
-  const pubsub = await createRedisPubSub({ url: config.REDIS_URL, prefix: config.KAFKA_TOPIC_PREFIX });
+  const pubsub = await createRedisPubSub({
+    url: config.REDIS_URL,
+    prefix: config.KAFKA_TOPIC_PREFIX,
+    onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+  });
   shutdown.add('redis', () => pubsub.close());
 
   const subgraphUrls = { ...routingUrlsOf(supergraphSdl), ...config.SUBGRAPH_URLS };

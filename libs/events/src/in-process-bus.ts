@@ -27,11 +27,11 @@ export function createInProcessBus({
   retryDelayMs?: number;
 }): EventBus {
   const topics = new Map<Topic, Map<string, Group>>();
-  let closed = false;
+  let closing = false;
 
   async function deliver(group: Group, event: ReceivedEvent<Topic>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      if (group.members.length === 0 || closed) return;
+      if (group.members.length === 0) return;
       const member = group.members[group.next++ % group.members.length]!;
       try {
         await member(event);
@@ -48,7 +48,7 @@ export function createInProcessBus({
 
   return {
     async publish<T extends Topic>(topic: T, key: string, payload: EventPayloads[T]) {
-      if (closed) throw new Error('event bus is closed');
+      if (closing) throw new Error('The event bus is closed; nothing can be published any more.');
       // A copy, as a broker would hand over: no consumer shares the producer's object.
       const copy = JSON.parse(JSON.stringify(payload)) as EventPayloads[T];
       for (const group of topics.get(topic)?.values() ?? []) {
@@ -70,8 +70,9 @@ export function createInProcessBus({
       };
     },
     async ping() {},
+    /** Refuses new events and waits until every event already published is handled. */
     async close() {
-      closed = true;
+      closing = true;
       await Promise.all([...topics.values()].flatMap((groups) => [...groups.values()].map((g) => g.tail)));
     },
   };

@@ -7,16 +7,34 @@ import type { PubSub } from './pubsub';
  * subscriber mode can do nothing else). Channels are prefixed so that test runs
  * and deployments can share one Redis.
  */
-export async function createRedisPubSub({ url, prefix = '' }: { url: string; prefix?: string }): Promise<PubSub> {
+export async function createRedisPubSub({
+  url,
+  prefix = '',
+  onError,
+}: {
+  url: string;
+  prefix?: string;
+  /** Sees connection errors (ioredis keeps reconnecting meanwhile). */
+  onError?: (error: Error) => void;
+}): Promise<PubSub> {
   const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
   const publisher = new Redis(url, options);
   const subscriber = new Redis(url, options);
+  let lastError: Error | undefined;
+  for (const connection of [publisher, subscriber]) {
+    // ioredis reconnects by itself; without a listener each failed attempt is an "unhandled error event".
+    connection.on('error', (error: Error) => {
+      lastError = error;
+      onError?.(error);
+    });
+  }
   try {
     await Promise.all([publisher.connect(), subscriber.connect()]);
   } catch (error) {
     publisher.disconnect();
     subscriber.disconnect();
-    throw error;
+    const { host, port } = publisher.options;
+    throw new Error(`Cannot connect to Redis at ${host}:${port}: ${(lastError ?? (error as Error)).message}`);
   }
   const engine = new RedisPubSub({ publisher, subscriber });
   return {

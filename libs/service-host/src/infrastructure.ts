@@ -59,7 +59,11 @@ export async function connectInfrastructure({
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
   const bus = await createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId, logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
-  const pubsub = await createRedisPubSub({ url: config.REDIS_URL, prefix: config.KAFKA_TOPIC_PREFIX });
+  const pubsub = await createRedisPubSub({
+    url: config.REDIS_URL,
+    prefix: config.KAFKA_TOPIC_PREFIX,
+    onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+  });
 
   return {
     orm,

@@ -1,0 +1,35 @@
+# One image for every Parley service (gateway and the four subgraphs).
+# The default command starts the gateway; docker-compose.yml overrides `command`
+# per subgraph, e.g. ["node","--import","tsx","subgraphs/users/src/index.ts"].
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Manifests first so the dependency layer is reused until one of them changes.
+COPY package.json package-lock.json ./
+COPY gateway/package.json gateway/
+COPY libs/auth/package.json libs/auth/
+COPY libs/client/package.json libs/client/
+COPY libs/database/package.json libs/database/
+COPY libs/errors/package.json libs/errors/
+COPY libs/events/package.json libs/events/
+COPY libs/pubsub/package.json libs/pubsub/
+COPY libs/runtime/package.json libs/runtime/
+COPY libs/service-host/package.json libs/service-host/
+COPY libs/testing/package.json libs/testing/
+COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/chat/package.json subgraphs/chat/
+COPY subgraphs/models/package.json subgraphs/models/
+COPY subgraphs/translation/package.json subgraphs/translation/
+
+# NODE_ENV is set only after this step on purpose: tsx (the runtime loader) is a
+# devDependency, and npm ci would skip it under NODE_ENV=production.
+RUN npm ci --no-audit --no-fund
+
+COPY . .
+
+ENV NODE_ENV=production HOST=0.0.0.0
+
+USER node
+
+CMD ["node", "--import", "tsx", "gateway/src/index.ts"]

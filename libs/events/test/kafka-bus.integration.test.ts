@@ -1,0 +1,87 @@
+import { captureLogs, servicesEnv, startServiceProcess, uniqueName, type ServiceProcess } from '@parley/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaBus, Topics, type ChatMessageCompleted, type EventBus } from '../src';
+
+const completed = (messageId: string): ChatMessageCompleted => ({
+  conversationId: 'c-1',
+  userId: 'u-1',
+  messageId,
+  status: 'COMPLETED',
+  model: 'dev/echo',
+  completedAt: new Date(0).toISOString(),
+});
+
+describe('the Kafka event bus (real broker)', () => {
+  const { kafkaBrokers } = servicesEnv();
+  const prefix = `${uniqueName('t')}.`;
+  let bus: EventBus;
+
+  beforeAll(async () => {
+    bus = await createKafkaBus({ brokers: kafkaBrokers.split(','), clientId: 'test', logger: captureLogs('silent').logger, topicPrefix: prefix });
+  });
+  afterAll(async () => {
+    await bus?.close();
+  });
+
+  it('delivers an event published here to a consumer in another process', async () => {
+    const consumer: ServiceProcess = startServiceProcess('consumer', 'libs/events/test/fixtures/consume-events.ts', {
+      KAFKA_BROKERS: kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: prefix,
+      GROUP: 'other-process',
+      COUNT: '1',
+    });
+    try {
+      await bus.publish(Topics.chatMessageCompleted, 'conversation-42', completed('m-1'));
+      const code = await consumer.exited;
+      expect(code, consumer.output()).toBe(0);
+      const line = consumer.output().split('\n').find((l) => l.startsWith('EVENT '));
+      const event = JSON.parse(line!.slice('EVENT '.length)) as { key: string; payload: ChatMessageCompleted; pid: number };
+      expect(event.key).toBe('conversation-42');
+      expect(event.payload).toEqual(completed('m-1'));
+      expect(event.pid).not.toBe(process.pid);
+    } finally {
+      await consumer.stop('SIGKILL');
+    }
+  }, 60_000);
+
+  it('redelivers an event whose handler failed, and commits it only once handled', async () => {
+    const seen: string[] = [];
+    let failures = 0;
+    const done = new Promise<void>((resolve) => {
+      void bus.subscribe({
+        topic: Topics.chatMessageCompleted,
+        group: 'redelivery',
+        handle: async (event) => {
+          seen.push(event.payload.messageId);
+          if (event.payload.messageId === 'm-flaky' && failures++ === 0) throw new Error('transient failure');
+          if (event.payload.messageId === 'm-flaky') resolve();
+        },
+      });
+    });
+    await bus.publish(Topics.chatMessageCompleted, 'conversation-7', completed('m-flaky'));
+    await done;
+    expect(seen.filter((id) => id === 'm-flaky')).toHaveLength(2);
+  }, 60_000);
+
+  it('keeps the events of one key in the order they were published', async () => {
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) => {
+      void bus.subscribe({
+        topic: Topics.chatMessageCompleted,
+        group: 'ordering',
+        handle: async (event) => {
+          if (event.key !== 'ordered-conversation') return;
+          received.push(event.payload.messageId);
+          if (received.length === 20) resolve();
+        },
+      });
+    });
+    for (let i = 0; i < 20; i++) await bus.publish(Topics.chatMessageCompleted, 'ordered-conversation', completed(`o-${i}`));
+    await all;
+    expect(received).toEqual(Array.from({ length: 20 }, (_, i) => `o-${i}`));
+  }, 60_000);
+
+  it('answers a ping while the broker is up', async () => {
+    await expect(bus.ping()).resolves.toBeUndefined();
+  });
+});
