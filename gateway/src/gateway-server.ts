@@ -58,6 +58,8 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
     gateway,
     logger,
     includeStacktraceInErrorResponses: false,
+    // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
       toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
   });

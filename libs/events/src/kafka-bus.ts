@@ -41,10 +41,16 @@ export async function createKafkaBus({
   const admin = kafka.admin();
   await admin.connect();
   // Topics exist before anyone produces, with enough partitions for per-key ordering to matter.
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: Object.values(Topics).map((topic) => ({ topic: name(topic), numPartitions: partitions, replicationFactor: 1 })),
-  });
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: Object.values(Topics).map((topic) => ({ topic: name(topic), numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } catch (error) {
+    // Several services start at once and race to create the same topics; losing that race is fine.
+    const causes = (error as { errors?: { type?: string }[] }).errors ?? [];
+    if (causes.length === 0 || !causes.every((cause) => cause.type === 'TOPIC_ALREADY_EXISTS')) throw error;
+  }
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();

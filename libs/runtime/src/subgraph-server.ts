@@ -45,6 +45,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     formatError: (formatted, error) =>
       toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in resolver')),
     includeStacktraceInErrorResponses: false,
+    // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
+    stopOnTerminationSignals: false,
     logger,
   });
   await apollo.start();

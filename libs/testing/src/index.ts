@@ -3,3 +3,4 @@ export { createTestDatabase, type TestDatabase } from './test-database';
 export { startServiceProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
 export { postGraphQL, type GraphQLResponse } from './graphql-client';
 export { captureLogs } from './log-capture';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';

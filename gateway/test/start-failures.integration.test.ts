@@ -1,0 +1,63 @@
+import { freePort, servicesEnv, startServiceProcess, startTcpProxy, uniqueName, waitUntilReady, createTestDatabase } from '@parley/testing';
+import { describe, expect, it } from 'vitest';
+
+describe('starting a service on bad configuration or missing dependencies', () => {
+  const real = servicesEnv();
+
+  it('refuses to start without DATABASE_URL and names the variable', async () => {
+    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', { REDIS_URL: real.redisUrl, KAFKA_BROKERS: real.kafkaBrokers });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toContain('DATABASE_URL: must be a postgres:// URL');
+    expect(service.output()).toContain('it is not set');
+  });
+
+  it('refuses a malformed PORT and KAFKA_BROKERS with one line each', async () => {
+    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
+      DATABASE_URL: real.databaseUrl,
+      REDIS_URL: real.redisUrl,
+      KAFKA_BROKERS: 'kafka-without-port',
+      PORT: 'eighty',
+    });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(/KAFKA_BROKERS: must be a comma-separated list of host:port/);
+    expect(service.output()).toMatch(/PORT: must be a port number/);
+  });
+
+  it('names an unreachable Redis and its address at start', async () => {
+    const closedPort = await freePort();
+    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
+      DATABASE_URL: real.databaseUrl,
+      REDIS_URL: `redis://127.0.0.1:${closedPort}`,
+      KAFKA_BROKERS: real.kafkaBrokers,
+    });
+    expect(await service.exited).toBe(1);
+    expect(service.output()).toMatch(new RegExp(`Cannot reach redis at 127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
+  });
+
+  it('says in /readyz which dependency went down while running', async () => {
+    const database = await createTestDatabase(real.databaseUrl);
+    const redisUrl = new URL(real.redisUrl);
+    const proxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const port = await freePort();
+    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+      KAFKA_BROKERS: real.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
+      PORT: String(port),
+    });
+    try {
+      await waitUntilReady(`http://127.0.0.1:${port}/readyz`, service);
+      await proxy.close();
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(response.status).toBe(503);
+      const report = (await response.json()) as { checks: Record<string, { status: string; address: string }> };
+      expect(report.checks['redis']).toMatchObject({ status: 'down', address: `127.0.0.1:${proxy.port}` });
+      expect(report.checks['postgres']?.status).toBe('up');
+      expect(report.checks['kafka']?.status).toBe('up');
+    } finally {
+      await service.stop('SIGKILL');
+      await database.drop();
+    }
+  }, 60_000);
+});
