@@ -1,0 +1,89 @@
+import { request } from 'node:http';
+import { captureLogs } from '@parley/testing';
+import { describe, expect, it } from 'vitest';
+import { createHttpService } from '../src';
+
+function get(port: number, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('the service HTTP shell', () => {
+  it('finishes a request in flight when closed, then refuses new connections', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const service = createHttpService({
+      logger: captureLogs('silent').logger,
+      readiness: [],
+      routes: {
+        '/slow': async (_req, res) => {
+          await gate;
+          res.end('finished');
+        },
+      },
+    });
+    const { port } = await service.listen(0);
+    const inFlight = get(port, '/slow');
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = service.close(5_000);
+    release();
+    expect(await inFlight).toMatchObject({ status: 200, body: 'finished' });
+    await closed;
+    await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('answers /readyz with 503 and the failing dependency by name', async () => {
+    const service = createHttpService({
+      logger: captureLogs('silent').logger,
+      routes: {},
+      readiness: [
+        { name: 'postgres', address: '127.0.0.1:5432', check: async () => {} },
+        { name: 'redis', address: '127.0.0.1:6390', check: async () => Promise.reject(new Error('connect ECONNREFUSED')) },
+      ],
+    });
+    const { port } = await service.listen(0);
+    try {
+      const { status, body } = await get(port, '/readyz');
+      expect(status).toBe(503);
+      expect(JSON.parse(body)).toEqual({
+        ready: false,
+        checks: {
+          postgres: { status: 'up', address: '127.0.0.1:5432' },
+          redis: { status: 'down', address: '127.0.0.1:6390', error: 'connect ECONNREFUSED' },
+        },
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
+  it('keeps a safe caller request id and replaces an unsafe one', async () => {
+    const service = createHttpService({ logger: captureLogs('silent').logger, routes: {}, readiness: [] });
+    const { port } = await service.listen(0);
+    try {
+      const echoed = await new Promise<string>((resolve) => {
+        request({ host: '127.0.0.1', port, path: '/healthz', headers: { 'x-request-id': 'abc-123' } }, (res) => {
+          res.resume();
+          resolve(String(res.headers['x-request-id']));
+        }).end();
+      });
+      expect(echoed).toBe('abc-123');
+      const replaced = await new Promise<string>((resolve) => {
+        request({ host: '127.0.0.1', port, path: '/healthz', headers: { 'x-request-id': 'bad id; drop table' } }, (res) => {
+          res.resume();
+          resolve(String(res.headers['x-request-id']));
+        }).end();
+      });
+      expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await service.close();
+    }
+  });
+});
