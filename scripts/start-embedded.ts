@@ -25,4 +25,6 @@ const dataDir = resolve(process.cwd(), config.PARLEY_DATA_DIR);
 const platform = await startEmbeddedPlatform({ logger, dataDir, port: config.PORT, host: config.HOST });
 shutdown.add('platform', () => platform.stop());
 logger.info({ url: platform.url, dataDir, startupMs: Date.now() - started }, 'Parley is running');
-console.log(`\n  Parley is running (embedded mode, data in ${dataDir}).\n  GraphQL over HTTP and WebSocket: ${platform.url}\n  Health: ${platform.url.replace('/graphql', '/healthz')}  Readiness: ${platform.url.replace('/graphql', '/readyz')}\n`);
+console.log(
+  `\n  Parley is running (embedded mode, data in ${dataDir}).\n  GraphQL over HTTP and WebSocket: ${platform.url}\n  Health: ${platform.url.replace('/graphql', '/healthz')}  Readiness: ${platform.url.replace('/graphql', '/readyz')}\n`,
+);

@@ -12,7 +12,10 @@ export const gatewayConfigSchema = z.object({
     .string()
     .optional()
     .transform((value, ctx) => {
-      const entries = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const entries = (value ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const result: Record<string, string> = {};
       for (const entry of entries) {
         const [name, url] = entry.split('=');

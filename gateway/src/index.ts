@@ -41,10 +41,7 @@ async function main() {
       issuer: config.AUTH_ISSUER,
       audience: config.AUTH_AUDIENCE,
     }),
-    readiness: [
-      { name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() },
-      ...subgraphReadiness(subgraphUrls),
-    ],
+    readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
   });
   const listening = await gateway.listen(config.PORT, config.HOST);
   shutdown.add('http', () => listening.close());

@@ -26,7 +26,9 @@ export function readSupergraphConfig(configPath: string): SubgraphEntry[] {
 
 export class CompositionError extends Error {
   constructor(readonly errors: readonly { message: string; code?: string }[]) {
-    super(`Composition failed with ${errors.length} error(s):\n${errors.map((e) => `  - ${e.code ? `[${e.code}] ` : ''}${e.message}`).join('\n')}`);
+    super(
+      `Composition failed with ${errors.length} error(s):\n${errors.map((e) => `  - ${e.code ? `[${e.code}] ` : ''}${e.message}`).join('\n')}`,
+    );
     this.name = 'CompositionError';
   }
 }
@@ -52,9 +54,7 @@ export function composeSupergraph(subgraphs: SubgraphEntry[], routingUrls: Recor
     })),
   );
   if (result.errors) {
-    throw new CompositionError(
-      result.errors.map((e) => ({ message: e.message, code: e.extensions?.['code'] as string | undefined })),
-    );
+    throw new CompositionError(result.errors.map((e) => ({ message: e.message, code: e.extensions?.['code'] as string | undefined })));
   }
   return {
     supergraphSdl: result.supergraphSdl,

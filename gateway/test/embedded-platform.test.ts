@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConversationDocument, ConversationsWithOwnersDocument, MeDocument, ModelsDocument, SupportedLanguagesDocument } from '@parley/client';
+import {
+  ConversationDocument,
+  ConversationsWithOwnersDocument,
+  MeDocument,
+  ModelsDocument,
+  SupportedLanguagesDocument,
+} from '@parley/client';
 import { captureLogs, postGraphQL } from '@parley/testing';
 import { generateKeyPair, SignJWT } from 'jose';
 import { createClient } from 'graphql-ws';
@@ -41,7 +47,10 @@ describe('the embedded platform (npm start) through the gateway', () => {
   });
 
   it('answers conversations with their owners from chat and users together', async () => {
-    const { status, body } = await postGraphQL(platform.url, ConversationsWithOwnersDocument, { token: alice.token, variables: { first: 10 } });
+    const { status, body } = await postGraphQL(platform.url, ConversationsWithOwnersDocument, {
+      token: alice.token,
+      variables: { first: 10 },
+    });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     const nodes = body.data!.conversations.edges.map((e) => e.node);
@@ -79,7 +88,10 @@ describe('the embedded platform (npm start) through the gateway', () => {
     const tooMany = await postGraphQL(platform.url, ConversationsWithOwnersDocument, { token: alice.token, variables: { first: 1000 } });
     expect(tooMany.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
     expect(tooMany.body.errors?.[0]?.message).toBe('"first" must be between 1 and 100.');
-    const forged = await postGraphQL(platform.url, ConversationsWithOwnersDocument, { token: alice.token, variables: { first: 2, after: 'bm90LWEtY3Vyc29y' } });
+    const forged = await postGraphQL(platform.url, ConversationsWithOwnersDocument, {
+      token: alice.token,
+      variables: { first: 2, after: 'bm90LWEtY3Vyc29y' },
+    });
     expect(forged.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 

@@ -37,7 +37,14 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
 
   /** Builds a subgraph in this process against the same database, for fixtures only (it never listens). */
   async function inProcess<T extends { server: unknown }>(definition: SubgraphDefinition<T & { server: never }>): Promise<T> {
-    const orm = await createOrm({ schema: definition.schemaName, entities: definition.entities, migrations: [], logger, url: database.url, poolMax: 2 });
+    const orm = await createOrm({
+      schema: definition.schemaName,
+      entities: definition.entities,
+      migrations: [],
+      logger,
+      url: database.url,
+      poolMax: 2,
+    });
     orms.push(orm);
     return definition.create({
       orm,
@@ -93,7 +100,10 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
   });
 
   it('answers the cross-subgraph conversations query through the gateway over HTTP', async () => {
-    const { status, body } = await postGraphQL(gatewayUrl, ConversationsWithOwnersDocument, { token: alice.token, variables: { first: 10 } });
+    const { status, body } = await postGraphQL(gatewayUrl, ConversationsWithOwnersDocument, {
+      token: alice.token,
+      variables: { first: 10 },
+    });
     expect(status).toBe(200);
     expect(body.errors).toBeUndefined();
     expect(body.data!.conversations.edges.map((e) => [e.node.title, e.node.owner.email, e.node.owner.displayName])).toEqual([

@@ -5,7 +5,10 @@ describe('starting a service on bad configuration or missing dependencies', () =
   const real = servicesEnv();
 
   it('refuses to start without DATABASE_URL and names the variable', async () => {
-    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', { REDIS_URL: real.redisUrl, KAFKA_BROKERS: real.kafkaBrokers });
+    const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
+      REDIS_URL: real.redisUrl,
+      KAFKA_BROKERS: real.kafkaBrokers,
+    });
     expect(await service.exited).toBe(1);
     expect(service.output()).toContain('DATABASE_URL: must be a postgres:// URL');
     expect(service.output()).toContain('it is not set');

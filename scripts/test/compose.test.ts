@@ -11,7 +11,11 @@ const run = promisify(execFile);
 /** Runs `npm run compose` (the script behind it) on a config in a scratch folder. */
 async function compose(dir: string) {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/compose.ts'), join(dir, 'supergraph.yaml'), dir], { cwd: root });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'scripts/compose.ts'), join(dir, 'supergraph.yaml'), dir],
+      { cwd: root },
+    );
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

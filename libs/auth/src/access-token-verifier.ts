@@ -51,7 +51,8 @@ function explain(error: unknown): string {
     if (error.claim === 'nbf') return 'The access token is not valid yet.';
     return `The access token's "${error.claim}" claim is not accepted here (${error.reason}).`;
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return `The access token is signed with an algorithm that is not accepted; use ${ACCESS_TOKEN_ALGORITHMS.join(', ')}.`;
+  if (error instanceof errors.JOSEAlgNotAllowed)
+    return `The access token is signed with an algorithm that is not accepted; use ${ACCESS_TOKEN_ALGORITHMS.join(', ')}.`;
   if (error instanceof errors.JWKSNoMatchingKey) return 'The access token was signed with an unknown key.';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
   if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSENotSupported) {

@@ -58,7 +58,10 @@ export async function createOrm(options: DatabaseOptions): Promise<MikroORM> {
   if (options.onQuery) {
     const onQuery = options.onQuery;
     for (const type of ['write', 'read'] as const) {
-      orm.em.getConnection(type).getKnex().on('query', (data: { sql: string }) => onQuery(data.sql));
+      orm.em
+        .getConnection(type)
+        .getKnex()
+        .on('query', (data: { sql: string }) => onQuery(data.sql));
     }
   }
   return orm;

@@ -49,7 +49,7 @@ describe('createOrm on real PostgreSQL', () => {
   it('applies committed migrations once, recording them in the subgraph schema', async () => {
     expect(await migrate(orm)).toEqual(['20261127-create-notes']);
     expect(await migrate(orm)).toEqual([]);
-    const rows = await orm.em.fork().getConnection('write').execute(`select name from "notes"."mikro_orm_migrations"`);
+    const rows: { name: string }[] = await orm.em.fork().getConnection('write').execute(`select name from "notes"."mikro_orm_migrations"`);
     expect(rows.map((r: { name: string }) => r.name)).toEqual(['20261127-create-notes']);
   });
 
@@ -70,7 +70,14 @@ describe('createOrm on real PostgreSQL', () => {
 
   it('reports every statement to onQuery', async () => {
     const seen: string[] = [];
-    const counted = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, url: primary.url, onQuery: (sql) => seen.push(sql) });
+    const counted = await createOrm({
+      schema: 'notes',
+      entities: [NoteSchema],
+      migrations,
+      logger,
+      url: primary.url,
+      onQuery: (sql) => seen.push(sql),
+    });
     try {
       await counted.em.fork().find(Note, {});
       expect(seen.some((sql) => sql.includes('"notes"."note"'))).toBe(true);

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { ParleyError, UnreachableCaseError } from './domain-errors';
+import { type ParleyError, UnreachableCaseError } from './domain-errors';
 import { ErrorCode } from './error-codes';
 
 /**

@@ -17,13 +17,7 @@ export interface KafkaBusOptions {
  * (no duplicate or lost write on a producer retry), and consumers that commit
  * an offset only after the handler resolved.
  */
-export async function createKafkaBus({
-  brokers,
-  clientId,
-  logger,
-  topicPrefix = '',
-  partitions = 3,
-}: KafkaBusOptions): Promise<EventBus> {
+export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = '', partitions = 3 }: KafkaBusOptions): Promise<EventBus> {
   const kafka = new Kafka({
     clientId,
     brokers,

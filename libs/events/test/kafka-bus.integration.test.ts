@@ -17,7 +17,12 @@ describe('the Kafka event bus (real broker)', () => {
   let bus: EventBus;
 
   beforeAll(async () => {
-    bus = await createKafkaBus({ brokers: kafkaBrokers.split(','), clientId: 'test', logger: captureLogs('silent').logger, topicPrefix: prefix });
+    bus = await createKafkaBus({
+      brokers: kafkaBrokers.split(','),
+      clientId: 'test',
+      logger: captureLogs('silent').logger,
+      topicPrefix: prefix,
+    });
   });
   afterAll(async () => {
     await bus?.close();
@@ -34,7 +39,10 @@ describe('the Kafka event bus (real broker)', () => {
       await bus.publish(Topics.chatMessageCompleted, 'conversation-42', completed('m-1'));
       const code = await consumer.exited;
       expect(code, consumer.output()).toBe(0);
-      const line = consumer.output().split('\n').find((l) => l.startsWith('EVENT '));
+      const line = consumer
+        .output()
+        .split('\n')
+        .find((l) => l.startsWith('EVENT '));
       const event = JSON.parse(line!.slice('EVENT '.length)) as { key: string; payload: ChatMessageCompleted; pid: number };
       expect(event.key).toBe('conversation-42');
       expect(event.payload).toEqual(completed('m-1'));

@@ -47,15 +47,13 @@ export const env = {
       .max(65535, 'must be between 0 and 65535')
       .default(fallback),
   url: (protocols: string[], description: string) =>
-    z
-      .string({ message: `must be ${description}` })
-      .refine((value) => {
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be ${description}`),
+    z.string({ message: `must be ${description}` }).refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be ${description}`),
   optionalUrl: (protocols: string[], description: string) =>
     z
       .string()
@@ -73,7 +71,12 @@ export const env = {
     z
       .string()
       .optional()
-      .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .refine(
         (values) =>
           values.every((value) => {
@@ -89,15 +92,22 @@ export const env = {
     z
       .string()
       .optional()
-      .transform((value) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((value) =>
+        (value ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .refine(
         (values) => values.every((value) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(value)),
         'must be a comma-separated list of host:port (e.g. 127.0.0.1:9092)',
       ),
   logLevel: () =>
-    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-      message: 'must be one of fatal, error, warn, info, debug, trace, silent',
-    }).default('info'),
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
   milliseconds: (fallback: number) =>
     z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be positive').default(fallback),
 };

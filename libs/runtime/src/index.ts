@@ -22,9 +22,4 @@ export {
 export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export { systemClock, type Clock } from './clock';
-export {
-  createSubgraphServer,
-  type SubgraphServer,
-  type SubgraphServerOptions,
-  type ListeningServer,
-} from './subgraph-server';
+export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';

@@ -47,4 +47,3 @@ export function exitOnStartFailure(name: string) {
     process.exit(1);
   };
 }
-

@@ -15,7 +15,10 @@ const MAX_TITLE = 200;
  */
 export function createConversationHistory({ em, clock }: { em: EntityManager; clock: Clock }) {
   return {
-    async listForOwner(ownerId: string, { size, after, search }: { size: number; after?: string | null; search?: string | null }): Promise<Page<Conversation>> {
+    async listForOwner(
+      ownerId: string,
+      { size, after, search }: { size: number; after?: string | null; search?: string | null },
+    ): Promise<Page<Conversation>> {
       const qb = em.createQueryBuilder(Conversation, 'c').where({ ownerId });
       if (after) {
         const { at, id } = decodeCursor(after);
@@ -26,7 +29,10 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
         if (term.length > 200) throw new BadUserInputError('"search" must be at most 200 characters.', { field: 'search' });
         qb.andWhere({ title: { $ilike: `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } });
       }
-      const rows = await qb.orderBy({ updatedAt: 'desc', id: 'desc' }).limit(size + 1).getResultList();
+      const rows = await qb
+        .orderBy({ updatedAt: 'desc', id: 'desc' })
+        .limit(size + 1)
+        .getResultList();
       return toPage(rows, size, (c) => ({ at: c.updatedAt, id: c.id }));
     },
 
