@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, SubscribeOptions } from './event-bus';
 import { Topics, type Topic } from './topics';
@@ -13,6 +13,14 @@ export interface KafkaBusOptions {
 }
 
 /**
+ * kafkajs messages that describe handled situations: bounded producer retries
+ * (we keep them bounded so a publish to a dead broker fails instead of hanging;
+ * consumers are idempotent), and the topic-creation race between services
+ * starting together (handled below).
+ */
+const EXPECTED_NOISE = /Limiting retries for the idempotent producer|Response CreateTopics/;
+
+/**
  * kafkajs behind the EventBus interface: an idempotent producer with acks=-1
  * (no duplicate or lost write on a producer retry), and consumers that commit
  * an offset only after the handler resolved.
@@ -24,7 +32,7 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const level = entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      const level = EXPECTED_NOISE.test(message) ? 'debug' : entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
       logger[level]({ kafka: extra, namespace: entry.namespace }, message);
     },
     retry: { retries: 8, initialRetryTime: 100 },
@@ -36,17 +44,27 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
   await admin.connect();
   // Topics exist before anyone produces, with enough partitions for per-key ordering to matter.
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: Object.values(Topics).map((topic) => ({ topic: name(topic), numPartitions: partitions, replicationFactor: 1 })),
-    });
+    const existing = new Set(await admin.listTopics());
+    const missing = Object.values(Topics)
+      .map(name)
+      .filter((topic) => !existing.has(topic));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      });
+    }
   } catch (error) {
     // Several services start at once and race to create the same topics; losing that race is fine.
     const causes = (error as { errors?: { type?: string }[] }).errors ?? [];
     if (causes.length === 0 || !causes.every((cause) => cause.type === 'TOPIC_ALREADY_EXISTS')) throw error;
   }
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const consumers = new Set<Consumer>();
 
