@@ -32,7 +32,13 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log;
-      const level = EXPECTED_NOISE.test(message) ? 'debug' : entry.level <= logLevel.ERROR ? 'error' : entry.level === logLevel.WARN ? 'warn' : 'debug';
+      const level = EXPECTED_NOISE.test(message)
+        ? 'debug'
+        : entry.level <= logLevel.ERROR
+          ? 'error'
+          : entry.level === logLevel.WARN
+            ? 'warn'
+            : 'debug';
       logger[level]({ kafka: extra, namespace: entry.namespace }, message);
     },
     retry: { retries: 8, initialRetryTime: 100 },
