@@ -5,6 +5,7 @@ import { toGraphQLErrorShape } from '@parley/errors';
 import {
   createHttpService,
   graphqlRoute,
+  graphqlUrl,
   REQUEST_ID_HEADER,
   type Logger,
   type ReadinessCheck,
@@ -95,9 +96,8 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
   return {
     async listen(port, host = '127.0.0.1') {
       const address = await http.listen(port, host);
-      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       return {
-        url: `http://${shownHost}:${address.port}/graphql`,
+        url: graphqlUrl(host, address.port),
         port: address.port,
         async close() {
           await ws.close();

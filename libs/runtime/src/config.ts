@@ -54,19 +54,6 @@ export const env = {
         return false;
       }
     }, `must be ${description}`),
-  optionalUrl: (protocols: string[], description: string) =>
-    z
-      .string()
-      .optional()
-      .refine((value) => {
-        if (value === undefined || value === '') return true;
-        try {
-          return protocols.includes(new URL(value).protocol);
-        } catch {
-          return false;
-        }
-      }, `must be ${description}`)
-      .transform((value) => (value === '' ? undefined : value)),
   urlList: (protocols: string[], description: string) =>
     z
       .string()
@@ -77,17 +64,7 @@ export const env = {
           .map((s) => s.trim())
           .filter(Boolean),
       )
-      .refine(
-        (values) =>
-          values.every((value) => {
-            try {
-              return protocols.includes(new URL(value).protocol);
-            } catch {
-              return false;
-            }
-          }),
-        `must be a comma-separated list of ${description}`,
-      ),
+      .refine((values) => values.every((value) => hasProtocol(value, protocols)), `must be a comma-separated list of ${description}`),
   hostPortList: () =>
     z
       .string()
@@ -111,3 +88,11 @@ export const env = {
   milliseconds: (fallback: number) =>
     z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be positive').default(fallback),
 };
+
+function hasProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}

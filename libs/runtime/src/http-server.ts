@@ -97,6 +97,12 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
   };
 }
 
+/** The URL clients use for a service bound to host:port (a wildcard bind is reached on loopback). */
+export function graphqlUrl(host: string, port: number): string {
+  const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${shown}:${port}/graphql`;
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });

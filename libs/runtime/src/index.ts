@@ -12,6 +12,7 @@ export {
 export {
   createHttpService,
   sendJson,
+  graphqlUrl,
   readBody,
   BodyTooLargeError,
   type HttpService,

@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
 import { toGraphQLErrorShape } from '@parley/errors';
 import type { DocumentNode } from 'graphql';
 import { graphqlRoute } from './graphql-http';
-import { createHttpService, type RequestScope, type RouteHandler } from './http-server';
+import { createHttpService, graphqlUrl, type RequestScope, type RouteHandler } from './http-server';
 import type { Logger } from './logger';
 import type { ReadinessCheck } from './readiness';
 
@@ -14,8 +15,10 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TContext>;
   logger: Logger;
-  /** Builds the per-request context: verified viewer, a fresh EntityManager fork, DataLoaders. */
-  context: (req: IncomingMessage, scope: RequestScope) => Promise<TContext>;
+  /** Verifies the bearer token the gateway forwarded: each subgraph checks it again (zero trust). */
+  verifier: AccessTokenVerifier;
+  /** Builds the per-request context around the verified viewer: a fresh EntityManager fork, DataLoaders. */
+  context: (viewer: Viewer | null, scope: RequestScope, req: IncomingMessage) => TContext | Promise<TContext>;
   readiness: ReadinessCheck[];
   /** Extra HTTP routes beside /graphql, e.g. the users service's JWKS. */
   routes?: Record<string, RouteHandler>;
@@ -39,7 +42,7 @@ type TContextAny = BaseContext;
 export async function createSubgraphServer<TContext extends BaseContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<SubgraphServer> {
-  const { name, typeDefs, resolvers, logger, context, readiness, routes = {} } = options;
+  const { name, typeDefs, resolvers, logger, verifier, context, readiness, routes = {} } = options;
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }),
     formatError: (formatted, error) =>
@@ -53,16 +56,21 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   const http = createHttpService({
     logger,
     readiness,
-    routes: { ...routes, '/graphql': graphqlRoute({ server: apollo, context }) },
+    routes: {
+      ...routes,
+      '/graphql': graphqlRoute({
+        server: apollo,
+        context: async (req, scope) => context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req),
+      }),
+    },
   });
   return {
     name,
     apollo: apollo as unknown as ApolloServer<TContextAny>,
     async listen(port, host = '127.0.0.1') {
       const address = await http.listen(port, host);
-      const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
       return {
-        url: `http://${shownHost}:${address.port}/graphql`,
+        url: graphqlUrl(host, address.port),
         port: address.port,
         async close() {
           await http.close();

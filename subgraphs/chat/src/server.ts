@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createAccessTokenVerifier, remoteKeySet, viewerFromAuthorization } from '@parley/auth';
+import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createChatLoaders } from './chat-loaders';
@@ -26,8 +26,8 @@ export async function createChatService({ orm, logger, auth, readiness, clock }:
     resolvers: resolvers as GraphQLResolverMap<ChatContext>,
     logger,
     readiness,
-    context: async (req, { requestId, logger: requestLogger }) => {
-      const viewer = await viewerFromAuthorization(req.headers.authorization, verifier);
+    verifier,
+    context: (viewer, { requestId, logger: requestLogger }) => {
       const history = createConversationHistory({ em: orm.em.fork(), clock });
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
       return { viewer, requestId, logger: requestLogger, history, loaders };

@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createAccessTokenVerifier, remoteKeySet, viewerFromAuthorization } from '@parley/auth';
+import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { builtinModels } from './builtin-models';
@@ -24,8 +24,9 @@ export async function createModelsService({ orm, logger, auth, readiness, clock 
     resolvers: resolvers as GraphQLResolverMap<ModelsContext>,
     logger,
     readiness,
-    context: async (req, { requestId, logger: requestLogger }) => ({
-      viewer: await viewerFromAuthorization(req.headers.authorization, verifier),
+    verifier,
+    context: (viewer, { requestId, logger: requestLogger }) => ({
+      viewer,
       requestId,
       logger: requestLogger,
       catalog: createModelCatalog({ em: orm.em.fork(), clock }),

@@ -1,5 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import { createAccessTokenVerifier, remoteKeySet, viewerFromAuthorization } from '@parley/auth';
+import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import type { TranslationContext } from './context';
@@ -21,8 +21,9 @@ export async function createTranslationService({ orm, logger, auth, readiness, c
     resolvers: resolvers as GraphQLResolverMap<TranslationContext>,
     logger,
     readiness,
-    context: async (req, { requestId, logger: requestLogger }) => ({
-      viewer: await viewerFromAuthorization(req.headers.authorization, verifier),
+    verifier,
+    context: (viewer, { requestId, logger: requestLogger }) => ({
+      viewer,
       requestId,
       logger: requestLogger,
       em: orm.em.fork(),

@@ -1,4 +1,4 @@
-import { createAccessTokenVerifier, viewerFromAuthorization } from '@parley/auth';
+import { createAccessTokenVerifier } from '@parley/auth';
 import { createSubgraphServer, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -39,8 +39,8 @@ export async function createUsersService({ orm, logger, auth, readiness, clock }
         sendJson(res, 200, await keys.publicJwks());
       },
     },
-    context: async (req, { requestId, logger: requestLogger }) => {
-      const viewer = await viewerFromAuthorization(req.headers.authorization, verifier);
+    verifier,
+    context: (viewer, { requestId, logger: requestLogger }) => {
       const users = createUserDirectory({ em: orm.em.fork(), clock });
       return { viewer, requestId, logger: requestLogger, users, loaders: { user: createUserLoader(users) } };
     },
