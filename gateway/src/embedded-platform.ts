@@ -68,7 +68,10 @@ export async function startEmbeddedPlatform({
     const subgraphUrls: Record<string, string> = {};
     let jwksUrl = '';
 
-    async function start<T extends { server: SubgraphServer }>(definition: SubgraphDefinition<T>, offset: number): Promise<T> {
+    async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }>(
+      definition: SubgraphDefinition<T>,
+      offset: number,
+    ): Promise<T> {
       const serviceLogger = logger.child({ service: definition.name });
       const orm: MikroORM = await createOrm({
         schema: definition.schemaName,
@@ -80,6 +83,7 @@ export async function startEmbeddedPlatform({
       await migrate(orm);
       const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
       const service = await definition.create({ orm, bus, pubsub, logger: serviceLogger, clock, auth: { ...auth, jwksUrl }, readiness });
+      if (service.stop) stops.push(() => service.stop!());
       const listening = await service.server.listen(portOf(offset), host);
       stops.push(() => listening.close());
       subgraphUrls[definition.name] = listening.url;
