@@ -1,16 +1,18 @@
 import { resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { modelsSubgraph } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
+import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
+import { embeddedSecret } from './embedded-secrets';
 import { createGateway } from './gateway-server';
+import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { composeSupergraph, readSupergraphConfig } from './supergraph';
 
@@ -25,6 +27,12 @@ export interface EmbeddedPlatformOptions {
   auth?: { issuer: string; audience: string };
   /** Sees every SQL statement (tests count queries). */
   onQuery?: (sql: string) => void;
+  /**
+   * Service settings by environment-variable name (e.g. OIDC_PROVIDERS,
+   * ADMIN_EMAILS), as services mode reads them; embedded mode reads no
+   * environment of its own.
+   */
+  settings?: Record<string, string>;
 }
 
 export interface EmbeddedPlatform {
@@ -51,6 +59,7 @@ export async function startEmbeddedPlatform({
   clock = systemClock,
   auth = { issuer: 'parley', audience: 'parley-api' },
   onQuery,
+  settings = {},
 }: EmbeddedPlatformOptions): Promise<EmbeddedPlatform> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -68,8 +77,10 @@ export async function startEmbeddedPlatform({
     const subgraphUrls: Record<string, string> = {};
     let jwksUrl = '';
 
-    async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }>(
-      definition: SubgraphDefinition<T>,
+    const environment = { USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'), ...settings };
+
+    async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }, S>(
+      definition: SubgraphDefinition<T, S>,
       offset: number,
     ): Promise<T> {
       const serviceLogger = logger.child({ service: definition.name });
@@ -82,7 +93,10 @@ export async function startEmbeddedPlatform({
       });
       await migrate(orm);
       const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
-      const service = await definition.create({ orm, bus, pubsub, logger: serviceLogger, clock, auth: { ...auth, jwksUrl }, readiness });
+      const service = await definition.create(
+        { orm, bus, pubsub, redis: null, namespace: '', logger: serviceLogger, clock, auth: { ...auth, jwksUrl }, readiness },
+        loadConfig(definition.settings, environment),
+      );
       if (service.stop) stops.push(() => service.stop!());
       const listening = await service.server.listen(portOf(offset), host);
       stops.push(() => listening.close());
@@ -90,9 +104,9 @@ export async function startEmbeddedPlatform({
       return service;
     }
 
-    const users = await start<UsersService>(usersSubgraph, 1);
+    const users = await start(usersSubgraph, 1);
     jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
-    const chat = await start<ChatService>(chatSubgraph, 2);
+    const chat = await start(chatSubgraph, 2);
     await start(modelsSubgraph, 3);
     await start(translationSubgraph, 4);
 
@@ -100,7 +114,10 @@ export async function startEmbeddedPlatform({
     const gateway = await createGateway({
       supergraphSdl,
       logger: logger.child({ service: 'gateway' }),
-      verifier: createAccessTokenVerifier({ keys: remoteKeySet(jwksUrl), ...auth, now: () => clock.now() }),
+      authenticate: createAuthenticator({
+        verifier: createAccessTokenVerifier({ keys: remoteKeySet(jwksUrl), ...auth, now: () => clock.now() }),
+        apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, subgraphUrls['users']).toString(),
+      }),
       readiness: subgraphReadiness(subgraphUrls),
     });
     const listening = await gateway.listen(port, host);

@@ -7,4 +7,7 @@ export interface GatewayContext {
   authorization: string | undefined;
   requestId: string;
   logger: Logger;
+  userAgent?: string | undefined;
+  /** X-Forwarded-For as the subgraphs should see it (ending with the caller's address). */
+  clientAddress?: string | undefined;
 }

@@ -1,6 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { viewerFromAuthorization, type AccessTokenVerifier } from '@parley/auth';
 import { toGraphQLErrorShape } from '@parley/errors';
 import {
   createHttpService,
@@ -14,6 +14,7 @@ import {
 import type { GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 import { createKeepAliveFetcher } from './keep-alive-fetcher';
+import type { Authenticate } from './request-authentication';
 import { attachWebSocketServer } from './websocket-server';
 
 export interface GatewayOptions {
@@ -21,7 +22,7 @@ export interface GatewayOptions {
   supergraphSdl: string;
   /** Overrides of the routing URLs written in the supergraph, by subgraph name. */
   subgraphUrls?: Record<string, string>;
-  verifier: AccessTokenVerifier;
+  authenticate: Authenticate;
   logger: Logger;
   readiness: ReadinessCheck[];
 }
@@ -35,7 +36,13 @@ export interface Gateway {
  * access token verified once here (bad tokens are refused before any
  * planning) and again by each subgraph, and graphql-ws on the same path.
  */
-export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier, logger, readiness }: GatewayOptions): Promise<Gateway> {
+export async function createGateway({
+  supergraphSdl,
+  subgraphUrls = {},
+  authenticate,
+  logger,
+  readiness,
+}: GatewayOptions): Promise<Gateway> {
   const { fetcher, close: closeFetcher } = createKeepAliveFetcher();
   const gateway = new ApolloGateway({
     supergraphSdl,
@@ -46,8 +53,12 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
         fetcher,
         willSendRequest({ request, context }) {
           if (!request.http) return;
-          if (context.authorization) request.http.headers.set('authorization', context.authorization);
-          if (context.requestId) request.http.headers.set(REQUEST_ID_HEADER, context.requestId);
+          const headers = request.http.headers;
+          if (context.authorization) headers.set('authorization', context.authorization);
+          if (context.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
+          // Who the person is (sessions show the device; limits count per address).
+          if (context.userAgent) headers.set('user-agent', context.userAgent);
+          if (context.clientAddress) headers.set('x-forwarded-for', context.clientAddress);
         },
       }),
   });
@@ -73,10 +84,11 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
       '/graphql': graphqlRoute({
         server: apollo,
         context: async (req, { requestId, logger: requestLogger }) => ({
-          viewer: await viewerFromAuthorization(req.headers.authorization, verifier),
-          authorization: req.headers.authorization,
+          ...(await authenticate(req.headers.authorization)),
           requestId,
           logger: requestLogger,
+          userAgent: req.headers['user-agent'],
+          clientAddress: forwardedFor(req),
         }),
       }),
     },
@@ -89,7 +101,7 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
       if (!schema) throw new Error('The gateway has not loaded its schema yet');
       return schema;
     },
-    verifier,
+    authenticate,
     logger,
   });
 
@@ -108,4 +120,13 @@ export async function createGateway({ supergraphSdl, subgraphUrls = {}, verifier
       };
     },
   };
+}
+
+/** The X-Forwarded-For to send on: what came in, plus the address this request came from. */
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const peer = req.socket.remoteAddress;
+  const incoming = req.headers['x-forwarded-for'];
+  const prior = Array.isArray(incoming) ? incoming.join(', ') : incoming;
+  if (!peer) return prior;
+  return prior ? `${prior}, ${peer}` : peer;
 }

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createRedisPubSub } from '@parley/pubsub';
 import { assertReachable, createLogger, createShutdown, loadConfig } from '@parley/runtime';
 import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host';
 import { gatewayConfigSchema } from './gateway-config';
 import { createGateway } from './gateway-server';
+import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { routingUrlsOf } from './supergraph';
 
@@ -36,10 +37,13 @@ async function main() {
     supergraphSdl,
     subgraphUrls,
     logger,
-    verifier: createAccessTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
+    authenticate: createAuthenticator({
+      verifier: createAccessTokenVerifier({
+        keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
+        issuer: config.AUTH_ISSUER,
+        audience: config.AUTH_AUDIENCE,
+      }),
+      apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, config.USERS_URL).toString(),
     }),
     readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
   });

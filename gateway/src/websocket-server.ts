@@ -1,12 +1,12 @@
 import type { Server } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { viewerFromAuthorization, type AccessTokenVerifier } from '@parley/auth';
 import { ParleyError } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
 import { GraphQLError, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from './gateway-context';
+import type { Authenticate } from './request-authentication';
 
 export interface WebSocketOptions {
   httpServer: Server;
@@ -14,7 +14,7 @@ export interface WebSocketOptions {
   apollo: ApolloServer<GatewayContext>;
   /** The gateway's current API schema (it changes only when the supergraph does). */
   schema: () => GraphQLSchema;
-  verifier: AccessTokenVerifier;
+  authenticate: Authenticate;
   logger: Logger;
 }
 
@@ -29,7 +29,7 @@ type ConnectionExtra = {
  * planning, limits and error shapes are shared. The token comes in
  * connection_init's payload; a bad one closes the socket with 4403.
  */
-export function attachWebSocketServer({ httpServer, path, apollo, schema, verifier, logger }: WebSocketOptions) {
+export function attachWebSocketServer({ httpServer, path, apollo, schema, authenticate, logger }: WebSocketOptions) {
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: 1_000_000 });
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
@@ -38,10 +38,17 @@ export function attachWebSocketServer({ httpServer, path, apollo, schema, verifi
         const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
         const authorization = typeof raw === 'string' ? raw : undefined;
         try {
-          const viewer = await viewerFromAuthorization(authorization, verifier);
+          const authentication = await authenticate(authorization);
           const requestId = requestIdFrom(undefined);
-          ctx.extra.authorization = authorization;
-          ctx.extra.context = { viewer, authorization, requestId, logger: logger.child({ requestId, transport: 'ws' }) };
+          const request = ctx.extra.request;
+          ctx.extra.authorization = authentication.authorization;
+          ctx.extra.context = {
+            ...authentication,
+            requestId,
+            logger: logger.child({ requestId, transport: 'ws' }),
+            userAgent: request.headers['user-agent'],
+            clientAddress: request.socket.remoteAddress,
+          };
           return true;
         } catch (error) {
           if (!(error instanceof ParleyError)) throw error;

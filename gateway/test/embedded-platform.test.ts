@@ -27,7 +27,7 @@ describe('the embedded platform (npm start) through the gateway', () => {
     platform = await startEmbeddedPlatform({ logger: logs.logger, port: 0, onQuery: (sql) => queries.push(sql) });
     const account = async (email: string) => {
       const user = await platform.users.directory().create({ email });
-      return { id: user.id, email: user.email, token: (await platform.users.tokens.issue(user)).token };
+      return { id: user.id, email: user.email, token: (await platform.users.tokens.issue({ userId: user.id, roles: user.roles })).token };
     };
     alice = await account('Alice@Example.com');
     bob = await account('bob@example.com');
@@ -239,7 +239,7 @@ describe('embedded data', () => {
 
       const second = await startEmbeddedPlatform({ logger, dataDir, port: 0 });
       try {
-        const { token } = await second.users.tokens.issue(user);
+        const { token } = await second.users.tokens.issue({ userId: user.id, roles: user.roles });
         const { body } = await postGraphQL(second.url, ConversationsWithOwnersDocument, { token, variables: { first: 5 } });
         expect(body.data!.conversations.edges.map((e) => [e.node.title, e.node.owner.email])).toEqual([['Still here', 'kept@example.com']]);
       } finally {

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { ConversationsWithOwnersDocument, ModelsDocument } from '@parley/client';
-import { chatSubgraph, type ChatService } from '@parley/chat';
+import { chatSubgraph } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { systemClock } from '@parley/runtime';
+import { loadConfig, systemClock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import {
   captureLogs,
@@ -17,7 +18,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@parley/testing';
-import { usersSubgraph, type UsersService } from '@parley/users';
+import { usersSubgraph } from '@parley/users';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -35,8 +36,10 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
   let gatewayUrl: string;
   let alice: { id: string; token: string };
 
+  const serviceSettings = { USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+
   /** Builds a subgraph in this process against the same database, for fixtures only (it never listens). */
-  async function inProcess<T extends { server: unknown }>(definition: SubgraphDefinition<T & { server: never }>): Promise<T> {
+  async function inProcess<T extends { server: SubgraphServer }, S>(definition: SubgraphDefinition<T, S>): Promise<T> {
     const orm = await createOrm({
       schema: definition.schemaName,
       entities: definition.entities,
@@ -46,15 +49,20 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
       poolMax: 2,
     });
     orms.push(orm);
-    return definition.create({
-      orm,
-      bus: createInProcessBus({ logger }),
-      pubsub: createInMemoryPubSub(),
-      logger,
-      clock: systemClock,
-      auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: `http://127.0.0.1:${ports['users']}/.well-known/jwks.json` },
-      readiness: [],
-    });
+    return definition.create(
+      {
+        orm,
+        bus: createInProcessBus({ logger }),
+        pubsub: createInMemoryPubSub(),
+        redis: null,
+        namespace: '',
+        logger,
+        clock: systemClock,
+        auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: `http://127.0.0.1:${ports['users']}/.well-known/jwks.json` },
+        readiness: [],
+      },
+      loadConfig(definition.settings, serviceSettings),
+    );
   }
 
   beforeAll(async () => {
@@ -66,6 +74,7 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
       KAFKA_BROKERS: real.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
       USERS_URL: `http://127.0.0.1:${ports['users']}`,
+      ...serviceSettings,
     };
     const start = async (name: string) => {
       processes[name] = startServiceProcess(name, `subgraphs/${name}/src/index.ts`, { ...env, PORT: String(ports[name]) });
@@ -83,10 +92,10 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
     await waitUntilReady(`http://127.0.0.1:${ports['gateway']}/readyz`, processes['gateway']!);
     gatewayUrl = `http://127.0.0.1:${ports['gateway']}/graphql`;
 
-    const users = (await inProcess(usersSubgraph as never)) as UsersService;
-    const chat = (await inProcess(chatSubgraph as never)) as ChatService;
+    const users = await inProcess(usersSubgraph);
+    const chat = await inProcess(chatSubgraph);
     const user = await users.directory().create({ email: 'alice@example.com', displayName: 'Alice' });
-    alice = { id: user.id, token: (await users.tokens.issue(user)).token };
+    alice = { id: user.id, token: (await users.tokens.issue({ userId: user.id, roles: user.roles })).token };
     for (const title of ['Kafka notes', 'PostgreSQL notes']) {
       const conversation = await chat.history().createConversation({ ownerId: user.id, title });
       await chat.history().appendMessage(conversation, { role: 'USER', content: `Tell me about ${title}` });

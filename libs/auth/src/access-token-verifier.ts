@@ -35,8 +35,16 @@ export function createAccessTokenVerifier({
           requiredClaims: ['sub', 'jti', 'exp', 'iat'],
           ...(now ? { currentDate: now() } : {}),
         });
-        const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
-        return { userId: payload.sub!, roles, tokenId: payload.jti! };
+        const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+        const scope = payload['scope'];
+        return {
+          userId: payload.sub!,
+          roles: strings(payload['roles']),
+          tokenId: payload.jti!,
+          sessionId: typeof payload['sid'] === 'string' ? payload['sid'] : null,
+          scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : null,
+          apiKeyId: typeof payload['akid'] === 'string' ? payload['akid'] : null,
+        };
       } catch (error) {
         throw new UnauthenticatedError(explain(error));
       }
@@ -63,7 +71,26 @@ function explain(error: unknown): string {
   return 'The access token could not be verified.';
 }
 
-/** Public keys fetched from the users service, cached, and fetched again when a token names an unknown `kid`. */
-export function remoteKeySet(jwksUrl: string): JWTVerifyGetKey {
-  return createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 10_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+/**
+ * Public keys fetched from the users service and cached. A token naming a kid
+ * the cache lacks triggers a refetch at once (a key was rotated), even inside
+ * jose's cooldown, but at most once per unknown kid every few seconds, so
+ * tokens with made-up kids cannot turn the gateway into a JWKS flood.
+ */
+export function remoteKeySet(jwksUrl: string, { unknownKidRetrySeconds = 5 }: { unknownKidRetrySeconds?: number } = {}): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+  const lastRetry = new Map<string, number>();
+  return async (header, token) => {
+    try {
+      return await remote(header, token);
+    } catch (error) {
+      if (!(error instanceof errors.JWKSNoMatchingKey) || !header.kid) throw error;
+      const now = Date.now();
+      if (now - (lastRetry.get(header.kid) ?? 0) < unknownKidRetrySeconds * 1000) throw error;
+      if (lastRetry.size > 1000) lastRetry.clear();
+      lastRetry.set(header.kid, now);
+      await remote.reload();
+      return remote(header, token);
+    }
+  };
 }

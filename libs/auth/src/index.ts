@@ -3,3 +3,4 @@ export { ACCESS_TOKEN_TYPE, ACCESS_TOKEN_ALGORITHMS, type AccessTokenSettings } 
 export { bearerTokenFrom } from './bearer-token';
 export { createAccessTokenVerifier, remoteKeySet, type AccessTokenVerifier, type VerifierOptions } from './access-token-verifier';
 export { viewerFromAuthorization } from './request-viewer';
+export { API_KEY_TOKEN_PATH } from './api-key-exchange';

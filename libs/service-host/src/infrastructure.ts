@@ -2,6 +2,7 @@ import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgre
 import { createOrm, databaseAddress, migrate, pingDatabase } from '@parley/database';
 import { createKafkaBus, type EventBus } from '@parley/events';
 import { createRedisPubSub, type PubSub } from '@parley/pubsub';
+import Redis from 'ioredis';
 import { assertReachable, type Logger, type ReadinessCheck } from '@parley/runtime';
 import type { ServicesConfig } from './services-config';
 import { hostAndPort, tcpProbe } from './tcp-probe';
@@ -10,6 +11,8 @@ export interface Infrastructure {
   orm: MikroORM;
   bus: EventBus;
   pubsub: PubSub;
+  redis: Redis;
+  namespace: string;
   readiness: ReadinessCheck[];
   close(): Promise<void>;
 }
@@ -65,17 +68,22 @@ export async function connectInfrastructure({
     onError: (error) => logger.warn({ err: error }, 'redis connection error'),
   });
 
+  const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+
   return {
     orm,
     bus,
     pubsub,
+    redis: client,
+    namespace: config.KAFKA_TOPIC_PREFIX,
     readiness: [
       { name: 'postgres', address: databaseAddress(config.DATABASE_URL), check: () => pingDatabase(orm) },
       { name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() },
       { name: 'kafka', address: config.KAFKA_BROKERS.join(','), check: () => bus.ping() },
     ],
     async close() {
-      await Promise.allSettled([bus.close(), pubsub.close()]);
+      await Promise.allSettled([bus.close(), pubsub.close(), client.quit()]);
       await orm.close();
     },
   };

@@ -3,12 +3,18 @@ import type { AccessTokenSettings } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { PubSub } from '@parley/pubsub';
 import type { Clock, Logger, ReadinessCheck, SubgraphServer } from '@parley/runtime';
+import type Redis from 'ioredis';
+import type { z } from 'zod';
 
 /** Everything a subgraph is built from. The same in embedded and services mode. */
 export interface SubgraphDependencies {
   orm: MikroORM;
   bus: EventBus;
   pubsub: PubSub;
+  /** A Redis client for counters and caches; null in embedded mode, where in-memory equivalents serve. */
+  redis: Redis | null;
+  /** Prefix for Redis keys and channels, so deployments and test runs can share one Redis. */
+  namespace: string;
   logger: Logger;
   clock: Clock;
   auth: AccessTokenSettings & {
@@ -20,7 +26,7 @@ export interface SubgraphDependencies {
 }
 
 /** How a host (one process per service, or the embedded platform) builds a subgraph. */
-export interface SubgraphDefinition<TService extends { server: SubgraphServer; stop?: () => Promise<void> }> {
+export interface SubgraphDefinition<TService extends { server: SubgraphServer; stop?: () => Promise<void> }, TSettings = unknown> {
   name: string;
   /** Used when PORT is not set in services mode. */
   defaultPort: number;
@@ -28,5 +34,7 @@ export interface SubgraphDefinition<TService extends { server: SubgraphServer; s
   schemaName: string;
   entities: EntitySchema<any, any>[];
   migrations: MigrationObject[];
-  create(dependencies: SubgraphDependencies): Promise<TService>;
+  /** The environment variables this subgraph reads besides the common ones; each key is a variable's name. */
+  settings: z.ZodType<TSettings, any>;
+  create(dependencies: SubgraphDependencies, settings: TSettings): Promise<TService>;
 }

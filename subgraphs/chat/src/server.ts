@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { z } from 'zod';
 import { createChatLoaders } from './chat-loaders';
 import type { ChatContext } from './context';
 import { createConversationHistory, type ConversationHistory } from './conversation-history';
@@ -42,5 +43,6 @@ export const chatSubgraph: SubgraphDefinition<ChatService> = {
   schemaName: 'chat',
   entities: [ConversationSchema, MessageSchema],
   migrations,
+  settings: z.object({}),
   create: createChatService,
 };

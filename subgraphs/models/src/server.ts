@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { z } from 'zod';
 import { builtinModels } from './builtin-models';
 import type { ModelsContext } from './context';
 import { ModelSchema } from './entities/model';
@@ -41,5 +42,6 @@ export const modelsSubgraph: SubgraphDefinition<ModelsService> = {
   schemaName: 'models',
   entities: [ModelSchema],
   migrations,
+  settings: z.object({}),
   create: createModelsService,
 };

@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { z } from 'zod';
 import type { TranslationContext } from './context';
 import { LanguageSchema } from './entities/language';
 import { migrations } from './migrations';
@@ -38,5 +39,6 @@ export const translationSubgraph: SubgraphDefinition<TranslationService> = {
   schemaName: 'translation',
   entities: [LanguageSchema],
   migrations,
+  settings: z.object({}),
   create: createTranslationService,
 };

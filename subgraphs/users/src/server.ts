@@ -1,63 +1,131 @@
-import { createAccessTokenVerifier } from '@parley/auth';
-import { createSubgraphServer, sendJson, type SubgraphServer } from '@parley/runtime';
-import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier } from '@parley/auth';
+import { ParleyError } from '@parley/errors';
+import { createSubgraphServer, readBody, sendJson, type SubgraphServer } from '@parley/runtime';
+import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
+import { createAccounts } from './accounts';
+import { createApiKeys } from './api-keys';
+import { clientAddress } from './client-address';
 import type { UsersContext } from './context';
-import { UserSchema } from './entities/user';
+import { ApiKeySchema } from './entities/api-key';
+import { LinkedIdentitySchema, OidcLoginAttemptSchema } from './entities/linked-identity';
+import { RefreshTokenSchema, SessionSchema } from './entities/session';
 import { SigningKeySchema } from './entities/signing-key';
+import { UserSchema } from './entities/user';
+import { createKeyEncryption } from './key-encryption';
+import { migrations } from './migrations';
+import { createOidcLogin } from './oidc-login';
+import { createPasswordHasher } from './password-hasher';
+import { createAuthRateLimits } from './rate-limits';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
+import { createSessions } from './sessions';
 import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
 import { createUserDirectory, type UserDirectory } from './user-directory';
 import { createUserLoader } from './user-loader';
-
-import { migrations } from './migrations';
+import { usersSettingsSchema, type UsersSettings } from './users-settings';
 
 export interface UsersService {
   server: SubgraphServer;
   tokens: AccessTokenIssuer;
   keys: SigningKeyStore;
-  /** Account operations outside a request (admin CLI, tests' fixtures). */
+  /** Account operations outside a request (admin tooling, tests' fixtures). */
   directory(): UserDirectory;
 }
 
-/** The users subgraph: accounts, settings, and the keys that sign every access token. */
-export async function createUsersService({ orm, logger, auth, readiness, clock }: SubgraphDependencies): Promise<UsersService> {
-  const keys = createSigningKeyStore({ orm, clock });
+/** The users subgraph: accounts, sessions, API keys, identity providers, and the keys that sign every access token. */
+export async function createUsersService(
+  { orm, logger, auth, readiness, clock, redis, namespace }: SubgraphDependencies,
+  settings: UsersSettings,
+): Promise<UsersService> {
+  const keys = createSigningKeyStore({
+    orm,
+    clock,
+    encryption: createKeyEncryption(settings.USERS_KEY_ENCRYPTION_KEY),
+    tokenTtlSeconds: Math.max(settings.ACCESS_TOKEN_TTL_SECONDS, settings.API_KEY_TOKEN_TTL_SECONDS),
+    rotationDays: settings.SIGNING_KEY_ROTATION_DAYS,
+  });
   await keys.ensureActiveKey();
   const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now() });
+  const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
+  const hasher = await createPasswordHasher();
+  const limits = createAuthRateLimits({
+    redis,
+    namespace,
+    settings: {
+      loginAttemptsPerAccount: settings.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      loginAttemptsPerIp: settings.LOGIN_ATTEMPTS_PER_IP,
+      loginWindowSeconds: settings.LOGIN_WINDOW_SECONDS,
+      registrationsPerIp: settings.REGISTRATIONS_PER_IP,
+      registrationWindowSeconds: settings.REGISTRATION_WINDOW_SECONDS,
+    },
+  });
+  const sessionPolicy = { idleDays: settings.REFRESH_IDLE_DAYS, maxDays: settings.REFRESH_MAX_DAYS };
+  const oidc = createOidcLogin({ providers: settings.OIDC_PROVIDERS, clock });
+
   const server = await createSubgraphServer<UsersContext>({
     name: 'users',
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<UsersContext>,
     logger,
     readiness,
+    verifier,
     routes: {
       '/.well-known/jwks.json': async (_req, res) => {
-        res.setHeader('cache-control', 'public, max-age=300');
+        res.setHeader('cache-control', 'public, max-age=60');
         sendJson(res, 200, await keys.publicJwks());
       },
+      // The gateway trades a partner's API key for a short-lived access token,
+      // so that subgraphs verify one kind of credential only.
+      [API_KEY_TOKEN_PATH]: async (req, res) => {
+        if (req.method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed' });
+        try {
+          const { key } = JSON.parse(await readBody(req, 4096)) as { key?: unknown };
+          if (typeof key !== 'string') return sendJson(res, 400, { error: 'bad_request', message: 'Send {"key": "<api key>"}.' });
+          const { apiKey, user } = await createApiKeys({ em: orm.em.fork(), clock }).authenticate(key);
+          const issued = await tokens.issue({
+            userId: user.id,
+            roles: ['user'],
+            scopes: apiKey.scopes,
+            apiKeyId: apiKey.id,
+            ttlSeconds: settings.API_KEY_TOKEN_TTL_SECONDS,
+          });
+          sendJson(res, 200, { accessToken: issued.token, expiresAt: issued.expiresAt.toISOString() });
+        } catch (error) {
+          if (error instanceof ParleyError) return sendJson(res, 401, { error: 'unauthenticated', message: error.message });
+          throw error;
+        }
+      },
     },
-    verifier,
-    context: (viewer, { requestId, logger: requestLogger }) => {
-      const users = createUserDirectory({ em: orm.em.fork(), clock });
-      return { viewer, requestId, logger: requestLogger, users, loaders: { user: createUserLoader(users) } };
+    context: (viewer, { requestId, logger: requestLogger }, req) => {
+      const em = orm.em.fork();
+      const users = createUserDirectory({ em, clock });
+      const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null;
+      return {
+        viewer,
+        requestId,
+        logger: requestLogger,
+        origin: { ip: clientAddress(req, settings.TRUSTED_PROXIES), userAgent },
+        em,
+        accounts: createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails: settings.ADMIN_EMAILS }),
+        sessions: createSessions({ em, clock, policy: sessionPolicy }),
+        apiKeys: createApiKeys({ em, clock }),
+        oidc,
+        keys,
+        loaders: { user: createUserLoader(users) },
+      };
     },
   });
-  return {
-    server,
-    keys,
-    tokens: createAccessTokenIssuer({ keys, settings: auth, clock }),
-    directory: () => createUserDirectory({ em: orm.em.fork(), clock }),
-  };
+  return { server, keys, tokens, directory: () => createUserDirectory({ em: orm.em.fork(), clock }) };
 }
 
-export const usersSubgraph: SubgraphDefinition<UsersService> = {
+export const usersSubgraph: SubgraphDefinition<UsersService, UsersSettings> = {
   name: 'users',
   defaultPort: 4001,
   schemaName: 'users',
-  entities: [UserSchema, SigningKeySchema],
+  entities: [UserSchema, SigningKeySchema, SessionSchema, RefreshTokenSchema, ApiKeySchema, LinkedIdentitySchema, OidcLoginAttemptSchema],
   migrations,
+  settings: usersSettingsSchema,
   create: createUsersService,
 };

@@ -9,6 +9,9 @@ export class User {
   preferredLanguage = 'en';
   defaultModel: string | null = null;
   autoTranslate = false;
+  /** argon2id; null for accounts that only sign in through an identity provider. */
+  passwordHash: string | null = null;
+  passwordChangedAt: Date | null = null;
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -24,6 +27,8 @@ export const UserSchema = new EntitySchema<User>({
     preferredLanguage: { type: 'string' },
     defaultModel: { type: 'string', nullable: true },
     autoTranslate: { type: 'boolean' },
+    passwordHash: { type: 'text', nullable: true, lazy: true },
+    passwordChangedAt: { type: 'datetime', columnType: 'timestamptz', nullable: true },
     createdAt: { type: 'datetime', columnType: 'timestamptz' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz' },
   },

@@ -4,6 +4,8 @@ import type { User as UserEntity } from '../entities/user';
 import type { UsersContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -16,23 +18,208 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A key for a partner's program, accepted by the gateway as `Authorization: Bearer <key>`. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  name: Scalars['String']['output'];
+  /** What the key may do, e.g. "chat", "models". */
+  scopes: Array<Scalars['String']['output']>;
+};
+
+export type ApiKeyCreated = {
+  __typename?: 'ApiKeyCreated';
+  apiKey: ApiKey;
+  /** The secret, shown this once. Parley stores only a hash of it. */
+  key: Scalars['String']['output'];
+};
+
+/** Tokens for a signed-in session. */
+export type AuthPayload = {
+  __typename?: 'AuthPayload';
+  /** JWT (ES256) valid for 15 minutes; send as `Authorization: Bearer <token>`. */
+  accessToken: Scalars['String']['output'];
+  /** When accessToken expires. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Opaque; exchange it with refreshToken() for new tokens. It is rotated on every use: keep only the newest. */
+  refreshToken: Scalars['String']['output'];
+  user: User;
+};
+
+/** An OpenID Connect provider users can sign in with. */
+export type IdentityProvider = {
+  __typename?: 'IdentityProvider';
+  displayName: Scalars['String']['output'];
+  /** Short name used in startOidcLogin, e.g. "google". */
+  id: Scalars['ID']['output'];
+};
+
+/** An account at an external OpenID Connect provider linked to a Parley user. */
+export type LinkedIdentity = {
+  __typename?: 'LinkedIdentity';
+  /** The e-mail the provider verified. */
+  email: Scalars['String']['output'];
+  linkedAt: Scalars['DateTime']['output'];
+  provider: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Changes the password and ends every session of the account, this one included. */
+  changePassword: Scalars['Boolean']['output'];
+  /** Creates an API key with the given scopes (default: all the user's scopes). */
+  createApiKey: ApiKeyCreated;
+  /** Finishes it: pass the whole URL the provider redirected the browser to (redirectUri with its code, state and iss). */
+  finishOidcLogin: AuthPayload;
+  /** Signs in with e-mail and password. Attempts are limited per account and per address. */
+  login: AuthPayload;
+  /** Ends the session the refresh token belongs to. */
+  logout: Scalars['Boolean']['output'];
+  /** Exchanges a refresh token for new tokens. Presenting an already-used refresh token ends that whole session. */
+  refreshToken: AuthPayload;
+  /** Creates an account and signs it in. */
+  register: AuthPayload;
+  revokeApiKey: Scalars['Boolean']['output'];
+  /** Ends one of the signed-in user's sessions (e.g. a lost device). */
+  revokeSession: Scalars['Boolean']['output'];
+  /** Admins: starts signing with a new key. Tokens signed with the old one stay valid until they expire. */
+  rotateSigningKey: Scalars['Boolean']['output'];
+  /** Starts a sign-in with an external OpenID Connect provider (authorization code with PKCE). */
+  startOidcLogin: OidcLoginStart;
+  updateProfile: User;
+  updateSettings: UserSettings;
+};
+
+
+export type MutationChangePasswordArgs = {
+  currentPassword: Scalars['String']['input'];
+  newPassword: Scalars['String']['input'];
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  name: Scalars['String']['input'];
+  scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+
+export type MutationFinishOidcLoginArgs = {
+  callbackUrl: Scalars['String']['input'];
+  provider: Scalars['ID']['input'];
+};
+
+
+export type MutationLoginArgs = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+
+export type MutationLogoutArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRefreshTokenArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRegisterArgs = {
+  input: RegisterInput;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRevokeSessionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationStartOidcLoginArgs = {
+  provider: Scalars['ID']['input'];
+  redirectUri: Scalars['String']['input'];
+};
+
+
+export type MutationUpdateProfileArgs = {
+  input: UpdateProfileInput;
+};
+
+
+export type MutationUpdateSettingsArgs = {
+  input: UpdateSettingsInput;
+};
+
+/** Where to send the browser to sign in with an external provider. */
+export type OidcLoginStart = {
+  __typename?: 'OidcLoginStart';
+  /** Open this URL; the provider redirects back to redirectUri with `code` and `state`. */
+  authorizationUrl: Scalars['String']['output'];
+  /** Echoed back by the provider in the callback URL; it ties the callback to this start. */
+  state: Scalars['String']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** OpenID Connect providers configured for sign-in. */
+  identityProviders: Array<IdentityProvider>;
   /** The signed-in user; null when the request carries no access token. */
   me: Maybe<User>;
+};
+
+export type RegisterInput = {
+  displayName?: InputMaybe<Scalars['String']['input']>;
+  email: Scalars['String']['input'];
+  /** At least 10 characters and not a common password. */
+  password: Scalars['String']['input'];
+};
+
+/** A signed-in device: one refresh-token family. */
+export type Session = {
+  __typename?: 'Session';
+  createdAt: Scalars['DateTime']['output'];
+  /** True for the session whose access token made this request. */
+  current: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  lastUsedAt: Scalars['DateTime']['output'];
+  /** The User-Agent that signed in. */
+  userAgent: Maybe<Scalars['String']['output']>;
+};
+
+export type UpdateProfileInput = {
+  displayName?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type UpdateSettingsInput = {
+  autoTranslate?: InputMaybe<Scalars['Boolean']['input']>;
+  defaultModel?: InputMaybe<Scalars['String']['input']>;
+  preferredLanguage?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A person with a Parley account. */
 export type User = {
   __typename?: 'User';
+  /** API keys for partners' programs. The secret is shown only once, by createApiKey. */
+  apiKeys: Array<ApiKey>;
   createdAt: Scalars['DateTime']['output'];
   /** Name shown in the interface. */
   displayName: Scalars['String']['output'];
   /** Normalized (trimmed, lower-case) e-mail address; unique. Visible only to the user and admins. */
   email: Scalars['String']['output'];
   id: Scalars['ID']['output'];
+  /** External identity providers linked to this account. */
+  linkedIdentities: Array<LinkedIdentity>;
   /** Granted roles: "user", "admin". */
   roles: Array<Scalars['String']['output']>;
+  /** Signed-in devices (one per refresh-token family), most recently used first. */
+  sessions: Array<Session>;
   /** The user's preferences. */
   settings: UserSettings;
 };
@@ -143,41 +330,127 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  User: ResolverTypeWrapper<UserEntity>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ApiKey: ResolverTypeWrapper<ApiKey>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  UserSettings: ResolverTypeWrapper<UserSettings>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  ApiKeyCreated: ResolverTypeWrapper<ApiKeyCreated>;
+  AuthPayload: ResolverTypeWrapper<Omit<AuthPayload, 'user'> & { user: ResolversTypes['User'] }>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  IdentityProvider: ResolverTypeWrapper<IdentityProvider>;
+  LinkedIdentity: ResolverTypeWrapper<LinkedIdentity>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  OidcLoginStart: ResolverTypeWrapper<OidcLoginStart>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RegisterInput: RegisterInput;
+  Session: ResolverTypeWrapper<Session>;
+  UpdateProfileInput: UpdateProfileInput;
+  UpdateSettingsInput: UpdateSettingsInput;
+  User: ResolverTypeWrapper<UserEntity>;
+  UserSettings: ResolverTypeWrapper<UserSettings>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  DateTime: Scalars['DateTime']['output'];
-  Query: Record<PropertyKey, never>;
-  User: UserEntity;
-  String: Scalars['String']['output'];
+  ApiKey: ApiKey;
   ID: Scalars['ID']['output'];
-  UserSettings: UserSettings;
+  String: Scalars['String']['output'];
+  ApiKeyCreated: ApiKeyCreated;
+  AuthPayload: Omit<AuthPayload, 'user'> & { user: ResolversParentTypes['User'] };
+  DateTime: Scalars['DateTime']['output'];
+  IdentityProvider: IdentityProvider;
+  LinkedIdentity: LinkedIdentity;
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  OidcLoginStart: OidcLoginStart;
+  Query: Record<PropertyKey, never>;
+  RegisterInput: RegisterInput;
+  Session: Session;
+  UpdateProfileInput: UpdateProfileInput;
+  UpdateSettingsInput: UpdateSettingsInput;
+  User: UserEntity;
+  UserSettings: UserSettings;
+}>;
+
+export type ApiKeyResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type ApiKeyCreatedResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['ApiKeyCreated'] = ResolversParentTypes['ApiKeyCreated']> = ResolversObject<{
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type AuthPayloadResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
+export type IdentityProviderResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['IdentityProvider'] = ResolversParentTypes['IdentityProvider']> = ResolversObject<{
+  displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type LinkedIdentityResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['LinkedIdentity'] = ResolversParentTypes['LinkedIdentity']> = ResolversObject<{
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  linkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  changePassword?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'currentPassword' | 'newPassword'>>;
+  createApiKey?: Resolver<ResolversTypes['ApiKeyCreated'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name'>>;
+  finishOidcLogin?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationFinishOidcLoginArgs, 'callbackUrl' | 'provider'>>;
+  login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'email' | 'password'>>;
+  logout?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLogoutArgs, 'refreshToken'>>;
+  refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRefreshTokenArgs, 'refreshToken'>>;
+  register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  revokeApiKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  revokeSession?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRevokeSessionArgs, 'id'>>;
+  rotateSigningKey?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startOidcLogin?: Resolver<ResolversTypes['OidcLoginStart'], ParentType, ContextType, RequireFields<MutationStartOidcLoginArgs, 'provider' | 'redirectUri'>>;
+  updateProfile?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
+  updateSettings?: Resolver<ResolversTypes['UserSettings'], ParentType, ContextType, RequireFields<MutationUpdateSettingsArgs, 'input'>>;
+}>;
+
+export type OidcLoginStartResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['OidcLoginStart'] = ResolversParentTypes['OidcLoginStart']> = ResolversObject<{
+  authorizationUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  identityProviders?: Resolver<Array<ResolversTypes['IdentityProvider']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+}>;
+
+export type SessionResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['Session'] = ResolversParentTypes['Session']> = ResolversObject<{
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  userAgent?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type UserResolvers<ContextType = UsersContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   displayName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  linkedIdentities?: Resolver<Array<ResolversTypes['LinkedIdentity']>, ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  sessions?: Resolver<Array<ResolversTypes['Session']>, ParentType, ContextType>;
   settings?: Resolver<ResolversTypes['UserSettings'], ParentType, ContextType>;
 }>;
 
@@ -188,8 +461,16 @@ export type UserSettingsResolvers<ContextType = UsersContext, ParentType extends
 }>;
 
 export type Resolvers<ContextType = UsersContext> = ResolversObject<{
+  ApiKey?: ApiKeyResolvers<ContextType>;
+  ApiKeyCreated?: ApiKeyCreatedResolvers<ContextType>;
+  AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  IdentityProvider?: IdentityProviderResolvers<ContextType>;
+  LinkedIdentity?: LinkedIdentityResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
+  OidcLoginStart?: OidcLoginStartResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Session?: SessionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserSettings?: UserSettingsResolvers<ContextType>;
 }>;

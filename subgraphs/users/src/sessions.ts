@@ -1,0 +1,124 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import { NotFoundError, UnauthenticatedError } from '@parley/errors';
+import type { Clock } from '@parley/runtime';
+import { RefreshToken, Session } from './entities/session';
+
+export interface SessionPolicy {
+  idleDays: number;
+  maxDays: number;
+}
+
+export interface IssuedRefreshToken {
+  refreshToken: string;
+  sessionId: string;
+  userId: string;
+}
+
+const DAY = 86_400_000;
+const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * Sessions with rotating refresh tokens (OAuth 2.0 Security BCP, RFC 9700):
+ * a refresh token works once; presenting a used one means it was copied, so
+ * the whole session (token family) ends for everyone holding any of its tokens.
+ */
+export function createSessions({ em, clock, policy }: { em: EntityManager; clock: Clock; policy: SessionPolicy }) {
+  function newToken(sessionId: string, now: Date): { token: string; row: RefreshToken } {
+    const token = `rt_${randomBytes(32).toString('base64url')}`;
+    const row = new RefreshToken();
+    row.tokenHash = hashToken(token);
+    row.sessionId = sessionId;
+    row.createdAt = now;
+    return { token, row };
+  }
+
+  function expired(session: Session, now: Date): boolean {
+    return (
+      now.getTime() - session.lastUsedAt.getTime() > policy.idleDays * DAY ||
+      now.getTime() - session.createdAt.getTime() > policy.maxDays * DAY
+    );
+  }
+
+  return {
+    /** Starts a session for a user who just proved who they are. */
+    async start(userId: string, userAgent: string | null): Promise<IssuedRefreshToken> {
+      const now = clock.now();
+      const session = new Session();
+      session.id = randomUUID();
+      session.userId = userId;
+      session.userAgent = userAgent?.slice(0, 512) ?? null;
+      session.createdAt = session.lastUsedAt = now;
+      const { token, row } = newToken(session.id, now);
+      em.persist([session, row]);
+      await em.flush();
+      return { refreshToken: token, sessionId: session.id, userId };
+    },
+
+    /** Exchanges a refresh token for the next one of its session. */
+    async rotate(refreshToken: string): Promise<IssuedRefreshToken> {
+      const outcome = await em.transactional(
+        async (tx): Promise<{ error: string; issued?: never } | { error: undefined; issued: IssuedRefreshToken }> => {
+          const row = await tx.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          if (!row) return { error: 'This refresh token is not valid; sign in again.' };
+          const session = await tx.findOneOrFail(Session, { id: row.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+          const now = clock.now();
+          if (session.revokedAt) return { error: 'This session has ended; sign in again.' };
+          if (row.usedAt) {
+            // Reuse: someone else holds a copy. End the session for both.
+            session.revokedAt = now;
+            session.revokeReason = 'reuse';
+            return { error: 'This refresh token was already used, so the session was ended for safety; sign in again.' };
+          }
+          if (expired(session, now)) {
+            session.revokedAt = now;
+            session.revokeReason = 'expired';
+            return { error: 'This session has expired; sign in again.' };
+          }
+          row.usedAt = now;
+          session.lastUsedAt = now;
+          const next = newToken(session.id, now);
+          tx.persist(next.row);
+          return { error: undefined, issued: { refreshToken: next.token, sessionId: session.id, userId: session.userId } };
+        },
+      );
+      // Thrown after the transaction committed, so a revocation for reuse is kept.
+      if (outcome.error !== undefined) throw new UnauthenticatedError(outcome.error);
+      return outcome.issued;
+    },
+
+    /** Ends the session of a refresh token (logout); unknown tokens are ignored, as a logout should never fail. */
+    async endByToken(refreshToken: string): Promise<boolean> {
+      const row = await em.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { connectionType: 'write' });
+      if (!row) return false;
+      const ended = await em.nativeUpdate(
+        Session,
+        { id: row.sessionId, revokedAt: null },
+        { revokedAt: clock.now(), revokeReason: 'logout' },
+      );
+      return ended > 0;
+    },
+
+    /** Ends one of the user's own sessions; someone else's is not found. */
+    async end(userId: string, sessionId: string): Promise<void> {
+      const ended = await em.nativeUpdate(
+        Session,
+        { id: sessionId, userId, revokedAt: null },
+        { revokedAt: clock.now(), revokeReason: 'revoked-by-user' },
+      );
+      if (ended === 0) throw new NotFoundError(`No active session with id "${sessionId}".`);
+    },
+
+    async endAll(userId: string, reason: string): Promise<void> {
+      await em.nativeUpdate(Session, { userId, revokedAt: null }, { revokedAt: clock.now(), revokeReason: reason });
+    },
+
+    async listActive(userId: string): Promise<Session[]> {
+      const now = clock.now();
+      const sessions = await em.find(Session, { userId, revokedAt: null }, { orderBy: { lastUsedAt: 'desc' }, connectionType: 'write' });
+      return sessions.filter((s) => !expired(s, now));
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
