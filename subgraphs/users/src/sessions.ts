@@ -50,8 +50,11 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
       session.userAgent = userAgent?.slice(0, 512) ?? null;
       session.createdAt = session.lastUsedAt = now;
       const { token, row } = newToken(session.id, now);
-      em.persist([session, row]);
-      await em.flush();
+      // Two inserts in order: the token references the session, and the ORM does not know that.
+      await em.transactional(async (tx) => {
+        await tx.persistAndFlush(session);
+        await tx.persistAndFlush(row);
+      });
       return { refreshToken: token, sessionId: session.id, userId };
     },
 
