@@ -45,7 +45,7 @@ describe('access tokens the gateway and every subgraph refuse', () => {
       'HS256 signed with the public key',
       async () => {
         const { keys } = await platform.users.keys.publicJwks();
-        const pem = await exportSPKI((await importJWK(keys[0] as JWK, 'ES256', { extractable: true })) as CryptoKey);
+        const pem = await exportSPKI((await importJWK(keys[0] as JWK, 'ES256', { extractable: true })) as Parameters<typeof exportSPKI>[0]);
         return new SignJWT({ roles: ['admin'] })
           .setProtectedHeader({ alg: 'HS256', kid, typ: 'at+jwt' })
           .setIssuer('parley')
@@ -62,7 +62,9 @@ describe('access tokens the gateway and every subgraph refuse', () => {
       'unknown kid',
       async () => {
         const { privateKey } = await generateKeyPair('ES256');
-        return new SignJWT({ roles: ['user'], ...valid() }).setProtectedHeader({ alg: 'ES256', kid: 'someone-elses', typ: 'at+jwt' }).sign(privateKey);
+        return new SignJWT({ roles: ['user'], ...valid() })
+          .setProtectedHeader({ alg: 'ES256', kid: 'someone-elses', typ: 'at+jwt' })
+          .sign(privateKey);
       },
       /unknown key/,
     ],

@@ -12,6 +12,8 @@ import type { SigningKeyStore } from './signing-keys';
 /** What every users resolver gets: built fresh for each request. */
 export interface UsersContext {
   viewer: Viewer | null;
+  /** Set by a sign-in mutation: the payload's user may see their own lists, though the request came unauthenticated. */
+  signedInUserId: string | null;
   requestId: string;
   logger: Logger;
   origin: RequestOrigin;

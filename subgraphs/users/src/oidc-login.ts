@@ -107,7 +107,7 @@ export function createOidcLogin({ providers, clock }: { providers: OidcProviderS
         throw new UnauthenticatedError(`The identity provider refused the sign-in: ${callback.searchParams.get('error')}.`);
       }
       const config = await configuration(provider);
-      let claims: oidc.IDToken | undefined;
+      let claims: Record<string, unknown> & { sub?: string };
       try {
         const tokens = await oidc.authorizationCodeGrant(config, callback, {
           pkceCodeVerifier: attempt.codeVerifier,
@@ -115,11 +115,14 @@ export function createOidcLogin({ providers, clock }: { providers: OidcProviderS
           expectedNonce: attempt.nonce,
           idTokenExpected: true,
         });
-        claims = tokens.claims();
+        const idToken = tokens.claims()!;
+        // Providers put scope claims (email, name) in the ID token or only at the UserInfo endpoint; ask there too.
+        const userInfo = await oidc.fetchUserInfo(config, tokens.access_token, idToken.sub);
+        claims = { ...idToken, ...userInfo };
       } catch (error) {
         throw new UnauthenticatedError('The identity provider did not confirm this sign-in; start again.', {}, { cause: error });
       }
-      if (!claims?.sub || typeof claims['email'] !== 'string' || claims['email_verified'] !== true) {
+      if (!claims.sub || typeof claims['email'] !== 'string' || claims['email_verified'] !== true) {
         throw new ForbiddenError(
           `The identity provider "${provider.id}" did not confirm a verified e-mail address, so the account cannot be linked.`,
         );

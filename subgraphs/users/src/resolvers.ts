@@ -25,7 +25,13 @@ function ownSession(context: UsersContext): Viewer {
 
 /** Lists that belong only to their owner (not even admins read another's sessions or keys). */
 function ownerOnly(user: User, context: UsersContext): boolean {
-  return context.viewer?.userId === user.id && context.viewer.scopes === null;
+  return (context.viewer?.userId === user.id && context.viewer.scopes === null) || context.signedInUserId === user.id;
+}
+
+/** The response to a sign-in is the signed-in person's own: nested fields show what they would show them. */
+function signedInAs<T extends { user: User }>(context: UsersContext, payload: T): T {
+  context.signedInUserId = payload.user.id;
+  return payload;
 }
 
 export const resolvers: Resolvers = {
@@ -35,9 +41,10 @@ export const resolvers: Resolvers = {
     identityProviders: (_root, _args, context) => context.oidc.list(),
   },
   Mutation: {
-    register: (_root, { input }, context) => context.accounts.register(input, context.origin),
-    login: (_root, { email, password }, context) => context.accounts.login(email, password, context.origin),
-    refreshToken: (_root, { refreshToken }, context) => context.accounts.refresh(refreshToken),
+    register: async (_root, { input }, context) => signedInAs(context, await context.accounts.register(input, context.origin)),
+    login: async (_root, { email, password }, context) =>
+      signedInAs(context, await context.accounts.login(email, password, context.origin)),
+    refreshToken: async (_root, { refreshToken }, context) => signedInAs(context, await context.accounts.refresh(refreshToken)),
     logout: async (_root, { refreshToken }, context) => {
       await context.accounts.logout(refreshToken);
       return true;
@@ -62,7 +69,7 @@ export const resolvers: Resolvers = {
     },
     startOidcLogin: (_root, { provider, redirectUri }, context) => context.oidc.start(context.em, provider, redirectUri),
     finishOidcLogin: async (_root, { provider, callbackUrl }, context) =>
-      context.accounts.signInAs(await context.oidc.finish(context.em, provider, callbackUrl), context.origin),
+      signedInAs(context, await context.accounts.signInAs(await context.oidc.finish(context.em, provider, callbackUrl), context.origin)),
     rotateSigningKey: async (_root, _args, context) => {
       if (!ownSession(context).roles.includes('admin')) throw new ForbiddenError('Only admins can rotate signing keys.');
       await context.keys.rotate();

@@ -104,6 +104,7 @@ export async function createUsersService(
       const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null;
       return {
         viewer,
+        signedInUserId: null,
         requestId,
         logger: requestLogger,
         origin: { ip: clientAddress(req, settings.TRUSTED_PROXIES), userAgent },
