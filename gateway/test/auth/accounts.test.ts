@@ -14,16 +14,15 @@ import {
   UpdateProfileDocument,
   UpdateSettingsDocument,
 } from '@parley/client';
-import { captureLogs, postGraphQL } from '@parley/testing';
+import { postGraphQL } from '@parley/testing';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../src/embedded-platform';
+import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
 const PASSWORD = 'correct horse battery';
 
 describe('accounts and sessions through the gateway', () => {
-  let platform: EmbeddedPlatform;
-  const logs = captureLogs('debug');
+  let platform: PlatformUnderTest;
   let url: string;
   let n = 0;
   const email = () => `person${++n}-${Date.now()}@example.com`;
@@ -39,10 +38,9 @@ describe('accounts and sessions through the gateway', () => {
     postGraphQL(url, LoginDocument, { variables: { email: address, password }, headers: { 'user-agent': userAgent } });
 
   beforeAll(async () => {
-    platform = await startEmbeddedPlatform({
-      logger: logs.logger,
-      port: 0,
-      settings: { ADMIN_EMAILS: 'boss@example.com', LOGIN_ATTEMPTS_PER_ACCOUNT: '5' },
+    platform = await startPlatformUnderTest({
+      logLevel: 'debug',
+      settings: { ADMIN_EMAILS: 'boss@example.com', LOGIN_ATTEMPTS_PER_ACCOUNT: '5', REGISTRATIONS_PER_IP: '1000' },
     });
     url = platform.url;
   });
@@ -268,7 +266,7 @@ describe('accounts and sessions through the gateway', () => {
     await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: payload.refreshToken } });
     await postGraphQL(url, MeDocument, { token: payload.accessToken });
     await postGraphQL(url, LoginDocument, { variables: { email: address, password: 'wrong but secret-ish 123' } });
-    const text = logs.text();
+    const text = platform.logs();
     expect(text.length).toBeGreaterThan(0);
     expect(text).not.toContain(secret);
     expect(text).not.toContain('wrong but secret-ish 123');

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { FinishOidcLoginDocument, IdentityProvidersDocument, MeDocument, RegisterDocument, StartOidcLoginDocument } from '@parley/client';
-import { captureLogs, freePort, postGraphQL } from '@parley/testing';
+import { freePort, postGraphQL } from '@parley/testing';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../src/embedded-platform';
+import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
 const REDIRECT_URI = 'http://127.0.0.1:5173/auth/callback';
 
@@ -59,7 +59,7 @@ async function signInAtProvider(authorizationUrl: string, login: string): Promis
 }
 
 describe('signing in with an external OpenID Connect provider', () => {
-  let platform: EmbeddedPlatform;
+  let platform: PlatformUnderTest;
   let providerServer: Server;
 
   beforeAll(async () => {
@@ -86,9 +86,7 @@ describe('signing in with an external OpenID Connect provider', () => {
       },
     });
     providerServer = provider.listen(port, '127.0.0.1');
-    platform = await startEmbeddedPlatform({
-      logger: captureLogs('silent').logger,
-      port: 0,
+    platform = await startPlatformUnderTest({
       settings: {
         OIDC_PROVIDERS: JSON.stringify([
           { id: 'corp', displayName: 'Corp SSO', issuer, clientId: 'parley', clientSecret: 'parley-client-secret' },

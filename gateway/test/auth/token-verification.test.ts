@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { MeDocument } from '@parley/client';
-import { captureLogs, postGraphQL } from '@parley/testing';
+import { postGraphQL } from '@parley/testing';
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../src/embedded-platform';
+import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 describe('access tokens the gateway and every subgraph refuse', () => {
-  let platform: EmbeddedPlatform;
+  let platform: PlatformUnderTest;
   let userId: string;
   let kid: string;
   let sign: (claims: Record<string, unknown>, header?: Record<string, unknown>) => Promise<string>;
   const now = () => Math.floor(Date.now() / 1000);
 
   beforeAll(async () => {
-    platform = await startEmbeddedPlatform({ logger: captureLogs('silent').logger, port: 0 });
+    platform = await startPlatformUnderTest();
     userId = (await platform.users.directory().create({ email: 'victim@example.com' })).id;
     const active = await platform.users.keys.activeKey();
     kid = active.kid;

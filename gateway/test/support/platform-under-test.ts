@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { chatSubgraph, type ChatService } from '@parley/chat';
+import { createOrm } from '@parley/database';
+import { createInProcessBus } from '@parley/events';
+import { createInMemoryPubSub } from '@parley/pubsub';
+import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
+import type { SubgraphDefinition } from '@parley/service-host';
+import {
+  captureLogs,
+  createTestDatabase,
+  freePort,
+  startServiceProcess,
+  uniqueName,
+  waitUntilReady,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@parley/testing';
+import { usersSubgraph, type UsersService } from '@parley/users';
+import { startEmbeddedPlatform } from '../../src/embedded-platform';
+
+export interface PlatformUnderTest {
+  mode: 'services' | 'embedded';
+  /** The first gateway's /graphql URL. */
+  url: string;
+  /** Every gateway's /graphql URL (services mode can start several sharing Redis). */
+  gatewayUrls: string[];
+  subgraphUrls: Record<string, string>;
+  /** In-process handles on the same database, for fixtures. */
+  users: UsersService;
+  chat: ChatService;
+  /** The service processes (services mode), to stop or kill one. */
+  processes: Record<string, ServiceProcess>;
+  /** Everything every service logged so far. */
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Service settings by variable name, e.g. { LOGIN_ATTEMPTS_PER_ACCOUNT: '5' }. */
+  settings?: Record<string, string>;
+  gateways?: number;
+  /** The services' log level (logs() returns what they wrote). */
+  logLevel?: string;
+}
+
+const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
+
+export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBrokers: string } | null {
+  const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
+  return DATABASE_URL && REDIS_URL && KAFKA_BROKERS
+    ? { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, kafkaBrokers: KAFKA_BROKERS }
+    : null;
+}
+
+/**
+ * The whole platform for an end-to-end suite: in services mode (each service
+ * its own process on real PostgreSQL, Redis and Kafka) when those are
+ * configured, as in CI; otherwise the embedded platform, so the suite runs
+ * anywhere.
+ */
+export async function startPlatformUnderTest(options: PlatformOptions = {}): Promise<PlatformUnderTest> {
+  const real = realServices();
+  const capture = captureLogs(options.logLevel ?? 'silent');
+  if (!real) {
+    const platform = await startEmbeddedPlatform({ logger: capture.logger, port: 0, settings: options.settings ?? {} });
+    return {
+      mode: 'embedded',
+      url: platform.url,
+      gatewayUrls: [platform.url],
+      subgraphUrls: platform.subgraphUrls,
+      users: platform.users,
+      chat: platform.chat,
+      processes: {},
+      logs: () => capture.text(),
+      stop: () => platform.stop(),
+    };
+  }
+  return startServices(real, options, captureLogs('silent').logger);
+}
+
+async function startServices(
+  real: NonNullable<ReturnType<typeof realServices>>,
+  { settings = {}, gateways = 1, logLevel = 'warn' }: PlatformOptions,
+  logger: Logger,
+): Promise<PlatformUnderTest> {
+  const database: TestDatabase = await createTestDatabase(real.databaseUrl);
+  const processes: Record<string, ServiceProcess> = {};
+  const orms: MikroORM[] = [];
+  const stop = async () => {
+    await Promise.all(Object.values(processes).map((p) => p.stop('SIGKILL')));
+    await Promise.all(orms.map((orm) => orm.close()));
+    await database.drop();
+  };
+  try {
+    const serviceSettings = { USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...settings };
+    const ports: Record<string, number> = {};
+    for (const name of SUBGRAPHS) ports[name] = await freePort();
+    const usersUrl = `http://127.0.0.1:${ports['users']}`;
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: real.redisUrl,
+      KAFKA_BROKERS: real.kafkaBrokers,
+      KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
+      USERS_URL: usersUrl,
+      LOG_LEVEL: logLevel === 'silent' ? 'warn' : logLevel,
+      ...serviceSettings,
+    };
+    const start = async (name: (typeof SUBGRAPHS)[number]) => {
+      processes[name] = startServiceProcess(name, `subgraphs/${name}/src/index.ts`, { ...env, PORT: String(ports[name]) });
+      await waitUntilReady(`http://127.0.0.1:${ports[name]}/readyz`, processes[name]!);
+    };
+    // users first: it creates the signing key the others verify with.
+    await start('users');
+    await Promise.all(SUBGRAPHS.filter((n) => n !== 'users').map(start));
+    const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, `http://127.0.0.1:${ports[n]}/graphql`]));
+    const gatewayUrls: string[] = [];
+    await Promise.all(
+      Array.from({ length: gateways }, async (_, i) => {
+        const port = await freePort();
+        const name = `gateway-${i + 1}`;
+        processes[name] = startServiceProcess(name, 'gateway/src/index.ts', {
+          ...env,
+          PORT: String(port),
+          SUPERGRAPH_PATH: 'supergraph.graphql',
+          SUBGRAPH_URLS: Object.entries(subgraphUrls)
+            .map(([n, u]) => `${n}=${u}`)
+            .join(','),
+        });
+        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
+        gatewayUrls[i] = `http://127.0.0.1:${port}/graphql`;
+      }),
+    );
+
+    /** A subgraph built in this process on the same database, for fixtures only (it never listens). */
+    const inProcess = async <T extends { server: SubgraphServer }, S>(definition: SubgraphDefinition<T, S>): Promise<T> => {
+      const orm = await createOrm({
+        schema: definition.schemaName,
+        entities: definition.entities,
+        migrations: [],
+        logger,
+        url: database.url,
+        poolMax: 2,
+      });
+      orms.push(orm);
+      return definition.create(
+        {
+          orm,
+          bus: createInProcessBus({ logger }),
+          pubsub: createInMemoryPubSub(),
+          redis: null,
+          namespace: '',
+          logger,
+          clock: systemClock,
+          auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: `${usersUrl}/.well-known/jwks.json` },
+          readiness: [],
+        },
+        loadConfig(definition.settings, serviceSettings),
+      );
+    };
+    return {
+      mode: 'services',
+      url: gatewayUrls[0]!,
+      gatewayUrls,
+      subgraphUrls,
+      users: await inProcess(usersSubgraph),
+      chat: await inProcess(chatSubgraph),
+      processes,
+      logs: () =>
+        Object.values(processes)
+          .map((p) => p.output())
+          .join('\n'),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
