@@ -7,11 +7,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { embeddedSecret } from '@parley/gateway/secrets';
 import { composeSupergraph, readSupergraphConfig } from '@parley/gateway/supergraph';
 import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..');
 const env: Record<string, string> = {
+  // Generated once and kept in .parley-data/secrets unless given.
+  USERS_KEY_ENCRYPTION_KEY: process.env.USERS_KEY_ENCRYPTION_KEY ?? embeddedSecret(resolve(root, '.parley-data'), 'users-key-encryption'),
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',
