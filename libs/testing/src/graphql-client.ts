@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type DocumentNode } from 'graphql';
 
@@ -11,16 +12,47 @@ export interface GraphQLResponse<T> {
 export async function postGraphQL<T, V extends Record<string, unknown> = Record<string, never>>(
   url: string,
   document: TypedDocumentNode<T, V> | DocumentNode | string,
-  { variables, token, headers = {} }: { variables?: V; token?: string; headers?: Record<string, string> } = {},
+  {
+    variables,
+    token,
+    headers = {},
+    localAddress,
+  }: {
+    variables?: V;
+    token?: string;
+    headers?: Record<string, string>;
+    /** Send from this local address (e.g. 127.0.0.2), to act as another client machine. */
+    localAddress?: string;
+  } = {},
 ): Promise<GraphQLResponse<T>> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    body: JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables }),
-  });
+  const allHeaders = {
+    'content-type': 'application/json',
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...headers,
+  };
+  const payload = JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables });
+  if (localAddress) return postFrom(url, localAddress, allHeaders, payload);
+  const response = await fetch(url, { method: 'POST', headers: allHeaders, body: payload });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<T>['body'] };
+}
+
+function postFrom<T>(url: string, localAddress: string, headers: Record<string, string>, payload: string): Promise<GraphQLResponse<T>> {
+  const target = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', localAddress, headers, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => {
+          const responseHeaders = new Headers();
+          for (const [key, value] of Object.entries(res.headers)) if (typeof value === 'string') responseHeaders.set(key, value);
+          resolve({ status: res.statusCode ?? 0, headers: responseHeaders, body: JSON.parse(text) as GraphQLResponse<T>['body'] });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
