@@ -146,6 +146,17 @@ describe('one user against another, and limits shared by every gateway', () => {
     });
   });
 
+  it('lets an API key into conversations only with the "chat" scope', async () => {
+    const models = (
+      await postGraphQL(url, CreateApiKeyDocument, { token: alice.token, variables: { name: 'catalog reader', scopes: ['models'] } })
+    ).body.data!.createApiKey.key;
+    const refused = await postGraphQL(url, ConversationsWithOwnersDocument, { token: models, variables: { first: 5 } });
+    expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect(refused.body.errors?.[0]?.message).toMatch(/lacks the "chat" scope/);
+    const allowed = await postGraphQL(url, ConversationsWithOwnersDocument, { token: alice.apiKey, variables: { first: 5 } });
+    expect(allowed.body.data!.conversations.edges.map((e) => e.node.title)).toEqual(["Alice's private plans"]);
+  });
+
   it('limits sign-in attempts per account across every gateway (the counter lives in Redis)', async () => {
     const gateways = platform.gatewayUrls;
     const attempt = (i: number, password: string) =>

@@ -1,4 +1,4 @@
-import { NotFoundError, UnauthenticatedError } from '@parley/errors';
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@parley/errors';
 import type { ChatContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 import { pageSize, toPage } from './pagination';
@@ -7,6 +7,10 @@ import { pageSize, toPage } from './pagination';
 function signedIn(context: ChatContext) {
   if (!context.viewer || !context.loaders) {
     throw new UnauthenticatedError('Sign in to read conversations: send an access token as "Authorization: Bearer <token>".');
+  }
+  // An API key reaches conversations only when it was granted the "chat" scope.
+  if (context.viewer.scopes !== null && !context.viewer.scopes.includes('chat')) {
+    throw new ForbiddenError('This API key lacks the "chat" scope; create a key with scopes ["chat"] to read conversations.');
   }
   return { viewer: context.viewer, loaders: context.loaders };
 }

@@ -6,8 +6,8 @@ import { SigningKey } from './entities/signing-key';
 import type { KeyEncryption } from './key-encryption';
 
 const ALGORITHM = 'ES256';
-/** How long a replica trusts its cached keys before looking for a rotation made by another. */
-const CACHE_SECONDS = 30;
+/** How long a replica trusts its cached keys before looking for a rotation made by another (and so what its JWKS may lag). */
+const CACHE_SECONDS = 5;
 
 export interface ActiveSigningKey {
   kid: string;
