@@ -41,6 +41,7 @@ const config: CodegenConfig = {
     }),
     ...subgraph('models', '../context#ModelsContext', {
       Model: '../entities/model#Model as ModelEntity',
+      Message: '../message-reference#MessageReference',
     }),
     ...subgraph('translation', '../context#TranslationContext', {
       Language: '../entities/language#Language as LanguageEntity',

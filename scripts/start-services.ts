@@ -15,6 +15,7 @@ const root = resolve(import.meta.dirname, '..');
 const env: Record<string, string> = {
   // Generated once and kept in .parley-data/secrets unless given.
   USERS_KEY_ENCRYPTION_KEY: process.env.USERS_KEY_ENCRYPTION_KEY ?? embeddedSecret(resolve(root, '.parley-data'), 'users-key-encryption'),
+  INTERNAL_SERVICE_TOKEN: process.env.INTERNAL_SERVICE_TOKEN ?? embeddedSecret(resolve(root, '.parley-data'), 'internal-service-token'),
   DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/parley',
   REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? '127.0.0.1:9092',

@@ -4,7 +4,7 @@ import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@pa
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
-import { modelsSubgraph } from '@parley/models';
+import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
@@ -40,6 +40,9 @@ export interface EmbeddedPlatform {
   subgraphUrls: Record<string, string>;
   users: UsersService;
   chat: ChatService;
+  models: ModelsService;
+  /** What Parley's own services present to each other (e.g. to the models API). */
+  internalServiceToken: string;
   stop(): Promise<void>;
 }
 
@@ -77,7 +80,11 @@ export async function startEmbeddedPlatform({
     const subgraphUrls: Record<string, string> = {};
     let jwksUrl = '';
 
-    const environment = { USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'), ...settings };
+    const environment = {
+      USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'),
+      INTERNAL_SERVICE_TOKEN: embeddedSecret(dataDir, 'internal-service-token'),
+      ...settings,
+    };
 
     async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }, S>(
       definition: SubgraphDefinition<T, S>,
@@ -107,7 +114,7 @@ export async function startEmbeddedPlatform({
     const users = await start(usersSubgraph, 1);
     jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
     const chat = await start(chatSubgraph, 2);
-    await start(modelsSubgraph, 3);
+    const models = await start(modelsSubgraph, 3);
     await start(translationSubgraph, 4);
 
     const { supergraphSdl } = composeSupergraph(readSupergraphConfig(resolve(repositoryRoot, 'supergraph.yaml')), subgraphUrls);
@@ -122,7 +129,7 @@ export async function startEmbeddedPlatform({
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());
-    return { url: listening.url, subgraphUrls, users, chat, stop };
+    return { url: listening.url, subgraphUrls, users, chat, models, internalServiceToken: environment.INTERNAL_SERVICE_TOKEN, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -93,7 +93,11 @@ async function startServices(
     await database.drop();
   };
   try {
-    const serviceSettings = { USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), ...settings };
+    const serviceSettings = {
+      USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'),
+      ...settings,
+    };
     const ports: Record<string, number> = {};
     for (const name of SUBGRAPHS) ports[name] = await freePort();
     const usersUrl = `http://127.0.0.1:${ports['users']}`;

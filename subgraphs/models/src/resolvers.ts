@@ -1,12 +1,50 @@
+import { ForbiddenError, UnauthenticatedError } from '@parley/errors';
+import type { ModelsContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
+
+const DAY = 86_400_000;
+
+function signedIn(context: ModelsContext) {
+  if (!context.viewer) throw new UnauthenticatedError('Sign in to see usage and budgets.');
+  return context.viewer;
+}
+
+function period(from: Date | string | null | undefined, to: Date | string | null | undefined) {
+  const end = to ? new Date(to) : new Date();
+  return { from: from ? new Date(from) : new Date(end.getTime() - 30 * DAY), to: end };
+}
 
 export const resolvers: Resolvers = {
   Query: {
     models: (_root, _args, context) => context.catalog.list(),
+    myUsage: (_root, args, context) => context.reports.report({ userId: signedIn(context).userId, ...period(args.from, args.to) }),
+    usageReport: (_root, args, context) => {
+      if (!signedIn(context).roles.includes('admin')) throw new ForbiddenError('Only admins can read other users’ usage.');
+      return context.reports.report({ userId: args.userId ?? null, ...period(args.from, args.to) });
+    },
+    myBudget: async (_root, _args, context) => {
+      const spent = await context.budgets.spent(signedIn(context).userId);
+      return {
+        dailyLimitUsd: context.budgetLimits.dailyUsd,
+        monthlyLimitUsd: context.budgetLimits.monthlyUsd,
+        spentTodayUsd: spent.dayUsd,
+        spentThisMonthUsd: spent.monthUsd,
+      };
+    },
   },
   Model: {
-    // Only built-in models exist so far and they are always up; provider
-    // health checks replace this when providers arrive.
-    healthy: (model) => model.development,
+    __resolveReference: (reference, context) => context.loaders.model.load(reference.id),
+    healthy: (model, _args, context) => context.healthy(model.id),
+  },
+  Message: {
+    __resolveReference: (reference) => ({ id: reference.id }),
+    usage: async (message, _args, context) => {
+      const usage = await context.loaders.messageUsage?.load(message.id);
+      return usage ? { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, costUsd: usage.costUsd } : null;
+    },
+    model: async (message, _args, context) => {
+      const usage = await context.loaders.messageUsage?.load(message.id);
+      return usage ? context.loaders.model.load(usage.model) : null;
+    },
   },
 };

@@ -2,23 +2,95 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
-import { z } from 'zod';
-import { builtinModels } from './builtin-models';
+import DataLoader from 'dataloader';
+import { openAIRoutes } from './api/openai-routes';
+import { createCompletions, type Completions } from './completions';
 import type { ModelsContext } from './context';
 import { ModelSchema } from './entities/model';
+import { UsageRecordSchema } from './entities/usage-record';
 import { migrations } from './migrations';
 import { createModelCatalog } from './model-catalog';
+import { modelsSettingsSchema, type ModelsSettings } from './models-settings';
+import type { ChatProvider } from './providers/chat-provider';
+import { createDevProvider } from './providers/dev-provider';
+import { createOpenAIProvider } from './providers/openai-provider';
 import { resolvers } from './resolvers';
+import { createDeploymentStates, type DeploymentStates } from './routing/deployment-state';
+import { startHealthChecks } from './routing/health-checks';
+import { createRouter, defaultRetryPolicy } from './routing/router';
+import { createStrategies } from './routing/strategies';
 import { typeDefs } from './schema';
+import { createMemoryBudgets, createRedisBudgets } from './usage/budgets';
+import { createMemoryResponseCache, createRedisResponseCache } from './usage/response-cache';
+import { createUsageRecorder } from './usage/usage-recorder';
+import { createUsageReports } from './usage/usage-report';
 
 export interface ModelsService {
   server: SubgraphServer;
+  completions: Completions;
+  states: DeploymentStates;
+  checkHealthNow(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/** The models subgraph: the catalog of models a request can be routed to. */
-export async function createModelsService({ orm, logger, auth, readiness, clock }: SubgraphDependencies): Promise<ModelsService> {
-  await createModelCatalog({ em: orm.em.fork(), clock }).sync(builtinModels);
+/**
+ * The models service: the catalog (subgraph), the router over every
+ * configured deployment, budgets and usage records, and the OpenAI-compatible
+ * HTTP API every model call in Parley goes through.
+ */
+export async function createModelsService(
+  { orm, bus, redis, namespace, logger, auth, readiness, clock }: SubgraphDependencies,
+  settings: ModelsSettings,
+): Promise<ModelsService> {
+  const { config } = settings;
+  await createModelCatalog({ em: orm.em.fork(), clock }).sync(config);
+
+  const providers = new Map<string, ChatProvider>(
+    config.deployments.map((d) => [
+      d.id,
+      d.provider === 'dev'
+        ? createDevProvider(d)
+        : createOpenAIProvider({
+            baseUrl: d.baseUrl!,
+            apiKey: settings.apiKeys.get(d.id) || 'none',
+            upstreamModel: d.upstreamModel!,
+            timeoutMs: d.timeoutMs,
+          }),
+    ]),
+  );
+  const states = createDeploymentStates(config.deployments.map((d) => d.id));
+  const router = createRouter({
+    config,
+    providers,
+    states,
+    strategies: createStrategies(states),
+    retry: { ...defaultRetryPolicy, ...settings.retry },
+    logger,
+  });
+  const health = startHealthChecks({
+    deployments: config.deployments,
+    providers,
+    states,
+    intervalMs: settings.healthCheckIntervalMs,
+    logger,
+  });
+  const now = () => clock.now();
+  const budgets = redis
+    ? createRedisBudgets({ redis, namespace, limits: settings.budgets, now })
+    : createMemoryBudgets({ limits: settings.budgets, now });
+  const completions = createCompletions({
+    router,
+    budgets,
+    cache: redis
+      ? createRedisResponseCache({ redis, namespace, ttlSeconds: settings.responseCacheTtlSeconds })
+      : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds }),
+    usage: createUsageRecorder({ orm, bus, logger, now }),
+    logger,
+    now: () => clock.now().getTime(),
+  });
+  const healthy = (modelId: string) => config.deployments.some((d) => d.model === modelId && states.available(d.id, clock.now().getTime()));
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
+
   const server = await createSubgraphServer<ModelsContext>({
     name: 'models',
     typeDefs,
@@ -26,22 +98,44 @@ export async function createModelsService({ orm, logger, auth, readiness, clock 
     logger,
     readiness,
     verifier,
-    context: (viewer, { requestId, logger: requestLogger }) => ({
-      viewer,
-      requestId,
-      logger: requestLogger,
-      catalog: createModelCatalog({ em: orm.em.fork(), clock }),
-    }),
+    routes: openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),
+    context: (viewer, { requestId, logger: requestLogger }) => {
+      const em = orm.em.fork();
+      const catalog = createModelCatalog({ em, clock });
+      const reports = createUsageReports({ em });
+      return {
+        viewer,
+        requestId,
+        logger: requestLogger,
+        catalog,
+        reports,
+        budgets,
+        budgetLimits: settings.budgets,
+        healthy,
+        loaders: {
+          model: new DataLoader(async (ids) => {
+            const byId = new Map((await catalog.findByIds(ids)).map((m) => [m.id, m]));
+            return ids.map((id) => byId.get(id) ?? null);
+          }),
+          messageUsage: viewer
+            ? new DataLoader(async (ids) => {
+                const usage = await reports.forMessages(ids, viewer.userId);
+                return ids.map((id) => usage.get(id) ?? null);
+              })
+            : null,
+        },
+      };
+    },
   });
-  return { server };
+  return { server, completions, states, checkHealthNow: health.checkNow, stop: async () => health.stop() };
 }
 
-export const modelsSubgraph: SubgraphDefinition<ModelsService> = {
+export const modelsSubgraph: SubgraphDefinition<ModelsService, ModelsSettings> = {
   name: 'models',
   defaultPort: 4003,
   schemaName: 'models',
-  entities: [ModelSchema],
+  entities: [ModelSchema, UsageRecordSchema],
   migrations,
-  settings: z.object({}),
+  settings: modelsSettingsSchema,
   create: createModelsService,
 };

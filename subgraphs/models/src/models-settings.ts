@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { builtinConfig, loadModelsConfig, type ModelsConfig } from './catalog/models-config';
+
+const nonNegative = (fallback: number, what: string) =>
+  z.coerce
+    .number({ message: `must be ${what}` })
+    .min(0, `must be ${what}`)
+    .default(fallback);
+
+/**
+ * What the models service reads from the environment. The models file is read
+ * and checked here, once, with the API keys it names resolved from the same
+ * environment (and kept out of every log).
+ */
+export const modelsSettingsSchema = z
+  .object({
+    /** Path of a YAML or JSON models file; without it only the built-in development model is served. */
+    MODELS_CONFIG: z.string().optional(),
+    /** Pace of the built-in dev model (when no MODELS_CONFIG overrides it). */
+    DEV_MODEL_FIRST_TOKEN_DELAY_MS: nonNegative(0, 'a number of milliseconds'),
+    DEV_MODEL_TOKEN_DELAY_MS: nonNegative(0, 'a number of milliseconds'),
+    DEFAULT_DAILY_BUDGET_USD: nonNegative(10, 'a number of US dollars'),
+    DEFAULT_MONTHLY_BUDGET_USD: nonNegative(100, 'a number of US dollars'),
+    RESPONSE_CACHE_TTL_SECONDS: nonNegative(3_600, 'a number of seconds'),
+    HEALTH_CHECK_INTERVAL_MS: nonNegative(30_000, 'a number of milliseconds'),
+    ROUTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+    ROUTER_BASE_DELAY_MS: nonNegative(100, 'a number of milliseconds'),
+    /** Shared by Parley's own services (the chat worker) to call /v1 on behalf of a user. */
+    INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  })
+  .loose()
+  .transform((settings) => {
+    const config: ModelsConfig = settings.MODELS_CONFIG
+      ? loadModelsConfig(settings.MODELS_CONFIG, settings as NodeJS.ProcessEnv)
+      : {
+          ...builtinConfig,
+          deployments: builtinConfig.deployments.map((d) => ({
+            ...d,
+            firstTokenDelayMs: settings.DEV_MODEL_FIRST_TOKEN_DELAY_MS,
+            tokenDelayMs: settings.DEV_MODEL_TOKEN_DELAY_MS,
+          })),
+        };
+    const apiKeys = new Map(
+      config.deployments.filter((d) => d.apiKeyEnv).map((d) => [d.id, String((settings as Record<string, unknown>)[d.apiKeyEnv!] ?? '')]),
+    );
+    return {
+      config,
+      apiKeys,
+      budgets: { dailyUsd: settings.DEFAULT_DAILY_BUDGET_USD, monthlyUsd: settings.DEFAULT_MONTHLY_BUDGET_USD },
+      responseCacheTtlSeconds: settings.RESPONSE_CACHE_TTL_SECONDS,
+      healthCheckIntervalMs: settings.HEALTH_CHECK_INTERVAL_MS,
+      retry: { maxAttempts: settings.ROUTER_MAX_ATTEMPTS, baseDelayMs: settings.ROUTER_BASE_DELAY_MS },
+      internalToken: settings.INTERNAL_SERVICE_TOKEN,
+    };
+  });
+
+export type ModelsSettings = z.output<typeof modelsSettingsSchema>;

@@ -1,0 +1,51 @@
+import type { ChatChunk, ChatProvider, ChatRequest } from './chat-provider';
+
+/**
+ * The built-in development model: replies "Echo: <last user message>", word by
+ * word, at a configurable pace. Deterministic, so tests can assert on it, and
+ * offline, so the platform runs anywhere.
+ */
+export function createDevProvider({
+  firstTokenDelayMs = 0,
+  tokenDelayMs = 0,
+}: {
+  firstTokenDelayMs?: number;
+  tokenDelayMs?: number;
+}): ChatProvider {
+  return {
+    async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+      const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
+      const words = `Echo: ${lastUser?.content ?? ''}`.split(/(?<=\s)/);
+      const limit = request.maxTokens ?? Infinity;
+      await pause(firstTokenDelayMs, signal);
+      let sent = 0;
+      for (const word of words) {
+        if (sent >= limit) {
+          yield { delta: '', finishReason: 'length' };
+          return;
+        }
+        if (sent > 0) await pause(tokenDelayMs, signal);
+        signal.throwIfAborted();
+        yield { delta: word };
+        sent++;
+      }
+      yield { delta: '', finishReason: 'stop' };
+    },
+    async probe() {},
+  };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

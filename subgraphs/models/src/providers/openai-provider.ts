@@ -1,0 +1,86 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from './chat-provider';
+
+export interface OpenAIProviderOptions {
+  baseUrl: string;
+  apiKey: string;
+  upstreamModel: string;
+  timeoutMs: number;
+}
+
+/**
+ * Any OpenAI-compatible endpoint through the official SDK. The SDK's own
+ * retries are off: the router decides about retries (only before the first
+ * token, across deployments).
+ */
+export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs }: OpenAIProviderOptions): ChatProvider {
+  const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: timeoutMs });
+  return {
+    async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+      let stream;
+      try {
+        stream = await client.chat.completions.create(
+          {
+            model: upstreamModel,
+            messages: request.messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+            ...(request.topP !== undefined ? { top_p: request.topP } : {}),
+            ...(request.stop !== undefined ? { stop: request.stop } : {}),
+          },
+          { signal },
+        );
+      } catch (error) {
+        throw toProviderError(error);
+      }
+      try {
+        for await (const chunk of stream) {
+          const choice = chunk.choices[0];
+          const usage = chunk.usage
+            ? { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens }
+            : undefined;
+          yield { delta: choice?.delta?.content ?? '', finishReason: choice?.finish_reason ?? null, ...(usage ? { usage } : {}) };
+        }
+      } catch (error) {
+        throw toProviderError(error);
+      }
+    },
+    async probe(signal) {
+      try {
+        await client.models.list({ signal });
+      } catch (error) {
+        throw toProviderError(error);
+      }
+    },
+  };
+}
+
+function toProviderError(error: unknown): Error {
+  if (error instanceof APIUserAbortError) return error;
+  if (error instanceof APIConnectionTimeoutError)
+    return new ProviderError('The provider timed out', true, undefined, undefined, { cause: error });
+  if (error instanceof APIConnectionError)
+    return new ProviderError('The provider could not be reached', true, undefined, undefined, { cause: error });
+  if (error instanceof APIError && error.status !== undefined) {
+    const retriable = error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500;
+    return new ProviderError(`The provider answered ${error.status}`, retriable, error.status, retryAfterMs(error.headers), {
+      cause: error,
+    });
+  }
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  return new ProviderError('The provider failed', true, undefined, undefined, { cause: error });
+}
+
+/** Retry-After in seconds or as a date; OpenAI also sends retry-after-ms. */
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}

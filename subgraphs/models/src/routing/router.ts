@@ -1,0 +1,235 @@
+import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
+import type { Logger } from '@parley/runtime';
+import type { DeploymentConfig, ModelsConfig, Strategy } from '../catalog/models-config';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from '../providers/chat-provider';
+import type { DeploymentStates } from './deployment-state';
+import type { createStrategies } from './strategies';
+
+export interface RouteTarget {
+  /** What the client asked for: a model id or an alias. */
+  requested: string;
+  strategy: Strategy;
+  candidates: DeploymentConfig[];
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the deployment is skipped until then. */
+  maxRetryAfterMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2_000, maxRetryAfterMs: 5_000 };
+
+/** A reply that has started: its first chunk arrived from `deployment`. */
+export interface OpenStream {
+  deployment: DeploymentConfig;
+  attempts: number;
+  timeToFirstTokenMs: number;
+  chunks: AsyncIterable<ChatChunk>;
+  /** Must be called once the stream ended, failed or was abandoned. */
+  finish(outcome: 'ok' | 'failed' | 'abandoned'): void;
+}
+
+/**
+ * Chooses a deployment for each request and gets the first token out of one:
+ * candidates in the strategy's order, skipping open circuits, unhealthy or
+ * saturated deployments and those asked to wait (Retry-After); on a retriable
+ * failure before the first token it backs off (with jitter) and moves on.
+ * Once a token has been streamed nothing is retried: the client has seen it.
+ */
+export function createRouter({
+  config,
+  providers,
+  states,
+  strategies,
+  retry = defaultRetryPolicy,
+  logger,
+  now = Date.now,
+}: {
+  config: ModelsConfig;
+  providers: Map<string, ChatProvider>;
+  states: DeploymentStates;
+  strategies: ReturnType<typeof createStrategies>;
+  retry?: RetryPolicy;
+  logger: Logger;
+  now?: () => number;
+}) {
+  const byId = new Map(config.deployments.map((d) => [d.id, d]));
+  const byModel = new Map<string, DeploymentConfig[]>();
+  for (const d of config.deployments) byModel.set(d.model, [...(byModel.get(d.model) ?? []), d]);
+  const names = [...byModel.keys(), ...Object.keys(config.aliases)].sort();
+
+  function resolve(requested: string): RouteTarget {
+    const alias = config.aliases[requested];
+    if (alias) {
+      const candidates = [...new Set(alias.targets.flatMap((t) => (byId.has(t) ? [byId.get(t)!] : (byModel.get(t) ?? []))))];
+      return { requested, strategy: alias.strategy, candidates };
+    }
+    const deployments = byModel.get(requested);
+    if (deployments) return { requested, strategy: config.defaultStrategy, candidates: deployments };
+    throw new BadUserInputError(`Unknown model "${requested.slice(0, 100)}"; available: ${names.join(', ')}.`, {
+      field: 'model',
+      available: names,
+    });
+  }
+
+  async function open(target: RouteTarget, request: ChatRequest, signal: AbortSignal, promptTokens: number): Promise<OpenStream> {
+    const ordered = strategies.order(target.strategy, target.candidates, promptTokens, request.maxTokens ?? 0);
+    if (ordered.length === 0) {
+      throw new BadUserInputError(
+        `No deployment of "${target.requested}" has a context window large enough for ${promptTokens} prompt tokens.`,
+        {
+          field: 'messages',
+        },
+      );
+    }
+    let attempts = 0;
+    let passes = 0;
+    let lastError: unknown;
+    while (attempts < retry.maxAttempts) {
+      // Falling back to the next deployment is immediate; going round the list again waits a little.
+      if (passes++ > 0 && attempts > 0) await backoff(passes - 1, signal);
+      let triedThisPass = false;
+      for (const deployment of ordered) {
+        if (attempts >= retry.maxAttempts) break;
+        const state = states.get(deployment.id);
+        if (!states.available(deployment.id, now()) || state.inFlight >= deployment.maxConcurrency || !state.breaker.tryAcquire()) continue;
+        triedThisPass = true;
+        attempts++;
+        const started = now();
+        state.inFlight++;
+        const attempt = new AbortController();
+        const onAbort = () => attempt.abort(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const release = () => {
+          state.inFlight--;
+          signal.removeEventListener('abort', onAbort);
+        };
+        const iterator = providers.get(deployment.id)!.stream(request, attempt.signal)[Symbol.asyncIterator]();
+        try {
+          const first = await firstChunk(iterator, deployment.timeoutMs, attempt);
+          const ttft = now() - started;
+          states.recordFirstToken(deployment.id, ttft);
+          let finished = false;
+          return {
+            deployment,
+            attempts,
+            timeToFirstTokenMs: ttft,
+            chunks: withInactivityTimeout(first, iterator, deployment.timeoutMs, attempt),
+            finish(outcome) {
+              if (finished) return;
+              finished = true;
+              release();
+              if (outcome === 'ok') state.breaker.success();
+              else if (outcome === 'failed') state.breaker.failure();
+              else {
+                state.breaker.release();
+                attempt.abort(new Error('abandoned'));
+              }
+            },
+          };
+        } catch (error) {
+          release();
+          if (signal.aborted) {
+            state.breaker.release();
+            throw signal.reason;
+          }
+          lastError = error;
+          const retriable = !(error instanceof ProviderError) || error.retriable || isDeploymentFault(error);
+          if (!retriable) {
+            state.breaker.release();
+            throw new UpstreamUnavailableError(`The model provider refused the request (${(error as ProviderError).status ?? 'error'}).`);
+          }
+          state.breaker.failure();
+          if (error instanceof ProviderError && error.retryAfterMs !== undefined) {
+            state.coolingUntil = now() + error.retryAfterMs;
+          }
+          logger.warn({ deployment: deployment.id, attempt: attempts, err: error }, 'deployment failed before the first token');
+        }
+      }
+      if (!triedThisPass) {
+        // Everything is unavailable; wait for a Retry-After that ends soon, otherwise fail fast.
+        const soonest = Math.min(...ordered.map((d) => states.get(d.id).coolingUntil)) - now();
+        if (soonest > 0 && soonest <= retry.maxRetryAfterMs && ordered.some((d) => states.get(d.id).coolingUntil > now())) {
+          await sleep(soonest, signal);
+          continue;
+        }
+        break;
+      }
+    }
+    throw new UpstreamUnavailableError(
+      attempts === 0
+        ? `No deployment of "${target.requested}" can take a request now (unhealthy, circuit open or at capacity); try again shortly.`
+        : `"${target.requested}" is unavailable: ${attempts} attempt(s) failed; try again shortly.`,
+      {},
+      { cause: lastError },
+    );
+  }
+
+  async function backoff(attempt: number, signal: AbortSignal): Promise<void> {
+    const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+  }
+
+  return { resolve, open, names: () => names, deployments: () => config.deployments };
+}
+
+/** 401/403/404 from an upstream mean this deployment is misconfigured: another one may well serve the request. */
+function isDeploymentFault(error: unknown): boolean {
+  return error instanceof ProviderError && (error.status === 401 || error.status === 403 || error.status === 404);
+}
+
+async function firstChunk(iterator: AsyncIterator<ChatChunk>, timeoutMs: number, attempt: AbortController): Promise<ChatChunk> {
+  const timer = setTimeout(() => attempt.abort(new ProviderError(`No first token within ${timeoutMs} ms`, true)), timeoutMs);
+  try {
+    const result = await iterator.next();
+    if (result.done) return { delta: '', finishReason: 'stop' };
+    return result.value;
+  } catch (error) {
+    throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The rest of a started stream; a provider that stalls longer than `timeoutMs` between chunks is cut off. */
+async function* withInactivityTimeout(
+  first: ChatChunk,
+  iterator: AsyncIterator<ChatChunk>,
+  timeoutMs: number,
+  attempt: AbortController,
+): AsyncIterable<ChatChunk> {
+  yield first;
+  for (;;) {
+    const timer = setTimeout(() => attempt.abort(new ProviderError(`The provider stalled for ${timeoutMs} ms`, false)), timeoutMs);
+    let result: IteratorResult<ChatChunk>;
+    try {
+      result = await iterator.next();
+    } catch (error) {
+      throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (result.done) return;
+    yield result.value;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+export type Router = ReturnType<typeof createRouter>;
