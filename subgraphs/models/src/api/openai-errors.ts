@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ErrorCode, ParleyError, UnreachableCaseError } from '@parley/errors';
+import { ErrorCode, type ParleyError, UnreachableCaseError } from '@parley/errors';
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
