@@ -156,7 +156,8 @@ export function createCompletions({
             if (chunk.finishReason) finishReason = chunk.finishReason;
             yield chunk;
           }
-          outcome = 'ok';
+          // The SDK ends a stream quietly when it is aborted: a reply cut short by the client is not a success.
+          outcome = input.signal.aborted ? 'cancelled' : 'ok';
         } catch (error) {
           outcome = input.signal.aborted ? 'cancelled' : 'error';
           throw error;

@@ -25,6 +25,12 @@ export const modelsSettingsSchema = z
     HEALTH_CHECK_INTERVAL_MS: nonNegative(30_000, 'a number of milliseconds'),
     ROUTER_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
     ROUTER_BASE_DELAY_MS: nonNegative(100, 'a number of milliseconds'),
+    /** A deployment's circuit opens after this many failures (and at least half of its recent requests) … */
+    CIRCUIT_MIN_FAILURES: z.coerce.number().int().min(1).default(5),
+    /** … counted over this window … */
+    CIRCUIT_WINDOW_MS: nonNegative(30_000, 'a number of milliseconds'),
+    /** … and stays open this long before one probe request may test it. */
+    CIRCUIT_OPEN_MS: nonNegative(10_000, 'a number of milliseconds'),
     /** Shared by Parley's own services (the chat worker) to call /v1 on behalf of a user. */
     INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   })
@@ -50,6 +56,12 @@ export const modelsSettingsSchema = z
       responseCacheTtlSeconds: settings.RESPONSE_CACHE_TTL_SECONDS,
       healthCheckIntervalMs: settings.HEALTH_CHECK_INTERVAL_MS,
       retry: { maxAttempts: settings.ROUTER_MAX_ATTEMPTS, baseDelayMs: settings.ROUTER_BASE_DELAY_MS },
+      circuit: {
+        minimumFailures: settings.CIRCUIT_MIN_FAILURES,
+        windowMs: settings.CIRCUIT_WINDOW_MS,
+        openMs: settings.CIRCUIT_OPEN_MS,
+        failureRatio: 0.5,
+      },
       internalToken: settings.INTERNAL_SERVICE_TOKEN,
     };
   });

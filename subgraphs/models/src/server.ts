@@ -58,7 +58,10 @@ export async function createModelsService(
           }),
     ]),
   );
-  const states = createDeploymentStates(config.deployments.map((d) => d.id));
+  const states = createDeploymentStates(
+    config.deployments.map((d) => d.id),
+    settings.circuit,
+  );
   const router = createRouter({
     config,
     providers,

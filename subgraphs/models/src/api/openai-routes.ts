@@ -122,6 +122,7 @@ export function openAIRoutes({
         if (controller.signal.aborted) return;
         return refuse(res, error);
       }
+      if (controller.signal.aborted) return;
       const usage = await completion.usage;
       const text = JSON.stringify({
         ...base,
@@ -163,6 +164,7 @@ export function openAIRoutes({
       res.end('data: [DONE]\n\n');
       return;
     }
+    if (controller.signal.aborted) return;
     send(chunkOf({}, finishReason));
     if (body.stream_options?.include_usage) {
       const usage = await completion.usage;

@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+
+/** How the fake answers one request. */
+export interface Behaviour {
+  /** Answer with this error status instead of a reply. */
+  status?: number;
+  retryAfterSeconds?: number;
+  /** Wait before sending headers. */
+  latencyMs?: number;
+  firstTokenDelayMs?: number;
+  tokenDelayMs?: number;
+  tokens?: string[];
+  /** Drop the connection after this many tokens (a provider dying mid-reply). */
+  disconnectAfterTokens?: number;
+  /** Stop sending (but keep the connection) after this many tokens. */
+  stallAfterTokens?: number;
+  /** Send the final usage chunk (OpenAI does when asked); off simulates providers that omit usage. */
+  reportUsage?: boolean;
+  promptTokens?: number;
+}
+
+export interface RecordedRequest {
+  body: { model: string; messages: { role: string; content: string }[]; stream?: boolean; [key: string]: unknown };
+  authorization: string | undefined;
+  /** True when the client went away before the reply finished. */
+  aborted: boolean;
+}
+
+/**
+ * An OpenAI-compatible provider over real HTTP and SSE, for tests: the real
+ * `openai` SDK inside the models service talks to it exactly as to OpenAI.
+ * Behaviours are queued per request; the default applies when the queue is empty.
+ */
+export async function startFakeUpstream(defaults: Behaviour = {}): Promise<{
+  baseUrl: string;
+  requests: RecordedRequest[];
+  chatRequests(): RecordedRequest[];
+  queue(...behaviours: Behaviour[]): void;
+  setDefault(behaviour: Behaviour): void;
+  /** /v1/models answers this status (health checks). */
+  setHealth(status: number): void;
+  close(): Promise<void>;
+}> {
+  const requests: RecordedRequest[] = [];
+  const queued: Behaviour[] = [];
+  let fallback: Behaviour = { tokens: ['Hello', ' from', ' upstream'], reportUsage: true, ...defaults };
+  let healthStatus = 200;
+  const sockets = new Set<import('node:net').Socket>();
+
+  const server: Server = createServer(async (req, res) => {
+    if (req.url?.endsWith('/models')) {
+      res.writeHead(healthStatus, { 'content-type': 'application/json' });
+      return void res.end(
+        JSON.stringify({ object: 'list', data: [{ id: 'upstream-model', object: 'model', created: 0, owned_by: 'fake' }] }),
+      );
+    }
+    const body = JSON.parse(await read(req)) as RecordedRequest['body'];
+    const record: RecordedRequest = { body, authorization: req.headers.authorization, aborted: false };
+    requests.push(record);
+    res.on('close', () => {
+      if (!res.writableFinished) record.aborted = true;
+    });
+    const b = { ...fallback, ...(queued.shift() ?? {}) };
+    await sleep(b.latencyMs ?? 0);
+    if (b.status) {
+      res.writeHead(b.status, {
+        'content-type': 'application/json',
+        ...(b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {}),
+      });
+      return void res.end(
+        JSON.stringify({ error: { message: `fake upstream says ${b.status}`, type: 'server_error', param: null, code: null } }),
+      );
+    }
+    const tokens = b.tokens ?? [];
+    const usage = {
+      prompt_tokens: b.promptTokens ?? 11,
+      completion_tokens: tokens.length,
+      total_tokens: (b.promptTokens ?? 11) + tokens.length,
+    };
+    const base = { id: 'chatcmpl-fake', created: 0, model: body.model };
+    if (!body.stream) {
+      await sleep(b.firstTokenDelayMs ?? 0);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(
+        JSON.stringify({
+          ...base,
+          object: 'chat.completion',
+          choices: [{ index: 0, message: { role: 'assistant', content: tokens.join('') }, finish_reason: 'stop' }],
+          ...(b.reportUsage ? { usage } : {}),
+        }),
+      );
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    await sleep(b.firstTokenDelayMs ?? 0);
+    send({
+      ...base,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
+    for (let i = 0; i < tokens.length; i++) {
+      if (b.disconnectAfterTokens === i) {
+        // Let what was written reach the client, then die without finishing the reply.
+        await sleep(30);
+        return void res.socket?.destroy();
+      }
+      if (b.stallAfterTokens === i) return; // never answers again
+      if (i > 0) await sleep(b.tokenDelayMs ?? 0);
+      if (record.aborted) return;
+      send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: tokens[i] }, finish_reason: null }] });
+    }
+    send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+    const wantsUsage = (body['stream_options'] as { include_usage?: boolean } | undefined)?.include_usage;
+    if (b.reportUsage && wantsUsage) send({ ...base, object: 'chat.completion.chunk', choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    chatRequests: () => requests,
+    queue: (...behaviours) => queued.push(...behaviours),
+    setDefault: (behaviour) => (fallback = { ...fallback, ...behaviour }),
+    setHealth: (status) => (healthStatus = status),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function read(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    req.on('end', () => resolve(text));
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
