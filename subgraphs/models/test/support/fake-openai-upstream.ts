@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 
 /** How the fake answers one request. */
 export interface Behaviour {
@@ -45,7 +46,7 @@ export async function startFakeUpstream(defaults: Behaviour = {}): Promise<{
   const queued: Behaviour[] = [];
   let fallback: Behaviour = { tokens: ['Hello', ' from', ' upstream'], reportUsage: true, ...defaults };
   let healthStatus = 200;
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
 
   const server: Server = createServer(async (req, res) => {
     if (req.url?.endsWith('/models')) {
