@@ -33,6 +33,8 @@ export interface PlatformUnderTest {
   processes: Record<string, ServiceProcess>;
   /** Everything every service logged so far. */
   logs(): string;
+  /** What Parley's services present to each other (e.g. the chat worker to the models API). */
+  internalServiceToken: string;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface PlatformOptions {
   gateways?: number;
   /** The services' log level (logs() returns what they wrote). */
   logLevel?: string;
+  /** Embedded mode only: sees every SQL statement. */
+  onQuery?: (sql: string) => void;
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -63,7 +67,12 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
   const real = realServices();
   const capture = captureLogs(options.logLevel ?? 'silent');
   if (!real) {
-    const platform = await startEmbeddedPlatform({ logger: capture.logger, port: 0, settings: options.settings ?? {} });
+    const platform = await startEmbeddedPlatform({
+      logger: capture.logger,
+      port: 0,
+      settings: options.settings ?? {},
+      ...(options.onQuery ? { onQuery: options.onQuery } : {}),
+    });
     return {
       mode: 'embedded',
       url: platform.url,
@@ -73,6 +82,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       chat: platform.chat,
       processes: {},
       logs: () => capture.text(),
+      internalServiceToken: platform.internalServiceToken,
       stop: () => platform.stop(),
     };
   }
@@ -170,6 +180,7 @@ async function startServices(
       users: await inProcess(usersSubgraph),
       chat: await inProcess(chatSubgraph),
       processes,
+      internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
       logs: () =>
         Object.values(processes)
           .map((p) => p.output())

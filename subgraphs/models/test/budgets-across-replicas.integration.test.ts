@@ -36,8 +36,17 @@ describe('budgets hold across two models replicas sharing Redis', () => {
     database = await createTestDatabase(real.databaseUrl);
     const dir = mkdtempSync(join(tmpdir(), 'parley-models-'));
     writeFileSync(join(dir, 'models.yaml'), stringify({ deployments: [fakeDeployment('only', upstream.baseUrl)] }));
-    bus = await createKafkaBus({ brokers: real.kafkaBrokers.split(','), clientId: 'test', logger: captureLogs('silent').logger, topicPrefix: prefix });
-    await bus.subscribe({ topic: Topics.usageRecorded, group: 'reconciliation-test', handle: async (event) => void events.push(event.payload) });
+    bus = await createKafkaBus({
+      brokers: real.kafkaBrokers.split(','),
+      clientId: 'test',
+      logger: captureLogs('silent').logger,
+      topicPrefix: prefix,
+    });
+    await bus.subscribe({
+      topic: Topics.usageRecorded,
+      group: 'reconciliation-test',
+      handle: async (event) => void events.push(event.payload),
+    });
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const replica = startServiceProcess(`models-${i + 1}`, 'subgraphs/models/src/index.ts', {
@@ -66,11 +75,14 @@ describe('budgets hold across two models replicas sharing Redis', () => {
 
   it('lets a user spend up to the limit in total, whichever replica serves each request, and announces each usage', async () => {
     const user = randomUUID();
-    const client = (i: number) => new OpenAI({ baseURL: urls[i % 2], apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': user } });
+    const client = (i: number) =>
+      new OpenAI({ baseURL: urls[i % 2], apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': user } });
     const request = { model: 'fake/chat', messages: [{ role: 'user' as const, content: 'Budget?' }], max_tokens: 5 };
     for (let i = 0; i < 3; i++) await client(i).chat.completions.create(request);
     for (let i = 3; i < 5; i++) {
-      const refused = (await client(i).chat.completions.create(request).catch((e: unknown) => e)) as APIError;
+      const refused = (await client(i)
+        .chat.completions.create(request)
+        .catch((e: unknown) => e)) as APIError;
       expect(refused.status, `request ${i + 1} on replica ${(i % 2) + 1}`).toBe(429);
       expect(refused.code).toBe('budget_exceeded');
     }
