@@ -185,7 +185,10 @@ async function firstChunk(iterator: AsyncIterator<ChatChunk>, timeoutMs: number,
   const timer = setTimeout(() => attempt.abort(new ProviderError(`No first token within ${timeoutMs} ms`, true)), timeoutMs);
   try {
     const result = await iterator.next();
-    if (result.done) return { delta: '', finishReason: 'stop' };
+    if (result.done) {
+      if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
+      return { delta: '', finishReason: 'stop' };
+    }
     return result.value;
   } catch (error) {
     throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
@@ -212,7 +215,11 @@ async function* withInactivityTimeout(
     } finally {
       clearTimeout(timer);
     }
-    if (result.done) return;
+    // The SDK ends an aborted stream quietly: a stream we cut off is a failure, not an end.
+    if (result.done) {
+      if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
+      return;
+    }
     yield result.value;
   }
 }
