@@ -4,3 +4,4 @@ export { startServiceProcess, waitUntilReady, freePort, type ServiceProcess } fr
 export { postGraphQL, type GraphQLResponse } from './graphql-client';
 export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
+export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-openai-upstream';

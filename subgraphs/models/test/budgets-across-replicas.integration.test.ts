@@ -17,7 +17,7 @@ import {
 import OpenAI, { type APIError } from 'openai';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream } from './support/fake-openai-upstream';
+import { startFakeUpstream } from '@parley/testing';
 import { fakeDeployment } from './support/models-harness';
 
 describe('budgets hold across two models replicas sharing Redis', () => {

@@ -1,6 +1,6 @@
 import { APIError } from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream } from './support/fake-openai-upstream';
+import { startFakeUpstream } from '@parley/testing';
 import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
 
 type Fake = Awaited<ReturnType<typeof startFakeUpstream>>;

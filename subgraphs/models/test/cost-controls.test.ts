@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream } from './support/fake-openai-upstream';
+import { startFakeUpstream } from '@parley/testing';
 import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
 
 describe('cost controls: response cache and budgets', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream } from './support/fake-openai-upstream';
+import { startFakeUpstream } from '@parley/testing';
 import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
 
 type Fake = Awaited<ReturnType<typeof startFakeUpstream>>;
