@@ -29,6 +29,8 @@ export interface EventSubscription {
  */
 export interface EventBus {
   publish<T extends Topic>(topic: T, key: string, payload: EventPayloads[T]): Promise<void>;
+  /** Several events of one topic in one round trip (each still keyed and ordered per key). */
+  publishBatch<T extends Topic>(topic: T, events: { key: string; payload: EventPayloads[T] }[]): Promise<void>;
   subscribe<T extends Topic>(options: SubscribeOptions<T>): Promise<EventSubscription>;
   /** Resolves when the broker answers; for /readyz. */
   ping(): Promise<void>;

@@ -46,7 +46,10 @@ export function createInProcessBus({
     }
   }
 
-  return {
+  const bus: EventBus = {
+    async publishBatch(topic, events) {
+      for (const { key, payload } of events) await bus.publish(topic, key, payload);
+    },
     async publish<T extends Topic>(topic: T, key: string, payload: EventPayloads[T]) {
       if (closing) throw new Error('The event bus is closed; nothing can be published any more.');
       // A copy, as a broker would hand over: no consumer shares the producer's object.
@@ -76,4 +79,5 @@ export function createInProcessBus({
       await Promise.all([...topics.values()].flatMap((groups) => [...groups.values()].map((g) => g.tail)));
     },
   };
+  return bus;
 }

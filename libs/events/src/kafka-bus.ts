@@ -82,6 +82,14 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
         messages: [{ key, value: JSON.stringify(payload) }],
       });
     },
+    async publishBatch(topic, events) {
+      if (events.length === 0) return;
+      await producer.send({
+        topic: name(topic),
+        acks: -1,
+        messages: events.map(({ key, payload }) => ({ key, value: JSON.stringify(payload) })),
+      });
+    },
     async subscribe<T extends Topic>({ topic, group, handle }: SubscribeOptions<T>): Promise<EventSubscription> {
       const consumer = kafka.consumer({ groupId: `${topicPrefix}${group}`, allowAutoTopicCreation: false });
       await consumer.connect();

@@ -81,13 +81,14 @@ export async function createModelsService(
   const budgets = redis
     ? createRedisBudgets({ redis, namespace, limits: settings.budgets, now })
     : createMemoryBudgets({ limits: settings.budgets, now });
+  const usage = createUsageRecorder({ orm, bus, logger, now });
   const completions = createCompletions({
     router,
     budgets,
     cache: redis
       ? createRedisResponseCache({ redis, namespace, ttlSeconds: settings.responseCacheTtlSeconds })
       : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds }),
-    usage: createUsageRecorder({ orm, bus, logger, now }),
+    usage,
     logger,
     now: () => clock.now().getTime(),
   });
@@ -130,7 +131,11 @@ export async function createModelsService(
       };
     },
   });
-  return { server, completions, states, checkHealthNow: health.checkNow, stop: async () => health.stop() };
+  return { server, completions, states, checkHealthNow: health.checkNow, stop: async () => {
+      health.stop();
+      await usage.stop();
+    },
+  };
 }
 
 export const modelsSubgraph: SubgraphDefinition<ModelsService, ModelsSettings> = {

@@ -107,6 +107,9 @@ describe('the OpenAI-compatible API of the models service (official SDK, fake up
     expect(failure).toBeDefined();
     expect(primary.requests).toHaveLength(1);
     expect(backup.requests).toHaveLength(0);
+    // Usage is written in small batches right after the stream ends.
+    await expect.poll(async () => (await models.usage()).length - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
     const records = (await models.usage()).slice(before);
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ deployment: 'primary', outcome: 'error' });

@@ -71,6 +71,7 @@ describe('deployments that cannot be reached, hang, stall or are full', () => {
     expect(failed).toBe(true);
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(backup.requests.length - before).toBe(1);
+    await expect.poll(async () => (await models.usage()).at(-1)?.deployment).toBe('stalling');
     expect((await models.usage()).at(-1)).toMatchObject({ deployment: 'stalling', outcome: 'error' });
   });
 });

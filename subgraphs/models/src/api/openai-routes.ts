@@ -140,7 +140,19 @@ export function openAIRoutes({
     }
 
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    // Chunks that arrive together leave together: one write per event-loop turn, not one per token.
+    let corked = false;
+    const send = (payload: unknown) => {
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
+      res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    };
     const chunkOf = (delta: Record<string, unknown>, finishReason: string | null) => ({
       ...base,
       object: 'chat.completion.chunk',
