@@ -131,7 +131,12 @@ export async function createModelsService(
       };
     },
   });
-  return { server, completions, states, checkHealthNow: health.checkNow, stop: async () => {
+  return {
+    server,
+    completions,
+    states,
+    checkHealthNow: health.checkNow,
+    stop: async () => {
       health.stop();
       await usage.stop();
     },

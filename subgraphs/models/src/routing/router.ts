@@ -205,22 +205,26 @@ async function* withInactivityTimeout(
   attempt: AbortController,
 ): AsyncIterable<ChatChunk> {
   yield first;
-  for (;;) {
-    const timer = setTimeout(() => attempt.abort(new ProviderError(`The provider stalled for ${timeoutMs} ms`, false)), timeoutMs);
-    let result: IteratorResult<ChatChunk>;
-    try {
-      result = await iterator.next();
-    } catch (error) {
-      throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
-    } finally {
-      clearTimeout(timer);
+  // One timer for the whole stream, pushed back on every chunk (refresh() is far cheaper than a new timer per token).
+  const timer = setTimeout(() => attempt.abort(new ProviderError(`The provider stalled for ${timeoutMs} ms`, false)), timeoutMs);
+  try {
+    for (;;) {
+      timer.refresh();
+      let result: IteratorResult<ChatChunk>;
+      try {
+        result = await iterator.next();
+      } catch (error) {
+        throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
+      }
+      // A stream we cut off may end quietly: it is a failure, not an end.
+      if (result.done) {
+        if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
+        return;
+      }
+      yield result.value;
     }
-    // The SDK ends an aborted stream quietly: a stream we cut off is a failure, not an end.
-    if (result.done) {
-      if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
-      return;
-    }
-    yield result.value;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -87,7 +87,9 @@ export function createUsageRecorder({
         e.outcome,
         at,
       ]);
-      await orm.em.getConnection('write').execute(`insert into "models"."usage_record" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${values}`, params, 'run');
+      await orm.em
+        .getConnection('write')
+        .execute(`insert into "models"."usage_record" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${values}`, params, 'run');
     } catch (error) {
       for (const item of batch) item.failed(error);
       return;
