@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { type Agent, request } from 'node:http';
 
 export interface StreamTiming {
   /** From sending the request to the first content delta, ms. */
