@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/dist-types/**', '**/dist-types-test/**', '**/generated/**', '.parley-data/**', 'bench/tmp/**', 'web/**'],
+    ignores: [
+      '**/node_modules/**',
+      '**/dist-types/**',
+      '**/dist-types-test/**',
+      '**/generated/**',
+      '.parley-data/**',
+      'bench/tmp/**',
+      'web/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
