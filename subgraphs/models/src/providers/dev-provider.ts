@@ -1,3 +1,4 @@
+import { abortableDelay } from '../abortable-delay';
 import type { ChatChunk, ChatProvider, ChatRequest } from './chat-provider';
 
 /**
@@ -17,14 +18,14 @@ export function createDevProvider({
       const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
       const words = `Echo: ${lastUser?.content ?? ''}`.split(/(?<=\s)/);
       const limit = request.maxTokens ?? Infinity;
-      await pause(firstTokenDelayMs, signal);
+      await abortableDelay(firstTokenDelayMs, signal);
       let sent = 0;
       for (const word of words) {
         if (sent >= limit) {
           yield { delta: '', finishReason: 'length' };
           return;
         }
-        if (sent > 0) await pause(tokenDelayMs, signal);
+        if (sent > 0) await abortableDelay(tokenDelayMs, signal);
         signal.throwIfAborted();
         yield { delta: word };
         sent++;
@@ -33,19 +34,4 @@ export function createDevProvider({
     },
     async probe() {},
   };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }

@@ -1,5 +1,6 @@
 import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
 import type { Logger } from '@parley/runtime';
+import { abortableDelay } from '../abortable-delay';
 import type { DeploymentConfig, ModelsConfig, Strategy } from '../catalog/models-config';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from '../providers/chat-provider';
 import type { DeploymentStates } from './deployment-state';
@@ -153,7 +154,7 @@ export function createRouter({
         // Everything is unavailable; wait for a Retry-After that ends soon, otherwise fail fast.
         const soonest = Math.min(...ordered.map((d) => states.get(d.id).coolingUntil)) - now();
         if (soonest > 0 && soonest <= retry.maxRetryAfterMs && ordered.some((d) => states.get(d.id).coolingUntil > now())) {
-          await sleep(soonest, signal);
+          await abortableDelay(soonest, signal);
           continue;
         }
         break;
@@ -170,7 +171,7 @@ export function createRouter({
 
   async function backoff(attempt: number, signal: AbortSignal): Promise<void> {
     const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-    await sleep(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+    await abortableDelay(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
   }
 
   return { resolve, open, names: () => names, deployments: () => config.deployments };
@@ -226,21 +227,6 @@ async function* withInactivityTimeout(
   } finally {
     clearTimeout(timer);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 export type Router = ReturnType<typeof createRouter>;
