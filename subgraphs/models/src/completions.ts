@@ -93,6 +93,7 @@ export function createCompletions({
           timeToFirstTokenMs: 0,
           outcome: 'cached',
         });
+        recorded.catch((error: unknown) => logger.error({ err: error, userId: input.userId }, 'usage could not be recorded'));
         return {
           model: deployment.model,
           deployment: hit.deployment,
@@ -119,6 +120,8 @@ export function createCompletions({
         settle = resolve;
         fail = reject;
       });
+      // Nobody may be waiting for the usage (a stream without include_usage): a failure to record it is logged, never unhandled.
+      settled.catch((error: unknown) => logger.error({ err: error, userId: input.userId }, 'usage could not be recorded'));
       const finishUsage = async (
         deployment: DeploymentConfig,
         text: string,
