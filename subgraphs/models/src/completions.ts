@@ -1,7 +1,6 @@
 import { BadUserInputError } from '@parley/errors';
 import type { Logger } from '@parley/runtime';
-import type { DeploymentConfig } from './catalog/models-config';
-import type { ChatChunk, ChatRequest } from './providers/chat-provider';
+import type { ChatChunk, ChatRequest, ChunkSink } from './providers/chat-provider';
 import type { OpenStream, Router } from './routing/router';
 import type { Budgets } from './usage/budgets';
 import { costUsd } from './usage/cost';
@@ -26,14 +25,22 @@ export interface CompletionUsage {
   costUsd: number;
 }
 
+export interface CompletionResult {
+  usage: CompletionUsage;
+  /** Resolves when the usage record is stored (it is written in small batches). */
+  recorded: Promise<void>;
+}
+
 export interface Completion {
   /** The model id that serves it (an alias resolves to one). */
   model: string;
   deployment: string;
   cached: boolean;
-  chunks: AsyncIterable<ChatChunk>;
-  /** Resolves when the stream ended (however it ended) and usage was recorded. */
-  usage: Promise<CompletionUsage>;
+  /**
+   * Hands the reply to `sink`, chunk by chunk; resolves when it ended, with what
+   * it used (the budget is settled and the record on its way), rejects if it failed.
+   */
+  run(sink: ChunkSink): Promise<CompletionResult>;
 }
 
 /** When a request names no max_tokens, the budget holds this many completion tokens until it settles. */
@@ -82,24 +89,29 @@ export function createCompletions({
 
       if (hit) {
         const deployment = target.candidates.find((d) => d.id === hit.deployment) ?? target.candidates[0]!;
-        const recorded = usage.record({
-          ...base,
-          model: deployment.model,
-          deployment: hit.deployment,
-          promptTokens: hit.promptTokens,
-          completionTokens: hit.completionTokens,
-          costUsd: 0,
-          latencyMs: now() - started,
-          timeToFirstTokenMs: 0,
-          outcome: 'cached',
-        });
-        recorded.catch((error: unknown) => logger.error({ err: error, userId: input.userId }, 'usage could not be recorded'));
+        const usage = { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, costUsd: 0 };
         return {
           model: deployment.model,
           deployment: hit.deployment,
           cached: true,
-          chunks: replay(hit.content, hit.finishReason, { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens }),
-          usage: recorded.then(() => ({ promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, costUsd: 0 })),
+          async run(sink) {
+            for (const word of hit.content.split(CACHE_REPLAY_WORDS)) sink({ delta: word });
+            sink({
+              delta: '',
+              finishReason: hit.finishReason,
+              usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens },
+            });
+            const recorded = recordUsage({
+              ...base,
+              model: deployment.model,
+              deployment: hit.deployment,
+              ...usage,
+              latencyMs: now() - started,
+              timeToFirstTokenMs: 0,
+              outcome: 'cached',
+            });
+            return { usage, recorded };
+          },
         };
       }
 
@@ -114,89 +126,74 @@ export function createCompletions({
         await budgets.settle(reservation, 0);
         throw error;
       }
-      let settle!: (value: CompletionUsage) => void;
-      let fail!: (error: unknown) => void;
-      const settled = new Promise<CompletionUsage>((resolve, reject) => {
-        settle = resolve;
-        fail = reject;
-      });
-      // Nobody may be waiting for the usage (a stream without include_usage): a failure to record it is logged, never unhandled.
-      settled.catch((error: unknown) => logger.error({ err: error, userId: input.userId }, 'usage could not be recorded'));
-      const finishUsage = async (
-        deployment: DeploymentConfig,
-        text: string,
-        reported: ChatChunk['usage'],
-        outcome: 'ok' | 'error' | 'cancelled',
-      ): Promise<CompletionUsage> => {
-        // Provider's count when it gave one; otherwise our own — never a silent zero.
-        const tokens = reported ?? { promptTokens, completionTokens: countCompletionTokens(text) };
-        const cost = costUsd(tokens.promptTokens, tokens.completionTokens, deployment);
-        await budgets.settle(reservation, cost).catch((error: unknown) => logger.error({ err: error }, 'budget settlement failed'));
-        await usage.record({
-          ...base,
-          model: deployment.model,
-          deployment: deployment.id,
-          promptTokens: tokens.promptTokens,
-          completionTokens: tokens.completionTokens,
-          costUsd: cost,
-          latencyMs: now() - started,
-          timeToFirstTokenMs: open.timeToFirstTokenMs,
-          outcome,
-        });
-        return { ...tokens, costUsd: cost };
-      };
-
-      async function* chunks(): AsyncIterable<ChatChunk> {
-        const deployment = open.deployment;
-        let text = '';
-        let reported: ChatChunk['usage'];
-        let finishReason = 'stop';
-        let outcome: 'ok' | 'error' | 'cancelled' = 'cancelled';
-        try {
-          for await (const chunk of open.chunks) {
+      const deployment = open.deployment;
+      return {
+        model: deployment.model,
+        deployment: deployment.id,
+        cached: false,
+        async run(sink) {
+          let text = '';
+          let reported: ChatChunk['usage'];
+          let finishReason = 'stop';
+          const forward = (chunk: ChatChunk) => {
             text += chunk.delta;
             if (chunk.usage) reported = chunk.usage;
             if (chunk.finishReason) finishReason = chunk.finishReason;
-            yield chunk;
+            sink(chunk);
+          };
+          let outcome: 'ok' | 'error' | 'cancelled' = 'cancelled';
+          let failure: unknown;
+          try {
+            forward(open.first);
+            await open.attach(forward);
+            // The SDK ends an aborted stream quietly: a reply cut short by its client is not a success.
+            outcome = input.signal.aborted ? 'cancelled' : 'ok';
+          } catch (error) {
+            outcome = input.signal.aborted ? 'cancelled' : 'error';
+            failure = error;
           }
-          // The SDK ends a stream quietly when it is aborted: a reply cut short by the client is not a success.
-          outcome = input.signal.aborted ? 'cancelled' : 'ok';
-        } catch (error) {
-          outcome = input.signal.aborted ? 'cancelled' : 'error';
-          throw error;
-        } finally {
           open.finish(outcome === 'ok' ? 'ok' : outcome === 'error' ? 'failed' : 'abandoned');
-          const result = finishUsage(deployment, text, reported, outcome);
-          result.then(settle, fail);
+          // The provider's count when it gave one; otherwise our own — never a silent zero.
+          const tokens = reported ?? { promptTokens, completionTokens: countCompletionTokens(text) };
+          const usage = { ...tokens, costUsd: costUsd(tokens.promptTokens, tokens.completionTokens, deployment) };
+          const settled = budgets
+            .settle(reservation, usage.costUsd)
+            .catch((error: unknown) => logger.error({ err: error }, 'budget settlement failed'));
+          const recorded = settled.then(() =>
+            recordUsage({
+              ...base,
+              model: deployment.model,
+              deployment: deployment.id,
+              ...usage,
+              latencyMs: now() - started,
+              timeToFirstTokenMs: open.timeToFirstTokenMs,
+              outcome,
+            }),
+          );
           if (outcome === 'ok' && key) {
-            const counted = await result.catch(() => null);
-            if (counted) {
-              await cache
-                .set(key, {
-                  content: text,
-                  finishReason,
-                  deployment: deployment.id,
-                  promptTokens: counted.promptTokens,
-                  completionTokens: counted.completionTokens,
-                })
-                .catch((error: unknown) => logger.warn({ err: error }, 'response cache write failed'));
-            }
+            void cache
+              .set(key, {
+                content: text,
+                finishReason,
+                deployment: deployment.id,
+                promptTokens: usage.promptTokens,
+                completionTokens: usage.completionTokens,
+              })
+              .catch((error: unknown) => logger.warn({ err: error }, 'response cache write failed'));
           }
-        }
-      }
-
-      return { model: open.deployment.model, deployment: open.deployment.id, cached: false, chunks: chunks(), usage: settled };
+          if (failure !== undefined) throw failure;
+          return { usage, recorded };
+        },
+      };
     },
   };
-}
 
-async function* replay(
-  content: string,
-  finishReason: string,
-  usage: { promptTokens: number; completionTokens: number },
-): AsyncIterable<ChatChunk> {
-  for (const word of content.split(CACHE_REPLAY_WORDS)) yield { delta: word };
-  yield { delta: '', finishReason, usage };
+  /** Stores a usage record; a failure is logged, and the promise still settles for whoever waits on it. */
+  function recordUsage(entry: Parameters<UsageRecorder['record']>[0]): Promise<void> {
+    return usage.record(entry).catch((error: unknown) => {
+      logger.error({ err: error, userId: entry.userId }, 'usage could not be recorded');
+    });
+  }
 }
 
 export type Completions = ReturnType<typeof createCompletions>;

@@ -58,6 +58,8 @@ describe('the OpenAI-compatible API of the models service (official SDK, fake up
     expect(deltas.join('')).toBe('Hello from upstream');
     expect(usage).toEqual({ prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 });
     expect(primary.requests[0]!.authorization).toBe('Bearer sk-fake');
+    // A streamed reply's usage record is written in a batch just after the stream ends.
+    await expect.poll(async () => (await models.usage()).at(-1)?.completionTokens).toBe(3);
     const [record] = (await models.usage()).slice(-1);
     expect(record).toMatchObject({ deployment: 'primary', promptTokens: 11, completionTokens: 3, outcome: 'ok' });
     expect(record!.costUsd).toBeCloseTo((11 * 2 + 3 * 10) / 1e6, 12);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serverSentEvents } from '../src/providers/server-sent-events';
+import { readServerSentEvents } from '../src/providers/server-sent-events';
 
 function streamOf(...parts: string[]): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -13,7 +13,7 @@ function streamOf(...parts: string[]): ReadableStream<Uint8Array> {
 
 async function collect(body: ReadableStream<Uint8Array>, signal = new AbortController().signal) {
   const events: string[] = [];
-  for await (const event of serverSentEvents(body, signal)) events.push(event);
+  await readServerSentEvents(body, signal, (event) => events.push(event));
   return events;
 }
 
@@ -48,10 +48,10 @@ describe('reading a text/event-stream body', () => {
       },
     });
     const events: string[] = [];
-    for await (const event of serverSentEvents(body, controller.signal)) {
+    await readServerSentEvents(body, controller.signal, (event) => {
       events.push(event);
       controller.abort();
-    }
+    });
     expect(events).toEqual(['one']);
   });
 });

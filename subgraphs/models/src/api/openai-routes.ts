@@ -113,17 +113,20 @@ export function openAIRoutes({
     if (!body.stream) {
       let content = '';
       let finishReason = 'stop';
+      let result;
       try {
-        for await (const chunk of completion.chunks) {
+        result = await completion.run((chunk) => {
           content += chunk.delta;
           if (chunk.finishReason) finishReason = chunk.finishReason;
-        }
+        });
       } catch (error) {
         if (controller.signal.aborted) return;
         return refuse(res, error);
       }
       if (controller.signal.aborted) return;
-      const usage = await completion.usage;
+      // A caller that asked without streaming finds the usage record when it has the reply.
+      await result.recorded;
+      const { usage } = result;
       const text = JSON.stringify({
         ...base,
         object: 'chat.completion',
@@ -142,7 +145,7 @@ export function openAIRoutes({
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     // Chunks that arrive together leave together: one write per event-loop turn, not one per token.
     let corked = false;
-    const send = (payload: unknown) => {
+    const write = (text: string) => {
       if (!corked) {
         corked = true;
         res.cork();
@@ -151,20 +154,20 @@ export function openAIRoutes({
           res.uncork();
         });
       }
-      res.write(`data: ${JSON.stringify(payload)}\n\n`);
+      res.write(text);
     };
-    const chunkOf = (delta: Record<string, unknown>, finishReason: string | null) => ({
-      ...base,
-      object: 'chat.completion.chunk',
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
-    });
+    // Every chunk of one reply shares its id, time and model: serialize that part once.
+    const prefix = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(completion.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
+    const chunkText = (delta: string, finishReason: string | null) =>
+      `${prefix}${delta},"logprobs":null,"finish_reason":${JSON.stringify(finishReason)}}]}\n\n`;
     let finishReason = 'stop';
+    let result;
     try {
-      send(chunkOf({ role: 'assistant', content: '', refusal: null }, null));
-      for await (const chunk of completion.chunks) {
-        if (chunk.delta) send(chunkOf({ content: chunk.delta }, null));
+      write(chunkText('{"role":"assistant","content":"","refusal":null}', null));
+      result = await completion.run((chunk) => {
+        if (chunk.delta && !controller.signal.aborted) write(chunkText(`{"content":${JSON.stringify(chunk.delta)}}`, null));
         if (chunk.finishReason) finishReason = chunk.finishReason;
-      }
+      });
     } catch (error) {
       if (controller.signal.aborted) return;
       const mapped =
@@ -172,24 +175,26 @@ export function openAIRoutes({
           ? toOpenAIError(error).body
           : { error: { message: 'The model provider failed mid-reply.', type: 'api_error', param: null, code: 'upstream_error' } };
       logger.warn({ err: error }, 'stream failed after it started');
-      send(mapped);
+      write(`data: ${JSON.stringify(mapped)}\n\n`);
       res.end('data: [DONE]\n\n');
       return;
     }
     if (controller.signal.aborted) return;
-    send(chunkOf({}, finishReason));
+    write(chunkText('{}', finishReason));
     if (body.stream_options?.include_usage) {
-      const usage = await completion.usage;
-      send({
-        ...base,
-        object: 'chat.completion.chunk',
-        choices: [],
-        usage: {
-          prompt_tokens: usage.promptTokens,
-          completion_tokens: usage.completionTokens,
-          total_tokens: usage.promptTokens + usage.completionTokens,
-        },
-      });
+      const { usage } = result;
+      write(
+        `data: ${JSON.stringify({
+          ...base,
+          object: 'chat.completion.chunk',
+          choices: [],
+          usage: {
+            prompt_tokens: usage.promptTokens,
+            completion_tokens: usage.completionTokens,
+            total_tokens: usage.promptTokens + usage.completionTokens,
+          },
+        })}\n\n`,
+      );
     }
     res.end('data: [DONE]\n\n');
   };

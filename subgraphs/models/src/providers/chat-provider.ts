@@ -20,12 +20,18 @@ export interface ChatChunk {
   usage?: { promptTokens: number; completionTokens: number };
 }
 
+/** Receives each chunk of a reply as it arrives, synchronously. */
+export type ChunkSink = (chunk: ChatChunk) => void;
+
 /**
- * A model endpoint. `stream` yields the reply as it arrives and throws a
- * ProviderError for failures; it stops when `signal` aborts.
+ * A model endpoint. `stream` hands the reply to `sink` chunk by chunk (a
+ * callback rather than an async iterator: at thousands of tokens a second the
+ * promises of iterator layers cost more than the relay itself), resolves when
+ * the reply ended and rejects with a ProviderError when it failed. When
+ * `signal` aborts it stops, resolving or rejecting.
  */
 export interface ChatProvider {
-  stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk>;
+  stream(request: ChatRequest, signal: AbortSignal, sink: ChunkSink): Promise<void>;
   /** Cheap liveness probe for active health checks. */
   probe(signal: AbortSignal): Promise<void>;
 }

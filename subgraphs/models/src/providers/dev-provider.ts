@@ -1,5 +1,5 @@
 import { abortableDelay } from '../abortable-delay';
-import type { ChatChunk, ChatProvider, ChatRequest } from './chat-provider';
+import type { ChatProvider, ChatRequest, ChunkSink } from './chat-provider';
 
 /**
  * The built-in development model: replies "Echo: <last user message>", word by
@@ -14,7 +14,7 @@ export function createDevProvider({
   tokenDelayMs?: number;
 }): ChatProvider {
   return {
-    async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+    async stream(request: ChatRequest, signal: AbortSignal, sink: ChunkSink): Promise<void> {
       const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
       const words = `Echo: ${lastUser?.content ?? ''}`.split(/(?<=\s)/);
       const limit = request.maxTokens ?? Infinity;
@@ -22,15 +22,15 @@ export function createDevProvider({
       let sent = 0;
       for (const word of words) {
         if (sent >= limit) {
-          yield { delta: '', finishReason: 'length' };
+          sink({ delta: '', finishReason: 'length' });
           return;
         }
-        if (sent > 0) await abortableDelay(tokenDelayMs, signal);
+        if (sent > 0 && tokenDelayMs > 0) await abortableDelay(tokenDelayMs, signal);
         signal.throwIfAborted();
-        yield { delta: word };
+        sink({ delta: word });
         sent++;
       }
-      yield { delta: '', finishReason: 'stop' };
+      sink({ delta: '', finishReason: 'stop' });
     },
     async probe() {},
   };

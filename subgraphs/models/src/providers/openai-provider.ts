@@ -1,6 +1,6 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from './chat-provider';
-import { serverSentEvents } from './server-sent-events';
+import { ProviderError, type ChatProvider, type ChatRequest, type ChunkSink } from './chat-provider';
+import { readServerSentEvents } from './server-sent-events';
 
 export interface OpenAIProviderOptions {
   baseUrl: string;
@@ -17,7 +17,7 @@ export interface OpenAIProviderOptions {
 export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs }: OpenAIProviderOptions): ChatProvider {
   const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: timeoutMs });
   return {
-    async *stream(request: ChatRequest, signal: AbortSignal): AsyncIterable<ChatChunk> {
+    async stream(request: ChatRequest, signal: AbortSignal, sink: ChunkSink): Promise<void> {
       let response: Response;
       try {
         // The SDK builds, authenticates and sends the request and maps error statuses; the reply's
@@ -42,9 +42,14 @@ export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs
         throw toProviderError(error);
       }
       if (!response.body) throw new ProviderError('The provider sent no body', true);
+      let ended = false;
       try {
-        for await (const event of serverSentEvents(response.body, signal)) {
-          if (event === '[DONE]') return;
+        await readServerSentEvents(response.body, signal, (event) => {
+          if (ended) return;
+          if (event === '[DONE]') {
+            ended = true;
+            return;
+          }
           const chunk = JSON.parse(event) as {
             choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
             usage?: { prompt_tokens: number; completion_tokens: number } | null;
@@ -55,8 +60,8 @@ export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs
           const usage = chunk.usage
             ? { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens }
             : undefined;
-          yield { delta: choice?.delta?.content ?? '', finishReason: choice?.finish_reason ?? null, ...(usage ? { usage } : {}) };
-        }
+          sink({ delta: choice?.delta?.content ?? '', finishReason: choice?.finish_reason ?? null, ...(usage ? { usage } : {}) });
+        });
       } catch (error) {
         throw toProviderError(error);
       }

@@ -1,9 +1,14 @@
 /**
- * The `data:` payloads of a text/event-stream body, in order. Events are
- * separated by a blank line; multi-line data is joined with "\n"; comments and
- * other fields are skipped. Ends quietly when the stream ends or is aborted.
+ * Calls `onData` with each `data:` payload of a text/event-stream body, in
+ * order. Events are separated by a blank line; multi-line data is joined with
+ * "\n"; comments and other fields are skipped. Resolves when the stream ends
+ * or `signal` aborts (the body is cancelled).
  */
-export async function* serverSentEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncIterable<string> {
+export async function readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+  onData: (data: string) => void,
+): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -12,14 +17,14 @@ export async function* serverSentEvents(body: ReadableStream<Uint8Array>, signal
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) break;
+      if (done) return;
       buffer += decoder.decode(value, { stream: true });
       let boundary: number;
       while ((boundary = nextBoundary(buffer)) !== -1) {
         const block = buffer.slice(0, boundary);
         buffer = buffer.slice(buffer.startsWith('\r\n', boundary) ? boundary + 4 : boundary + 2);
         const data = dataOf(block);
-        if (data !== null) yield data;
+        if (data !== null) onData(data);
       }
     }
   } finally {

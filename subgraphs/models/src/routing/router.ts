@@ -2,7 +2,7 @@ import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
 import type { Logger } from '@parley/runtime';
 import { abortableDelay } from '../abortable-delay';
 import type { DeploymentConfig, ModelsConfig, Strategy } from '../catalog/models-config';
-import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest } from '../providers/chat-provider';
+import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChunkSink } from '../providers/chat-provider';
 import type { DeploymentStates } from './deployment-state';
 import type { createStrategies } from './strategies';
 
@@ -28,7 +28,9 @@ export interface OpenStream {
   deployment: DeploymentConfig;
   attempts: number;
   timeToFirstTokenMs: number;
-  chunks: AsyncIterable<ChatChunk>;
+  first: ChatChunk;
+  /** Hands every later chunk to `sink` (those that came meanwhile first); resolves when the reply ended, rejects if it failed. */
+  attach(sink: ChunkSink): Promise<void>;
   /** Must be called once the stream ended, failed or was abandoned. */
   finish(outcome: 'ok' | 'failed' | 'abandoned'): void;
 }
@@ -108,9 +110,9 @@ export function createRouter({
           state.inFlight--;
           signal.removeEventListener('abort', onAbort);
         };
-        const iterator = providers.get(deployment.id)!.stream(request, attempt.signal)[Symbol.asyncIterator]();
+        const opened = startStream(providers.get(deployment.id)!, request, attempt, deployment.timeoutMs);
         try {
-          const first = await firstChunk(iterator, deployment.timeoutMs, attempt);
+          const first = await opened.first;
           const ttft = now() - started;
           states.recordFirstToken(deployment.id, ttft);
           let finished = false;
@@ -118,7 +120,8 @@ export function createRouter({
             deployment,
             attempts,
             timeToFirstTokenMs: ttft,
-            chunks: withInactivityTimeout(first, iterator, deployment.timeoutMs, attempt),
+            first,
+            attach: opened.attach,
             finish(outcome) {
               if (finished) return;
               finished = true;
@@ -182,51 +185,54 @@ function isDeploymentFault(error: unknown): boolean {
   return error instanceof ProviderError && (error.status === 401 || error.status === 403 || error.status === 404);
 }
 
-async function firstChunk(iterator: AsyncIterator<ChatChunk>, timeoutMs: number, attempt: AbortController): Promise<ChatChunk> {
-  const timer = setTimeout(() => attempt.abort(new ProviderError(`No first token within ${timeoutMs} ms`, true)), timeoutMs);
-  try {
-    const result = await iterator.next();
-    if (result.done) {
-      if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
-      return { delta: '', finishReason: 'stop' };
-    }
-    return result.value;
-  } catch (error) {
-    throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** The rest of a started stream; a provider that stalls longer than `timeoutMs` between chunks is cut off. */
-async function* withInactivityTimeout(
-  first: ChatChunk,
-  iterator: AsyncIterator<ChatChunk>,
-  timeoutMs: number,
-  attempt: AbortController,
-): AsyncIterable<ChatChunk> {
-  yield first;
-  // One timer for the whole stream, pushed back on every chunk (refresh() is far cheaper than a new timer per token).
-  const timer = setTimeout(() => attempt.abort(new ProviderError(`The provider stalled for ${timeoutMs} ms`, false)), timeoutMs);
-  try {
-    for (;;) {
+/**
+ * Starts a provider's stream: `first` resolves with the first chunk (or
+ * rejects), `attach` takes every later one. One timer watches the whole
+ * stream — for the first token, then for stalls between tokens — pushed back
+ * on every chunk.
+ */
+function startStream(provider: ChatProvider, request: ChatRequest, attempt: AbortController, timeoutMs: number) {
+  let gotFirst = false;
+  let downstream: ChunkSink | null = null;
+  const waiting: ChatChunk[] = [];
+  let resolveFirst!: (chunk: ChatChunk) => void;
+  const first = new Promise<ChatChunk>((resolve) => (resolveFirst = resolve));
+  const timer = setTimeout(() => {
+    attempt.abort(
+      gotFirst
+        ? new ProviderError(`The provider stalled for ${timeoutMs} ms`, false)
+        : new ProviderError(`No first token within ${timeoutMs} ms`, true),
+    );
+  }, timeoutMs);
+  const ended = provider
+    .stream(request, attempt.signal, (chunk) => {
       timer.refresh();
-      let result: IteratorResult<ChatChunk>;
-      try {
-        result = await iterator.next();
-      } catch (error) {
-        throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
-      }
-      // A stream we cut off may end quietly: it is a failure, not an end.
-      if (result.done) {
+      if (!gotFirst) {
+        gotFirst = true;
+        resolveFirst(chunk);
+      } else if (downstream) downstream(chunk);
+      else waiting.push(chunk);
+    })
+    .then(
+      () => {
+        // A stream we cut off may end quietly: it is a failure, not an end.
         if (attempt.signal.aborted && attempt.signal.reason instanceof ProviderError) throw attempt.signal.reason;
-        return;
-      }
-      yield result.value;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
+      },
+      (error: unknown) => {
+        throw attempt.signal.aborted && attempt.signal.reason instanceof ProviderError ? attempt.signal.reason : error;
+      },
+    )
+    .finally(() => clearTimeout(timer));
+  // Whoever attaches sees the outcome; until then a failure is not "unhandled".
+  ended.catch(() => undefined);
+  return {
+    first: Promise.race([first, ended.then((): ChatChunk => ({ delta: '', finishReason: 'stop' }))]),
+    attach(sink: ChunkSink): Promise<void> {
+      for (const chunk of waiting.splice(0)) sink(chunk);
+      downstream = sink;
+      return ended;
+    },
+  };
 }
 
 export type Router = ReturnType<typeof createRouter>;
