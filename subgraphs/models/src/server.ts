@@ -13,6 +13,7 @@ import { createModelCatalog } from './model-catalog';
 import { modelsSettingsSchema, type ModelsSettings } from './models-settings';
 import type { ChatProvider } from './providers/chat-provider';
 import { createDevProvider } from './providers/dev-provider';
+import { createNodeHttpFetch } from './providers/node-http-fetch';
 import { createOpenAIProvider } from './providers/openai-provider';
 import { resolvers } from './resolvers';
 import { createDeploymentStates, type DeploymentStates } from './routing/deployment-state';
@@ -45,6 +46,7 @@ export async function createModelsService(
   const { config } = settings;
   await createModelCatalog({ em: orm.em.fork(), clock }).sync(config);
 
+  const http = createNodeHttpFetch();
   const providers = new Map<string, ChatProvider>(
     config.deployments.map((d) => [
       d.id,
@@ -55,6 +57,7 @@ export async function createModelsService(
             apiKey: settings.apiKeys.get(d.id) || 'none',
             upstreamModel: d.upstreamModel!,
             timeoutMs: d.timeoutMs,
+            fetch: http.fetch,
           }),
     ]),
   );
@@ -139,6 +142,7 @@ export async function createModelsService(
     stop: async () => {
       health.stop();
       await usage.stop();
+      http.close();
     },
   };
 }

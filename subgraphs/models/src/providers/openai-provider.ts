@@ -7,6 +7,8 @@ export interface OpenAIProviderOptions {
   apiKey: string;
   upstreamModel: string;
   timeoutMs: number;
+  /** The HTTP client the SDK sends with (shared by every deployment's pool). */
+  fetch?: typeof globalThis.fetch;
 }
 
 /**
@@ -14,8 +16,8 @@ export interface OpenAIProviderOptions {
  * retries are off: the router decides about retries (only before the first
  * token, across deployments).
  */
-export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs }: OpenAIProviderOptions): ChatProvider {
-  const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: timeoutMs });
+export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs, fetch }: OpenAIProviderOptions): ChatProvider {
+  const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0, timeout: timeoutMs, ...(fetch ? { fetch } : {}) });
   return {
     async stream(request: ChatRequest, signal: AbortSignal, sink: ChunkSink): Promise<void> {
       let response: Response;
