@@ -14,25 +14,34 @@ export function createModelCatalog({ em, clock }: { em: EntityManager; clock: Cl
       return em.find(Model, { id: { $in: [...ids] } });
     },
 
-    /** Writes every configured model (its first deployment by priority describes it); safe on every replica's start. */
+    /**
+     * Writes every configured model (its first deployment by priority describes it) in one statement, so it is
+     * atomic without a transaction; safe on every replica's start.
+     */
     async sync(config: ModelsConfig): Promise<void> {
       const now = clock.now();
       const byModel = new Map<string, ModelsConfig['deployments'][number]>();
       for (const d of [...config.deployments].sort((a, b) => a.priority - b.priority)) if (!byModel.has(d.model)) byModel.set(d.model, d);
-      await em.transactional(async (tx) => {
-        for (const d of byModel.values()) {
-          await tx.upsert(Model, {
-            id: d.model,
-            provider: d.model.split('/')[0]!,
-            displayName: d.displayName,
-            contextWindow: d.contextWindow,
-            inputPricePerMTok: d.inputPricePerMTok,
-            outputPricePerMTok: d.outputPricePerMTok,
-            development: d.provider === 'dev',
-            updatedAt: now,
-          });
-        }
-      });
+      const rows = [...byModel.values()];
+      if (rows.length === 0) return;
+      await em.getConnection('write').execute(
+        `insert into "models"."model" ("id", "provider", "display_name", "context_window", "input_price_per_mtok", "output_price_per_mtok", "development", "updated_at")
+         values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}
+         on conflict ("id") do update set "provider" = excluded."provider", "display_name" = excluded."display_name",
+           "context_window" = excluded."context_window", "input_price_per_mtok" = excluded."input_price_per_mtok",
+           "output_price_per_mtok" = excluded."output_price_per_mtok", "development" = excluded."development", "updated_at" = excluded."updated_at"`,
+        rows.flatMap((d) => [
+          d.model,
+          d.model.split('/')[0]!,
+          d.displayName,
+          d.contextWindow,
+          d.inputPricePerMTok,
+          d.outputPricePerMTok,
+          d.provider === 'dev',
+          now,
+        ]),
+        'run',
+      );
     },
   };
 }
