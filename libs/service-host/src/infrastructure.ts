@@ -68,7 +68,8 @@ export async function connectInfrastructure({
     onError: (error) => logger.warn({ err: error }, 'redis connection error'),
   });
 
-  const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  // Commands issued in the same tick leave in one write (budgets, limits and caches issue many small ones).
+  const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
   client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
 
   return {
