@@ -39,9 +39,18 @@ export function createAuthenticator({
     } catch (error) {
       throw new UpstreamUnavailableError('API keys cannot be checked right now; try again shortly.', {}, { cause: error });
     }
-    if (response.status === 401) throw new UnauthenticatedError('This API key is not valid or was revoked.');
-    if (!response.ok) throw new UpstreamUnavailableError('API keys cannot be checked right now; try again shortly.');
-    const { accessToken } = (await response.json()) as { accessToken: string };
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      if (response.status === 401) throw new UnauthenticatedError('This API key is not valid or was revoked.');
+      throw new UpstreamUnavailableError('API keys cannot be checked right now; try again shortly.');
+    }
+    let accessToken: unknown;
+    try {
+      ({ accessToken } = (await response.json()) as { accessToken?: unknown });
+    } catch (error) {
+      throw new UpstreamUnavailableError('API keys cannot be checked right now; try again shortly.', {}, { cause: error });
+    }
+    if (typeof accessToken !== 'string') throw new UpstreamUnavailableError('API keys cannot be checked right now; try again shortly.');
     return { viewer: await verifier.verify(accessToken), authorization: `Bearer ${accessToken}` };
   };
 }

@@ -123,6 +123,11 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<stri
       req.resume();
       return reject(new BodyTooLargeError(limitBytes));
     }
+    // A client that already went away will send no 'end': refuse instead of waiting forever.
+    if (req.destroyed || req.readableAborted) return reject(new Error('The client closed the connection before sending the body'));
+    req.once('close', () => {
+      if (!req.readableEnded) reject(new Error('The client closed the connection before sending the body'));
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {

@@ -20,8 +20,15 @@ export interface AccessTokenClaims {
   ttlSeconds?: number;
 }
 
+export type SignAccessToken = (claims: AccessTokenClaims) => Promise<IssuedAccessToken>;
+
 export interface AccessTokenIssuer {
   issue(claims: AccessTokenClaims): Promise<IssuedAccessToken>;
+  /**
+   * A signer bound to the current key, fetched now: inside a database transaction signing must not need the
+   * database (embedded mode has a single connection, held by the transaction).
+   */
+  prepare(): Promise<SignAccessToken>;
 }
 
 /** Short-lived JWT access tokens (RFC 9068 profile: typ at+jwt, iss, aud, sub, jti, kid). */
@@ -36,9 +43,9 @@ export function createAccessTokenIssuer({
   clock: Clock;
   ttlSeconds: number;
 }): AccessTokenIssuer {
-  return {
-    async issue({ userId, roles, sessionId, scopes, apiKeyId, ttlSeconds: ttl = ttlSeconds }) {
-      const { kid, privateKey } = await keys.activeKey();
+  async function prepare(): Promise<SignAccessToken> {
+    const { kid, privateKey } = await keys.activeKey();
+    return async ({ userId, roles, sessionId, scopes, apiKeyId, ttlSeconds: ttl = ttlSeconds }) => {
       const issuedAt = Math.floor(clock.now().getTime() / 1000);
       const expiresAt = issuedAt + ttl;
       const token = await new SignJWT({
@@ -57,6 +64,10 @@ export function createAccessTokenIssuer({
         .setExpirationTime(expiresAt)
         .sign(privateKey);
       return { token, expiresAt: new Date(expiresAt * 1000) };
-    },
+    };
+  }
+  return {
+    prepare,
+    issue: async (claims) => (await prepare())(claims),
   };
 }

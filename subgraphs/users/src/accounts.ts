@@ -84,11 +84,13 @@ export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limit
     },
 
     async refresh(refreshToken: string): Promise<AuthPayload> {
-      const issued = await sessions.rotate(refreshToken);
-      const user = await em.findOne(User, { id: issued.userId }, { connectionType: 'write' });
-      if (!user) throw new UnauthenticatedError('This account no longer exists.');
-      const { token, expiresAt } = await tokens.issue({ userId: user.id, roles: user.roles, sessionId: issued.sessionId });
-      return { accessToken: token, refreshToken: issued.refreshToken, expiresAt, user };
+      const sign = await tokens.prepare();
+      return sessions.rotate(refreshToken, async (issued, tx) => {
+        const user = await tx.findOne(User, { id: issued.userId });
+        if (!user) throw new UnauthenticatedError('This account no longer exists.');
+        const { token, expiresAt } = await sign({ userId: user.id, roles: user.roles, sessionId: issued.sessionId });
+        return { accessToken: token, refreshToken: issued.refreshToken, expiresAt, user };
+      });
     },
 
     logout: (refreshToken: string) => sessions.endByToken(refreshToken),

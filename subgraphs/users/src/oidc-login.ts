@@ -75,6 +75,8 @@ export function createOidcLogin({ providers, clock }: { providers: OidcProviderS
       attempt.nonce = oidc.randomNonce();
       attempt.redirectUri = redirectUri;
       attempt.expiresAt = new Date(clock.now().getTime() + ATTEMPT_TTL_MS);
+      // Abandoned attempts do not pile up: each start clears the expired ones.
+      await em.nativeDelete(OidcLoginAttempt, { expiresAt: { $lt: clock.now() } });
       await em.persistAndFlush(attempt);
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
@@ -97,12 +99,13 @@ export function createOidcLogin({ providers, clock }: { providers: OidcProviderS
         throw new BadUserInputError('callbackUrl must be the full URL the provider redirected to.', { field: 'callbackUrl' });
       }
       const state = callback.searchParams.get('state') ?? '';
-      // One use only: the attempt is deleted whether or not the exchange succeeds.
+      // One use only: the attempt is taken (deleted) before anything else, so two finishes with one callback
+      // cannot both get past this point, whether or not the exchange then succeeds.
       const attempt = await em.findOne(OidcLoginAttempt, { state, provider: provider.id }, { connectionType: 'write' });
-      if (!attempt || attempt.expiresAt < clock.now()) {
+      const taken = attempt ? await em.nativeDelete(OidcLoginAttempt, { state, provider: provider.id }) : 0;
+      if (!attempt || taken === 0 || attempt.expiresAt < clock.now()) {
         throw new UnauthenticatedError('This sign-in was not started here, was already finished, or took too long; start again.');
       }
-      await em.nativeDelete(OidcLoginAttempt, { state });
       if (callback.searchParams.get('error')) {
         throw new UnauthenticatedError(`The identity provider refused the sign-in: ${callback.searchParams.get('error')}.`);
       }

@@ -58,36 +58,39 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
       return { refreshToken: token, sessionId: session.id, userId };
     },
 
-    /** Exchanges a refresh token for the next one of its session. */
-    async rotate(refreshToken: string): Promise<IssuedRefreshToken> {
-      const outcome = await em.transactional(
-        async (tx): Promise<{ error: string; issued?: never } | { error: undefined; issued: IssuedRefreshToken }> => {
-          const row = await tx.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-          if (!row) return { error: 'This refresh token is not valid; sign in again.' };
-          const session = await tx.findOneOrFail(Session, { id: row.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-          const now = clock.now();
-          if (session.revokedAt) return { error: 'This session has ended; sign in again.' };
-          if (row.usedAt) {
-            // Reuse: someone else holds a copy. End the session for both.
-            session.revokedAt = now;
-            session.revokeReason = 'reuse';
-            return { error: 'This refresh token was already used, so the session was ended for safety; sign in again.' };
-          }
-          if (expired(session, now)) {
-            session.revokedAt = now;
-            session.revokeReason = 'expired';
-            return { error: 'This session has expired; sign in again.' };
-          }
-          row.usedAt = now;
-          session.lastUsedAt = now;
-          const next = newToken(session.id, now);
-          tx.persist(next.row);
-          return { error: undefined, issued: { refreshToken: next.token, sessionId: session.id, userId: session.userId } };
-        },
-      );
+    /**
+     * Exchanges a refresh token for the next one of its session. `complete` runs inside the same transaction
+     * (it issues the access token): if it fails, nothing changes and the client may simply retry with the same
+     * refresh token, instead of having its retry taken for reuse.
+     */
+    async rotate<T>(refreshToken: string, complete: (issued: IssuedRefreshToken, tx: EntityManager) => Promise<T>): Promise<T> {
+      const outcome = await em.transactional(async (tx): Promise<{ error: string; result?: never } | { error: undefined; result: T }> => {
+        const row = await tx.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!row) return { error: 'This refresh token is not valid; sign in again.' };
+        const session = await tx.findOneOrFail(Session, { id: row.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        const now = clock.now();
+        if (session.revokedAt) return { error: 'This session has ended; sign in again.' };
+        if (row.usedAt) {
+          // Reuse: someone else holds a copy. End the session for both.
+          session.revokedAt = now;
+          session.revokeReason = 'reuse';
+          return { error: 'This refresh token was already used, so the session was ended for safety; sign in again.' };
+        }
+        if (expired(session, now)) {
+          session.revokedAt = now;
+          session.revokeReason = 'expired';
+          return { error: 'This session has expired; sign in again.' };
+        }
+        row.usedAt = now;
+        session.lastUsedAt = now;
+        const next = newToken(session.id, now);
+        tx.persist(next.row);
+        const result = await complete({ refreshToken: next.token, sessionId: session.id, userId: session.userId }, tx);
+        return { error: undefined, result };
+      });
       // Thrown after the transaction committed, so a revocation for reuse is kept.
       if (outcome.error !== undefined) throw new UnauthenticatedError(outcome.error);
-      return outcome.issued;
+      return outcome.result;
     },
 
     /** Ends the session of a refresh token (logout); unknown tokens are ignored, as a logout should never fail. */

@@ -102,9 +102,17 @@ export function createSigningKeyStore({
     activeKey: async () => (await current()).active,
     publicJwks: async () => (await current()).jwks,
     keySet() {
+      // Tokens naming a kid we do not know reload the keys (another replica rotated), but at most once a second,
+      // so made-up kids cannot turn into a database query each.
+      let lastUnknownReload = 0;
+      let reloading: Promise<Awaited<ReturnType<typeof load>>> | null = null;
       return async (header, token) => {
         let keys = await current();
-        if (!keys.jwks.keys.some((k) => k.kid === header.kid)) keys = await load();
+        if (!keys.jwks.keys.some((k) => k.kid === header.kid) && clock.now().getTime() - lastUnknownReload >= 1_000) {
+          lastUnknownReload = clock.now().getTime();
+          reloading ??= load().finally(() => (reloading = null));
+          keys = await reloading;
+        }
         return createLocalJWKSet(keys.jwks)(header, token);
       };
     },

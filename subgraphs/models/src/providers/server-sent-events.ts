@@ -14,10 +14,14 @@ export async function readServerSentEvents(
   let buffer = '';
   const onAbort = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', onAbort, { once: true });
+  let finished = false;
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) {
+        finished = true;
+        return;
+      }
       buffer += decoder.decode(value, { stream: true });
       let boundary: number;
       while ((boundary = nextBoundary(buffer)) !== -1) {
@@ -29,6 +33,8 @@ export async function readServerSentEvents(
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+    // Stopped early (a bad event, a sink that threw): nothing more will be read, so let the upstream stop too.
+    if (!finished) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
 }

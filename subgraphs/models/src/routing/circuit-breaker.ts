@@ -33,40 +33,51 @@ export function createCircuitBreaker(options: CircuitBreakerOptions = defaultCir
       if (openedAt === null) return 'closed';
       return now() - openedAt >= options.openMs ? 'half-open' : 'open';
     },
-    /** Whether a request may go to this deployment now; in half-open, only the first caller gets through. */
-    tryAcquire(): boolean {
+    /**
+     * Whether a request may go to this deployment now: a permit, or false. In half-open only one caller gets a
+     * permit, marked as the probe; only the probe's outcome decides whether the circuit closes or opens again.
+     */
+    tryAcquire(): false | Permit {
       const state = this.state();
-      if (state === 'closed') return true;
+      if (state === 'closed') return { probe: false };
       if (state === 'open' || probing) return false;
       probing = true;
-      return true;
+      return { probe: true };
     },
-    success(): void {
-      if (openedAt !== null) {
+    success(permit: Permit): void {
+      if (permit.probe) {
+        probing = false;
         openedAt = null;
         outcomes = [];
       }
-      probing = false;
+      if (openedAt !== null) return;
       outcomes.push({ at: now(), ok: true });
       prune();
     },
-    failure(): void {
-      if (openedAt !== null) {
+    failure(permit: Permit): void {
+      if (permit.probe) {
         // The probe failed: wait another full period.
-        openedAt = now();
         probing = false;
+        openedAt = now();
         return;
       }
+      // Requests admitted before the circuit opened may still fail late; they do not extend the pause.
+      if (openedAt !== null) return;
       outcomes.push({ at: now(), ok: false });
       prune();
       const failures = outcomes.filter((o) => !o.ok).length;
       if (failures >= options.minimumFailures && failures / outcomes.length >= options.failureRatio) openedAt = now();
     },
-    /** A request that neither proved nor disproved the deployment (the client went away). */
-    release(): void {
-      probing = false;
+    /** A request that neither proved nor disproved the deployment (the client went away, the request was bad). */
+    release(permit: Permit): void {
+      if (permit.probe) probing = false;
     },
   };
 }
 
 export type CircuitBreaker = ReturnType<typeof createCircuitBreaker>;
+
+/** Leave to send one request; `probe` marks the single trial request of a half-open circuit. */
+export interface Permit {
+  probe: boolean;
+}

@@ -98,7 +98,11 @@ export function createRouter({
       for (const deployment of ordered) {
         if (attempts >= retry.maxAttempts) break;
         const state = states.get(deployment.id);
-        if (!states.available(deployment.id, now()) || state.inFlight >= deployment.maxConcurrency || !state.breaker.tryAcquire()) continue;
+        if (!states.available(deployment.id, now()) || state.inFlight >= deployment.maxConcurrency) continue;
+        const permit = state.breaker.tryAcquire();
+        if (!permit) continue;
+        // A client that left while the request was being prepared (cache, budget) must not start an upstream call.
+        signal.throwIfAborted();
         triedThisPass = true;
         attempts++;
         const started = now();
@@ -106,6 +110,7 @@ export function createRouter({
         const attempt = new AbortController();
         const onAbort = () => attempt.abort(signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) attempt.abort(signal.reason);
         const release = () => {
           state.inFlight--;
           signal.removeEventListener('abort', onAbort);
@@ -126,27 +131,26 @@ export function createRouter({
               if (finished) return;
               finished = true;
               release();
-              if (outcome === 'ok') state.breaker.success();
-              else if (outcome === 'failed') state.breaker.failure();
-              else {
-                state.breaker.release();
-                attempt.abort(new Error('abandoned'));
-              }
+              if (outcome === 'ok') state.breaker.success(permit);
+              else if (outcome === 'failed') state.breaker.failure(permit);
+              else state.breaker.release(permit);
+              // Whatever happened, nothing more is read from this upstream request.
+              if (outcome !== 'ok') attempt.abort(new Error(outcome));
             },
           };
         } catch (error) {
           release();
           if (signal.aborted) {
-            state.breaker.release();
+            state.breaker.release(permit);
             throw signal.reason;
           }
           lastError = error;
           const retriable = !(error instanceof ProviderError) || error.retriable || isDeploymentFault(error);
           if (!retriable) {
-            state.breaker.release();
+            state.breaker.release(permit);
             throw new UpstreamUnavailableError(`The model provider refused the request (${(error as ProviderError).status ?? 'error'}).`);
           }
-          state.breaker.failure();
+          state.breaker.failure(permit);
           if (error instanceof ProviderError && error.retryAfterMs !== undefined) {
             state.coolingUntil = now() + error.retryAfterMs;
           }

@@ -22,7 +22,9 @@ export function createStrategies(states: DeploymentStates) {
   }
 
   return {
-    order(strategy: Strategy, candidates: DeploymentConfig[], promptTokens: number, maxTokens: number): DeploymentConfig[] {
+    order(strategy: Strategy, all: DeploymentConfig[], promptTokens: number, maxTokens: number): DeploymentConfig[] {
+      // Whatever the strategy, a deployment whose context window cannot hold prompt and reply is no candidate.
+      const candidates = all.filter((d) => d.contextWindow >= promptTokens + Math.max(maxTokens, 1));
       switch (strategy) {
         case 'priority':
           return [...candidates].sort((a, b) => a.priority - b.priority || b.weight - a.weight);
@@ -33,8 +35,7 @@ export function createStrategies(states: DeploymentStates) {
           return [...candidates].sort((a, b) => (states.get(a.id).ttftMs ?? -1) - (states.get(b.id).ttftMs ?? -1));
         case 'cheapest': {
           const cost = (d: DeploymentConfig) => promptTokens * d.inputPricePerMTok + maxTokens * d.outputPricePerMTok;
-          const fits = candidates.filter((d) => d.contextWindow >= promptTokens + Math.min(maxTokens, 1));
-          return [...fits].sort((a, b) => cost(a) - cost(b) || a.priority - b.priority);
+          return [...candidates].sort((a, b) => cost(a) - cost(b) || a.priority - b.priority);
         }
         default:
           throw new UnreachableCaseError(strategy);
