@@ -24,3 +24,4 @@ export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export { systemClock, type Clock } from './clock';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';
+export { readTypeDefs } from './type-defs';

@@ -32,11 +32,8 @@ export interface ListeningServer {
 
 export interface SubgraphServer {
   name: string;
-  apollo: ApolloServer<TContextAny>;
   listen(port: number, host?: string): Promise<ListeningServer>;
 }
-
-type TContextAny = BaseContext;
 
 /** One federated subgraph over HTTP: @apollo/subgraph schema, Parley's error shape, health routes. */
 export async function createSubgraphServer<TContext extends BaseContext>(
@@ -66,7 +63,6 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   });
   return {
     name,
-    apollo: apollo as unknown as ApolloServer<TContextAny>,
     async listen(port, host = '127.0.0.1') {
       const address = await http.listen(port, host);
       return {

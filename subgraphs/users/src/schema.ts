@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'graphql';
+import { readTypeDefs } from '@parley/runtime';
 
-/** The subgraph's SDL, the same file `npm run compose` reads. */
-export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+export const typeDefs = readTypeDefs(new URL('../schema.graphql', import.meta.url));
