@@ -116,6 +116,26 @@ describe('the embedded platform (npm start) through the gateway', () => {
     expect(anonymous.body.data!.me).toBeNull();
   });
 
+  it("lists the signed-in user's conversations under me, contributed to User by chat", async () => {
+    const { body } = await postGraphQL(
+      platform.url,
+      '{ me { email conversations(first: 2) { edges { node { title } } pageInfo { hasNextPage } } } }',
+      {
+        token: alice.token,
+      },
+    );
+    expect(body.errors).toBeUndefined();
+    expect(body.data).toEqual({
+      me: {
+        email: 'alice@example.com',
+        conversations: {
+          edges: [{ node: { title: 'Tax questions' } }, { node: { title: 'Recipe ideas' } }],
+          pageInfo: { hasNextPage: true },
+        },
+      },
+    });
+  });
+
   it('answers the models and translation subgraphs from PostgreSQL', async () => {
     const models = await postGraphQL(platform.url, ModelsDocument);
     expect(models.body.data!.models).toContainEqual(expect.objectContaining({ id: 'dev/echo', development: true, healthy: true }));
