@@ -4,6 +4,7 @@ import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@pa
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
+import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
@@ -43,6 +44,8 @@ export interface EmbeddedPlatform {
   models: ModelsService;
   /** What Parley's own services present to each other (e.g. to the models API). */
   internalServiceToken: string;
+  /** The replies' event streams the chat worker writes and the gateway's subscriptions read. */
+  messageStreams: MessageStreamLog;
   stop(): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function startEmbeddedPlatform({
     if (onQuery) postgres.knex.on('query', (data: { sql: string }) => onQuery(data.sql));
     const bus = createInProcessBus({ logger });
     const pubsub = createInMemoryPubSub();
+    const messageStreams = createInMemoryMessageStreamLog();
     stops.push(() => bus.close());
 
     const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
@@ -101,7 +105,18 @@ export async function startEmbeddedPlatform({
       await migrate(orm);
       const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
       const service = await definition.create(
-        { orm, bus, pubsub, redis: null, namespace: '', logger: serviceLogger, clock, auth: { ...auth, jwksUrl }, readiness },
+        {
+          orm,
+          bus,
+          pubsub,
+          messageStreams,
+          redis: null,
+          namespace: '',
+          logger: serviceLogger,
+          clock,
+          auth: { ...auth, jwksUrl },
+          readiness,
+        },
         loadConfig(definition.settings, environment),
       );
       if (service.stop) stops.push(() => service.stop!());
@@ -129,7 +144,16 @@ export async function startEmbeddedPlatform({
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());
-    return { url: listening.url, subgraphUrls, users, chat, models, internalServiceToken: environment.INTERNAL_SERVICE_TOKEN, stop };
+    return {
+      url: listening.url,
+      subgraphUrls,
+      users,
+      chat,
+      models,
+      internalServiceToken: environment.INTERNAL_SERVICE_TOKEN,
+      messageStreams,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

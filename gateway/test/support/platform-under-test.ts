@@ -3,6 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
+import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
@@ -162,6 +163,7 @@ async function startServices(
           orm,
           bus: createInProcessBus({ logger }),
           pubsub: createInMemoryPubSub(),
+          messageStreams: createInMemoryMessageStreamLog(),
           redis: null,
           namespace: '',
           logger,

@@ -1,6 +1,7 @@
 import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
 import { createOrm, databaseAddress, migrate, pingDatabase } from '@parley/database';
 import { createKafkaBus, type EventBus } from '@parley/events';
+import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { createRedisPubSub, type PubSub } from '@parley/pubsub';
 import Redis from 'ioredis';
 import { assertReachable, type Logger, type ReadinessCheck } from '@parley/runtime';
@@ -11,6 +12,7 @@ export interface Infrastructure {
   orm: MikroORM;
   bus: EventBus;
   pubsub: PubSub;
+  messageStreams: MessageStreamLog;
   redis: Redis;
   namespace: string;
   readiness: ReadinessCheck[];
@@ -76,6 +78,7 @@ export async function connectInfrastructure({
     orm,
     bus,
     pubsub,
+    messageStreams: createRedisMessageStreamLog({ redis: client, pubsub, namespace: config.KAFKA_TOPIC_PREFIX }),
     redis: client,
     namespace: config.KAFKA_TOPIC_PREFIX,
     readiness: [

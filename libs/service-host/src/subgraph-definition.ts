@@ -1,6 +1,7 @@
 import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
 import type { AccessTokenSettings } from '@parley/auth';
 import type { EventBus } from '@parley/events';
+import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
 import type { Clock, Logger, ReadinessCheck, SubgraphServer } from '@parley/runtime';
 import type Redis from 'ioredis';
@@ -11,6 +12,8 @@ export interface SubgraphDependencies {
   orm: MikroORM;
   bus: EventBus;
   pubsub: PubSub;
+  /** Assistant replies' event streams: replay log plus live channel (Redis, or memory in embedded mode). */
+  messageStreams: MessageStreamLog;
   /** A Redis client for counters and caches; null in embedded mode, where in-memory equivalents serve. */
   redis: Redis | null;
   /** Prefix for Redis keys and channels, so deployments and test runs can share one Redis. */

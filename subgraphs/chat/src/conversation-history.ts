@@ -94,6 +94,8 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       conversation.ownerId = ownerId;
       conversation.title = trimmed;
       conversation.createdAt = conversation.updatedAt = clock.now();
+      conversation.activeLeafId = null;
+      conversation.titleGenerated = false;
       await em.persistAndFlush(conversation);
       return conversation;
     },
@@ -108,7 +110,10 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       message.role = role;
       message.content = content;
       message.status = status;
-      message.createdAt = conversation.updatedAt = clock.now();
+      message.createdAt = message.updatedAt = conversation.updatedAt = clock.now();
+      message.parentId = conversation.activeLeafId;
+      message.model = message.lastSeq = message.failureCode = message.failureReason = null;
+      conversation.activeLeafId = message.id;
       await em.persistAndFlush([message, conversation]);
       return message;
     },

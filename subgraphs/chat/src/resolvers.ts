@@ -17,6 +17,7 @@ function signedIn(context: ChatContext) {
 
 export const resolvers: Resolvers = {
   Query: {
+    message: async (_root, { id }, context) => signedIn(context).loaders.message.load(id),
     conversations: (_root, args, context) => {
       const { viewer } = signedIn(context);
       return context.history.listForOwner(viewer.userId, { size: pageSize(args.first, 20), after: args.after, search: args.search });
@@ -48,6 +49,8 @@ export const resolvers: Resolvers = {
   },
   Message: {
     __resolveReference: async (reference, context) => signedIn(context).loaders.message.load(reference.id),
+    failure: (message) =>
+      message.status === 'FAILED' ? { code: message.failureCode ?? 'INTERNAL_SERVER_ERROR', reason: message.failureReason ?? '' } : null,
     conversation: async (message, _args, context) => {
       const conversation = await signedIn(context).loaders.conversation.load(message.conversationId);
       if (!conversation) throw new NotFoundError(`No conversation with id "${message.conversationId}".`);

@@ -7,6 +7,10 @@ export class Conversation {
   title!: string;
   createdAt!: Date;
   updatedAt!: Date;
+  /** The newest message of the branch clients see by default. */
+  activeLeafId!: string | null;
+  /** True once the title was generated from the first exchange (a user's rename is never overwritten). */
+  titleGenerated!: boolean;
 }
 
 export const ConversationSchema = new EntitySchema<Conversation>({
@@ -18,5 +22,7 @@ export const ConversationSchema = new EntitySchema<Conversation>({
     title: { type: 'string' },
     createdAt: { type: 'datetime', columnType: 'timestamptz' },
     updatedAt: { type: 'datetime', columnType: 'timestamptz' },
+    activeLeafId: { type: 'uuid', nullable: true },
+    titleGenerated: { type: 'boolean', default: false },
   },
 });

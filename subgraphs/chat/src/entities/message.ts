@@ -12,6 +12,14 @@ export class Message {
   content!: string;
   status!: MessageStatus;
   createdAt!: Date;
+  updatedAt!: Date;
+  parentId!: string | null;
+  /** For an assistant reply: the model that produced it. */
+  model!: string | null;
+  /** For an assistant reply: the seq of its stream's last event. */
+  lastSeq!: number | null;
+  failureCode!: string | null;
+  failureReason!: string | null;
 }
 
 export const MessageSchema = new EntitySchema<Message>({
@@ -24,5 +32,11 @@ export const MessageSchema = new EntitySchema<Message>({
     content: { type: 'text' },
     status: { type: 'string' },
     createdAt: { type: 'datetime', columnType: 'timestamptz' },
+    updatedAt: { type: 'datetime', columnType: 'timestamptz' },
+    parentId: { type: 'uuid', nullable: true },
+    model: { type: 'text', nullable: true },
+    lastSeq: { type: 'integer', nullable: true },
+    failureCode: { type: 'text', nullable: true },
+    failureReason: { type: 'text', nullable: true },
   },
 });

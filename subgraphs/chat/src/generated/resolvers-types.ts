@@ -56,12 +56,27 @@ export type ConversationEdge = {
 /** One turn of a conversation. */
 export type Message = {
   __typename?: 'Message';
+  /** The text so far: while an assistant reply streams, follow it with `messageStream`. */
   content: Scalars['String']['output'];
   conversation: Conversation;
   createdAt: Scalars['DateTime']['output'];
+  /** Why an assistant reply failed (status FAILED); null otherwise. */
+  failure: Maybe<MessageFailure>;
   id: Scalars['ID']['output'];
+  /** For an assistant reply: the seq of the last event of its stream (its final event once finished). */
+  lastSeq: Maybe<Scalars['Int']['output']>;
+  /** The message this one answers or follows; null for a conversation's first message. */
+  parentId: Maybe<Scalars['ID']['output']>;
   role: MessageRole;
   status: MessageStatus;
+};
+
+/** The reply ended (status COMPLETED, or CANCELLED with its partial content kept). Always the last event. */
+export type MessageCompleted = MessageStreamEvent & {
+  __typename?: 'MessageCompleted';
+  message: Message;
+  messageId: Scalars['ID']['output'];
+  seq: Scalars['Int']['output'];
 };
 
 export type MessageConnection = {
@@ -70,10 +85,34 @@ export type MessageConnection = {
   pageInfo: PageInfo;
 };
 
+/** The next piece of the reply's text; all deltas in seq order concatenate to the final content. */
+export type MessageDelta = MessageStreamEvent & {
+  __typename?: 'MessageDelta';
+  delta: Scalars['String']['output'];
+  messageId: Scalars['ID']['output'];
+  seq: Scalars['Int']['output'];
+};
+
 export type MessageEdge = {
   __typename?: 'MessageEdge';
   cursor: Scalars['String']['output'];
   node: Message;
+};
+
+/** The reply failed; always the last event. */
+export type MessageFailed = MessageStreamEvent & {
+  __typename?: 'MessageFailed';
+  code: Scalars['String']['output'];
+  messageId: Scalars['ID']['output'];
+  reason: Scalars['String']['output'];
+  seq: Scalars['Int']['output'];
+};
+
+/** Why a reply failed: `code` is stable (e.g. UPSTREAM_UNAVAILABLE, BUDGET_EXCEEDED), `reason` is for people. */
+export type MessageFailure = {
+  __typename?: 'MessageFailure';
+  code: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
 };
 
 export type MessageRole =
@@ -87,6 +126,48 @@ export type MessageStatus =
   | 'FAILED'
   | 'PENDING'
   | 'STREAMING';
+
+/** One event of an assistant reply's stream. `seq` starts at 1 and grows by one per event. */
+export type MessageStreamEvent = {
+  messageId: Scalars['ID']['output'];
+  seq: Scalars['Int']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Stops a reply being generated; its partial content is kept with status CANCELLED. A finished reply is returned as it is. */
+  cancelGeneration: Message;
+  /** Deletes a conversation and all its messages. False if there was no such conversation of yours. */
+  deleteConversation: Scalars['Boolean']['output'];
+  /** Gives a conversation a new title (1–200 characters). */
+  renameConversation: Conversation;
+  /**
+   * Stores the user's message and a PENDING assistant reply, and answers at once; the reply
+   * is generated in the background. Follow it with `messageStream`.
+   */
+  sendMessage: SendMessagePayload;
+};
+
+
+export type MutationCancelGenerationArgs = {
+  messageId: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteConversationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRenameConversationArgs = {
+  id: Scalars['ID']['input'];
+  title: Scalars['String']['input'];
+};
+
+
+export type MutationSendMessageArgs = {
+  input: SendMessageInput;
+};
 
 /** Relay-style page information. */
 export type PageInfo = {
@@ -102,6 +183,8 @@ export type Query = {
   conversation: Maybe<Conversation>;
   /** The signed-in user's conversations, most recently updated first. `first` is 1–100. */
   conversations: ConversationConnection;
+  /** One of the signed-in user's messages; null if it does not exist or is someone else's. */
+  message: Maybe<Message>;
 };
 
 
@@ -114,6 +197,46 @@ export type QueryConversationsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+export type SendMessageInput = {
+  /** Idempotency key (up to 200 characters): sending the same key twice returns the first request's messages. */
+  clientMessageId?: InputMaybe<Scalars['String']['input']>;
+  /** 1 byte to the configured limit (32 KB by default). */
+  content: Scalars['String']['input'];
+  /** Omitted: a new conversation is started. */
+  conversationId?: InputMaybe<Scalars['ID']['input']>;
+  /** Omitted: the user's default model, then the router's choice. */
+  model?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type SendMessagePayload = {
+  __typename?: 'SendMessagePayload';
+  /** In status PENDING; follow it with `messageStream(messageId: assistantMessage.id)`. */
+  assistantMessage: Message;
+  conversation: Conversation;
+  userMessage: Message;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every event of one assistant reply, in order; ends after its final event. `afterSeq` resumes
+   * after a reconnect: events with seq > afterSeq are replayed, then live ones follow.
+   * Served by the gateway (over graphql-ws); only the reply's owner may subscribe.
+   */
+  messageStream: MessageStreamEvent;
+};
+
+
+export type SubscriptionMessageStreamArgs = {
+  afterSeq?: InputMaybe<Scalars['Int']['input']>;
+  messageId: Scalars['ID']['input'];
 };
 
 /** A user, as far as chat knows one: chat contributes their conversations. */
@@ -231,6 +354,14 @@ export type FederationReferenceTypes = ResolversObject<{
 }>;
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = ResolversObject<{
+  MessageStreamEvent:
+    | ( Omit<MessageCompleted, 'message'> & { message: _RefType['Message'] } )
+    | ( MessageDelta )
+    | ( MessageFailed )
+  ;
+}>;
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
@@ -242,13 +373,22 @@ export type ResolversTypes = ResolversObject<{
   ConversationEdge: ResolverTypeWrapper<Omit<ConversationEdge, 'node'> & { node: ResolversTypes['Conversation'] }>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Message: ResolverTypeWrapper<MessageEntity>;
+  MessageCompleted: ResolverTypeWrapper<Omit<MessageCompleted, 'message'> & { message: ResolversTypes['Message'] }>;
   MessageConnection: ResolverTypeWrapper<Page<MessageEntity>>;
+  MessageDelta: ResolverTypeWrapper<MessageDelta>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  MessageFailed: ResolverTypeWrapper<MessageFailed>;
+  MessageFailure: ResolverTypeWrapper<MessageFailure>;
   MessageRole: MessageRole;
   MessageStatus: MessageStatus;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
+  MessageStreamEvent: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['MessageStreamEvent']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SendMessageInput: SendMessageInput;
+  SendMessagePayload: ResolverTypeWrapper<Omit<SendMessagePayload, 'assistantMessage' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversTypes['Message'], conversation: ResolversTypes['Conversation'], userMessage: ResolversTypes['Message'] }>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserReference>;
 }>;
 
@@ -262,11 +402,20 @@ export type ResolversParentTypes = ResolversObject<{
   ConversationEdge: Omit<ConversationEdge, 'node'> & { node: ResolversParentTypes['Conversation'] };
   DateTime: Scalars['DateTime']['output'];
   Message: MessageEntity;
+  MessageCompleted: Omit<MessageCompleted, 'message'> & { message: ResolversParentTypes['Message'] };
   MessageConnection: Page<MessageEntity>;
+  MessageDelta: MessageDelta;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
-  PageInfo: PageInfo;
+  MessageFailed: MessageFailed;
+  MessageFailure: MessageFailure;
+  MessageStreamEvent: ResolversInterfaceTypes<ResolversParentTypes>['MessageStreamEvent'];
+  Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
+  PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
+  SendMessageInput: SendMessageInput;
+  SendMessagePayload: Omit<SendMessagePayload, 'assistantMessage' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversParentTypes['Message'], conversation: ResolversParentTypes['Conversation'], userMessage: ResolversParentTypes['Message'] };
+  Subscription: Record<PropertyKey, never>;
   User: UserReference;
 }>;
 
@@ -299,9 +448,19 @@ export type MessageResolvers<ContextType = ChatContext, ParentType extends Resol
   content?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  failure?: Resolver<Maybe<ResolversTypes['MessageFailure']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
+}>;
+
+export type MessageCompletedResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageCompleted'] = ResolversParentTypes['MessageCompleted']> = ResolversObject<{
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
 export type MessageConnectionResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = ResolversObject<{
@@ -309,9 +468,40 @@ export type MessageConnectionResolvers<ContextType = ChatContext, ParentType ext
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 }>;
 
+export type MessageDeltaResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageDelta'] = ResolversParentTypes['MessageDelta']> = ResolversObject<{
+  delta?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
 export type MessageEdgeResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageEdge'] = ResolversParentTypes['MessageEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+}>;
+
+export type MessageFailedResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageFailed'] = ResolversParentTypes['MessageFailed']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  messageId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type MessageFailureResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageFailure'] = ResolversParentTypes['MessageFailure']> = ResolversObject<{
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MessageStreamEventResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['MessageStreamEvent'] = ResolversParentTypes['MessageStreamEvent']> = ResolversObject<{
+  __resolveType: TypeResolveFn<'MessageCompleted' | 'MessageDelta' | 'MessageFailed', ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  cancelGeneration?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationCancelGenerationArgs, 'messageId'>>;
+  deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
+  renameConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationRenameConversationArgs, 'id' | 'title'>>;
+  sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -322,6 +512,17 @@ export type PageInfoResolvers<ContextType = ChatContext, ParentType extends Reso
 export type QueryResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType, RequireFields<QueryConversationArgs, 'id'>>;
   conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, RequireFields<QueryConversationsArgs, 'first'>>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+}>;
+
+export type SendMessagePayloadResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
+  assistantMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
+  userMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  messageStream?: SubscriptionResolver<ResolversTypes['MessageStreamEvent'], "messageStream", ParentType, ContextType, RequireFields<SubscriptionMessageStreamArgs, 'messageId'>>;
 }>;
 
 export type UserResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
@@ -336,10 +537,18 @@ export type Resolvers<ContextType = ChatContext> = ResolversObject<{
   ConversationEdge?: ConversationEdgeResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Message?: MessageResolvers<ContextType>;
+  MessageCompleted?: MessageCompletedResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
+  MessageDelta?: MessageDeltaResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
+  MessageFailed?: MessageFailedResolvers<ContextType>;
+  MessageFailure?: MessageFailureResolvers<ContextType>;
+  MessageStreamEvent?: MessageStreamEventResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SendMessagePayload?: SendMessagePayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -1,5 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/postgresql';
 import { InitialChatSchema } from './initial-schema';
+import { MessagePipeline } from './message-pipeline';
 
 /** Every migration of the chat schema, oldest first. Names are stored in chat.mikro_orm_migrations: never rename one. */
-export const migrations: MigrationObject[] = [{ name: '20261127-initial-schema', class: InitialChatSchema }];
+export const migrations: MigrationObject[] = [
+  { name: '20261127-initial-schema', class: InitialChatSchema },
+  { name: '20261127-message-pipeline', class: MessagePipeline },
+];

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOrm, migrate, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
+import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type ListeningServer } from '@parley/runtime';
 import { captureLogs, createTestDatabase, uniqueName } from '@parley/testing';
@@ -68,6 +69,7 @@ export async function startModelsHarness(models: object, settings: Record<string
         orm,
         bus: createInProcessBus({ logger }),
         pubsub: createInMemoryPubSub(),
+        messageStreams: createInMemoryMessageStreamLog(),
         redis,
         namespace: `${uniqueName('t')}:`,
         logger,
