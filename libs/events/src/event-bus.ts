@@ -17,6 +17,14 @@ export interface SubscribeOptions<T extends Topic> {
    * Throwing makes it be delivered again, so handlers must be idempotent.
    */
   handle(event: ReceivedEvent<T>): Promise<void>;
+  /**
+   * How many events this member handles at once (default 1). Above 1, events
+   * with different keys run concurrently, events with the same key still one
+   * after another, and an offset is committed only when every event before it
+   * finished; a failing handler is retried with backoff without holding up
+   * other keys.
+   */
+  concurrency?: number;
 }
 
 export interface EventSubscription {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
+import { createKeyedWorkerPool, type KeyedWorkerPool } from './keyed-worker-pool';
 import type { EventPayloads, Topic } from './topics';
 
 type Handler = (event: ReceivedEvent<Topic>) => Promise<void>;
@@ -10,6 +11,8 @@ interface Group {
   /** One chain per group keeps events in publish order, as one Kafka partition would. */
   tail: Promise<void>;
   offset: number;
+  /** Set when the group handles several keys at once (SubscribeOptions.concurrency > 1). */
+  pool: KeyedWorkerPool | null;
 }
 
 /**
@@ -56,13 +59,28 @@ export function createInProcessBus({
       const copy = JSON.parse(JSON.stringify(payload)) as EventPayloads[T];
       for (const group of topics.get(topic)?.values() ?? []) {
         const event: ReceivedEvent<Topic> = { topic, key, payload: copy, partition: 0, offset: String(group.offset++) };
-        group.tail = group.tail.then(() => deliver(group, event));
+        if (group.pool) {
+          const pool = group.pool;
+          // Admission keeps publish order; the work itself runs alongside other keys'.
+          group.tail = group.tail.then(async () => {
+            const { finished } = await pool.submit({ key, partition: 0, offset: BigInt(event.offset) }, () => deliver(group, event));
+            void finished.catch(() => undefined);
+          });
+        } else {
+          group.tail = group.tail.then(() => deliver(group, event));
+        }
       }
     },
-    async subscribe<T extends Topic>({ topic, group: groupName, handle }: SubscribeOptions<T>): Promise<EventSubscription> {
+    async subscribe<T extends Topic>({
+      topic,
+      group: groupName,
+      handle,
+      concurrency = 1,
+    }: SubscribeOptions<T>): Promise<EventSubscription> {
       const groups = topics.get(topic) ?? new Map<string, Group>();
       topics.set(topic, groups);
-      const group = groups.get(groupName) ?? { members: [], next: 0, tail: Promise.resolve(), offset: 0 };
+      const group = groups.get(groupName) ?? { members: [], next: 0, tail: Promise.resolve(), offset: 0, pool: null };
+      if (concurrency > 1 && !group.pool) group.pool = createKeyedWorkerPool({ concurrency });
       groups.set(groupName, group);
       const member = handle as unknown as Handler;
       group.members.push(member);
@@ -76,7 +94,9 @@ export function createInProcessBus({
     /** Refuses new events and waits until every event already published is handled. */
     async close() {
       closing = true;
-      await Promise.all([...topics.values()].flatMap((groups) => [...groups.values()].map((g) => g.tail)));
+      const groups = [...topics.values()].flatMap((byName) => [...byName.values()]);
+      await Promise.all(groups.map((g) => g.tail));
+      await Promise.all(groups.map((g) => g.pool?.drained()));
     },
   };
   return bus;

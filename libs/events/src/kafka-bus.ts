@@ -1,6 +1,7 @@
 import { Kafka, logLevel, Partitioners, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { EventBus, EventSubscription, SubscribeOptions } from './event-bus';
+import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
+import { createKeyedWorkerPool } from './keyed-worker-pool';
 import { Topics, type Topic } from './topics';
 
 export interface KafkaBusOptions {
@@ -74,6 +75,78 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
   await producer.connect();
   const consumers = new Set<Consumer>();
 
+  /**
+   * Events handed to a keyed worker pool: eachMessage returns once an event is
+   * admitted, offsets are committed (every 50 ms at most) only up to the first
+   * event still running. A handler that throws is retried with backoff in place;
+   * on stop, whatever has not finished stays uncommitted and is delivered again.
+   */
+  async function runConcurrently(
+    consumer: Consumer,
+    topic: Topic,
+    handle: (event: ReceivedEvent<Topic>) => Promise<void>,
+    concurrency: number,
+  ) {
+    const pool = createKeyedWorkerPool({ concurrency });
+    const committed = new Map<number, bigint>();
+    let stopping = false;
+    let commitTimer: NodeJS.Timeout | undefined;
+    const commit = async () => {
+      commitTimer = undefined;
+      const offsets: { topic: string; partition: number; offset: string }[] = [];
+      for (const partition of pool.partitions()) {
+        const next = pool.committable(partition);
+        if (next === null || next === committed.get(partition)) continue;
+        offsets.push({ topic: name(topic), partition, offset: next.toString() });
+        committed.set(partition, next);
+      }
+      if (offsets.length === 0) return;
+      await consumer.commitOffsets(offsets).catch((error: unknown) => {
+        // After a rebalance the partition is someone else's; they redeliver what we did not commit.
+        logger.warn({ err: error, topic }, 'offset commit failed');
+        for (const { partition } of offsets) committed.delete(partition);
+      });
+    };
+    const scheduleCommit = () => {
+      commitTimer ??= setTimeout(() => void commit(), 50);
+    };
+    const untilHandled = async (event: ReceivedEvent<Topic>) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await handle(event);
+        } catch (error) {
+          if (stopping) throw error;
+          logger.error({ err: error, topic, key: event.key, offset: event.offset, attempt }, 'event handler failed; retrying');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 100 * 2 ** attempt)));
+        }
+      }
+    };
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message, partition }) => {
+        const event: ReceivedEvent<Topic> = {
+          topic,
+          key: message.key?.toString() ?? '',
+          payload: JSON.parse(message.value?.toString() ?? 'null'),
+          partition,
+          offset: message.offset,
+        };
+        const { finished } = await pool.submit({ key: event.key, partition, offset: BigInt(message.offset) }, () => untilHandled(event));
+        finished.then(scheduleCommit, () => undefined);
+      },
+    });
+    return {
+      async stop(drainMs = 10_000) {
+        stopping = true;
+        await consumer.stop();
+        await Promise.race([pool.drained(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
+        clearTimeout(commitTimer);
+        await commit();
+        await consumer.disconnect();
+      },
+    };
+  }
+
   return {
     async publish(topic, key, payload) {
       await producer.send({
@@ -90,10 +163,20 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
         messages: events.map(({ key, payload }) => ({ key, value: JSON.stringify(payload) })),
       });
     },
-    async subscribe<T extends Topic>({ topic, group, handle }: SubscribeOptions<T>): Promise<EventSubscription> {
+    async subscribe<T extends Topic>({ topic, group, handle, concurrency = 1 }: SubscribeOptions<T>): Promise<EventSubscription> {
       const consumer = kafka.consumer({ groupId: `${topicPrefix}${group}`, allowAutoTopicCreation: false });
       await consumer.connect();
       await consumer.subscribe({ topic: name(topic), fromBeginning: true });
+      if (concurrency > 1) {
+        const subscription = await runConcurrently(consumer, topic, handle as (event: ReceivedEvent<Topic>) => Promise<void>, concurrency);
+        consumers.add(consumer);
+        return {
+          async stop() {
+            consumers.delete(consumer);
+            await subscription.stop();
+          },
+        };
+      }
       await consumer.run({
         autoCommit: true,
         eachMessage: async ({ message, partition }) => {

@@ -57,3 +57,30 @@ describe('the in-process event bus (embedded mode)', () => {
     expect(received).not.toBe(payload);
   });
 });
+
+describe('the in-process event bus with concurrency', () => {
+  it('handles other keys while one key is busy, keeping each key in order', async () => {
+    const bus = createInProcessBus({ logger: captureLogs('silent').logger });
+    const log: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await bus.subscribe({
+      topic: Topics.userDeleted,
+      group: 'workers',
+      concurrency: 4,
+      handle: async (e) => {
+        log.push(`${e.key}:${e.payload.userId} start`);
+        if (e.payload.userId === 'slow') await held;
+        log.push(`${e.key}:${e.payload.userId} end`);
+      },
+    });
+    await bus.publish(Topics.userDeleted, 'k1', deleted('slow'));
+    await bus.publish(Topics.userDeleted, 'k1', deleted('after-slow'));
+    await bus.publish(Topics.userDeleted, 'k2', deleted('other'));
+    await expect.poll(() => log).toContain('k2:other end');
+    expect(log).not.toContain('k1:after-slow start');
+    release();
+    await bus.close();
+    expect(log.indexOf('k1:slow end')).toBeLessThan(log.indexOf('k1:after-slow start'));
+  });
+});

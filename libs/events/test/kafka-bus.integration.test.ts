@@ -89,6 +89,46 @@ describe('the Kafka event bus (real broker)', () => {
     expect(received).toEqual(Array.from({ length: 20 }, (_, i) => `o-${i}`));
   }, 60_000);
 
+  it('with concurrency, runs other keys while one is busy, and redelivers only what never finished after a stop', async () => {
+    const group = 'concurrent';
+    const log: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = await bus.subscribe({
+      topic: Topics.chatMessageCompleted,
+      group,
+      concurrency: 8,
+      handle: async (event) => {
+        if (!event.key.startsWith('cc-')) return;
+        log.push(event.payload.messageId);
+        if (event.payload.messageId === 'slow') await held;
+      },
+    });
+    await bus.publish(Topics.chatMessageCompleted, 'cc-busy', completed('slow'));
+    await bus.publish(Topics.chatMessageCompleted, 'cc-busy', completed('after-slow'));
+    for (let i = 0; i < 5; i++) await bus.publish(Topics.chatMessageCompleted, `cc-${i}`, completed(`quick-${i}`));
+    await expect.poll(() => log.filter((id) => id.startsWith('quick-')).length, { timeout: 30_000 }).toBe(5);
+    expect(log).not.toContain('after-slow');
+    // Wait for the quick ones' offsets to be committed, then stop without finishing the slow one.
+    await new Promise((r) => setTimeout(r, 300));
+    const stopping = first.stop();
+    setTimeout(release, 11_000).unref();
+    await stopping;
+
+    const redelivered: string[] = [];
+    const second = await bus.subscribe({
+      topic: Topics.chatMessageCompleted,
+      group,
+      concurrency: 8,
+      handle: async (event) => {
+        if (event.key.startsWith('cc-')) redelivered.push(event.payload.messageId);
+      },
+    });
+    await expect.poll(() => redelivered, { timeout: 30_000 }).toContain('after-slow');
+    await second.stop();
+    expect(redelivered).not.toContain('quick-0');
+  }, 90_000);
+
   it('answers a ping while the broker is up', async () => {
     await expect(bus.ping()).resolves.toBeUndefined();
   });
