@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
-import { chatSubgraph, type ChatService } from '@parley/chat';
+import { chatSubgraph, startChatWorkerFrom, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
@@ -82,9 +82,11 @@ export async function startEmbeddedPlatform({
 
     const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
     const subgraphUrls: Record<string, string> = {};
+    const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
+    let chatOrm: MikroORM | undefined;
     let jwksUrl = '';
 
-    const environment = {
+    const environment: Record<string, string> = {
       USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'),
       INTERNAL_SERVICE_TOKEN: embeddedSecret(dataDir, 'internal-service-token'),
       ...settings,
@@ -103,6 +105,7 @@ export async function startEmbeddedPlatform({
         sharedKnex: postgres.knex,
       });
       await migrate(orm);
+      if (definition.name === 'chat') chatOrm = orm;
       const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
       const service = await definition.create(
         {
@@ -128,8 +131,15 @@ export async function startEmbeddedPlatform({
 
     const users = await start(usersSubgraph, 1);
     jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
-    const chat = await start(chatSubgraph, 2);
+    // Models first: chat refuses unknown models at sendMessage, and its worker streams from models.
     const models = await start(modelsSubgraph, 3);
+    environment.MODELS_URL = new URL('/', subgraphUrls['models']).toString();
+    const chat = await start(chatSubgraph, 2);
+    const worker = await startChatWorkerFrom(
+      { ...infrastructure, orm: chatOrm!, logger: logger.child({ service: 'chat-worker' }), clock, auth: { ...auth, jwksUrl }, readiness: [] },
+      loadConfig(chatSubgraph.settings, environment),
+    );
+    stops.push(() => worker.stop());
     await start(translationSubgraph, 4);
 
     const { supergraphSdl } = composeSupergraph(readSupergraphConfig(resolve(repositoryRoot, 'supergraph.yaml')), subgraphUrls);

@@ -3,8 +3,9 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
-import { createInMemoryMessageStreamLog } from '@parley/message-stream';
-import { createInMemoryPubSub } from '@parley/pubsub';
+import { createInMemoryMessageStreamLog, createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
+import { createInMemoryPubSub, createRedisPubSub } from '@parley/pubsub';
+import Redis from 'ioredis';
 import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import {
@@ -36,6 +37,8 @@ export interface PlatformUnderTest {
   logs(): string;
   /** What Parley's services present to each other (e.g. the chat worker to the models API). */
   internalServiceToken: string;
+  /** The replies' event streams, as workers write them and gateways read them. */
+  messageStreams: MessageStreamLog;
   stop(): Promise<void>;
 }
 
@@ -43,6 +46,8 @@ export interface PlatformOptions {
   /** Service settings by variable name, e.g. { LOGIN_ATTEMPTS_PER_ACCOUNT: '5' }. */
   settings?: Record<string, string>;
   gateways?: number;
+  /** Services mode: how many chat worker processes (default 1). */
+  workers?: number;
   /** The services' log level (logs() returns what they wrote). */
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
@@ -84,6 +89,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       processes: {},
       logs: () => capture.text(),
       internalServiceToken: platform.internalServiceToken,
+      messageStreams: platform.messageStreams,
       stop: () => platform.stop(),
     };
   }
@@ -92,14 +98,16 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
 
 async function startServices(
   real: NonNullable<ReturnType<typeof realServices>>,
-  { settings = {}, gateways = 1, logLevel = 'warn' }: PlatformOptions,
+  { settings = {}, gateways = 1, workers = 1, logLevel = 'warn' }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
   const database: TestDatabase = await createTestDatabase(real.databaseUrl);
   const processes: Record<string, ServiceProcess> = {};
   const orms: MikroORM[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     await Promise.all(Object.values(processes).map((p) => p.stop('SIGKILL')));
+    await Promise.all(closers.map((close) => close()));
     await Promise.all(orms.map((orm) => orm.close()));
     await database.drop();
   };
@@ -118,6 +126,7 @@ async function startServices(
       KAFKA_BROKERS: real.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
       USERS_URL: usersUrl,
+      MODELS_URL: `http://127.0.0.1:${ports['models']}`,
       LOG_LEVEL: logLevel === 'silent' ? 'warn' : logLevel,
       ...serviceSettings,
     };
@@ -128,6 +137,14 @@ async function startServices(
     // users first: it creates the signing key the others verify with.
     await start('users');
     await Promise.all(SUBGRAPHS.filter((n) => n !== 'users').map(start));
+    await Promise.all(
+      Array.from({ length: workers }, async (_, i) => {
+        const port = await freePort();
+        const name = `chat-worker-${i + 1}`;
+        processes[name] = startServiceProcess(name, 'subgraphs/chat/src/worker.ts', { ...env, PORT: String(port) });
+        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
+      }),
+    );
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, `http://127.0.0.1:${ports[n]}/graphql`]));
     const gatewayUrls: string[] = [];
     await Promise.all(
@@ -171,7 +188,8 @@ async function startServices(
           auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: `${usersUrl}/.well-known/jwks.json` },
           readiness: [],
         },
-        loadConfig(definition.settings, serviceSettings),
+        // Fixtures only: the chat process under test relays the outbox, not this handle.
+        loadConfig(definition.settings, { ...serviceSettings, OUTBOX_RELAY: 'off' }),
       );
     };
     return {
@@ -183,6 +201,7 @@ async function startServices(
       chat: await inProcess(chatSubgraph),
       processes,
       internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
+      messageStreams: await redisMessageStreams(real.redisUrl, env.KAFKA_TOPIC_PREFIX, closers),
       logs: () =>
         Object.values(processes)
           .map((p) => p.output())
@@ -193,4 +212,15 @@ async function startServices(
     await stop();
     throw error;
   }
+}
+
+/** The services' message stream log, read and written from the test process (its own Redis connections). */
+async function redisMessageStreams(url: string, namespace: string, closers: (() => Promise<unknown>)[]): Promise<MessageStreamLog> {
+  const redis = new Redis(url);
+  const pubsub = await createRedisPubSub({ url, prefix: namespace });
+  closers.push(
+    () => redis.quit(),
+    () => pubsub.close(),
+  );
+  return createRedisMessageStreamLog({ redis, pubsub, namespace });
 }

@@ -2,6 +2,8 @@ import type { Viewer } from '@parley/auth';
 import type { Logger } from '@parley/runtime';
 import type { ChatLoaders } from './chat-loaders';
 import type { ConversationHistory } from './conversation-history';
+import type { ReplyControl } from './reply-control';
+import type { MessageSending } from './send-message';
 
 /** What every chat resolver gets: built fresh for each request. */
 export interface ChatContext {
@@ -11,4 +13,6 @@ export interface ChatContext {
   history: ConversationHistory;
   /** Null for anonymous requests: nothing in chat is readable without a viewer. */
   loaders: ChatLoaders | null;
+  sending: MessageSending;
+  replies: ReplyControl;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { BadUserInputError } from '@parley/errors';
+import { BadUserInputError, NotFoundError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
 import { Message, type MessageRole, type MessageStatus } from './entities/message';
@@ -97,6 +97,20 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       conversation.activeLeafId = null;
       conversation.titleGenerated = false;
       await em.persistAndFlush(conversation);
+      return conversation;
+    },
+
+    /** A user's own title: kept from then on (never replaced by a generated one). */
+    async rename(ownerId: string, id: string, title: string): Promise<Conversation> {
+      const trimmed = title.trim();
+      if (trimmed.length === 0 || trimmed.length > MAX_TITLE) {
+        throw new BadUserInputError(`A title must be 1 to ${MAX_TITLE} characters.`, { field: 'title' });
+      }
+      const conversation = isUuid(id) ? await em.findOne(Conversation, { id, ownerId }) : null;
+      if (!conversation) throw new NotFoundError(`No conversation with id "${id}".`);
+      conversation.title = trimmed;
+      conversation.titleGenerated = true;
+      await em.flush();
       return conversation;
     },
 

@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from '@parley/errors';
+import { BadUserInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@parley/errors';
 import type { ChatContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 import { pageSize, toPage } from './pagination';
@@ -6,7 +6,7 @@ import { pageSize, toPage } from './pagination';
 /** Everything in chat belongs to someone: an anonymous request is refused with a hint. */
 function signedIn(context: ChatContext) {
   if (!context.viewer || !context.loaders) {
-    throw new UnauthenticatedError('Sign in to read conversations: send an access token as "Authorization: Bearer <token>".');
+    throw new UnauthenticatedError('Sign in to use conversations: send an access token as "Authorization: Bearer <token>".');
   }
   // An API key reaches conversations only when it was granted the "chat" scope.
   if (context.viewer.scopes !== null && !context.viewer.scopes.includes('chat')) {
@@ -26,6 +26,20 @@ export const resolvers: Resolvers = {
       const conversation = await signedIn(context).loaders.conversation.load(id);
       if (!conversation) throw new NotFoundError(`No conversation with id "${id}".`);
       return conversation;
+    },
+  },
+  Mutation: {
+    sendMessage: async (_root, { input }, context) => context.sending.send(signedIn(context).viewer.userId, input),
+    cancelGeneration: async (_root, { messageId }, context) => context.replies.cancel(signedIn(context).viewer.userId, messageId),
+    deleteConversation: async (_root, { id }, context) => context.replies.deleteConversation(signedIn(context).viewer.userId, id),
+    renameConversation: async (_root, { id, title }, context) => context.history.rename(signedIn(context).viewer.userId, id, title),
+  },
+  Subscription: {
+    messageStream: {
+      // Composed into the supergraph from here, but served by the gateway from the message stream log.
+      subscribe: () => {
+        throw new BadUserInputError('Subscribe to messageStream through the gateway, over graphql-ws on /graphql.');
+      },
     },
   },
   User: {

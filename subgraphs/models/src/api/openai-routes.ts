@@ -208,7 +208,14 @@ export function openAIRoutes({
     const created = Math.floor(Date.now() / 1000);
     const text = JSON.stringify({
       object: 'list',
-      data: router.names().map((id) => ({ id, object: 'model', created, owned_by: id.includes('/') ? id.split('/')[0] : 'parley' })),
+      data: router.names().map((id) => ({
+        id,
+        object: 'model',
+        created,
+        owned_by: id.includes('/') ? id.split('/')[0] : 'parley',
+        // Not in OpenAI's shape, but what a caller needs to fit a conversation to the model (chat's worker does).
+        context_window: Math.max(...router.resolve(id).candidates.map((d) => d.contextWindow)),
+      })),
     });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     res.end(text);

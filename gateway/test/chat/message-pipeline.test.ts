@@ -1,0 +1,176 @@
+import {
+  CancelGenerationDocument,
+  ConversationThreadDocument,
+  DeleteConversationDocument,
+  MessageStateDocument,
+  RegisterDocument,
+  RenameConversationDocument,
+  SendMessageDocument,
+} from '@parley/client';
+import type { MessageStreamEvent } from '@parley/message-stream';
+import { postGraphQL } from '@parley/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
+
+/** Words of the dev model's reply ("Echo: <question>"), each a delta. */
+const echo = (question: string) => `Echo: ${question}`;
+
+describe('sending a message: the reply is generated in the background and streamed', () => {
+  let platform: PlatformUnderTest;
+  let alice: string;
+  let bob: string;
+
+  const register = async (email: string) => {
+    const { body } = await postGraphQL(platform.url, RegisterDocument, {
+      variables: { input: { email, password: 'a long enough passphrase' } },
+    });
+    return body.data!.register.accessToken;
+  };
+  const send = (token: string, input: { content: string; conversationId?: string; model?: string; clientMessageId?: string }) =>
+    postGraphQL(platform.url, SendMessageDocument, { token, variables: { input } });
+  const state = async (token: string, id: string) =>
+    (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body;
+  const finished = async (token: string, id: string) => {
+    let message;
+    await expect
+      .poll(
+        async () => {
+          message = (await state(token, id)).data?.message;
+          return message?.status;
+        },
+        { timeout: 20_000, interval: 50 },
+      )
+      .toMatch(/COMPLETED|FAILED|CANCELLED/);
+    return message!;
+  };
+
+  beforeAll(async () => {
+    // A slow model for the cancel and limit cases; "dev/echo" at full speed elsewhere.
+    platform = await startPlatformUnderTest({ settings: { MAX_GENERATIONS_PER_USER: '3' } });
+    alice = await register('alice@example.com');
+    bob = await register('bob@example.com');
+  }, 120_000);
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('answers at once with the stored user message and a PENDING reply, then completes the reply', async () => {
+    const { body } = await send(alice, { content: 'What is a tree?' });
+    expect(body.errors).toBeUndefined();
+    const sent = body.data!.sendMessage;
+    expect(sent.userMessage).toMatchObject({ role: 'USER', content: 'What is a tree?', status: 'COMPLETED', parentId: null });
+    expect(sent.assistantMessage).toMatchObject({ role: 'ASSISTANT', status: 'PENDING', parentId: sent.userMessage.id });
+
+    const reply = await finished(alice, sent.assistantMessage.id);
+    expect(reply).toMatchObject({ status: 'COMPLETED', content: echo('What is a tree?'), model: { id: 'dev/echo' }, failure: null });
+    // The conversation was named after its first question once the reply came.
+    expect(reply.conversation.title).toBe('What is a tree?');
+  });
+
+  it('streams every delta with gap-free seqs that concatenate to the stored content, then one final event', async () => {
+    const question = 'one two three four five six seven eight';
+    const { body } = await send(alice, { content: question });
+    const id = body.data!.sendMessage.assistantMessage.id;
+    const reply = await finished(alice, id);
+    const events: MessageStreamEvent[] = await platform.messageStreams.readAfter(id, 0);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    const last = events.at(-1)!;
+    expect(last).toEqual({ kind: 'completed', messageId: id, seq: reply.lastSeq, status: 'COMPLETED' });
+    const text = events.map((e) => (e.kind === 'delta' ? e.delta : '')).join('');
+    expect(text).toBe(reply.content);
+    expect(events.filter((e) => e.kind !== 'delta')).toHaveLength(1);
+  });
+
+  it('continues a conversation: the reply sees the history, and the thread lists the turns in order', async () => {
+    const first = (await send(alice, { content: 'First question' })).body.data!.sendMessage;
+    await finished(alice, first.assistantMessage.id);
+    const second = (await send(alice, { content: 'Second question', conversationId: first.conversation.id })).body.data!.sendMessage;
+    expect(second.userMessage.parentId).toBe(first.assistantMessage.id);
+    await finished(alice, second.assistantMessage.id);
+    const thread = (await postGraphQL(platform.url, ConversationThreadDocument, { token: alice, variables: { id: first.conversation.id } }))
+      .body.data!.conversation!;
+    expect(thread.messages.edges.map((e) => [e.node.role, e.node.content])).toEqual([
+      ['USER', 'First question'],
+      ['ASSISTANT', echo('First question')],
+      ['USER', 'Second question'],
+      ['ASSISTANT', echo('Second question')],
+    ]);
+  });
+
+  it('returns the same messages for a retried clientMessageId, and generates one reply', async () => {
+    const input = { content: 'Only once, please', clientMessageId: `retry-${Date.now()}` };
+    const [a, b] = await Promise.all([send(alice, input), send(alice, input)]);
+    expect(a.body.errors).toBeUndefined();
+    expect(b.body.data!.sendMessage.assistantMessage.id).toBe(a.body.data!.sendMessage.assistantMessage.id);
+    expect(b.body.data!.sendMessage.conversation.id).toBe(a.body.data!.sendMessage.conversation.id);
+    const reply = await finished(alice, a.body.data!.sendMessage.assistantMessage.id);
+    expect(reply.content).toBe(echo('Only once, please'));
+    const thread = (
+      await postGraphQL(platform.url, ConversationThreadDocument, {
+        token: alice,
+        variables: { id: a.body.data!.sendMessage.conversation.id },
+      })
+    ).body.data!.conversation!;
+    expect(thread.messages.edges).toHaveLength(2);
+  });
+
+  it('refuses bad input with a code and a usable message, storing nothing', async () => {
+    const before = (await platform.chat.history().listForOwner(await userId(alice), { size: 100 })).edges.length;
+    const cases: [object, string, RegExp][] = [
+      [{ content: '   ' }, 'BAD_USER_INPUT', /empty/],
+      [{ content: 'x'.repeat(32 * 1024 + 1) }, 'BAD_USER_INPUT', /32769 bytes; a message may be at most 32768/],
+      [{ content: 'hi', model: 'no/such-model' }, 'BAD_USER_INPUT', /There is no model "no\/such-model". Available: .*dev\/echo/],
+      [{ content: 'hi', conversationId: crypto.randomUUID() }, 'NOT_FOUND', /No conversation/],
+      [{ content: 'hi', conversationId: 'not-an-id' }, 'NOT_FOUND', /No conversation/],
+      [{ content: 'hi', clientMessageId: 'k'.repeat(201) }, 'BAD_USER_INPUT', /clientMessageId/],
+    ];
+    for (const [input, code, message] of cases) {
+      const { body } = await send(alice, input as { content: string });
+      expect(body.data).toBeNull();
+      expect(body.errors?.[0]?.extensions?.['code'], JSON.stringify(input).slice(0, 80)).toBe(code);
+      expect(body.errors?.[0]?.message).toMatch(message);
+    }
+    expect((await platform.chat.history().listForOwner(await userId(alice), { size: 100 })).edges.length).toBe(before);
+  });
+
+  it("keeps users apart: Bob can neither add to, read, cancel nor delete Alice's conversation", async () => {
+    const sent = (await send(alice, { content: 'Private' })).body.data!.sendMessage;
+    const intrusion = await send(bob, { content: 'Let me in', conversationId: sent.conversation.id });
+    expect(intrusion.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    expect((await state(bob, sent.assistantMessage.id)).data!.message).toBeNull();
+    const cancel = await postGraphQL(platform.url, CancelGenerationDocument, {
+      token: bob,
+      variables: { messageId: sent.assistantMessage.id },
+    });
+    expect(cancel.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+    const del = await postGraphQL(platform.url, DeleteConversationDocument, { token: bob, variables: { id: sent.conversation.id } });
+    expect(del.body.data!.deleteConversation).toBe(false);
+    expect((await finished(alice, sent.assistantMessage.id)).content).toBe(echo('Private'));
+  });
+
+  it('renames a conversation (a later generated title never overwrites it) and deletes it with its messages', async () => {
+    const sent = (await send(alice, { content: 'Rename me' })).body.data!.sendMessage;
+    const renamed = await postGraphQL(platform.url, RenameConversationDocument, {
+      token: alice,
+      variables: { id: sent.conversation.id, title: '  My own title ' },
+    });
+    expect(renamed.body.data!.renameConversation.title).toBe('My own title');
+    const reply = await finished(alice, sent.assistantMessage.id);
+    expect(reply.conversation.title).toBe('My own title');
+    const empty = await postGraphQL(platform.url, RenameConversationDocument, {
+      token: alice,
+      variables: { id: sent.conversation.id, title: ' ' },
+    });
+    expect(empty.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+
+    const del = await postGraphQL(platform.url, DeleteConversationDocument, { token: alice, variables: { id: sent.conversation.id } });
+    expect(del.body.data!.deleteConversation).toBe(true);
+    expect((await state(alice, sent.assistantMessage.id)).data!.message).toBeNull();
+    const again = await postGraphQL(platform.url, DeleteConversationDocument, { token: alice, variables: { id: sent.conversation.id } });
+    expect(again.body.data!.deleteConversation).toBe(false);
+  });
+
+  async function userId(token: string): Promise<string> {
+    return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString())['sub'] as string;
+  }
+});

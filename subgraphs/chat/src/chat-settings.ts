@@ -1,0 +1,30 @@
+import { env } from '@parley/runtime';
+import { z } from 'zod';
+
+const count = (fallback: number, min = 1) => z.coerce.number({ message: 'must be a whole number' }).int().min(min).default(fallback);
+
+/** What the chat service and its worker read from the environment besides the common variables. */
+export const chatSettingsSchema = z.object({
+  /** The models service, whose OpenAI-compatible /v1 the worker streams replies from. */
+  MODELS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the models service').default('http://127.0.0.1:4003'),
+  /** Shared by Parley's services; the worker presents it to the models service, naming the user. */
+  INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Used when a message names no model. */
+  CHAT_DEFAULT_MODEL: z.string().min(1).default('dev/echo'),
+  /** Longest message content accepted, in bytes of UTF-8. */
+  MAX_MESSAGE_BYTES: count(32 * 1024),
+  /** Replies one user may have in generation at once; more are refused with RATE_LIMITED. */
+  MAX_GENERATIONS_PER_USER: count(8),
+  /** "off" leaves the outbox to other replicas (test fixtures, read-only replicas). */
+  OUTBOX_RELAY: z.enum(['on', 'off']).default('on'),
+  OUTBOX_POLL_MS: env.milliseconds(100),
+  /** Replies one worker process streams at once. */
+  WORKER_CONCURRENCY: count(256),
+  /** Deltas closer together than this leave as one event. */
+  STREAM_COALESCE_MS: env.milliseconds(5),
+  /** Attempts at a reply (before its first token) before it is dead-lettered and marked FAILED. */
+  GENERATION_MAX_ATTEMPTS: count(3),
+  GENERATION_RETRY_BASE_MS: env.milliseconds(200),
+});
+
+export type ChatSettings = z.infer<typeof chatSettingsSchema>;

@@ -1,0 +1,376 @@
+import type { Knex } from '@mikro-orm/postgresql';
+import { ErrorCode } from '@parley/errors';
+import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
+import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
+import type { Clock, Logger } from '@parley/runtime';
+import OpenAI from 'openai';
+import type { CancelSignals } from './cancel-signals';
+import { fitToContextWindow, type Turn } from './context-window';
+import { titleFromFirstMessage } from './conversation-titles';
+import { createDeltaCoalescer } from './delta-coalescer';
+import type { MessageStatus } from './entities/message';
+import type { ModelDirectory } from './model-directory';
+import { NEW_CONVERSATION_TITLE } from './send-message';
+
+export interface ChatWorkerOptions {
+  knex: Knex;
+  bus: EventBus;
+  messageStreams: MessageStreamLog;
+  cancelSignals: CancelSignals;
+  models: ModelDirectory;
+  /** The models service's OpenAI-compatible API, e.g. http://models:4003/v1. */
+  modelsApiUrl: string;
+  internalToken: string;
+  clock: Clock;
+  logger: Logger;
+  concurrency: number;
+  coalesceMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  /** Tokens kept free in the context window for the reply. */
+  replyReserve?: number;
+}
+
+export interface ChatWorker {
+  stop(): Promise<void>;
+}
+
+const FINAL: readonly MessageStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
+
+interface Reply {
+  id: string;
+  conversationId: string;
+  parentId: string | null;
+  status: MessageStatus;
+  content: string;
+  lastSeq: number | null;
+  model: string | null;
+  failureCode: string | null;
+  failureReason: string | null;
+}
+
+/** How a generation ended, when it did not complete. */
+class GenerationFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retriable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The chat worker: a Kafka consumer (group "chat-worker") of
+ * chat.message.requested that streams each reply from the models service and
+ * publishes its deltas, numbered without gaps, to the message stream log.
+ *
+ * Exactly one reply per request, whatever the redeliveries: the reply is
+ * claimed and finished with updates guarded by its status; the log refuses a
+ * seq stored twice; a redelivered request resumes after what subscribers
+ * already saw (the regenerated text is skipped up to that length), and a
+ * reply that finished before a crash only gets its final event re-sent.
+ */
+export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatWorker> {
+  const { knex, bus, messageStreams, cancelSignals, models, clock, logger } = options;
+  const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
+  const running = new Map<string, AbortController>();
+  const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
+
+  async function loadReply(id: string): Promise<Reply | null> {
+    const rows: Record<string, unknown>[] = (
+      await knex.raw(
+        `select id, conversation_id, parent_id, status, content, last_seq, model, failure_code, failure_reason
+         from "chat"."message" where id = ? and role = 'ASSISTANT'`,
+        [id],
+      )
+    ).rows;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      id: row['id'] as string,
+      conversationId: row['conversation_id'] as string,
+      parentId: row['parent_id'] as string | null,
+      status: row['status'] as MessageStatus,
+      content: row['content'] as string,
+      lastSeq: row['last_seq'] as number | null,
+      model: row['model'] as string | null,
+      failureCode: row['failure_code'] as string | null,
+      failureReason: row['failure_reason'] as string | null,
+    };
+  }
+
+  /** The branch the reply answers, oldest first: its parent chain up to the conversation's first message. */
+  async function loadBranch(reply: Reply): Promise<Turn[]> {
+    if (!reply.parentId) return [];
+    const rows: { role: string; content: string; status: string }[] = (
+      await knex.raw(
+        `with recursive branch as (
+           select id, parent_id, role, content, status, 0 as depth from "chat"."message" where id = ?
+           union all
+           select m.id, m.parent_id, m.role, m.content, m.status, b.depth + 1
+           from "chat"."message" m join branch b on m.id = b.parent_id where b.depth < 10000
+         ) select role, content, status from branch order by depth desc`,
+        [reply.parentId],
+      )
+    ).rows;
+    return rows
+      .filter((r) => r.role !== 'ASSISTANT' || ((r.status === 'COMPLETED' || r.status === 'CANCELLED') && r.content !== ''))
+      .map((r) => ({ role: r.role.toLowerCase() as Turn['role'], content: r.content }));
+  }
+
+  /**
+   * Stores the outcome, guarded by the status (a second finisher changes
+   * nothing), then sends the final event and chat.message.completed.
+   */
+  async function finish(
+    request: ChatMessageRequested,
+    reply: Reply,
+    outcome: {
+      status: 'COMPLETED' | 'CANCELLED' | 'FAILED';
+      content: string;
+      model: string | null;
+      lastSeq: number;
+      code?: string;
+      reason?: string;
+    },
+  ): Promise<void> {
+    const updated = (
+      await knex.raw(
+        `update "chat"."message" set content = ?, status = ?, model = ?, last_seq = ?, failure_code = ?, failure_reason = ?, updated_at = ?
+         where id = ? and status in ('PENDING', 'STREAMING') returning id`,
+        [
+          outcome.content,
+          outcome.status,
+          outcome.model,
+          outcome.lastSeq,
+          outcome.code ?? null,
+          outcome.reason ?? null,
+          clock.now(),
+          reply.id,
+        ],
+      )
+    ).rows as unknown[];
+    if (updated.length === 0) return;
+    await sendFinalEvent({ ...reply, ...outcome, failureCode: outcome.code ?? null, failureReason: outcome.reason ?? null });
+    await bus.publish(Topics.chatMessageCompleted, reply.conversationId, {
+      conversationId: reply.conversationId,
+      userId: request.userId,
+      messageId: reply.id,
+      status: outcome.status,
+      model: outcome.model,
+      completedAt: clock.now().toISOString(),
+    });
+    if (outcome.status === 'COMPLETED') await nameConversation(reply.conversationId);
+  }
+
+  async function sendFinalEvent(reply: Pick<Reply, 'id' | 'status' | 'lastSeq' | 'failureCode' | 'failureReason'>) {
+    if (reply.lastSeq === null) return;
+    const event: MessageStreamEvent =
+      reply.status === 'FAILED'
+        ? {
+            kind: 'failed',
+            messageId: reply.id,
+            seq: reply.lastSeq,
+            code: reply.failureCode ?? ErrorCode.INTERNAL_SERVER_ERROR,
+            reason: reply.failureReason ?? 'The reply failed.',
+          }
+        : { kind: 'completed', messageId: reply.id, seq: reply.lastSeq, status: reply.status === 'CANCELLED' ? 'CANCELLED' : 'COMPLETED' };
+    try {
+      await messageStreams.append([event]);
+    } catch (error) {
+      // Already there: a crash came after the event and before the offset commit.
+      if (!(error instanceof SeqConflictError)) throw error;
+    }
+  }
+
+  /** The first reply names a conversation nobody named: from its first question. */
+  async function nameConversation(conversationId: string) {
+    const first: { content: string }[] = (
+      await knex.raw(`select content from "chat"."message" where conversation_id = ? and role = 'USER' order by created_at, id limit 1`, [
+        conversationId,
+      ])
+    ).rows;
+    if (!first[0]) return;
+    await knex.raw(
+      `update "chat"."conversation" set title = ?, title_generated = true where id = ? and title_generated = false and title = ?`,
+      [titleFromFirstMessage(first[0].content), conversationId, NEW_CONVERSATION_TITLE],
+    );
+  }
+
+  async function handle(request: ChatMessageRequested): Promise<void> {
+    const reply = await loadReply(request.assistantMessageId);
+    // Deleted with its conversation, or a request we already answered.
+    if (!reply) return;
+    if (FINAL.includes(reply.status)) {
+      const log = await messageStreams.readAfter(reply.id, (reply.lastSeq ?? 1) - 1);
+      if (log.length === 0) await sendFinalEvent(reply);
+      return;
+    }
+    const prior = await messageStreams.readAfter(reply.id, 0);
+    const priorDeltas = prior.filter((e): e is Extract<MessageStreamEvent, { kind: 'delta' }> => e.kind === 'delta');
+    const priorText = priorDeltas.map((e) => e.delta).join('');
+    const priorFinal = prior.find((e) => e.kind !== 'delta');
+    if (priorFinal) {
+      // The stream ended before a crash; only the database missed it.
+      await finish(request, reply, {
+        status: priorFinal.kind === 'failed' ? 'FAILED' : priorFinal.status,
+        content: priorText,
+        model: request.model,
+        lastSeq: priorFinal.seq,
+        ...(priorFinal.kind === 'failed' ? { code: priorFinal.code, reason: priorFinal.reason } : {}),
+      });
+      return;
+    }
+    const claimed = (
+      await knex.raw(
+        `update "chat"."message" set status = 'STREAMING', updated_at = ? where id = ? and status in ('PENDING', 'STREAMING') returning id`,
+        [clock.now(), reply.id],
+      )
+    ).rows as unknown[];
+    if (claimed.length === 0) return;
+
+    const controller = new AbortController();
+    running.set(reply.id, controller);
+    let seq = prior.at(-1)?.seq ?? 0;
+    let emitted = '';
+    let modelUsed = request.model;
+    try {
+      const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {
+        throw new GenerationFailure(ErrorCode.BAD_USER_INPUT, error.message, false);
+      });
+      const turns = fitToContextWindow(
+        await loadBranch(reply),
+        model.contextWindow,
+        Math.min(options.replyReserve ?? 1_024, model.contextWindow / 4),
+      );
+      if (!turns) {
+        throw new GenerationFailure(
+          ErrorCode.BAD_USER_INPUT,
+          `The message does not fit the context window of "${model.id}" (${model.contextWindow} tokens). Shorten it.`,
+          false,
+        );
+      }
+      for (let attempt = 1; ; attempt++) {
+        const emittedBefore = emitted.length;
+        // What subscribers already saw (from an earlier delivery, or an earlier attempt) is not sent twice.
+        let skip = priorText.length + emitted.length;
+        const coalescer = createDeltaCoalescer({
+          windowMs: options.coalesceMs,
+          emit: async (text) => {
+            seq++;
+            await messageStreams.append([{ kind: 'delta', messageId: reply.id, seq, delta: text }]);
+          },
+        });
+        try {
+          const stream = await openai.chat.completions.create(
+            { model: model.id, messages: turns, stream: true, stream_options: { include_usage: true } },
+            { signal: controller.signal, headers: { 'x-parley-user-id': request.userId, 'x-parley-message-id': reply.id } },
+          );
+          for await (const chunk of stream) {
+            if (chunk.model) modelUsed = chunk.model;
+            let text = chunk.choices[0]?.delta?.content ?? '';
+            if (skip > 0) {
+              const skipped = Math.min(skip, text.length);
+              skip -= skipped;
+              text = text.slice(skipped);
+            }
+            if (text) {
+              emitted += text;
+              coalescer.push(text);
+            }
+            if (coalescer.failed()) break;
+          }
+          await coalescer.flush();
+          // The SDK ends an aborted stream quietly: a cancelled reply is not a completed one.
+          if (controller.signal.aborted) throw controller.signal.reason;
+          break;
+        } catch (error) {
+          await coalescer.flush().catch(() => undefined);
+          if (coalescer.failed() instanceof SeqConflictError) throw coalescer.failed();
+          if (controller.signal.aborted) throw controller.signal.reason;
+          const failure = classify(error);
+          // Only before this attempt's first token: a retry must not repeat or rewrite what was streamed.
+          if (!failure.retriable || emitted.length > emittedBefore || attempt >= options.maxAttempts) {
+            if (failure.retriable && attempt >= options.maxAttempts) {
+              await bus.publish(Topics.chatMessageRequestedDeadLetter, request.conversationId, {
+                ...request,
+                reason: failure.message,
+                attempts: attempt,
+              });
+            }
+            throw failure;
+          }
+          logger.warn({ err: error, messageId: reply.id, attempt }, 'reply attempt failed; retrying');
+          const delay = options.retryBaseMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+      await finish(request, reply, { status: 'COMPLETED', content: priorText + emitted, model: modelUsed, lastSeq: seq + 1 });
+    } catch (error) {
+      if (error instanceof SeqConflictError) {
+        logger.warn({ messageId: reply.id }, 'another worker is streaming this reply; leaving it');
+        return;
+      }
+      if (error instanceof CancelRequested) {
+        await finish(request, reply, { status: 'CANCELLED', content: priorText + emitted, model: modelUsed, lastSeq: seq + 1 });
+        return;
+      }
+      const failure = error instanceof GenerationFailure ? error : classify(error);
+      logger.warn({ err: error, messageId: reply.id, code: failure.code }, 'reply failed');
+      await finish(request, reply, {
+        status: 'FAILED',
+        content: priorText + emitted,
+        model: modelUsed,
+        lastSeq: seq + 1,
+        code: failure.code,
+        reason: failure.message,
+      });
+    } finally {
+      running.delete(reply.id);
+    }
+  }
+
+  const subscription: EventSubscription = await bus.subscribe({
+    topic: Topics.chatMessageRequested,
+    group: 'chat-worker',
+    concurrency: options.concurrency,
+    handle: (event) => handle(event.payload),
+  });
+
+  return {
+    async stop() {
+      await subscription.stop();
+      await stopListening();
+    },
+  };
+}
+
+class CancelRequested extends Error {
+  constructor() {
+    super('cancelled by its owner');
+  }
+}
+
+/** The models service's answers, as the client sees them: its OpenAI-style error codes back to Parley's. */
+function classify(error: unknown): GenerationFailure {
+  if (error instanceof GenerationFailure) return error;
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new GenerationFailure(ErrorCode.UPSTREAM_UNAVAILABLE, 'The models service could not be reached.', true);
+  }
+  if (error instanceof OpenAI.APIError) {
+    const code = (error.code ?? '') as string;
+    const message = (error.error as { message?: string } | undefined)?.message ?? error.message;
+    if (code === 'budget_exceeded') return new GenerationFailure(ErrorCode.BUDGET_EXCEEDED, message, false);
+    if (code === 'content_blocked') return new GenerationFailure(ErrorCode.CONTENT_BLOCKED, message, false);
+    if (error.status === 429) return new GenerationFailure(ErrorCode.RATE_LIMITED, message, true);
+    if (error.status !== undefined && error.status >= 500) return new GenerationFailure(ErrorCode.UPSTREAM_UNAVAILABLE, message, true);
+    if (error.status === 400 || error.status === 404) return new GenerationFailure(ErrorCode.BAD_USER_INPUT, message, false);
+    return new GenerationFailure(ErrorCode.INTERNAL_SERVER_ERROR, message, false);
+  }
+  return new GenerationFailure(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    `The reply was interrupted: ${(error as Error)?.message ?? String(error)}.`,
+    true,
+  );
+}

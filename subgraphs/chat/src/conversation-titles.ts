@@ -1,0 +1,14 @@
+const MAX_TITLE = 60;
+
+/**
+ * A title from the conversation's first question: its first line, whitespace
+ * collapsed, cut at a word boundary. Cheap and predictable; a model-written
+ * title would cost a second completion per conversation.
+ */
+export function titleFromFirstMessage(content: string): string {
+  const line = content.trim().split('\n')[0]!.replace(/\s+/g, ' ').trim();
+  if (line.length <= MAX_TITLE) return line || 'Untitled';
+  const cut = line.slice(0, MAX_TITLE);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > 20 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}

@@ -1,0 +1,52 @@
+/**
+ * Joins deltas that arrive within `windowMs` of the last emitted one into one
+ * event, so a fast model does not send subscribers one frame per token. The
+ * first delta after a quiet spell leaves at once (no added latency to the
+ * first token); emits run one at a time, in order.
+ */
+export function createDeltaCoalescer({
+  windowMs,
+  emit,
+  now = () => performance.now(),
+}: {
+  windowMs: number;
+  emit: (text: string) => Promise<void>;
+  now?: () => number;
+}) {
+  let pending = '';
+  let timer: NodeJS.Timeout | undefined;
+  let lastEmit = -Infinity;
+  let chain: Promise<void> = Promise.resolve();
+  let failure: unknown;
+
+  const send = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    lastEmit = now();
+    chain = chain.then(() => emit(text)).catch((error: unknown) => void (failure ??= error));
+  };
+
+  return {
+    push(text: string) {
+      if (text === '') return;
+      pending += text;
+      if (timer) return;
+      const wait = lastEmit + windowMs - now();
+      if (wait <= 0) send();
+      else timer = setTimeout(send, wait);
+    },
+    /** Emits what is pending and resolves when every emit finished; rejects with the first emit failure. */
+    async flush(): Promise<void> {
+      send();
+      await chain;
+      if (failure !== undefined) throw failure;
+    },
+    /** The first emit failure so far, if any (the caller stops reading upstream). */
+    failed(): unknown {
+      return failure;
+    },
+  };
+}

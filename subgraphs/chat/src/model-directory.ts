@@ -1,0 +1,62 @@
+import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
+
+export interface ModelInfo {
+  id: string;
+  contextWindow: number;
+}
+
+export interface ModelDirectory {
+  /** The model, or BAD_USER_INPUT naming the ones there are. */
+  require(modelId: string, onBehalfOf: string): Promise<ModelInfo>;
+}
+
+/**
+ * What the models service serves, read from its /v1/models and kept for a few
+ * seconds: sendMessage refuses an unknown model before storing anything, and
+ * the worker fits the history into the model's context window.
+ */
+export function createModelDirectory({
+  modelsUrl,
+  internalToken,
+  ttlMs = 10_000,
+  now = Date.now,
+}: {
+  modelsUrl: string;
+  internalToken: string;
+  ttlMs?: number;
+  now?: () => number;
+}): ModelDirectory {
+  let cached: { at: number; models: Map<string, ModelInfo> } | null = null;
+  let loading: Promise<Map<string, ModelInfo>> | null = null;
+
+  async function load(userId: string): Promise<Map<string, ModelInfo>> {
+    let response: Response;
+    try {
+      response = await fetch(new URL('/v1/models', modelsUrl), {
+        headers: { authorization: `Bearer ${internalToken}`, 'x-parley-user-id': userId },
+        signal: AbortSignal.timeout(5_000),
+      });
+    } catch (error) {
+      throw new UpstreamUnavailableError(`The models service at ${modelsUrl} cannot be reached: ${(error as Error).message}.`);
+    }
+    if (!response.ok) throw new UpstreamUnavailableError(`The models service answered ${response.status} when listing models.`);
+    const body = (await response.json()) as { data: { id: string; context_window?: number }[] };
+    return new Map(body.data.map((m) => [m.id, { id: m.id, contextWindow: m.context_window ?? 8_192 }]));
+  }
+
+  return {
+    async require(modelId, onBehalfOf) {
+      if (!cached || now() - cached.at > ttlMs) {
+        loading ??= load(onBehalfOf).finally(() => (loading = null));
+        cached = { at: now(), models: await loading };
+      }
+      const model = cached.models.get(modelId);
+      if (!model) {
+        throw new BadUserInputError(`There is no model "${modelId}". Available: ${[...cached.models.keys()].join(', ')}.`, {
+          field: 'model',
+        });
+      }
+      return model;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { BadUserInputError, NotFoundError } from '@parley/errors';
+import { Topics, type EventBus } from '@parley/events';
+import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
+import type { Clock } from '@parley/runtime';
+import type { CancelSignals } from './cancel-signals';
+import { Message } from './entities/message';
+import { isUuid } from './pagination';
+
+/**
+ * Stopping replies: cancelGeneration, and the replies of a conversation being
+ * deleted. A reply no worker has picked up yet is cancelled right here; one
+ * being streamed is signalled to its worker, which keeps the partial content.
+ * If no worker answers in time (it crashed), the reply is closed here from
+ * what its stream log holds — every write guarded by the status, so a worker
+ * finishing at the same moment and this code cannot both win.
+ */
+export function createReplyControl({
+  knex,
+  em,
+  bus,
+  messageStreams,
+  cancelSignals,
+  clock,
+  workerGraceMs = 1_500,
+}: {
+  knex: Knex;
+  em: EntityManager;
+  bus: EventBus;
+  messageStreams: MessageStreamLog;
+  cancelSignals: CancelSignals;
+  clock: Clock;
+  workerGraceMs?: number;
+}) {
+  async function ownedReply(ownerId: string, messageId: string): Promise<(Message & { ownerId: string }) | null> {
+    if (!isUuid(messageId)) return null;
+    const rows: Record<string, unknown>[] = (
+      await knex.raw(
+        `select m.*, c.owner_id from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id where m.id = ? and c.owner_id = ?`,
+        [messageId, ownerId],
+      )
+    ).rows;
+    return rows[0] ? Object.assign(em.map(Message, rows[0]), { ownerId }) : null;
+  }
+
+  async function close(message: Message, ownerId: string, from: 'PENDING' | 'STREAMING') {
+    const log = await messageStreams.readAfter(message.id, 0);
+    const content = log.map((e) => (e.kind === 'delta' ? e.delta : '')).join('');
+    const seq = (log.at(-1)?.seq ?? 0) + 1;
+    const updated = (
+      await knex.raw(
+        `update "chat"."message" set status = 'CANCELLED', content = ?, last_seq = ?, updated_at = ? where id = ? and status = ? returning id`,
+        [content, seq, clock.now(), message.id, from],
+      )
+    ).rows as unknown[];
+    if (updated.length === 0) return;
+    try {
+      await messageStreams.append([{ kind: 'completed', messageId: message.id, seq, status: 'CANCELLED' }]);
+    } catch (error) {
+      if (!(error instanceof SeqConflictError)) throw error;
+    }
+    await bus.publish(Topics.chatMessageCompleted, message.conversationId, {
+      conversationId: message.conversationId,
+      userId: ownerId,
+      messageId: message.id,
+      status: 'CANCELLED',
+      model: message.model,
+      completedAt: clock.now().toISOString(),
+    });
+  }
+
+  return {
+    async cancel(ownerId: string, messageId: string): Promise<Message> {
+      const message = await ownedReply(ownerId, messageId);
+      if (!message) throw new NotFoundError(`No message with id "${messageId}".`);
+      if (message.role !== 'ASSISTANT') throw new BadUserInputError('Only an assistant reply can be cancelled.', { field: 'messageId' });
+      if (message.status === 'PENDING') await close(message, ownerId, 'PENDING');
+      let current = (await ownedReply(ownerId, messageId))!;
+      if (current.status === 'STREAMING') {
+        await cancelSignals.send(messageId);
+        const deadline = Date.now() + workerGraceMs;
+        while (current.status === 'STREAMING' && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          current = (await ownedReply(ownerId, messageId))!;
+        }
+        if (current.status === 'STREAMING') {
+          await close(current, ownerId, 'STREAMING');
+          current = (await ownedReply(ownerId, messageId))!;
+        }
+      }
+      return current;
+    },
+
+    /** Deletes a conversation of `ownerId`; its replies in flight are told to stop first. */
+    async deleteConversation(ownerId: string, conversationId: string): Promise<boolean> {
+      if (!isUuid(conversationId)) return false;
+      const inFlight: { id: string }[] = (
+        await knex.raw(
+          `select m.id from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
+           where c.id = ? and c.owner_id = ? and m.status in ('PENDING', 'STREAMING')`,
+          [conversationId, ownerId],
+        )
+      ).rows;
+      for (const { id } of inFlight) await cancelSignals.send(id);
+      const deleted = (
+        await knex.raw(`delete from "chat"."conversation" where id = ? and owner_id = ? returning id`, [conversationId, ownerId])
+      ).rows as unknown[];
+      return deleted.length > 0;
+    },
+  };
+}
+
+export type ReplyControl = ReturnType<typeof createReplyControl>;
