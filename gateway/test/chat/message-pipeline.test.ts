@@ -11,6 +11,7 @@ import type { MessageStreamEvent } from '@parley/message-stream';
 import { postGraphQL } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
+import { testModelsSettings } from '../support/test-models-config';
 
 /** Words of the dev model's reply ("Echo: <question>"), each a delta. */
 const echo = (question: string) => `Echo: ${question}`;
@@ -46,7 +47,7 @@ describe('sending a message: the reply is generated in the background and stream
 
   beforeAll(async () => {
     // A slow model for the cancel and limit cases; "dev/echo" at full speed elsewhere.
-    platform = await startPlatformUnderTest({ settings: { MAX_GENERATIONS_PER_USER: '3' } });
+    platform = await startPlatformUnderTest({ settings: { MAX_GENERATIONS_PER_USER: '3', ...testModelsSettings({ slowTokenMs: 60 }) } });
     alice = await register('alice@example.com');
     bob = await register('bob@example.com');
   }, 120_000);
@@ -168,6 +169,70 @@ describe('sending a message: the reply is generated in the background and stream
     expect((await state(alice, sent.assistantMessage.id)).data!.message).toBeNull();
     const again = await postGraphQL(platform.url, DeleteConversationDocument, { token: alice, variables: { id: sent.conversation.id } });
     expect(again.body.data!.deleteConversation).toBe(false);
+  });
+
+  it('cancels a reply mid-stream: the partial content is kept, status CANCELLED, and the stream ends with a final event', async () => {
+    const question = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
+    const sent = (await send(alice, { content: question, model: 'dev/slow' })).body.data!.sendMessage;
+    const id = sent.assistantMessage.id;
+    await expect
+      .poll(async () => (await platform.messageStreams.readAfter(id, 0)).length, { timeout: 15_000, interval: 20 })
+      .toBeGreaterThan(3);
+    const { body } = await postGraphQL(platform.url, CancelGenerationDocument, { token: alice, variables: { messageId: id } });
+    expect(body.errors).toBeUndefined();
+    const cancelled = body.data!.cancelGeneration;
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(cancelled.content.length).toBeGreaterThan(0);
+    expect(echo(question).startsWith(cancelled.content)).toBe(true);
+    expect(cancelled.content.length).toBeLessThan(echo(question).length);
+    // Nothing streams after the final event, and the log agrees with the stored content.
+    await new Promise((r) => setTimeout(r, 300));
+    const events = await platform.messageStreams.readAfter(id, 0);
+    expect(events.at(-1)).toEqual({ kind: 'completed', messageId: id, seq: cancelled.lastSeq, status: 'CANCELLED' });
+    expect(events.map((e) => (e.kind === 'delta' ? e.delta : '')).join('')).toBe(cancelled.content);
+    // Cancelling a finished reply changes nothing.
+    const again = await postGraphQL(platform.url, CancelGenerationDocument, { token: alice, variables: { messageId: id } });
+    expect(again.body.data!.cancelGeneration).toEqual(cancelled);
+  });
+
+  it('cancels a reply no worker has started yet, and refuses to cancel a user message', async () => {
+    const sent = (await send(bob, { content: 'never mind', model: 'dev/slow' })).body.data!.sendMessage;
+    const { body } = await postGraphQL(platform.url, CancelGenerationDocument, {
+      token: bob,
+      variables: { messageId: sent.assistantMessage.id },
+    });
+    expect(body.data!.cancelGeneration.status).toBe('CANCELLED');
+    const reply = await finished(bob, sent.assistantMessage.id);
+    expect(reply.status).toBe('CANCELLED');
+    const wrong = await postGraphQL(platform.url, CancelGenerationDocument, { token: bob, variables: { messageId: sent.userMessage.id } });
+    expect(wrong.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('limits the replies one user has in generation at once (RATE_LIMITED), and frees the slot when one ends', async () => {
+    const carol = await register('carol@example.com');
+    const long = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    const running = [];
+    for (let i = 0; i < 3; i++) running.push((await send(carol, { content: long, model: 'dev/slow' })).body.data!.sendMessage);
+    const refused = await send(carol, { content: 'one more' });
+    expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(refused.body.errors?.[0]?.message).toMatch(/already have 3 replies being generated/);
+    await postGraphQL(platform.url, CancelGenerationDocument, { token: carol, variables: { messageId: running[0]!.assistantMessage.id } });
+    const accepted = await send(carol, { content: 'one more' });
+    expect(accepted.body.errors).toBeUndefined();
+    for (const r of running.slice(1))
+      await postGraphQL(platform.url, CancelGenerationDocument, { token: carol, variables: { messageId: r.assistantMessage.id } });
+  });
+
+  it('marks a reply FAILED with a code and reason the client sees when its model cannot answer, after retries', async () => {
+    const sent = (await send(alice, { content: 'Anyone there?', model: 'broken/model' })).body.data!.sendMessage;
+    const reply = await finished(alice, sent.assistantMessage.id);
+    expect(reply.status).toBe('FAILED');
+    expect(reply.failure).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(reply.failure!.reason.length).toBeGreaterThan(10);
+    const events = await platform.messageStreams.readAfter(sent.assistantMessage.id, 0);
+    expect(events).toEqual([
+      { kind: 'failed', messageId: sent.assistantMessage.id, seq: 1, code: 'UPSTREAM_UNAVAILABLE', reason: reply.failure!.reason },
+    ]);
   });
 
   async function userId(token: string): Promise<string> {

@@ -33,6 +33,10 @@ export interface PlatformUnderTest {
   chat: ChatService;
   /** The service processes (services mode), to stop or kill one. */
   processes: Record<string, ServiceProcess>;
+  /** Services mode: starts a (killed) process again, as it was first started, and waits until it is ready. */
+  restart(name: string): Promise<void>;
+  /** Services mode: the Kafka topic and Redis prefix of this run ('' in embedded mode). */
+  namespace: string;
   /** Everything every service logged so far. */
   logs(): string;
   /** What Parley's services present to each other (e.g. the chat worker to the models API). */
@@ -87,6 +91,10 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       users: platform.users,
       chat: platform.chat,
       processes: {},
+      restart: async () => {
+        throw new Error('Only services mode has processes to restart');
+      },
+      namespace: '',
       logs: () => capture.text(),
       internalServiceToken: platform.internalServiceToken,
       messageStreams: platform.messageStreams,
@@ -130,10 +138,16 @@ async function startServices(
       LOG_LEVEL: logLevel === 'silent' ? 'warn' : logLevel,
       ...serviceSettings,
     };
-    const start = async (name: (typeof SUBGRAPHS)[number]) => {
-      processes[name] = startServiceProcess(name, `subgraphs/${name}/src/index.ts`, { ...env, PORT: String(ports[name]) });
-      await waitUntilReady(`http://127.0.0.1:${ports[name]}/readyz`, processes[name]!);
+    const launchers: Record<string, () => Promise<void>> = {};
+    /** Starts a service process and remembers how, so a test can start it again after killing it. */
+    const launch = async (name: string, entry: string, processEnv: Record<string, string>, port: number) => {
+      launchers[name] = async () => {
+        processes[name] = startServiceProcess(name, entry, { ...processEnv, PORT: String(port) });
+        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
+      };
+      await launchers[name]();
     };
+    const start = (name: (typeof SUBGRAPHS)[number]) => launch(name, `subgraphs/${name}/src/index.ts`, env, ports[name]!);
     // users first: it creates the signing key the others verify with.
     await start('users');
     await Promise.all(SUBGRAPHS.filter((n) => n !== 'users').map(start));
@@ -141,8 +155,7 @@ async function startServices(
       Array.from({ length: workers }, async (_, i) => {
         const port = await freePort();
         const name = `chat-worker-${i + 1}`;
-        processes[name] = startServiceProcess(name, 'subgraphs/chat/src/worker.ts', { ...env, PORT: String(port) });
-        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
+        await launch(name, 'subgraphs/chat/src/worker.ts', env, port);
       }),
     );
     const subgraphUrls = Object.fromEntries(SUBGRAPHS.map((n) => [n, `http://127.0.0.1:${ports[n]}/graphql`]));
@@ -151,15 +164,18 @@ async function startServices(
       Array.from({ length: gateways }, async (_, i) => {
         const port = await freePort();
         const name = `gateway-${i + 1}`;
-        processes[name] = startServiceProcess(name, 'gateway/src/index.ts', {
-          ...env,
-          PORT: String(port),
-          SUPERGRAPH_PATH: 'supergraph.graphql',
-          SUBGRAPH_URLS: Object.entries(subgraphUrls)
-            .map(([n, u]) => `${n}=${u}`)
-            .join(','),
-        });
-        await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
+        await launch(
+          name,
+          'gateway/src/index.ts',
+          {
+            ...env,
+            SUPERGRAPH_PATH: 'supergraph.graphql',
+            SUBGRAPH_URLS: Object.entries(subgraphUrls)
+              .map(([n, u]) => `${n}=${u}`)
+              .join(','),
+          },
+          port,
+        );
         gatewayUrls[i] = `http://127.0.0.1:${port}/graphql`;
       }),
     );
@@ -189,7 +205,7 @@ async function startServices(
           readiness: [],
         },
         // Fixtures only: the chat process under test relays the outbox, not this handle.
-        loadConfig(definition.settings, { ...serviceSettings, OUTBOX_RELAY: 'off' }),
+        loadConfig(definition.settings, { ...serviceSettings, MODELS_URL: env.MODELS_URL, OUTBOX_RELAY: 'off' }),
       );
     };
     return {
@@ -200,6 +216,11 @@ async function startServices(
       users: await inProcess(usersSubgraph),
       chat: await inProcess(chatSubgraph),
       processes,
+      restart: async (name) => {
+        if (!launchers[name]) throw new Error(`No process named ${name}`);
+        await launchers[name]();
+      },
+      namespace: env.KAFKA_TOPIC_PREFIX,
       internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
       messageStreams: await redisMessageStreams(real.redisUrl, env.KAFKA_TOPIC_PREFIX, closers),
       logs: () =>

@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { Topics, type EventSubscription } from '@parley/events';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
@@ -17,12 +18,14 @@ import { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createReplyControl } from './reply-control';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { createMessageSending } from './send-message';
+import { createMessageSending, type MessageSending } from './send-message';
 
 export interface ChatService {
   server: SubgraphServer;
   /** Conversation operations outside a request (workers, tests' fixtures). */
   history(): ConversationHistory;
+  /** sendMessage outside a request (tests' fixtures): the same transaction, outbox included. */
+  sending(): MessageSending;
   stop(): Promise<void>;
 }
 
@@ -59,6 +62,18 @@ export async function createChatService(
     },
   });
 
+  const sendingWith = (em: EntityManager) =>
+    createMessageSending({
+      knex,
+      em,
+      clock,
+      models,
+      defaultModel: settings.CHAT_DEFAULT_MODEL,
+      maxContentBytes: settings.MAX_MESSAGE_BYTES,
+      maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
+      onQueued: () => relay?.nudge(),
+    });
+
   const server = await createSubgraphServer<ChatContext>({
     name: 'chat',
     typeDefs,
@@ -70,16 +85,7 @@ export async function createChatService(
       const em = orm.em.fork();
       const history = createConversationHistory({ em, clock });
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
-      const sending = createMessageSending({
-        knex,
-        em,
-        clock,
-        models,
-        defaultModel: settings.CHAT_DEFAULT_MODEL,
-        maxContentBytes: settings.MAX_MESSAGE_BYTES,
-        maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
-        onQueued: () => relay?.nudge(),
-      });
+      const sending = sendingWith(em);
       const replies = createReplyControl({ knex, em, bus, messageStreams, cancelSignals, clock });
       return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies };
     },
@@ -87,6 +93,7 @@ export async function createChatService(
   return {
     server,
     history: () => createConversationHistory({ em: orm.em.fork(), clock }),
+    sending: () => sendingWith(orm.em.fork()),
     async stop() {
       await eraser.stop();
       await relay?.stop();
