@@ -114,6 +114,25 @@ describe('the message pipeline survives crashes and redeliveries (services mode)
     await expectExactlyOnce(sent.assistantMessage.id, echo('Written while chat was down'));
   }, 60_000);
 
+  it("erases a deleted user's conversations and messages when users.user.deleted arrives", async () => {
+    const { body } = await postGraphQL(platform.url, RegisterDocument, {
+      variables: { input: { email: 'leaving@example.com', password: 'a long enough passphrase' } },
+    });
+    const leaving = body.data!.register;
+    const sent = await postGraphQL(platform.url, SendMessageDocument, {
+      token: leaving.accessToken,
+      variables: { input: { content: 'Forget me' } },
+    });
+    const conversationId = sent.body.data!.sendMessage.conversation.id;
+    const history = platform.chat.history();
+    expect((await history.listForOwner(leaving.user.id, { size: 10 })).edges.map((e) => e.node.id)).toEqual([conversationId]);
+    await bus.publish(Topics.userDeleted, leaving.user.id, { userId: leaving.user.id, deletedAt: new Date().toISOString() });
+    await expect
+      .poll(async () => (await platform.chat.history().listForOwner(leaving.user.id, { size: 10 })).edges, { timeout: 20_000 })
+      .toEqual([]);
+    expect(await platform.chat.history().findOwnedMessages([sent.body.data!.sendMessage.userMessage.id], leaving.user.id)).toEqual([]);
+  }, 60_000);
+
   it('dead-letters a request whose model keeps failing, and marks the reply FAILED with the reason', async () => {
     const sent = await send({ content: 'Hello?', model: 'broken/model' });
     const reply = await finished(sent.assistantMessage.id);

@@ -6,6 +6,8 @@ import type { Message } from './entities/message';
 export interface ChatLoaders {
   conversation: DataLoader<string, Conversation | null>;
   message: DataLoader<string, Message | null>;
+  /** A message's alternatives (same parent, same role), itself included. */
+  siblings: DataLoader<string, Message[]>;
   /** First page of messages per conversation; keyed by "size:conversationId" so different page sizes batch apart. */
   firstMessages: DataLoader<string, Message[]>;
 }
@@ -20,6 +22,10 @@ export function createChatLoaders(history: ConversationHistory, ownerId: string)
     message: new DataLoader(async (ids) => {
       const byId = new Map((await history.findOwnedMessages(ids, ownerId)).map((m) => [m.id, m]));
       return ids.map((id) => byId.get(id) ?? null);
+    }),
+    siblings: new DataLoader(async (ids) => {
+      const byMessage = await history.siblingsOf(ids, ownerId);
+      return ids.map((id) => byMessage.get(id) ?? []);
     }),
     firstMessages: new DataLoader(async (keys) => {
       const bySize = new Map<number, string[]>();

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
+import { searchConversations } from './conversation-search';
 import { Conversation } from './entities/conversation';
 import { Message, type MessageRole, type MessageStatus } from './entities/message';
 import { decodeCursor, isUuid, toPage, type Page } from './pagination';
@@ -19,15 +20,12 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       ownerId: string,
       { size, after, search }: { size: number; after?: string | null; search?: string | null },
     ): Promise<Page<Conversation>> {
+      const term = search?.trim();
+      if (term) return searchConversations({ knex: em.getKnex(), em }, ownerId, { term, size, after: after ?? null });
       const qb = em.createQueryBuilder(Conversation, 'c').where({ ownerId });
       if (after) {
         const { at, id } = decodeCursor(after);
         qb.andWhere('(c.updated_at, c.id) < (?, ?)', [at, id]);
-      }
-      const term = search?.trim();
-      if (term) {
-        if (term.length > 200) throw new BadUserInputError('"search" must be at most 200 characters.', { field: 'search' });
-        qb.andWhere({ title: { $ilike: `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%` } });
       }
       const rows = await qb
         .orderBy({ updatedAt: 'desc', id: 'desc' })
@@ -54,13 +52,35 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       return rows.map((row) => em.map(Message, row));
     },
 
-    /** The first `size + 1` messages of each conversation, oldest first, in one query. */
+    /** For each message id (of `ownerId`'s), its alternatives at that point of the tree, oldest first, in one query. */
+    async siblingsOf(ids: readonly string[], ownerId: string): Promise<Map<string, Message[]>> {
+      const valid = ids.filter(isUuid);
+      const result = new Map<string, Message[]>();
+      if (valid.length === 0) return result;
+      const rows: Record<string, unknown>[] = await em.getConnection().execute(
+        `select s.*, m.id as "of_message" from "chat"."message" m
+         join "chat"."conversation" c on c.id = m.conversation_id
+         join "chat"."message" s on s.conversation_id = m.conversation_id and s.role = m.role and s.parent_id is not distinct from m.parent_id
+         where m.id in (${placeholders(valid)}) and c.owner_id = ? order by s.created_at, s.id`,
+        [...valid, ownerId],
+      );
+      for (const row of rows) {
+        const of = row['of_message'] as string;
+        result.set(of, [...(result.get(of) ?? []), em.map(Message, row)]);
+      }
+      return result;
+    },
+
+    /**
+     * The first `size + 1` messages of each conversation's active branch (the
+     * path from its first message to its active leaf), oldest first, in one query.
+     */
     async firstMessages(conversationIds: readonly string[], size: number): Promise<Map<string, Message[]>> {
       if (conversationIds.length === 0) return new Map();
       const rows: Record<string, unknown>[] = await em.getConnection().execute(
-        `select * from (
-           select m.*, row_number() over (partition by m.conversation_id order by m.created_at, m.id) as "position"
-           from "chat"."message" m where m.conversation_id in (${placeholders(conversationIds)})
+        `with recursive ${activeBranch(placeholders(conversationIds))}
+         select * from (
+           select b.*, row_number() over (partition by b.conversation_id order by b.created_at, b.id) as "position" from branch b
          ) ranked where "position" <= ? order by "conversation_id", "position"`,
         [...conversationIds, size + 1],
       );
@@ -74,13 +94,13 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
 
     async messagesAfter(conversationId: string, { size, after }: { size: number; after: string }): Promise<Page<Message>> {
       const { at, id } = decodeCursor(after);
-      const rows = await em
-        .createQueryBuilder(Message, 'm')
-        .where({ conversationId })
-        .andWhere('(m.created_at, m.id) > (?, ?)', [at, id])
-        .orderBy({ createdAt: 'asc', id: 'asc' })
-        .limit(size + 1)
-        .getResultList();
+      // Along a branch every message is newer than its parent, so (created_at, id) orders the branch.
+      const raw: Record<string, unknown>[] = await em.getConnection().execute(
+        `with recursive ${activeBranch('?')}
+         select * from branch b where (b.created_at, b.id) > (?, ?) order by b.created_at, b.id limit ?`,
+        [conversationId, at, id, size + 1],
+      );
+      const rows = raw.map((row) => em.map(Message, row));
       return toPage(rows, size, (m) => ({ at: m.createdAt, id: m.id }));
     },
 
@@ -135,6 +155,15 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
 }
 
 export type ConversationHistory = ReturnType<typeof createConversationHistory>;
+
+/** The active branch of the conversations in `idList` (placeholders): from each active leaf up its parents. */
+function activeBranch(idList: string): string {
+  return `branch as (
+    select m.* from "chat"."message" m join "chat"."conversation" c on c.active_leaf_id = m.id where c.id in (${idList})
+    union all
+    select m.* from "chat"."message" m join branch b on m.id = b.parent_id
+  )`;
+}
 
 /** One knex placeholder per value (knex binds arrays as lists, not as Postgres arrays). */
 function placeholders(values: readonly unknown[]): string {

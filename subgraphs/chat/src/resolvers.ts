@@ -33,6 +33,11 @@ export const resolvers: Resolvers = {
     cancelGeneration: async (_root, { messageId }, context) => context.replies.cancel(signedIn(context).viewer.userId, messageId),
     deleteConversation: async (_root, { id }, context) => context.replies.deleteConversation(signedIn(context).viewer.userId, id),
     renameConversation: async (_root, { id, title }, context) => context.history.rename(signedIn(context).viewer.userId, id, title),
+    regenerateMessage: async (_root, { messageId, model }, context) =>
+      context.sending.regenerate(signedIn(context).viewer.userId, messageId, model),
+    editMessage: async (_root, { messageId, content, model }, context) =>
+      context.sending.edit(signedIn(context).viewer.userId, messageId, content, model),
+    selectBranch: async (_root, { messageId }, context) => context.sending.selectBranch(signedIn(context).viewer.userId, messageId),
   },
   Subscription: {
     messageStream: {
@@ -63,6 +68,7 @@ export const resolvers: Resolvers = {
   },
   Message: {
     __resolveReference: async (reference, context) => signedIn(context).loaders.message.load(reference.id),
+    siblings: async (message, _args, context) => signedIn(context).loaders.siblings.load(message.id),
     failure: (message) =>
       message.status === 'FAILED' ? { code: message.failureCode ?? 'INTERNAL_SERVER_ERROR', reason: message.failureReason ?? '' } : null,
     conversation: async (message, _args, context) => {

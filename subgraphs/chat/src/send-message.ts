@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
-import { BadUserInputError, NotFoundError, RateLimitedError } from '@parley/errors';
+import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
 import { Topics } from '@parley/events';
 import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
@@ -79,19 +79,97 @@ export function createMessageSending({
     };
   }
 
+  /** Sends of one user wait for each other: the in-flight limit and idempotency keys hold under concurrency. */
+  async function serializePerUser(trx: Knex.Transaction, ownerId: string) {
+    await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);
+  }
+
+  async function checkInFlight(trx: Knex.Transaction, ownerId: string) {
+    const inFlight = Number(
+      (
+        await trx.raw(
+          `select count(*) as n from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
+           where c.owner_id = ? and m.role = 'ASSISTANT' and m.status in ('PENDING', 'STREAMING')`,
+          [ownerId],
+        )
+      ).rows[0].n,
+    );
+    if (inFlight >= maxGenerationsPerUser) {
+      throw new RateLimitedError(
+        `You already have ${inFlight} replies being generated (the limit is ${maxGenerationsPerUser}); wait for one to finish or cancel it.`,
+        1,
+      );
+    }
+  }
+
+  async function insertUserMessage(
+    trx: Knex.Transaction,
+    { conversationId, parentId, content, at }: { conversationId: string; parentId: string | null; content: string; at: Date },
+  ): Promise<string> {
+    const id = randomUUID();
+    await trx.raw(
+      `insert into "chat"."message" (id, conversation_id, role, content, status, created_at, updated_at, parent_id)
+       values (?, ?, 'USER', ?, 'COMPLETED', ?, ?, ?)`,
+      [id, conversationId, content, at, at, parentId],
+    );
+    return id;
+  }
+
+  /** A PENDING reply to `userMessageId`, made the conversation's active leaf, and the outbox row that asks for it. */
+  async function queueReply(
+    trx: Knex.Transaction,
+    {
+      ownerId,
+      conversationId,
+      userMessageId,
+      model,
+      at,
+    }: { ownerId: string; conversationId: string; userMessageId: string; model: string; at: Date },
+  ): Promise<string> {
+    const id = randomUUID();
+    await trx.raw(
+      `insert into "chat"."message" (id, conversation_id, role, content, status, created_at, updated_at, parent_id)
+       values (?, ?, 'ASSISTANT', '', 'PENDING', ?, ?, ?)`,
+      [id, conversationId, at, at, userMessageId],
+    );
+    await trx.raw(`update "chat"."conversation" set active_leaf_id = ?, updated_at = ? where id = ?`, [id, at, conversationId]);
+    await addToOutbox(trx, {
+      topic: Topics.chatMessageRequested,
+      key: conversationId,
+      payload: { conversationId, userId: ownerId, userMessageId, assistantMessageId: id, model, requestedAt: at.toISOString() },
+      at,
+    });
+    return id;
+  }
+
+  async function ownedMessage(trx: Knex | Knex.Transaction, ownerId: string, messageId: string) {
+    if (!isUuid(messageId)) return null;
+    const rows: Record<string, unknown>[] = (
+      await trx.raw(
+        `select m.* from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id where m.id = ? and c.owner_id = ?`,
+        [messageId, ownerId],
+      )
+    ).rows;
+    return rows[0] ? em.map(Message, rows[0]) : null;
+  }
+
+  function checkContent(content: string) {
+    if (content.trim().length === 0) throw new BadUserInputError('A message needs some text: "content" is empty.', { field: 'content' });
+    const bytes = Buffer.byteLength(content, 'utf8');
+    if (bytes > maxContentBytes) {
+      throw new BadUserInputError(
+        `"content" is ${bytes} bytes; a message may be at most ${maxContentBytes} bytes. Shorten it or split it.`,
+        {
+          field: 'content',
+        },
+      );
+    }
+  }
+
   return {
     async send(ownerId: string, input: SendMessageInput): Promise<SentMessage> {
       const content = input.content;
-      if (content.trim().length === 0) throw new BadUserInputError('A message needs some text: "content" is empty.', { field: 'content' });
-      const bytes = Buffer.byteLength(content, 'utf8');
-      if (bytes > maxContentBytes) {
-        throw new BadUserInputError(
-          `"content" is ${bytes} bytes; a message may be at most ${maxContentBytes} bytes. Shorten it or split it.`,
-          {
-            field: 'content',
-          },
-        );
-      }
+      checkContent(content);
       const clientMessageId = input.clientMessageId ?? null;
       if (clientMessageId !== null && (clientMessageId.length === 0 || clientMessageId.length > MAX_CLIENT_MESSAGE_ID)) {
         throw new BadUserInputError(`"clientMessageId" must be 1 to ${MAX_CLIENT_MESSAGE_ID} characters.`, { field: 'clientMessageId' });
@@ -107,26 +185,12 @@ export function createMessageSending({
       const model = (await models.require(input.model ?? defaultModel, ownerId)).id;
 
       const sent = await knex.transaction(async (trx) => {
-        await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);
+        await serializePerUser(trx, ownerId);
         if (clientMessageId) {
           const earlier = await existing(ownerId, clientMessageId, trx);
           if (earlier) return { ...earlier, created: false };
         }
-        const inFlight = Number(
-          (
-            await trx.raw(
-              `select count(*) as n from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-               where c.owner_id = ? and m.role = 'ASSISTANT' and m.status in ('PENDING', 'STREAMING')`,
-              [ownerId],
-            )
-          ).rows[0].n,
-        );
-        if (inFlight >= maxGenerationsPerUser) {
-          throw new RateLimitedError(
-            `You already have ${inFlight} replies being generated (the limit is ${maxGenerationsPerUser}); wait for one to finish or cancel it.`,
-            1,
-          );
-        }
+        await checkInFlight(trx, ownerId);
         const now = clock.now();
         let conversationId = input.conversationId ?? null;
         let parentId: string | null = null;
@@ -146,32 +210,15 @@ export function createMessageSending({
             [conversationId, ownerId, NEW_CONVERSATION_TITLE, now, now],
           );
         }
-        const userMessageId = randomUUID();
-        const assistantMessageId = randomUUID();
+        const userMessageId = await insertUserMessage(trx, { conversationId, parentId, content, at: now });
         // One millisecond apart, so history ordered by time shows the question before its answer.
-        const answeredAt = new Date(now.getTime() + 1);
-        await trx.raw(
-          `insert into "chat"."message" (id, conversation_id, role, content, status, created_at, updated_at, parent_id)
-           values (?, ?, 'USER', ?, 'COMPLETED', ?, ?, ?), (?, ?, 'ASSISTANT', '', 'PENDING', ?, ?, ?)`,
-          [
-            userMessageId,
-            conversationId,
-            content,
-            now,
-            now,
-            parentId,
-            assistantMessageId,
-            conversationId,
-            answeredAt,
-            answeredAt,
-            userMessageId,
-          ],
-        );
-        await trx.raw(`update "chat"."conversation" set active_leaf_id = ?, updated_at = ? where id = ?`, [
-          assistantMessageId,
-          answeredAt,
+        const assistantMessageId = await queueReply(trx, {
+          ownerId,
           conversationId,
-        ]);
+          userMessageId,
+          model,
+          at: new Date(now.getTime() + 1),
+        });
         if (clientMessageId) {
           await trx.raw(
             `insert into "chat"."send_request" (owner_id, client_message_id, conversation_id, user_message_id, assistant_message_id, created_at)
@@ -179,23 +226,96 @@ export function createMessageSending({
             [ownerId, clientMessageId, conversationId, userMessageId, assistantMessageId, now],
           );
         }
-        await addToOutbox(trx, {
-          topic: Topics.chatMessageRequested,
-          key: conversationId,
-          payload: {
-            conversationId,
-            userId: ownerId,
-            userMessageId,
-            assistantMessageId,
-            model,
-            requestedAt: now.toISOString(),
-          },
-          at: now,
-        });
         return { ...(await load(trx, conversationId, userMessageId, assistantMessageId)), created: true };
       });
       if (sent.created) onQueued();
       return { conversation: sent.conversation, userMessage: sent.userMessage, assistantMessage: sent.assistantMessage };
+    },
+
+    /**
+     * Asks again: a new reply to the same question, beside the old one (a sibling
+     * branch), which becomes the active branch. The old reply stays readable.
+     */
+    async regenerate(ownerId: string, messageId: string, requestedModel?: string | null): Promise<SentMessage> {
+      const model = requestedModel ? (await models.require(requestedModel, ownerId)).id : null;
+      const fallbackModel = model ?? (await models.require(defaultModel, ownerId)).id;
+      const sent = await knex.transaction(async (trx) => {
+        await serializePerUser(trx, ownerId);
+        const reply = await ownedMessage(trx, ownerId, messageId);
+        if (!reply) throw new NotFoundError(`No message with id "${messageId}".`);
+        if (reply.role !== 'ASSISTANT' || !reply.parentId) {
+          throw new BadUserInputError('Only an assistant reply can be regenerated; to change a question, edit it.', { field: 'messageId' });
+        }
+        if (reply.status === 'PENDING' || reply.status === 'STREAMING') {
+          throw new ConflictError('This reply is still being generated; cancel it first or wait for it to finish.');
+        }
+        await checkInFlight(trx, ownerId);
+        const assistantMessageId = await queueReply(trx, {
+          ownerId,
+          conversationId: reply.conversationId,
+          userMessageId: reply.parentId,
+          model: model ?? reply.model ?? fallbackModel,
+          at: clock.now(),
+        });
+        return load(trx, reply.conversationId, reply.parentId, assistantMessageId);
+      });
+      onQueued();
+      return sent;
+    },
+
+    /**
+     * Changes a question: the new text is a sibling of the old one (which stays
+     * readable), gets its own reply, and becomes the active branch.
+     */
+    async edit(ownerId: string, messageId: string, content: string, requestedModel?: string | null): Promise<SentMessage> {
+      checkContent(content);
+      const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
+      const sent = await knex.transaction(async (trx) => {
+        await serializePerUser(trx, ownerId);
+        const original = await ownedMessage(trx, ownerId, messageId);
+        if (!original) throw new NotFoundError(`No message with id "${messageId}".`);
+        if (original.role !== 'USER') {
+          throw new BadUserInputError('Only your own messages can be edited; regenerate a reply instead.', { field: 'messageId' });
+        }
+        await checkInFlight(trx, ownerId);
+        const now = clock.now();
+        const userMessageId = await insertUserMessage(trx, {
+          conversationId: original.conversationId,
+          parentId: original.parentId,
+          content,
+          at: now,
+        });
+        const assistantMessageId = await queueReply(trx, {
+          ownerId,
+          conversationId: original.conversationId,
+          userMessageId,
+          model,
+          at: new Date(now.getTime() + 1),
+        });
+        return load(trx, original.conversationId, userMessageId, assistantMessageId);
+      });
+      onQueued();
+      return sent;
+    },
+
+    /** Makes the branch through `messageId` the active one: down to its newest descendant. */
+    async selectBranch(ownerId: string, messageId: string): Promise<Conversation> {
+      return knex.transaction(async (trx) => {
+        const message = await ownedMessage(trx, ownerId, messageId);
+        if (!message) throw new NotFoundError(`No message with id "${messageId}".`);
+        let leaf = message.id;
+        for (;;) {
+          const child: { id: string }[] = (
+            await trx.raw(`select id from "chat"."message" where parent_id = ? order by created_at desc, id desc limit 1`, [leaf])
+          ).rows;
+          if (!child[0]) break;
+          leaf = child[0].id;
+        }
+        const rows: Record<string, unknown>[] = (
+          await trx.raw(`update "chat"."conversation" set active_leaf_id = ? where id = ? returning *`, [leaf, message.conversationId])
+        ).rows;
+        return em.map(Conversation, rows[0]!);
+      });
     },
   };
 }

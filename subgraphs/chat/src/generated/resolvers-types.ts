@@ -26,7 +26,7 @@ export type Conversation = {
   __typename?: 'Conversation';
   createdAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];
-  /** Messages, oldest first. */
+  /** Messages of the active branch (see Message.siblings and selectBranch), oldest first. */
   messages: MessageConnection;
   owner: User;
   title: Scalars['String']['output'];
@@ -68,6 +68,8 @@ export type Message = {
   /** The message this one answers or follows; null for a conversation's first message. */
   parentId: Maybe<Scalars['ID']['output']>;
   role: MessageRole;
+  /** The alternatives at this point of the conversation (edits of a question, regenerations of a reply), oldest first, this one included. */
+  siblings: Array<Message>;
   status: MessageStatus;
 };
 
@@ -139,8 +141,14 @@ export type Mutation = {
   cancelGeneration: Message;
   /** Deletes a conversation and all its messages. False if there was no such conversation of yours. */
   deleteConversation: Scalars['Boolean']['output'];
+  /** A changed question, beside the original, with a new reply; the new branch becomes the active one. */
+  editMessage: SendMessagePayload;
+  /** A new reply to the same question, beside the old one; the new branch becomes the active one. `model` defaults to the old reply's. */
+  regenerateMessage: SendMessagePayload;
   /** Gives a conversation a new title (1–200 characters). */
   renameConversation: Conversation;
+  /** Makes the branch through this message the one `messages` returns (down to its newest reply). */
+  selectBranch: Conversation;
   /**
    * Stores the user's message and a PENDING assistant reply, and answers at once; the reply
    * is generated in the background. Follow it with `messageStream`.
@@ -159,9 +167,27 @@ export type MutationDeleteConversationArgs = {
 };
 
 
+export type MutationEditMessageArgs = {
+  content: Scalars['String']['input'];
+  messageId: Scalars['ID']['input'];
+  model?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type MutationRegenerateMessageArgs = {
+  messageId: Scalars['ID']['input'];
+  model?: InputMaybe<Scalars['String']['input']>;
+};
+
+
 export type MutationRenameConversationArgs = {
   id: Scalars['ID']['input'];
   title: Scalars['String']['input'];
+};
+
+
+export type MutationSelectBranchArgs = {
+  messageId: Scalars['ID']['input'];
 };
 
 
@@ -453,6 +479,7 @@ export type MessageResolvers<ContextType = ChatContext, ParentType extends Resol
   lastSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;
+  siblings?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
 }>;
 
@@ -500,7 +527,10 @@ export type MessageStreamEventResolvers<ContextType = ChatContext, ParentType ex
 export type MutationResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelGeneration?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationCancelGenerationArgs, 'messageId'>>;
   deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
+  editMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'content' | 'messageId'>>;
+  regenerateMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationRegenerateMessageArgs, 'messageId'>>;
   renameConversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationRenameConversationArgs, 'id' | 'title'>>;
+  selectBranch?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType, RequireFields<MutationSelectBranchArgs, 'messageId'>>;
   sendMessage?: Resolver<ResolversTypes['SendMessagePayload'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
 }>;
 
