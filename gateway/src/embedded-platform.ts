@@ -136,7 +136,14 @@ export async function startEmbeddedPlatform({
     environment.MODELS_URL = new URL('/', subgraphUrls['models']).toString();
     const chat = await start(chatSubgraph, 2);
     const worker = await startChatWorkerFrom(
-      { ...infrastructure, orm: chatOrm!, logger: logger.child({ service: 'chat-worker' }), clock, auth: { ...auth, jwksUrl }, readiness: [] },
+      {
+        ...infrastructure,
+        orm: chatOrm!,
+        logger: logger.child({ service: 'chat-worker' }),
+        clock,
+        auth: { ...auth, jwksUrl },
+        readiness: [],
+      },
       loadConfig(chatSubgraph.settings, environment),
     );
     stops.push(() => worker.stop());
@@ -151,6 +158,7 @@ export async function startEmbeddedPlatform({
         apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, subgraphUrls['users']).toString(),
       }),
       readiness: subgraphReadiness(subgraphUrls),
+      messageStreams,
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { toGraphQLErrorShape } from '@parley/errors';
+import type { MessageStreamLog } from '@parley/message-stream';
 import {
   createHttpService,
   graphqlRoute,
@@ -11,11 +12,13 @@ import {
   type ReadinessCheck,
   type ListeningServer,
 } from '@parley/runtime';
-import type { GraphQLSchema } from 'graphql';
+import { buildSchema, printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
+import { createOperationRunner } from './gateway-operation';
 import { createKeepAliveFetcher } from './keep-alive-fetcher';
+import { createMessageStreamSubscription, messageStreamField } from './message-stream-subscription';
 import type { Authenticate } from './request-authentication';
-import { attachWebSocketServer } from './websocket-server';
+import { attachWebSocketServer, type WebSocketLimits } from './websocket-server';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (with @join directives). */
@@ -25,6 +28,10 @@ export interface GatewayOptions {
   authenticate: Authenticate;
   logger: Logger;
   readiness: ReadinessCheck[];
+  /** The replies' event streams (Redis, or memory in embedded mode) that `Subscription.messageStream` serves. */
+  messageStreams: MessageStreamLog;
+  /** Protection of the WebSocket endpoint; defaults in `defaultWebSocketLimits`. */
+  webSocket?: Partial<WebSocketLimits>;
 }
 
 export interface Gateway {
@@ -34,7 +41,8 @@ export interface Gateway {
 /**
  * The one public entry point: Apollo Gateway planning over the subgraphs, the
  * access token verified once here (bad tokens are refused before any
- * planning) and again by each subgraph, and graphql-ws on the same path.
+ * planning) and again by each subgraph, and graphql-ws on the same path,
+ * where the gateway itself serves subscriptions (Apollo Gateway cannot).
  */
 export async function createGateway({
   supergraphSdl,
@@ -42,6 +50,8 @@ export async function createGateway({
   authenticate,
   logger,
   readiness,
+  messageStreams,
+  webSocket,
 }: GatewayOptions): Promise<Gateway> {
   const { fetcher, close: closeFetcher } = createKeepAliveFetcher();
   const gateway = new ApolloGateway({
@@ -64,7 +74,9 @@ export async function createGateway({
   });
   let schema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
-    schema = apiSchema;
+    // Subscriptions run over a copy: Apollo Server wraps the resolvers of the schema it
+    // executes for its plugins, and those wrappers ignore graphql-js's `fieldResolver`.
+    schema = buildSchema(printSchema(apiSchema));
   });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
@@ -93,16 +105,21 @@ export async function createGateway({
       }),
     },
   });
+  const runOperation = createOperationRunner(apollo);
   const ws = attachWebSocketServer({
     httpServer: http.server,
     path: '/graphql',
-    apollo,
+    runOperation,
+    subscriptions: {
+      messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams, runOperation })),
+    },
     schema: () => {
       if (!schema) throw new Error('The gateway has not loaded its schema yet');
       return schema;
     },
     authenticate,
     logger,
+    ...(webSocket ? { limits: webSocket } : {}),
   });
 
   return {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { createRedisMessageStreamLog } from '@parley/message-stream';
 import { createRedisPubSub } from '@parley/pubsub';
 import { assertReachable, createLogger, createShutdown, loadConfig } from '@parley/runtime';
 import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host';
+import Redis from 'ioredis';
 import { gatewayConfigSchema } from './gateway-config';
 import { createGateway } from './gateway-server';
 import { createAuthenticator } from './request-authentication';
@@ -31,6 +33,13 @@ async function main() {
     onError: (error) => logger.warn({ err: error }, 'redis connection error'),
   });
   shutdown.add('redis', () => pubsub.close());
+  // Replays read the replies' Redis streams (XRANGE), which a pub/sub connection cannot; live events come through `pubsub`.
+  const streamsClient = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+  streamsClient.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  shutdown.add('redis streams', async () => {
+    await streamsClient.quit();
+  });
+  const messageStreams = createRedisMessageStreamLog({ redis: streamsClient, pubsub, namespace: config.KAFKA_TOPIC_PREFIX });
 
   const subgraphUrls = { ...routingUrlsOf(supergraphSdl), ...config.SUBGRAPH_URLS };
   const gateway = await createGateway({
@@ -46,6 +55,7 @@ async function main() {
       apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, config.USERS_URL).toString(),
     }),
     readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
+    messageStreams,
   });
   const listening = await gateway.listen(config.PORT, config.HOST);
   shutdown.add('http', () => listening.close());

@@ -1,21 +1,45 @@
 import type { Server } from 'node:http';
-import type { ApolloServer } from '@apollo/server';
-import { ParleyError } from '@parley/errors';
+import { BadUserInputError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
-import { GraphQLError, parse, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import {
+  getOperationAST,
+  GraphQLError,
+  parse,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { GatewayContext } from './gateway-context';
+import type { RunOperation } from './gateway-operation';
 import type { Authenticate } from './request-authentication';
+import { subscriptionExecutionArgs, type SubscriptionField } from './subscription-execution';
+
+export interface WebSocketLimits {
+  /** Deepest field nesting a subscription may select (queries and mutations get Apollo's checks, as over HTTP). */
+  maxDepth: number;
+  /** Operations of any kind one connection may have running at once; each open subscription holds a stream. */
+  maxOperationsPerConnection: number;
+  /** Every socket is pinged this often; one that has not answered a ping within as long again is cut. */
+  keepAliveMs: number;
+}
+
+export const defaultWebSocketLimits: WebSocketLimits = { maxDepth: 10, maxOperationsPerConnection: 25, keepAliveMs: 15_000 };
 
 export interface WebSocketOptions {
   httpServer: Server;
   path: string;
-  apollo: ApolloServer<GatewayContext>;
+  /** Queries and mutations run here, through the same Apollo Gateway execution as HTTP. */
+  runOperation: RunOperation;
+  /** Subscription root fields by name: Apollo Gateway cannot execute subscriptions, so graphql-js runs these. */
+  subscriptions: Record<string, SubscriptionField>;
   /** The gateway's current API schema (it changes only when the supergraph does). */
   schema: () => GraphQLSchema;
   authenticate: Authenticate;
   logger: Logger;
+  limits?: Partial<WebSocketLimits>;
 }
 
 type ConnectionExtra = {
@@ -25,12 +49,30 @@ type ConnectionExtra = {
 
 /**
  * graphql-ws (graphql-transport-ws protocol) on the gateway's /graphql path.
- * Operations run through the same Apollo Gateway execution as HTTP, so query
- * planning, limits and error shapes are shared. The token comes in
- * connection_init's payload; a bad one closes the socket with 4403.
+ * The token comes in connection_init's payload; a bad one closes the socket
+ * with 4403. Queries and mutations run through Apollo like HTTP requests;
+ * subscriptions are validated here and run by graphql-js over the
+ * `subscriptions` fields. Errors of both leave in the shape HTTP gives them.
  */
-export function attachWebSocketServer({ httpServer, path, apollo, schema, authenticate, logger }: WebSocketOptions) {
+export function attachWebSocketServer({
+  httpServer,
+  path,
+  runOperation,
+  subscriptions,
+  schema,
+  authenticate,
+  logger,
+  limits = {},
+}: WebSocketOptions) {
+  const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: 1_000_000 });
+  const format = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
+    // Apollo's results are formatted already; graphql-js's (subscriptions) are GraphQLErrors still.
+    error instanceof GraphQLError
+      ? toGraphQLErrorShape(error.toJSON(), error, (cause) => logger.error({ err: cause }, 'unexpected error in a websocket operation'))
+      : error;
+  const refusal = (error: ParleyError) => [new GraphQLError(error.message, { originalError: error })];
+
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       connectionInitWaitTimeout: 5_000,
@@ -58,35 +100,48 @@ export function attachWebSocketServer({ httpServer, path, apollo, schema, authen
         }
       },
       onSubscribe: (ctx, _id, payload) => {
-        if (!ctx.extra.context) return [new GraphQLError('The connection is not initialised.')];
-        try {
-          return {
-            schema: schema(),
-            document: parse(payload.query),
-            variableValues: payload.variables ?? undefined,
-            operationName: payload.operationName ?? undefined,
-            contextValue: ctx.extra.context,
-          };
-        } catch (error) {
-          return [error instanceof GraphQLError ? error : new GraphQLError('The query could not be parsed.')];
+        if (!ctx.extra.context) return refusal(new BadUserInputError('The connection is not initialised.'));
+        // graphql-ws lists this operation already, so the count includes it.
+        if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
+          return refusal(
+            new BadUserInputError(
+              `At most ${maxOperationsPerConnection} operations may run at once on one connection; complete one first or open another connection.`,
+            ),
+          );
         }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          const message = error instanceof GraphQLError ? error.message : 'The query could not be parsed.';
+          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const request = {
+          schema: schema(),
+          document,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+          contextValue: ctx.extra.context,
+        };
+        if (getOperationAST(document, request.operationName)?.operation === 'subscription') {
+          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth });
+        }
+        return request;
       },
-      execute: async (args): Promise<ExecutionResult> => {
-        const response = await apollo.executeOperation(
+      execute: async (args): Promise<ExecutionResult> =>
+        (await runOperation(
           {
             query: args.document,
             variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
             operationName: args.operationName ?? undefined,
           },
-          { contextValue: args.contextValue as GatewayContext },
-        );
-        if (response.body.kind !== 'single') {
-          return { errors: [new GraphQLError('Incremental delivery is not supported over WebSocket.')] };
-        }
-        return response.body.singleResult as ExecutionResult;
-      },
+          args.contextValue as GatewayContext,
+        )) as ExecutionResult,
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
     },
     wss,
+    keepAliveMs,
   );
   return {
     async close() {
