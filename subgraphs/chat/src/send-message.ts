@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
-import { Topics } from '@parley/events';
 import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
 import type { ModelDirectory } from './model-directory';
-import { addToOutbox } from './outbox';
 import { isUuid } from './pagination';
+import { newTurn, writeTurn } from './turn-writer';
 
 export const NEW_CONVERSATION_TITLE = 'New conversation';
 const MAX_CLIENT_MESSAGE_ID = 200;
@@ -26,11 +24,12 @@ export interface SentMessage {
 }
 
 /**
- * sendMessage: everything is checked first, then the user's message, a PENDING
- * assistant reply and the outbox row that asks for it are written in one
- * transaction — a refused request stores nothing, an accepted one is never
- * lost. Per user, sends are serialized by an advisory lock so that the
- * in-flight limit and `clientMessageId` hold under concurrent retries.
+ * sendMessage, editMessage, regenerateMessage and selectBranch: everything is
+ * checked first, then the turn (question, PENDING reply, the outbox row that
+ * asks for the reply) is written in one transaction — a refused request
+ * stores nothing, an accepted one is never lost. One user's writes are
+ * serialized by an advisory lock, so the in-flight limit, the active branch
+ * and `clientMessageId` hold under concurrent retries.
  */
 export function createMessageSending({
   knex,
@@ -52,97 +51,52 @@ export function createMessageSending({
   /** Told after a commit that the outbox holds something (the relay then needn't wait for its next poll). */
   onQueued: () => void;
 }) {
-  async function existing(ownerId: string, clientMessageId: string, trx: Knex | Knex.Transaction): Promise<SentMessage | null> {
+  async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
       await trx.raw(
-        `select r.user_message_id, r.assistant_message_id, r.conversation_id from "chat"."send_request" r
-         where r.owner_id = ? and r.client_message_id = ?`,
+        `select conversation_id, user_message_id, assistant_message_id from "chat"."send_request" where owner_id = ? and client_message_id = ?`,
         [ownerId, clientMessageId],
       )
     ).rows;
-    const row = rows[0];
+    const row = rows[0] as { conversation_id: string; user_message_id: string; assistant_message_id: string } | undefined;
     if (!row) return null;
-    return load(trx, row['conversation_id'] as string, row['user_message_id'] as string, row['assistant_message_id'] as string);
-  }
-
-  async function load(trx: Knex | Knex.Transaction, conversationId: string, userMessageId: string, assistantMessageId: string) {
-    const conversations: Record<string, unknown>[] = (await trx.raw(`select * from "chat"."conversation" where id = ?`, [conversationId]))
-      .rows;
+    const [conversation] = (await trx.raw(`select * from "chat"."conversation" where id = ?`, [row.conversation_id])).rows;
     const messages: Record<string, unknown>[] = (
-      await trx.raw(`select * from "chat"."message" where id in (?, ?)`, [userMessageId, assistantMessageId])
+      await trx.raw(`select * from "chat"."message" where id in (?, ?)`, [row.user_message_id, row.assistant_message_id])
     ).rows;
     const byId = new Map(messages.map((m) => [m['id'] as string, em.map(Message, m)]));
     return {
-      conversation: em.map(Conversation, conversations[0]!),
-      userMessage: byId.get(userMessageId)!,
-      assistantMessage: byId.get(assistantMessageId)!,
+      conversation: em.map(Conversation, conversation),
+      userMessage: byId.get(row.user_message_id)!,
+      assistantMessage: byId.get(row.assistant_message_id)!,
     };
   }
 
-  /** Sends of one user wait for each other: the in-flight limit and idempotency keys hold under concurrency. */
-  async function serializePerUser(trx: Knex.Transaction, ownerId: string) {
+  /**
+   * Takes this user's lock and reads, in one statement, the replies in flight
+   * and (if named) the conversation: the transaction's only reads.
+   */
+  async function lockAndInspect(trx: Knex.Transaction, ownerId: string, conversationId: string | null) {
     await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);
-  }
-
-  async function checkInFlight(trx: Knex.Transaction, ownerId: string) {
-    const inFlight = Number(
-      (
-        await trx.raw(
-          `select count(*) as n from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-           where c.owner_id = ? and m.role = 'ASSISTANT' and m.status in ('PENDING', 'STREAMING')`,
-          [ownerId],
-        )
-      ).rows[0].n,
-    );
-    if (inFlight >= maxGenerationsPerUser) {
+    const row = (
+      await trx.raw(
+        `select
+           (select count(*)::int from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
+            where c.owner_id = ? and m.role = 'ASSISTANT' and m.status in ('PENDING', 'STREAMING')) as in_flight,
+           (select row_to_json(c) from "chat"."conversation" c where c.id = ? and c.owner_id = ?) as conversation`,
+        [ownerId, conversationId, ownerId],
+      )
+    ).rows[0] as { in_flight: number; conversation: Record<string, unknown> | null };
+    if (row.in_flight >= maxGenerationsPerUser) {
       throw new RateLimitedError(
-        `You already have ${inFlight} replies being generated (the limit is ${maxGenerationsPerUser}); wait for one to finish or cancel it.`,
+        `You already have ${row.in_flight} replies being generated (the limit is ${maxGenerationsPerUser}); wait for one to finish or cancel it.`,
         1,
       );
     }
+    return { conversation: row.conversation ? conversationFromJson(row.conversation) : null };
   }
 
-  async function insertUserMessage(
-    trx: Knex.Transaction,
-    { conversationId, parentId, content, at }: { conversationId: string; parentId: string | null; content: string; at: Date },
-  ): Promise<string> {
-    const id = randomUUID();
-    await trx.raw(
-      `insert into "chat"."message" (id, conversation_id, role, content, status, created_at, updated_at, parent_id)
-       values (?, ?, 'USER', ?, 'COMPLETED', ?, ?, ?)`,
-      [id, conversationId, content, at, at, parentId],
-    );
-    return id;
-  }
-
-  /** A PENDING reply to `userMessageId`, made the conversation's active leaf, and the outbox row that asks for it. */
-  async function queueReply(
-    trx: Knex.Transaction,
-    {
-      ownerId,
-      conversationId,
-      userMessageId,
-      model,
-      at,
-    }: { ownerId: string; conversationId: string; userMessageId: string; model: string; at: Date },
-  ): Promise<string> {
-    const id = randomUUID();
-    await trx.raw(
-      `insert into "chat"."message" (id, conversation_id, role, content, status, created_at, updated_at, parent_id)
-       values (?, ?, 'ASSISTANT', '', 'PENDING', ?, ?, ?)`,
-      [id, conversationId, at, at, userMessageId],
-    );
-    await trx.raw(`update "chat"."conversation" set active_leaf_id = ?, updated_at = ? where id = ?`, [id, at, conversationId]);
-    await addToOutbox(trx, {
-      topic: Topics.chatMessageRequested,
-      key: conversationId,
-      payload: { conversationId, userId: ownerId, userMessageId, assistantMessageId: id, model, requestedAt: at.toISOString() },
-      at,
-    });
-    return id;
-  }
-
-  async function ownedMessage(trx: Knex | Knex.Transaction, ownerId: string, messageId: string) {
+  async function ownedMessage(trx: Knex | Knex.Transaction, ownerId: string, messageId: string): Promise<Message | null> {
     if (!isUuid(messageId)) return null;
     const rows: Record<string, unknown>[] = (
       await trx.raw(
@@ -168,65 +122,38 @@ export function createMessageSending({
 
   return {
     async send(ownerId: string, input: SendMessageInput): Promise<SentMessage> {
-      const content = input.content;
-      checkContent(content);
+      checkContent(input.content);
       const clientMessageId = input.clientMessageId ?? null;
       if (clientMessageId !== null && (clientMessageId.length === 0 || clientMessageId.length > MAX_CLIENT_MESSAGE_ID)) {
         throw new BadUserInputError(`"clientMessageId" must be 1 to ${MAX_CLIENT_MESSAGE_ID} characters.`, { field: 'clientMessageId' });
       }
-      if (input.conversationId != null && !isUuid(input.conversationId)) {
-        throw new NotFoundError(`No conversation with id "${input.conversationId}".`);
-      }
+      const conversationId = input.conversationId ?? null;
+      if (conversationId !== null && !isUuid(conversationId)) throw new NotFoundError(`No conversation with id "${conversationId}".`);
       // A retry must not be refused for a model or limit that changed since the first attempt.
       if (clientMessageId) {
-        const earlier = await existing(ownerId, clientMessageId, knex);
+        const earlier = await earlierSend(knex, ownerId, clientMessageId);
         if (earlier) return earlier;
       }
       const model = (await models.require(input.model ?? defaultModel, ownerId)).id;
 
       const sent = await knex.transaction(async (trx) => {
-        await serializePerUser(trx, ownerId);
+        const { conversation } = await lockAndInspect(trx, ownerId, conversationId);
         if (clientMessageId) {
-          const earlier = await existing(ownerId, clientMessageId, trx);
+          const earlier = await earlierSend(trx, ownerId, clientMessageId);
           if (earlier) return { ...earlier, created: false };
         }
-        await checkInFlight(trx, ownerId);
-        const now = clock.now();
-        let conversationId = input.conversationId ?? null;
-        let parentId: string | null = null;
-        if (conversationId) {
-          const found: Record<string, unknown>[] = (
-            await trx.raw(`select active_leaf_id from "chat"."conversation" where id = ? and owner_id = ? for update`, [
-              conversationId,
-              ownerId,
-            ])
-          ).rows;
-          if (!found[0]) throw new NotFoundError(`No conversation with id "${conversationId}".`);
-          parentId = (found[0]['active_leaf_id'] as string | null) ?? null;
-        } else {
-          conversationId = randomUUID();
-          await trx.raw(
-            `insert into "chat"."conversation" (id, owner_id, title, created_at, updated_at, title_generated) values (?, ?, ?, ?, ?, false)`,
-            [conversationId, ownerId, NEW_CONVERSATION_TITLE, now, now],
-          );
-        }
-        const userMessageId = await insertUserMessage(trx, { conversationId, parentId, content, at: now });
-        // One millisecond apart, so history ordered by time shows the question before its answer.
-        const assistantMessageId = await queueReply(trx, {
+        if (conversationId && !conversation) throw new NotFoundError(`No conversation with id "${conversationId}".`);
+        const turn = newTurn({
           ownerId,
-          conversationId,
-          userMessageId,
+          conversation: conversation ?? { newTitle: NEW_CONVERSATION_TITLE },
+          parentId: conversation?.activeLeafId ?? null,
+          question: input.content,
           model,
-          at: new Date(now.getTime() + 1),
+          at: clock.now(),
+          clientMessageId,
         });
-        if (clientMessageId) {
-          await trx.raw(
-            `insert into "chat"."send_request" (owner_id, client_message_id, conversation_id, user_message_id, assistant_message_id, created_at)
-             values (?, ?, ?, ?, ?, ?)`,
-            [ownerId, clientMessageId, conversationId, userMessageId, assistantMessageId, now],
-          );
-        }
-        return { ...(await load(trx, conversationId, userMessageId, assistantMessageId)), created: true };
+        await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, created: true };
       });
       if (sent.created) onQueued();
       return { conversation: sent.conversation, userMessage: sent.userMessage, assistantMessage: sent.assistantMessage };
@@ -237,27 +164,31 @@ export function createMessageSending({
      * branch), which becomes the active branch. The old reply stays readable.
      */
     async regenerate(ownerId: string, messageId: string, requestedModel?: string | null): Promise<SentMessage> {
-      const model = requestedModel ? (await models.require(requestedModel, ownerId)).id : null;
-      const fallbackModel = model ?? (await models.require(defaultModel, ownerId)).id;
+      const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
       const sent = await knex.transaction(async (trx) => {
-        await serializePerUser(trx, ownerId);
         const reply = await ownedMessage(trx, ownerId, messageId);
         if (!reply) throw new NotFoundError(`No message with id "${messageId}".`);
         if (reply.role !== 'ASSISTANT' || !reply.parentId) {
           throw new BadUserInputError('Only an assistant reply can be regenerated; to change a question, edit it.', { field: 'messageId' });
         }
-        if (reply.status === 'PENDING' || reply.status === 'STREAMING') {
+        const { conversation } = await lockAndInspect(trx, ownerId, reply.conversationId);
+        const latest = (await ownedMessage(trx, ownerId, messageId))!;
+        if (latest.status === 'PENDING' || latest.status === 'STREAMING') {
           throw new ConflictError('This reply is still being generated; cancel it first or wait for it to finish.');
         }
-        await checkInFlight(trx, ownerId);
-        const assistantMessageId = await queueReply(trx, {
+        const question = (await ownedMessage(trx, ownerId, reply.parentId))!;
+        const turn = newTurn({
           ownerId,
-          conversationId: reply.conversationId,
-          userMessageId: reply.parentId,
-          model: model ?? reply.model ?? fallbackModel,
+          conversation: conversation!,
+          parentId: question.id,
+          question: null,
+          answersMessageId: question.id,
+          // The old reply's model unless another is asked for.
+          model: requestedModel ? model : (latest.model ?? model),
           at: clock.now(),
         });
-        return load(trx, reply.conversationId, reply.parentId, assistantMessageId);
+        await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: question, assistantMessage: turn.assistantMessage };
       });
       onQueued();
       return sent;
@@ -271,28 +202,22 @@ export function createMessageSending({
       checkContent(content);
       const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
       const sent = await knex.transaction(async (trx) => {
-        await serializePerUser(trx, ownerId);
         const original = await ownedMessage(trx, ownerId, messageId);
         if (!original) throw new NotFoundError(`No message with id "${messageId}".`);
         if (original.role !== 'USER') {
           throw new BadUserInputError('Only your own messages can be edited; regenerate a reply instead.', { field: 'messageId' });
         }
-        await checkInFlight(trx, ownerId);
-        const now = clock.now();
-        const userMessageId = await insertUserMessage(trx, {
-          conversationId: original.conversationId,
-          parentId: original.parentId,
-          content,
-          at: now,
-        });
-        const assistantMessageId = await queueReply(trx, {
+        const { conversation } = await lockAndInspect(trx, ownerId, original.conversationId);
+        const turn = newTurn({
           ownerId,
-          conversationId: original.conversationId,
-          userMessageId,
+          conversation: conversation!,
+          parentId: original.parentId,
+          question: content,
           model,
-          at: new Date(now.getTime() + 1),
+          at: clock.now(),
         });
-        return load(trx, original.conversationId, userMessageId, assistantMessageId);
+        await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage };
       });
       onQueued();
       return sent;
@@ -303,21 +228,37 @@ export function createMessageSending({
       return knex.transaction(async (trx) => {
         const message = await ownedMessage(trx, ownerId, messageId);
         if (!message) throw new NotFoundError(`No message with id "${messageId}".`);
-        let leaf = message.id;
-        for (;;) {
-          const child: { id: string }[] = (
-            await trx.raw(`select id from "chat"."message" where parent_id = ? order by created_at desc, id desc limit 1`, [leaf])
-          ).rows;
-          if (!child[0]) break;
-          leaf = child[0].id;
-        }
+        await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);
         const rows: Record<string, unknown>[] = (
-          await trx.raw(`update "chat"."conversation" set active_leaf_id = ? where id = ? returning *`, [leaf, message.conversationId])
+          await trx.raw(
+            `with recursive down as (
+               select id, 0 as depth from "chat"."message" where id = ?
+               union all
+               select (select c.id from "chat"."message" c where c.parent_id = d.id order by c.created_at desc, c.id desc limit 1), d.depth + 1
+               from down d where d.id is not null and d.depth < 10000
+             )
+             update "chat"."conversation" set active_leaf_id = (select id from down where id is not null order by depth desc limit 1)
+             where id = ? returning *`,
+            [message.id, message.conversationId],
+          )
         ).rows;
         return em.map(Conversation, rows[0]!);
       });
     },
   };
+}
+
+/** A conversation row read as JSON (row_to_json): snake_case keys, times as strings. */
+function conversationFromJson(row: Record<string, unknown>): Conversation {
+  const c = new Conversation();
+  c.id = row['id'] as string;
+  c.ownerId = row['owner_id'] as string;
+  c.title = row['title'] as string;
+  c.createdAt = new Date(row['created_at'] as string);
+  c.updatedAt = new Date(row['updated_at'] as string);
+  c.activeLeafId = (row['active_leaf_id'] as string | null) ?? null;
+  c.titleGenerated = row['title_generated'] as boolean;
+  return c;
 }
 
 export type MessageSending = ReturnType<typeof createMessageSending>;
