@@ -13,6 +13,7 @@ COPY libs/client/package.json libs/client/
 COPY libs/database/package.json libs/database/
 COPY libs/errors/package.json libs/errors/
 COPY libs/events/package.json libs/events/
+COPY libs/message-stream/package.json libs/message-stream/
 COPY libs/pubsub/package.json libs/pubsub/
 COPY libs/runtime/package.json libs/runtime/
 COPY libs/service-host/package.json libs/service-host/

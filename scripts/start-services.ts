@@ -102,15 +102,20 @@ try {
   start('users', 'subgraphs/users/src/index.ts', { PORT: String(usersPort) });
   await waitReady('users', usersPort);
   const usersUrl = `http://127.0.0.1:${usersPort}`;
+  const modelsUrl = `http://127.0.0.1:${basePort + subgraphs.findIndex((s) => s.name === 'models') + 1}`;
   await Promise.all(
     subgraphs
       .filter((s) => s.name !== 'users')
       .map(async (s) => {
         const port = basePort + subgraphs.indexOf(s) + 1;
-        start(s.name, `subgraphs/${s.name}/src/index.ts`, { PORT: String(port), USERS_URL: usersUrl });
+        start(s.name, `subgraphs/${s.name}/src/index.ts`, { PORT: String(port), USERS_URL: usersUrl, MODELS_URL: modelsUrl });
         await waitReady(s.name, port);
       }),
   );
+  // The chat worker streams replies; it starts after chat, whose process runs the migrations it relies on.
+  const workerPort = basePort + subgraphs.length + 8;
+  start('chat-worker', 'subgraphs/chat/src/worker.ts', { PORT: String(workerPort), USERS_URL: usersUrl, MODELS_URL: modelsUrl });
+  await waitReady('chat-worker', workerPort);
   start('gateway', 'gateway/src/index.ts', { PORT: String(basePort), USERS_URL: usersUrl, SUPERGRAPH_PATH: supergraphPath });
   await waitReady('gateway', basePort);
   console.log(`\n  Parley is running in services mode.\n  GraphQL over HTTP and WebSocket: http://127.0.0.1:${basePort}/graphql\n`);

@@ -37,6 +37,8 @@ export interface PlatformUnderTest {
   restart(name: string): Promise<void>;
   /** Services mode: the Kafka topic and Redis prefix of this run ('' in embedded mode). */
   namespace: string;
+  /** Services mode: the run's own PostgreSQL database (null in embedded mode). */
+  databaseUrl: string | null;
   /** Everything every service logged so far. */
   logs(): string;
   /** What Parley's services present to each other (e.g. the chat worker to the models API). */
@@ -95,6 +97,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
         throw new Error('Only services mode has processes to restart');
       },
       namespace: '',
+      databaseUrl: null,
       logs: () => capture.text(),
       internalServiceToken: platform.internalServiceToken,
       messageStreams: platform.messageStreams,
@@ -114,7 +117,8 @@ async function startServices(
   const orms: MikroORM[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
-    await Promise.all(Object.values(processes).map((p) => p.stop('SIGKILL')));
+    // A profiled run lets each process exit cleanly, which is when V8 writes its profile.
+    await Promise.all(Object.values(processes).map((p) => p.stop(process.env.PARLEY_PROFILE_DIR ? 'SIGTERM' : 'SIGKILL')));
     await Promise.all(closers.map((close) => close()));
     await Promise.all(orms.map((orm) => orm.close()));
     await database.drop();
@@ -221,6 +225,7 @@ async function startServices(
         await launchers[name]();
       },
       namespace: env.KAFKA_TOPIC_PREFIX,
+      databaseUrl: database.url,
       internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
       messageStreams: await redisMessageStreams(real.redisUrl, env.KAFKA_TOPIC_PREFIX, closers),
       logs: () =>

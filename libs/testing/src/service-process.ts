@@ -16,7 +16,9 @@ export interface ServiceProcess {
 
 /** Starts a TypeScript entry point (relative to the repository root) as its own Node process, through tsx. */
 export function startServiceProcess(name: string, entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(repositoryRoot, entry)], {
+  // PARLEY_PROFILE_DIR=/some/dir: every service writes a V8 CPU profile there when it exits cleanly (SIGTERM).
+  const profile = process.env.PARLEY_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(process.env.PARLEY_PROFILE_DIR, name)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', resolve(repositoryRoot, entry)], {
     cwd: repositoryRoot,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,87 @@
+import { Agent, request } from 'node:http';
+import type { LoadResult } from './closed-loop';
+
+/**
+ * An open-loop load (wrk2-style): request i is due at start + i / rate and its
+ * latency is measured from that due time, so a server that falls behind shows
+ * its queueing instead of quietly lowering the offered rate. Every body is
+ * checked by `validate`; an answer that fails it counts as an error.
+ */
+export async function openLoop({
+  url,
+  rate,
+  seconds,
+  body,
+  headers,
+  validate,
+  maxSockets = 512,
+}: {
+  url: string;
+  rate: number;
+  seconds: number;
+  body: (i: number) => string;
+  headers: (i: number) => Record<string, string>;
+  validate: (status: number, text: string) => boolean;
+  maxSockets?: number;
+}): Promise<LoadResult & { late: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  const target = new URL(url);
+  const latenciesMs: number[] = [];
+  let requests = 0;
+  let errors = 0;
+  let late = 0;
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+
+  const one = (i: number, due: number) => {
+    const payload = body(i);
+    const done = new Promise<void>((resolve) => {
+      const req = request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers(i) },
+        },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => {
+            latenciesMs.push(performance.now() - due);
+            if (validate(res.statusCode ?? 0, text)) requests++;
+            else errors++;
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => {
+        errors++;
+        resolve();
+      });
+      req.end(payload);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+  };
+
+  let next = 0;
+  while (next < total) {
+    const now = performance.now();
+    // Everything due by now leaves now; a request sent after its due time still counts from it.
+    while (next < total && started + (next * 1000) / rate <= now) {
+      const due = started + (next * 1000) / rate;
+      if (now - due > 10) late++;
+      one(next, due);
+      next++;
+    }
+    // A 1 ms tick: due times are kept exactly; a busy loop would steal the CPU the servers need.
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { requests, errors, late, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
