@@ -1,6 +1,6 @@
 import type { ApolloServer } from '@apollo/server';
 import { ErrorCode } from '@parley/errors';
-import { GraphQLError, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type FormattedExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 
 /** One query or mutation the gateway runs as someone (their context), exactly as if it had come over HTTP. */
@@ -19,8 +19,15 @@ export type RunOperation = (operation: GatewayOperation, context: GatewayContext
  * WebSocket queries and what subscriptions fetch behave the same.
  */
 export function createOperationRunner(apollo: ApolloServer<GatewayContext>): RunOperation {
+  // Apollo prints a DocumentNode to text on every call to find its cached plan; the text is printed once here instead.
+  const printed = new WeakMap<DocumentNode, string>();
+  const textOf = (document: DocumentNode) => {
+    let text = printed.get(document);
+    if (text === undefined) printed.set(document, (text = print(document)));
+    return text;
+  };
   return async (operation, context) => {
-    const response = await apollo.executeOperation(operation, { contextValue: context });
+    const response = await apollo.executeOperation({ ...operation, query: textOf(operation.query) }, { contextValue: context });
     if (response.body.kind !== 'single') {
       // @defer/@stream answer in several parts; one WebSocket `next` message carries one result.
       return {

@@ -40,12 +40,18 @@ export interface SubscriptionRequest {
  * document is validated here (standard rules plus a depth limit) and its
  * variables coerced up front, each error with the code Apollo would give it.
  */
+/** Validation results by schema and document: clients repeat the same few subscription documents. */
+export type ValidationCache = WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>;
+
 export function subscriptionExecutionArgs(
   request: SubscriptionRequest,
-  { fields, maxDepth }: { fields: Record<string, SubscriptionField>; maxDepth: number },
+  { fields, maxDepth, validated }: { fields: Record<string, SubscriptionField>; maxDepth: number; validated: ValidationCache },
 ): ExecutionArgs | GraphQLError[] {
   const { schema, document, variableValues, operationName } = request;
-  const invalid = validate(schema, document, [...specifiedRules, maxDepthRule(maxDepth)]);
+  const known = validated.get(schema) ?? new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  validated.set(schema, known);
+  let invalid = known.get(document);
+  if (invalid === undefined) known.set(document, (invalid = validate(schema, document, [...specifiedRules, maxDepthRule(maxDepth)])));
   if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
   const operation = getOperationAST(document, operationName);
   const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variableValues ?? {});

@@ -4,7 +4,6 @@ import { requestIdFrom, type Logger } from '@parley/runtime';
 import {
   getOperationAST,
   GraphQLError,
-  parse,
   type DocumentNode,
   type ExecutionResult,
   type GraphQLFormattedError,
@@ -15,7 +14,8 @@ import { WebSocketServer } from 'ws';
 import type { GatewayContext } from './gateway-context';
 import type { RunOperation } from './gateway-operation';
 import type { Authenticate } from './request-authentication';
-import { subscriptionExecutionArgs, type SubscriptionField } from './subscription-execution';
+import { createDocumentCache } from './document-cache';
+import { subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 
 export interface WebSocketLimits {
   /** Deepest field nesting a subscription may select (queries and mutations get Apollo's checks, as over HTTP). */
@@ -66,6 +66,8 @@ export function attachWebSocketServer({
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: 1_000_000 });
+  const parsedDocument = createDocumentCache();
+  const validated: ValidationCache = new WeakMap();
   const format = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
     // Apollo's results are formatted already; graphql-js's (subscriptions) are GraphQLErrors still.
     error instanceof GraphQLError
@@ -111,7 +113,7 @@ export function attachWebSocketServer({
         }
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parsedDocument(payload.query);
         } catch (error) {
           const message = error instanceof GraphQLError ? error.message : 'The query could not be parsed.';
           return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
@@ -124,7 +126,7 @@ export function attachWebSocketServer({
           contextValue: ctx.extra.context,
         };
         if (getOperationAST(document, request.operationName)?.operation === 'subscription') {
-          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth });
+          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth, validated });
         }
         return request;
       },

@@ -42,7 +42,11 @@ async function streamOf(query: string, answer: FormattedExecutionResult) {
       operationName: undefined,
       contextValue: context,
     },
-    { fields: { messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams: log, runOperation })) }, maxDepth: 10 },
+    {
+      fields: { messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams: log, runOperation })) },
+      maxDepth: 10,
+      validated: new WeakMap(),
+    },
   );
   if (Array.isArray(args)) throw new Error(args.map((e) => e.message).join('; '));
   const stream = (await subscribe(args)) as AsyncIterableIterator<FormattedExecutionResult>;
