@@ -1,6 +1,6 @@
 import type { Knex } from '@mikro-orm/postgresql';
 import { ErrorCode } from '@parley/errors';
-import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
+import { createBatchingPublisher, Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
 import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock, Logger } from '@parley/runtime';
 import OpenAI from 'openai';
@@ -75,6 +75,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   const { knex, bus, messageStreams, cancelSignals, models, clock, logger } = options;
   const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
   const running = new Map<string, AbortController>();
+  const completedEvents = createBatchingPublisher(bus, Topics.chatMessageCompleted);
   const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
 
   async function loadReply(id: string): Promise<Reply | null> {
@@ -134,6 +135,8 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       code?: string;
       reason?: string;
     },
+    /** The question, when this reply answers a conversation's first one (the conversation is named after it). */
+    firstQuestion: string | null = null,
   ): Promise<void> {
     const updated = (
       await knex.raw(
@@ -153,7 +156,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     ).rows as unknown[];
     if (updated.length === 0) return;
     await sendFinalEvent({ ...reply, ...outcome, failureCode: outcome.code ?? null, failureReason: outcome.reason ?? null });
-    await bus.publish(Topics.chatMessageCompleted, reply.conversationId, {
+    await completedEvents.publish(reply.conversationId, {
       conversationId: reply.conversationId,
       userId: request.userId,
       messageId: reply.id,
@@ -161,7 +164,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       model: outcome.model,
       completedAt: clock.now().toISOString(),
     });
-    if (outcome.status === 'COMPLETED') await nameConversation(reply.conversationId);
+    if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
   }
 
   async function sendFinalEvent(reply: Pick<Reply, 'id' | 'status' | 'lastSeq' | 'failureCode' | 'failureReason'>) {
@@ -184,30 +187,60 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     }
   }
 
-  /** The first reply names a conversation nobody named: from its first question. */
-  async function nameConversation(conversationId: string) {
-    const first: { content: string }[] = (
-      await knex.raw(`select content from "chat"."message" where conversation_id = ? and role = 'USER' order by created_at, id limit 1`, [
-        conversationId,
-      ])
-    ).rows;
-    if (!first[0]) return;
+  /** The first reply names a conversation nobody named (or renamed): from its first question. */
+  async function nameConversation(conversationId: string, question: string) {
     await knex.raw(
       `update "chat"."conversation" set title = ?, title_generated = true where id = ? and title_generated = false and title = ?`,
-      [titleFromFirstMessage(first[0].content), conversationId, NEW_CONVERSATION_TITLE],
+      [titleFromFirstMessage(question), conversationId, NEW_CONVERSATION_TITLE],
     );
   }
 
+  /**
+   * Marks the reply STREAMING if it is PENDING or STREAMING, in one statement
+   * that also says which it was: only a STREAMING reply (a redelivery after a
+   * crash) can have a stream to resume.
+   */
+  async function claim(id: string): Promise<{ reply: Reply; previous: MessageStatus } | null> {
+    const rows: Record<string, unknown>[] = (
+      await knex.raw(
+        `update "chat"."message" m set status = 'STREAMING', updated_at = ?
+         from (select id, status from "chat"."message" where id = ? and role = 'ASSISTANT' for update) previous
+         where m.id = previous.id and previous.status in ('PENDING', 'STREAMING')
+         returning m.id, m.conversation_id, m.parent_id, m.content, m.last_seq, m.model, previous.status as previous_status`,
+        [clock.now(), id],
+      )
+    ).rows;
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      previous: row['previous_status'] as MessageStatus,
+      reply: {
+        id: row['id'] as string,
+        conversationId: row['conversation_id'] as string,
+        parentId: row['parent_id'] as string | null,
+        status: 'STREAMING',
+        content: row['content'] as string,
+        lastSeq: row['last_seq'] as number | null,
+        model: row['model'] as string | null,
+        failureCode: null,
+        failureReason: null,
+      },
+    };
+  }
+
   async function handle(request: ChatMessageRequested): Promise<void> {
-    const reply = await loadReply(request.assistantMessageId);
-    // Deleted with its conversation, or a request we already answered.
-    if (!reply) return;
-    if (FINAL.includes(reply.status)) {
-      const log = await messageStreams.readAfter(reply.id, (reply.lastSeq ?? 1) - 1);
-      if (log.length === 0) await sendFinalEvent(reply);
+    const claimed = await claim(request.assistantMessageId);
+    if (!claimed) {
+      const reply = await loadReply(request.assistantMessageId);
+      // Deleted with its conversation, or answered already: at most its final event is missing (a crash came between).
+      if (reply && FINAL.includes(reply.status)) {
+        const log = await messageStreams.readAfter(reply.id, (reply.lastSeq ?? 1) - 1);
+        if (log.length === 0) await sendFinalEvent(reply);
+      }
       return;
     }
-    const prior = await messageStreams.readAfter(reply.id, 0);
+    const { reply, previous } = claimed;
+    const prior = previous === 'STREAMING' ? await messageStreams.readAfter(reply.id, 0) : [];
     const priorDeltas = prior.filter((e): e is Extract<MessageStreamEvent, { kind: 'delta' }> => e.kind === 'delta');
     const priorText = priorDeltas.map((e) => e.delta).join('');
     const priorFinal = prior.find((e) => e.kind !== 'delta');
@@ -222,28 +255,20 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       });
       return;
     }
-    const claimed = (
-      await knex.raw(
-        `update "chat"."message" set status = 'STREAMING', updated_at = ? where id = ? and status in ('PENDING', 'STREAMING') returning id`,
-        [clock.now(), reply.id],
-      )
-    ).rows as unknown[];
-    if (claimed.length === 0) return;
 
     const controller = new AbortController();
     running.set(reply.id, controller);
     let seq = prior.at(-1)?.seq ?? 0;
     let emitted = '';
     let modelUsed = request.model;
+    let firstQuestion: string | null = null;
     try {
       const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {
         throw new GenerationFailure(ErrorCode.BAD_USER_INPUT, error.message, false);
       });
-      const turns = fitToContextWindow(
-        await loadBranch(reply),
-        model.contextWindow,
-        Math.min(options.replyReserve ?? 1_024, model.contextWindow / 4),
-      );
+      const branch = await loadBranch(reply);
+      firstQuestion = branch.length === 1 && branch[0]!.role === 'user' ? branch[0]!.content : null;
+      const turns = fitToContextWindow(branch, model.contextWindow, Math.min(options.replyReserve ?? 1_024, model.contextWindow / 4));
       if (!turns) {
         throw new GenerationFailure(
           ErrorCode.BAD_USER_INPUT,
@@ -306,7 +331,12 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
           await new Promise((resolve) => setTimeout(resolve, delay));
         }
       }
-      await finish(request, reply, { status: 'COMPLETED', content: priorText + emitted, model: modelUsed, lastSeq: seq + 1 });
+      await finish(
+        request,
+        reply,
+        { status: 'COMPLETED', content: priorText + emitted, model: modelUsed, lastSeq: seq + 1 },
+        firstQuestion,
+      );
     } catch (error) {
       if (error instanceof SeqConflictError) {
         logger.warn({ messageId: reply.id }, 'another worker is streaming this reply; leaving it');

@@ -2,29 +2,43 @@ import type { Knex } from '@mikro-orm/postgresql';
 import type { EventBus, EventPayloads, Topic } from '@parley/events';
 import type { Logger } from '@parley/runtime';
 
+/** An outbox row as written by the transaction that created it. */
+export interface OutboxRow {
+  id: string;
+  topic: Topic;
+  key: string;
+  payload: EventPayloads[Topic];
+}
+
 export interface OutboxRelay {
-  /** Something was just written: publish now rather than at the next poll. */
-  nudge(): void;
+  /**
+   * Publishes rows whose transaction just committed, at once, in the order
+   * given. If that fails (or this process dies first), the sweep publishes them.
+   */
+  sendCommitted(rows: OutboxRow[]): void;
   stop(): Promise<void>;
 }
 
-/** Any constant both replicas agree on: the lock that makes one relay publish at a time. */
-const RELAY_LOCK = 0x6f7574626f78;
+/** Any constant every replica agrees on: the lock that makes one sweep run at a time. */
+const SWEEP_LOCK = 0x6f7574626f78;
 
 /**
- * Publishes the outbox's unsent rows to Kafka, oldest first, and marks them
- * sent. One transaction per batch: rows are claimed `FOR UPDATE SKIP LOCKED`
- * under a transaction-scoped advisory lock, so with several chat replicas one
- * publishes at a time (and a conversation's requests stay in order) while the
- * others stand by. A crash between publish and commit leaves the rows unsent:
- * they are published again, which consumers tolerate (they are idempotent);
- * nothing is ever lost.
+ * Gets the outbox's rows to Kafka. The fast path publishes a row right after
+ * the transaction that wrote it commits, and marks it sent (one UPDATE for all
+ * rows committed together). The sweep is the guarantee: every `pollMs` it
+ * publishes rows still unsent `sweepAfterMs` after they were written — a
+ * process that crashed between commit and publish, a broker that was down —
+ * claiming them `FOR UPDATE SKIP LOCKED` under an advisory lock, so one
+ * replica sweeps at a time. A row may thus be published twice (published,
+ * then the process died before marking it); consumers are idempotent. It is
+ * never lost.
  */
 export function startOutboxRelay({
   knex,
   bus,
   logger,
   pollMs,
+  sweepAfterMs = 1_000,
   batchSize = 200,
   keepSentMs = 24 * 3_600_000,
 }: {
@@ -32,39 +46,64 @@ export function startOutboxRelay({
   bus: EventBus;
   logger: Logger;
   pollMs: number;
+  sweepAfterMs?: number;
   batchSize?: number;
   keepSentMs?: number;
 }): OutboxRelay {
   let stopped = false;
   let wake: (() => void) | null = null;
-  let nudged = false;
   let lastPurge = 0;
+  let queued: OutboxRow[] = [];
+  let sending: Promise<void> = Promise.resolve();
 
-  async function relayBatch(): Promise<number> {
+  /** Consecutive rows of one topic go in one produce request; order is kept. */
+  async function publish(rows: OutboxRow[]) {
+    for (let start = 0; start < rows.length;) {
+      let end = start;
+      while (end < rows.length && rows[end]!.topic === rows[start]!.topic) end++;
+      await bus.publishBatch(
+        rows[start]!.topic,
+        rows.slice(start, end).map((row) => ({ key: row.key, payload: row.payload })),
+      );
+      start = end;
+    }
+  }
+
+  const markSent = (db: Knex | Knex.Transaction, rows: OutboxRow[]) =>
+    db.raw(
+      `update "chat"."outbox" set sent_at = now() where id in (${rows.map(() => '?').join(', ')}) and sent_at is null`,
+      rows.map((r) => r.id),
+    );
+
+  function flushQueued() {
+    const rows = queued;
+    queued = [];
+    if (rows.length === 0) return;
+    // One chain: rows leave in the order their transactions committed in this process.
+    sending = sending.then(async () => {
+      try {
+        await publish(rows);
+        await markSent(knex, rows);
+      } catch (error) {
+        logger.warn({ err: error, rows: rows.length }, 'outbox rows not published at once; the sweep will');
+      }
+    });
+  }
+
+  async function sweepBatch(): Promise<number> {
     return knex.transaction(async (trx) => {
-      const locked = (await trx.raw(`select pg_try_advisory_xact_lock(?) as ok`, [RELAY_LOCK])).rows[0].ok as boolean;
+      const locked = (await trx.raw(`select pg_try_advisory_xact_lock(?) as ok`, [SWEEP_LOCK])).rows[0].ok as boolean;
       if (!locked) return 0;
-      const rows: { id: string; topic: Topic; key: string; payload: EventPayloads[Topic] }[] = (
+      const rows: OutboxRow[] = (
         await trx.raw(
-          `select id, topic, key, payload from "chat"."outbox" where sent_at is null order by id limit ? for update skip locked`,
-          [batchSize],
+          `select id, topic, key, payload from "chat"."outbox" where sent_at is null and created_at < ?
+           order by id limit ? for update skip locked`,
+          [new Date(Date.now() - sweepAfterMs), batchSize],
         )
       ).rows;
       if (rows.length === 0) return 0;
-      // Consecutive rows of one topic go in one produce request; topic order is kept.
-      for (let start = 0; start < rows.length;) {
-        let end = start;
-        while (end < rows.length && rows[end]!.topic === rows[start]!.topic) end++;
-        await bus.publishBatch(
-          rows[start]!.topic,
-          rows.slice(start, end).map((row) => ({ key: row.key, payload: row.payload })),
-        );
-        start = end;
-      }
-      await trx.raw(
-        `update "chat"."outbox" set sent_at = now() where id in (${rows.map(() => '?').join(', ')})`,
-        rows.map((r) => r.id),
-      );
+      await publish(rows);
+      await markSent(trx, rows);
       return rows.length;
     });
   }
@@ -78,20 +117,16 @@ export function startOutboxRelay({
   const loop = (async () => {
     let failures = 0;
     while (!stopped) {
-      let published = 0;
+      let swept = 0;
       try {
-        published = await relayBatch();
+        swept = await sweepBatch();
         await purge();
         failures = 0;
       } catch (error) {
         failures++;
-        logger.warn({ err: error, failures }, 'outbox relay could not publish; retrying');
+        logger.warn({ err: error, failures }, 'outbox sweep could not publish; retrying');
       }
-      if (published === batchSize || stopped) continue;
-      if (nudged) {
-        nudged = false;
-        continue;
-      }
+      if (swept === batchSize || stopped) continue;
       const delay = failures > 0 ? Math.min(5_000, pollMs * 2 ** failures) : pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -105,14 +140,17 @@ export function startOutboxRelay({
   })();
 
   return {
-    nudge() {
-      nudged = true;
-      wake?.();
+    sendCommitted(rows) {
+      if (stopped) return;
+      // Rows committed in the same turn of the event loop leave together.
+      if (queued.length === 0) setImmediate(flushQueued);
+      queued.push(...rows);
     },
     async stop() {
       stopped = true;
+      flushQueued();
       wake?.();
-      await loop;
+      await Promise.all([loop, sending]);
     },
   };
 }

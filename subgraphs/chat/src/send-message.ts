@@ -4,6 +4,7 @@ import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
 import type { ModelDirectory } from './model-directory';
+import type { OutboxRow } from './outbox-relay';
 import { isUuid } from './pagination';
 import { newTurn, writeTurn } from './turn-writer';
 
@@ -39,7 +40,7 @@ export function createMessageSending({
   defaultModel,
   maxContentBytes,
   maxGenerationsPerUser,
-  onQueued,
+  onCommitted,
 }: {
   knex: Knex;
   em: EntityManager;
@@ -48,8 +49,8 @@ export function createMessageSending({
   defaultModel: string;
   maxContentBytes: number;
   maxGenerationsPerUser: number;
-  /** Told after a commit that the outbox holds something (the relay then needn't wait for its next poll). */
-  onQueued: () => void;
+  /** Given the outbox rows of each committed transaction, to publish them at once. */
+  onCommitted: (rows: OutboxRow[]) => void;
 }) {
   async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
@@ -152,10 +153,10 @@ export function createMessageSending({
           at: clock.now(),
           clientMessageId,
         });
-        await writeTurn(trx, turn);
-        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, created: true };
+        const outbox = await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };
       });
-      if (sent.created) onQueued();
+      if ('outbox' in sent && sent.outbox) onCommitted([sent.outbox]);
       return { conversation: sent.conversation, userMessage: sent.userMessage, assistantMessage: sent.assistantMessage };
     },
 
@@ -187,10 +188,10 @@ export function createMessageSending({
           model: requestedModel ? model : (latest.model ?? model),
           at: clock.now(),
         });
-        await writeTurn(trx, turn);
-        return { conversation: turn.conversation, userMessage: question, assistantMessage: turn.assistantMessage };
+        const outbox = await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: question, assistantMessage: turn.assistantMessage, outbox };
       });
-      onQueued();
+      onCommitted([sent.outbox]);
       return sent;
     },
 
@@ -216,10 +217,10 @@ export function createMessageSending({
           model,
           at: clock.now(),
         });
-        await writeTurn(trx, turn);
-        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage };
+        const outbox = await writeTurn(trx, turn);
+        return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };
       });
-      onQueued();
+      onCommitted([sent.outbox]);
       return sent;
     },
 

@@ -71,7 +71,7 @@ export async function createChatService(
       defaultModel: settings.CHAT_DEFAULT_MODEL,
       maxContentBytes: settings.MAX_MESSAGE_BYTES,
       maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
-      onQueued: () => relay?.nudge(),
+      onCommitted: (rows) => relay?.sendCommitted(rows),
     });
 
   const server = await createSubgraphServer<ChatContext>({

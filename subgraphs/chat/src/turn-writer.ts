@@ -3,6 +3,7 @@ import type { Knex } from '@mikro-orm/postgresql';
 import { Topics, type ChatMessageRequested } from '@parley/events';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
+import type { OutboxRow } from './outbox-relay';
 
 /** One exchange to store: an optional question, the PENDING reply that answers it, and the request for that reply. */
 export interface Turn {
@@ -88,7 +89,7 @@ export function newTurn({
  * idempotency record. sendMessage's transaction is then lock, check, write,
  * commit — its round trips to PostgreSQL are most of its cost.
  */
-export async function writeTurn(trx: Knex.Transaction, turn: Turn): Promise<void> {
+export async function writeTurn(trx: Knex.Transaction, turn: Turn): Promise<OutboxRow> {
   const { conversation: c } = turn;
   const parts: string[] = [];
   const params: (string | number | boolean | Date | null)[] = [];
@@ -105,7 +106,7 @@ export async function writeTurn(trx: Knex.Transaction, turn: Turn): Promise<void
     values ${messages.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})`);
   for (const m of messages) params.push(m.id, m.conversationId, m.role, m.content, m.status, m.createdAt, m.updatedAt, m.parentId);
   // The outbox row: published to Kafka by the relay if and only if this transaction commits.
-  parts.push(`o as (insert into "chat"."outbox" (topic, key, payload, created_at) values (?, ?, ?::jsonb, ?))`);
+  parts.push(`o as (insert into "chat"."outbox" (topic, key, payload, created_at) values (?, ?, ?::jsonb, ?) returning id)`);
   params.push(Topics.chatMessageRequested, c.id, JSON.stringify(turn.request), turn.assistantMessage.createdAt);
   if (turn.clientMessageId) {
     parts.push(`r as (insert into "chat"."send_request" (owner_id, client_message_id, conversation_id, user_message_id, assistant_message_id, created_at)
@@ -119,5 +120,6 @@ export async function writeTurn(trx: Knex.Transaction, turn: Turn): Promise<void
       turn.assistantMessage.createdAt,
     );
   }
-  await trx.raw(`with ${parts.join(',\n')} select 1`, params);
+  const { rows } = await trx.raw(`with ${parts.join(',\n')} select id from o`, params);
+  return { id: String(rows[0].id), topic: Topics.chatMessageRequested, key: c.id, payload: turn.request };
 }

@@ -118,12 +118,13 @@ export function createCompletions({
       const estimate = Math.max(
         ...target.candidates.map((d) => costUsd(promptTokens, input.request.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE, d)),
       );
-      const reservation = await budgets.reserve(input.userId, estimate);
+      // A free deployment cannot move a budget: no hold, no settlement, two Redis round trips saved per reply.
+      const reservation = estimate > 0 ? await budgets.reserve(input.userId, estimate) : null;
       let open: OpenStream;
       try {
         open = await router.open(target, input.request, input.signal, promptTokens);
       } catch (error) {
-        await budgets.settle(reservation, 0);
+        if (reservation) await budgets.settle(reservation, 0);
         throw error;
       }
       const deployment = open.deployment;
@@ -156,9 +157,9 @@ export function createCompletions({
           // The provider's count when it gave one; otherwise our own — never a silent zero.
           const tokens = reported ?? { promptTokens, completionTokens: countCompletionTokens(text) };
           const usage = { ...tokens, costUsd: costUsd(tokens.promptTokens, tokens.completionTokens, deployment) };
-          const settled = budgets
-            .settle(reservation, usage.costUsd)
-            .catch((error: unknown) => logger.error({ err: error }, 'budget settlement failed'));
+          const settled = (reservation ? budgets.settle(reservation, usage.costUsd) : Promise.resolve()).catch((error: unknown) =>
+            logger.error({ err: error }, 'budget settlement failed'),
+          );
           const recorded = settled.then(() =>
             recordUsage({
               ...base,
