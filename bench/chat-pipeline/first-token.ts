@@ -6,7 +6,7 @@
  *
  *   bash scripts/local-services.sh ensure && bash scripts/kafka.sh start
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 KAFKA_BROKERS=127.0.0.1:9092 \
- *     npx tsx bench/chat-pipeline/first-token.ts [seconds=10] [reps=3]
+ *     npx tsx bench/chat-pipeline/first-token.ts [seconds=10] [reps=3] [levels=50,200,1000]
  *
  * Where the time goes: a probe consumer (its own group) timestamps when each
  * chat.message.requested becomes readable in Kafka, splitting the overhead into
@@ -29,7 +29,7 @@ import { processCpuMicros } from '../support/process-cpu';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
-const levels = [50, 200, 1000];
+const levels = (process.argv[4] ?? '50,200,1000').split(',').map(Number);
 if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
 const lines: string[] = [];
