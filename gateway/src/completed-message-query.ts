@@ -10,6 +10,7 @@ import {
   visit,
   type FieldNode,
   type FragmentDefinitionNode,
+  type OperationDefinitionNode,
   type GraphQLObjectType,
   type GraphQLResolveInfo,
   type NamedTypeNode,
@@ -34,7 +35,29 @@ const TYPENAME: FieldNode = { kind: Kind.FIELD, name: { kind: Kind.NAME, value: 
  * resolvers, so graphql-js tells the concrete type of any abstract field in
  * the result from it.
  */
-export function completedMessageQuery(info: GraphQLResolveInfo, messageId: string): GatewayOperation | null {
+export function completedMessageQuery(
+  info: GraphQLResolveInfo,
+  messageId: string,
+  cache: CompletedMessageQueryCache = new WeakMap(),
+): GatewayOperation | null {
+  // The id goes in a variable, so every stream of one subscription document sends the same query text: Apollo
+  // then validates and plans it once. Without @skip/@include the document depends on nothing else, so it is built
+  // once per subscription document too.
+  const conditional = /@(skip|include)\b/.test(info.operation.loc?.source.body ?? '@skip');
+  const cached = conditional ? undefined : cache.get(info.operation);
+  if (cached !== undefined) return cached && { ...cached, variables: { ...cached.variables, [ID_VARIABLE]: messageId } };
+  const built = buildCompletedMessageQuery(info);
+  if (!conditional) cache.set(info.operation, built);
+  return built && { ...built, variables: { ...built.variables, [ID_VARIABLE]: messageId } };
+}
+
+/** Built completed-message queries by subscription operation (null: the subscriber selected no `message`). */
+export type CompletedMessageQueryCache = WeakMap<OperationDefinitionNode, GatewayOperation | null>;
+
+/** A name no client variable is likely to have. */
+const ID_VARIABLE = 'parleyCompletedMessageId';
+
+function buildCompletedMessageQuery(info: GraphQLResolveInfo): GatewayOperation | null {
   const completed = info.schema.getType('MessageCompleted');
   if (!isObjectType(completed)) return null;
   const fields = new Map<string, FieldNode[]>();
@@ -47,7 +70,13 @@ export function completedMessageQuery(info: GraphQLResolveInfo, messageId: strin
       kind: Kind.FIELD,
       alias: { kind: Kind.NAME, value: responseKey },
       name: { kind: Kind.NAME, value: 'message' },
-      arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.STRING, value: messageId } }],
+      arguments: [
+        {
+          kind: Kind.ARGUMENT,
+          name: { kind: Kind.NAME, value: 'id' },
+          value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ID_VARIABLE } },
+        },
+      ],
       selectionSet: { kind: Kind.SELECTION_SET, selections: nodes.flatMap((node) => node.selectionSet?.selections ?? []) },
     });
   }
@@ -63,7 +92,14 @@ export function completedMessageQuery(info: GraphQLResolveInfo, messageId: strin
           kind: Kind.OPERATION_DEFINITION,
           operation: OperationTypeNode.QUERY,
           name: { kind: Kind.NAME, value: 'MessageStreamCompletedMessage' },
-          variableDefinitions: (info.operation.variableDefinitions ?? []).filter((d) => variables.has(d.variable.name.value)),
+          variableDefinitions: [
+            ...(info.operation.variableDefinitions ?? []).filter((d) => variables.has(d.variable.name.value)),
+            {
+              kind: Kind.VARIABLE_DEFINITION,
+              variable: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ID_VARIABLE } },
+              type: { kind: Kind.NON_NULL_TYPE, type: { kind: Kind.NAMED_TYPE, name: { kind: Kind.NAME, value: 'ID' } } },
+            },
+          ],
           selectionSet: { kind: Kind.SELECTION_SET, selections: roots },
         },
         ...fragments,

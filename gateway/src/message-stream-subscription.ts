@@ -1,7 +1,7 @@
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from '@parley/errors';
 import type { MessageStreamEvent, MessageStreamLog } from '@parley/message-stream';
 import { parse, type GraphQLResolveInfo } from 'graphql';
-import { completedMessageQuery } from './completed-message-query';
+import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
 import type { GatewayContext } from './gateway-context';
 import { errorFromFormatted, type GatewayOperation, type RunOperation } from './gateway-operation';
 import { createPushIterator } from './push-iterator';
@@ -216,13 +216,14 @@ function finalEventOf(message: StoredMessage): MessageStreamEvent {
 
 /** `Subscription.messageStream(messageId, afterSeq)` for graphql-js: arguments, and the completed message's query built from the client's selection. */
 export function messageStreamField(open: OpenMessageStream): SubscriptionField {
+  const queries: CompletedMessageQueryCache = new WeakMap();
   return (args, context, info) => {
     const messageId = String(args['messageId']);
     return open({
       messageId,
       afterSeq: args['afterSeq'] as number | null | undefined,
       context,
-      completedMessage: completedMessageQuery(info, messageId),
+      completedMessage: completedMessageQuery(info, messageId, queries),
     });
   };
 }
