@@ -87,6 +87,7 @@ let delivered = 0;
 let measuring = false;
 const clients: Client[] = [];
 const subscribed: Promise<void>[] = [];
+const connected: Promise<void>[] = [];
 for (const reply of replies) {
   const client = createClient({
     url: platform.url.replace(/^http/, 'ws'),
@@ -95,6 +96,7 @@ for (const reply of replies) {
     lazy: false,
     retryAttempts: 0,
   });
+  connected.push(new Promise<void>((resolve) => client.on('connected', () => resolve())));
   clients.push(client);
   subscribed.push(
     new Promise<void>((ready) => {
@@ -125,6 +127,10 @@ for (const reply of replies) {
   );
 }
 
+// Memory per connection: every socket open and every subscription started, before any token flows.
+await Promise.all(connected);
+await new Promise((r) => setTimeout(r, 3_000));
+const rssSubscribed = rssKiB(gatewayPid);
 const producer = spawn(
   process.execPath,
   ['--import', 'tsx', resolve(import.meta.dirname, 'fan-out-producer.ts'), process.env.REDIS_URL, platform.namespace, String(rate)],
@@ -138,14 +144,17 @@ const producerOutput: string[] = [];
 producerLines.on('line', (line) => producerOutput.push(line));
 await Promise.all(subscribed);
 console.log(`${subscribers} subscriptions live`);
-const rssSubscribed = rssKiB(gatewayPid);
 // Warm-up with every subscription flowing, then measure.
 await new Promise((r) => setTimeout(r, 3_000));
 measuring = true;
 const cpuBefore = processCpuMicros(gatewayPid);
+const producerCpuBefore = processCpuMicros(producer.pid!);
+const selfCpuBefore = process.cpuUsage();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 measuring = false;
 const cpu = processCpuMicros(gatewayPid) - cpuBefore;
+const producerCpu = processCpuMicros(producer.pid!) - producerCpuBefore;
+const selfCpu = process.cpuUsage(selfCpuBefore);
 const rssAfter = rssKiB(gatewayPid);
 producer.kill('SIGTERM');
 await new Promise((r) => producer.once('exit', r));
@@ -175,8 +184,11 @@ say(
   )} | ${latencies.reduce((a, b) => Math.max(a, b), 0).toFixed(0)} | ${(cpu / Math.max(1, delivered)).toFixed(1)} | ${(((rssSubscribed - rssBefore) * 1024) / subscribers / 1024).toFixed(1)} KiB (RSS ${Math.round(rssBefore / 1024)} → ${Math.round(rssSubscribed / 1024)} MiB subscribed, ${Math.round(rssAfter / 1024)} MiB after the run) |`,
 );
 say();
+say(
+  `CPU over the measured ${seconds} s (cores): gateway ${(cpu / 1e6 / seconds).toFixed(2)}, token producer ${(producerCpu / 1e6 / seconds).toFixed(2)}, subscribers' client ${((selfCpu.user + selfCpu.system) / 1e6 / seconds).toFixed(2)} — of 2.`,
+);
 say(`Producer: ${producerOutput.at(-1) ?? 'no report'}`);
 for (const client of clients) await client.dispose();
 await platform.stop();
-writeFileSync(resolve(import.meta.dirname, 'FAN-OUT.md'), `${lines.join('\n')}\n`);
+writeFileSync(resolve(import.meta.dirname, `FAN-OUT-${subscribers}x${rate}.md`), `${lines.join('\n')}\n`);
 process.exit(0);
