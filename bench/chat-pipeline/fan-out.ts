@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { RegisterDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { createClient, type Client } from 'graphql-ws';
+import Redis from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
@@ -36,6 +37,14 @@ const say = (line = '') => {
   console.log(line);
   lines.push(line);
 };
+/** Redis's own CPU time so far (INFO cpu), in seconds: Redis is a single thread and may be the limit. */
+async function redisCpuSeconds(): Promise<number> {
+  const redis = new Redis(process.env.REDIS_URL!);
+  const info = await redis.info('cpu');
+  await redis.quit();
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+  return field('used_cpu_user') + field('used_cpu_sys');
+}
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 const platform = await startPlatformUnderTest({ settings: { REGISTRATIONS_PER_IP: '100000' }, logLevel: 'error' });
@@ -148,11 +157,13 @@ console.log(`${subscribers} subscriptions live`);
 await new Promise((r) => setTimeout(r, 3_000));
 measuring = true;
 const cpuBefore = processCpuMicros(gatewayPid);
+const redisCpuBefore = await redisCpuSeconds();
 const producerCpuBefore = processCpuMicros(producer.pid!);
 const selfCpuBefore = process.cpuUsage();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 measuring = false;
 const cpu = processCpuMicros(gatewayPid) - cpuBefore;
+const redisCpu = (await redisCpuSeconds()) - redisCpuBefore;
 const producerCpu = processCpuMicros(producer.pid!) - producerCpuBefore;
 const selfCpu = process.cpuUsage(selfCpuBefore);
 const rssAfter = rssKiB(gatewayPid);
@@ -185,7 +196,7 @@ say(
 );
 say();
 say(
-  `CPU over the measured ${seconds} s (cores): gateway ${(cpu / 1e6 / seconds).toFixed(2)}, token producer ${(producerCpu / 1e6 / seconds).toFixed(2)}, subscribers' client ${((selfCpu.user + selfCpu.system) / 1e6 / seconds).toFixed(2)} — of 2.`,
+  `CPU over the measured ${seconds} s (cores): gateway ${(cpu / 1e6 / seconds).toFixed(2)}, token producer ${(producerCpu / 1e6 / seconds).toFixed(2)}, Redis ${(redisCpu / seconds).toFixed(2)}, subscribers' client ${((selfCpu.user + selfCpu.system) / 1e6 / seconds).toFixed(2)} — of 2.`,
 );
 say(`Producer: ${producerOutput.at(-1) ?? 'no report'}`);
 for (const client of clients) await client.dispose();

@@ -97,6 +97,7 @@ for (const rate of rates) {
       headers: (i) => ({ authorization: `Bearer ${users[i % users.length]!.token}` }),
       validate: (status, text) => status === 200 && text.includes('"assistantMessage":{"id":') && !text.includes('"errors"'),
     });
+    if (run.errors > 0) console.error(`${run.errors} errors at ${rate}/s, e.g.:\n${run.errorSamples.join('\n')}`);
     const cpu = processes.map(
       (name, i) => (processCpuMicros(platform.processes[name]!.child.pid!) - before[i]!) / Math.max(1, run.requests),
     );

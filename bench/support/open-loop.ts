@@ -23,13 +23,14 @@ export async function openLoop({
   headers: (i: number) => Record<string, string>;
   validate: (status: number, text: string) => boolean;
   maxSockets?: number;
-}): Promise<LoadResult & { late: number }> {
+}): Promise<LoadResult & { late: number; errorSamples: string[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets });
   const target = new URL(url);
   const latenciesMs: number[] = [];
   let requests = 0;
   let errors = 0;
   let late = 0;
+  const samples: string[] = [];
   const total = Math.round(rate * seconds);
   const started = performance.now();
   const inFlight = new Set<Promise<void>>();
@@ -53,13 +54,17 @@ export async function openLoop({
           res.on('end', () => {
             latenciesMs.push(performance.now() - due);
             if (validate(res.statusCode ?? 0, text)) requests++;
-            else errors++;
+            else {
+              errors++;
+              if (samples.length < 5) samples.push(`${res.statusCode}: ${text.slice(0, 300)}`);
+            }
             resolve();
           });
         },
       );
-      req.on('error', () => {
+      req.on('error', (error) => {
         errors++;
+        if (samples.length < 5) samples.push(`request error: ${error.message}`);
         resolve();
       });
       req.end(payload);
@@ -83,5 +88,5 @@ export async function openLoop({
   }
   await Promise.all(inFlight);
   agent.destroy();
-  return { requests, errors, late, seconds: (performance.now() - started) / 1000, latenciesMs };
+  return { requests, errors, late, errorSamples: samples, seconds: (performance.now() - started) / 1000, latenciesMs };
 }

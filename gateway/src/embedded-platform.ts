@@ -131,6 +131,7 @@ export async function startEmbeddedPlatform({
 
     const users = await start(usersSubgraph, 1);
     jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
+    environment.USERS_URL = new URL('/', subgraphUrls['users']).toString();
     // Models first: chat refuses unknown models at sendMessage, and its worker streams from models.
     const models = await start(modelsSubgraph, 3);
     environment.MODELS_URL = new URL('/', subgraphUrls['models']).toString();

@@ -6,6 +6,7 @@ import {
   RegisterDocument,
   RenameConversationDocument,
   SendMessageDocument,
+  UpdateSettingsDocument,
 } from '@parley/client';
 import type { MessageStreamEvent } from '@parley/message-stream';
 import { postGraphQL } from '@parley/testing';
@@ -45,6 +46,12 @@ describe('sending a message: the reply is generated in the background and stream
     return message!;
   };
 
+  /** Message.model comes from the models service's usage record, written in small batches just after the reply. */
+  const modelOf = async (token: string, id: string) => {
+    await expect.poll(async () => (await state(token, id)).data?.message?.model, { timeout: 10_000, interval: 50 }).toBeTruthy();
+    return (await state(token, id)).data!.message!.model;
+  };
+
   beforeAll(async () => {
     // A slow model for the cancel and limit cases; "dev/echo" at full speed elsewhere.
     platform = await startPlatformUnderTest({ settings: { MAX_GENERATIONS_PER_USER: '3', ...testModelsSettings({ slowTokenMs: 60 }) } });
@@ -63,7 +70,8 @@ describe('sending a message: the reply is generated in the background and stream
     expect(sent.assistantMessage).toMatchObject({ role: 'ASSISTANT', status: 'PENDING', parentId: sent.userMessage.id });
 
     const reply = await finished(alice, sent.assistantMessage.id);
-    expect(reply).toMatchObject({ status: 'COMPLETED', content: echo('What is a tree?'), model: { id: 'dev/echo' }, failure: null });
+    expect(reply).toMatchObject({ status: 'COMPLETED', content: echo('What is a tree?'), failure: null });
+    expect(await modelOf(alice, sent.assistantMessage.id)).toEqual({ id: 'dev/echo' });
     // The conversation was named after its first question once the reply came.
     expect(reply.conversation.title).toBe('What is a tree?');
   });
@@ -233,6 +241,27 @@ describe('sending a message: the reply is generated in the background and stream
     expect(events).toEqual([
       { kind: 'failed', messageId: sent.assistantMessage.id, seq: 1, code: 'UPSTREAM_UNAVAILABLE', reason: reply.failure!.reason },
     ]);
+  });
+
+  it("uses the user's default model when a message names none, and the platform's when the user has none", async () => {
+    const dave = await register('dave@example.com');
+    const plain = (await send(dave, { content: 'no preference yet' })).body.data!.sendMessage;
+    await finished(dave, plain.assistantMessage.id);
+    expect(await modelOf(dave, plain.assistantMessage.id)).toEqual({ id: 'dev/echo' });
+    const updated = await postGraphQL(platform.url, UpdateSettingsDocument, {
+      token: dave,
+      variables: { input: { defaultModel: 'dev/slow' } },
+    });
+    expect(updated.body.data!.updateSettings.defaultModel).toBe('dev/slow');
+    // A new account: its settings are read once and kept for a while, so a fresh user shows the change at once.
+    const erin = await register('erin@example.com');
+    await postGraphQL(platform.url, UpdateSettingsDocument, { token: erin, variables: { input: { defaultModel: 'dev/slow' } } });
+    const preferred = (await send(erin, { content: 'my usual model' })).body.data!.sendMessage;
+    await finished(erin, preferred.assistantMessage.id);
+    expect(await modelOf(erin, preferred.assistantMessage.id)).toEqual({ id: 'dev/slow' });
+    const explicit = (await send(erin, { content: 'this once', model: 'dev/echo' })).body.data!.sendMessage;
+    await finished(erin, explicit.assistantMessage.id);
+    expect(await modelOf(erin, explicit.assistantMessage.id)).toEqual({ id: 'dev/echo' });
   });
 
   async function userId(token: string): Promise<string> {

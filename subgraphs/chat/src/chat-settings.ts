@@ -7,6 +7,8 @@ const count = (fallback: number, min = 1) => z.coerce.number({ message: 'must be
 export const chatSettingsSchema = z.object({
   /** The models service, whose OpenAI-compatible /v1 the worker streams replies from. */
   MODELS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the models service').default('http://127.0.0.1:4003'),
+  /** The users service, asked for a user's default model when a message names none. */
+  USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),
   /** Shared by Parley's services; the worker presents it to the models service, naming the user. */
   INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Used when a message names no model. */

@@ -41,6 +41,7 @@ export function createMessageSending({
   maxContentBytes,
   maxGenerationsPerUser,
   onCommitted,
+  preferredModel,
 }: {
   knex: Knex;
   em: EntityManager;
@@ -51,6 +52,8 @@ export function createMessageSending({
   maxGenerationsPerUser: number;
   /** Given the outbox rows of each committed transaction, to publish them at once. */
   onCommitted: (rows: OutboxRow[]) => void;
+  /** The model the user chose in their settings, if any. */
+  preferredModel: (userId: string) => Promise<string | null>;
 }) {
   async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
@@ -108,6 +111,17 @@ export function createMessageSending({
     return rows[0] ? em.map(Message, rows[0]) : null;
   }
 
+  /** The model asked for; else the user's default (if it still exists); else the platform's. */
+  async function modelFor(ownerId: string, requested: string | null | undefined): Promise<string> {
+    if (requested) return (await models.require(requested, ownerId)).id;
+    const preferred = await preferredModel(ownerId);
+    if (preferred) {
+      const usable = await models.require(preferred, ownerId).catch(() => null);
+      if (usable) return usable.id;
+    }
+    return (await models.require(defaultModel, ownerId)).id;
+  }
+
   function checkContent(content: string) {
     if (content.trim().length === 0) throw new BadUserInputError('A message needs some text: "content" is empty.', { field: 'content' });
     const bytes = Buffer.byteLength(content, 'utf8');
@@ -135,7 +149,7 @@ export function createMessageSending({
         const earlier = await earlierSend(knex, ownerId, clientMessageId);
         if (earlier) return earlier;
       }
-      const model = (await models.require(input.model ?? defaultModel, ownerId)).id;
+      const model = await modelFor(ownerId, input.model);
 
       const sent = await knex.transaction(async (trx) => {
         const { conversation } = await lockAndInspect(trx, ownerId, conversationId);
@@ -201,7 +215,7 @@ export function createMessageSending({
      */
     async edit(ownerId: string, messageId: string, content: string, requestedModel?: string | null): Promise<SentMessage> {
       checkContent(content);
-      const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
+      const model = await modelFor(ownerId, requestedModel);
       const sent = await knex.transaction(async (trx) => {
         const original = await ownedMessage(trx, ownerId, messageId);
         if (!original) throw new NotFoundError(`No message with id "${messageId}".`);

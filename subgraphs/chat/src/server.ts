@@ -19,6 +19,7 @@ import { createReplyControl } from './reply-control';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { createMessageSending, type MessageSending } from './send-message';
+import { createUserPreferences } from './user-preferences';
 
 export interface ChatService {
   server: SubgraphServer;
@@ -62,7 +63,11 @@ export async function createChatService(
     },
   });
 
-  const sendingWith = (em: EntityManager) =>
+  const preferences = createUserPreferences({
+    usersUrl: settings.USERS_URL,
+    onError: (error) => logger.warn({ err: error }, "could not read a user's default model; using the platform's"),
+  });
+  const sendingWith = (em: EntityManager, authorization?: string) =>
     createMessageSending({
       knex,
       em,
@@ -72,6 +77,7 @@ export async function createChatService(
       maxContentBytes: settings.MAX_MESSAGE_BYTES,
       maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
       onCommitted: (rows) => relay?.sendCommitted(rows),
+      preferredModel: async (userId) => (authorization ? preferences.defaultModel(userId, authorization) : null),
     });
 
   const server = await createSubgraphServer<ChatContext>({
@@ -81,11 +87,11 @@ export async function createChatService(
     logger,
     readiness,
     verifier,
-    context: (viewer, { requestId, logger: requestLogger }) => {
+    context: (viewer, { requestId, logger: requestLogger }, req) => {
       const em = orm.em.fork();
       const history = createConversationHistory({ em, clock });
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
-      const sending = sendingWith(em);
+      const sending = sendingWith(em, req.headers.authorization);
       const replies = createReplyControl({ knex, em, bus, messageStreams, cancelSignals, clock });
       return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies };
     },
