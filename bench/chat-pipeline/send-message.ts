@@ -28,7 +28,7 @@ import { processCpuMicros } from '../support/process-cpu';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
-const rates = [250, 500, 750];
+const rates = (process.argv[4] ?? '250,500,750').split(',').map(Number);
 if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
 const lines: string[] = [];
