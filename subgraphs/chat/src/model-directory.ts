@@ -13,7 +13,10 @@ export interface ModelDirectory {
 /**
  * What the models service serves, read from its /v1/models and kept for a few
  * seconds: sendMessage refuses an unknown model before storing anything, and
- * the worker fits the history into the model's context window.
+ * the worker fits the history into the model's context window. After the first
+ * answer the list is refreshed in the background: a slow models service (under
+ * load a refresh took longer than its 5 s timeout, and every send waiting on it
+ * failed at once) never stalls or fails a request.
  */
 export function createModelDirectory({
   modelsUrl,
@@ -44,12 +47,23 @@ export function createModelDirectory({
     return new Map(body.data.map((m) => [m.id, { id: m.id, contextWindow: m.context_window ?? 8_192 }]));
   }
 
+  const refresh = (onBehalfOf: string) =>
+    (loading ??= load(onBehalfOf)
+      .then((models) => {
+        cached = { at: now(), models };
+        return models;
+      })
+      .finally(() => (loading = null)));
+
   return {
     async require(modelId, onBehalfOf) {
-      if (!cached || now() - cached.at > ttlMs) {
-        loading ??= load(onBehalfOf).finally(() => (loading = null));
-        cached = { at: now(), models: await loading };
+      if (!cached) {
+        await refresh(onBehalfOf);
+      } else if (now() - cached.at > ttlMs) {
+        // Stale is fine for a moment: requests never wait on (or fail with) a refresh when a list is known.
+        refresh(onBehalfOf).catch(() => undefined);
       }
+      if (!cached) throw new UpstreamUnavailableError('The models service has not listed its models yet.');
       const model = cached.models.get(modelId);
       if (!model) {
         throw new BadUserInputError(`There is no model "${modelId}". Available: ${[...cached.models.keys()].join(', ')}.`, {
