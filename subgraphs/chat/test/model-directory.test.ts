@@ -23,7 +23,10 @@ async function fakeModels(behaviour: { mode: 'ok' | 'down' | 'slow' }): Promise<
 describe('the model directory', () => {
   const servers: Server[] = [];
   afterEach(() => {
-    for (const s of servers.splice(0)) (s.closeAllConnections(), s.close());
+    for (const s of servers.splice(0)) {
+      s.closeAllConnections();
+      s.close();
+    }
   });
 
   it('names the available models when asked for an unknown one', async () => {
