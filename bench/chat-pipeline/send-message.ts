@@ -88,10 +88,11 @@ for (const rate of rates) {
       url: platform.url,
       rate,
       seconds,
-      body: () => {
-        const i = counter++;
+      // Body and token of request i come from the same user (i is the open loop's index, restarting each run).
+      body: (i) => {
         const user = users[i % users.length]!;
-        const input = i % 2 === 0 ? { content: `question ${i}`, conversationId: user.conversationId } : { content: `question ${i}` };
+        const n = counter++;
+        const input = i % 2 === 0 ? { content: `question ${n}`, conversationId: user.conversationId } : { content: `question ${n}` };
         return JSON.stringify({ query, variables: { input } });
       },
       headers: (i) => ({ authorization: `Bearer ${users[i % users.length]!.token}` }),
