@@ -54,6 +54,11 @@ export interface PlatformOptions {
   gateways?: number;
   /** Services mode: how many chat worker processes (default 1). */
   workers?: number;
+  /**
+   * Services mode: chat processes (default 1). The gateway routes to the first, named "chat"; the others
+   * ("chat-2", …) share its database and run their own outbox relays, as replicas behind a balancer would.
+   */
+  chatReplicas?: number;
   /** The services' log level (logs() returns what they wrote). */
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
@@ -109,7 +114,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
 
 async function startServices(
   real: NonNullable<ReturnType<typeof realServices>>,
-  { settings = {}, gateways = 1, workers = 1, logLevel = 'warn' }: PlatformOptions,
+  { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, logLevel = 'warn' }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
   const database: TestDatabase = await createTestDatabase(real.databaseUrl);
@@ -155,6 +160,7 @@ async function startServices(
     // users first: it creates the signing key the others verify with.
     await start('users');
     await Promise.all(SUBGRAPHS.filter((n) => n !== 'users').map(start));
+    for (let i = 2; i <= chatReplicas; i++) await launch(`chat-${i}`, 'subgraphs/chat/src/index.ts', env, await freePort());
     await Promise.all(
       Array.from({ length: workers }, async (_, i) => {
         const port = await freePort();
