@@ -45,13 +45,18 @@ export function createRedisMessageStreamLog({
   maxEvents?: number;
 }): MessageStreamLog {
   const key = (messageId: string) => `${namespace}message-stream:${messageId}`;
+  // Sent by its SHA1 (EVALSHA, ioredis loads it on NOSCRIPT): the script runs for every delta of every reply.
+  redis.defineCommand('parleyAppendMessageEvents', { numberOfKeys: 1, lua: APPEND_SCRIPT });
+  const appendEvents = (
+    redis as Redis & { parleyAppendMessageEvents(...args: (string | number)[]): Promise<number> }
+  ).parleyAppendMessageEvents.bind(redis);
   return {
     async append(events) {
       if (events.length === 0) return;
       const { messageId } = events[0]!;
       const args: (string | number)[] = [`${namespace}${messageStreamChannel(messageId)}`, ttlMs, maxEvents];
       for (const event of events) args.push(event.seq, JSON.stringify(event));
-      const conflict = (await redis.eval(APPEND_SCRIPT, 1, key(messageId), ...args)) as number;
+      const conflict = await appendEvents(key(messageId), ...args);
       if (conflict !== 0) throw new SeqConflictError(messageId, conflict);
     },
     async readAfter(messageId, afterSeq) {

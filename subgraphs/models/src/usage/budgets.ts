@@ -68,6 +68,10 @@ export function createRedisBudgets({
   limits: BudgetLimits;
   now: () => Date;
 }): Budgets {
+  // Sent by SHA1 (EVALSHA, ioredis loads them on NOSCRIPT) rather than as text with every request.
+  redis.defineCommand('parleyReserveBudget', { numberOfKeys: 2, lua: RESERVE });
+  redis.defineCommand('parleySettleBudget', { numberOfKeys: 2, lua: SETTLE });
+  const scripts = redis as Redis & Record<'parleyReserveBudget' | 'parleySettleBudget', (...args: (string | number)[]) => Promise<unknown>>;
   const keys = (userId: string, day: string, month: string) => [
     `${namespace}budget:${userId}:${day}`,
     `${namespace}budget:${userId}:${month}`,
@@ -76,15 +80,18 @@ export function createRedisBudgets({
     async reserve(userId, estimateUsd) {
       const { day, month } = periods(now());
       const code = Number(
-        await redis.eval(RESERVE, 2, ...keys(userId, day, month), micros(estimateUsd), micros(limits.dailyUsd), micros(limits.monthlyUsd)),
+        await scripts.parleyReserveBudget(
+          ...keys(userId, day, month),
+          micros(estimateUsd),
+          micros(limits.dailyUsd),
+          micros(limits.monthlyUsd),
+        ),
       );
       if (code !== 0) throw refusal(code, limits);
       return { userId, estimateUsd, day, month };
     },
     async settle(reservation, actualUsd) {
-      await redis.eval(
-        SETTLE,
-        2,
+      await scripts.parleySettleBudget(
         ...keys(reservation.userId, reservation.day, reservation.month),
         micros(reservation.estimateUsd),
         micros(actualUsd),
