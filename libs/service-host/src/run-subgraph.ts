@@ -1,6 +1,5 @@
-import { createLogger, createShutdown, env, loadConfig, systemClock, type SubgraphServer } from '@parley/runtime';
-import { connectInfrastructure } from './infrastructure';
-import { servicesConfigSchema } from './services-config';
+import type { SubgraphServer } from '@parley/runtime';
+import { startService } from './service-start';
 import type { SubgraphDefinition } from './subgraph-definition';
 
 /**
@@ -11,31 +10,12 @@ export async function runSubgraph<TService extends { server: SubgraphServer; sto
   definition: SubgraphDefinition<TService, TSettings>,
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const config = loadConfig(servicesConfigSchema.extend({ PORT: env.port(definition.defaultPort) }), processEnv);
-  const settings = loadConfig(definition.settings, processEnv);
-  const logger = createLogger({ service: definition.name, level: config.LOG_LEVEL });
-  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  shutdown.installSignalHandlers();
-  const infrastructure = await connectInfrastructure({
-    config,
-    logger,
-    clientId: `parley-${definition.name}`,
-    database: definition,
-  });
-  shutdown.add('infrastructure', () => infrastructure.close());
-  const service = await definition.create(
-    {
-      ...infrastructure,
-      logger,
-      clock: systemClock,
-      auth: {
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-        jwksUrl: new URL('/.well-known/jwks.json', config.USERS_URL).toString(),
-      },
-    },
-    settings,
+  const { config, settings, logger, shutdown, dependencies } = await startService(
+    definition,
+    { name: definition.name, defaultPort: definition.defaultPort, migrate: true },
+    processEnv,
   );
+  const service = await definition.create(dependencies, settings);
   if (service.stop) shutdown.add('service', () => service.stop!());
   const listening = await service.server.listen(config.PORT, config.HOST);
   shutdown.add('http', () => listening.close());

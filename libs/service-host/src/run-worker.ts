@@ -1,6 +1,5 @@
-import { createHttpService, createLogger, createShutdown, env, loadConfig, systemClock } from '@parley/runtime';
-import { connectInfrastructure } from './infrastructure';
-import { servicesConfigSchema } from './services-config';
+import { createHttpService } from '@parley/runtime';
+import { startService } from './service-start';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
 
 /**
@@ -22,31 +21,12 @@ export async function runWorker<TSettings>(
   },
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const config = loadConfig(servicesConfigSchema.extend({ PORT: env.port(defaultPort) }), processEnv);
-  const settings = loadConfig(definition.settings, processEnv);
-  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
-  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  shutdown.installSignalHandlers();
-  const infrastructure = await connectInfrastructure({
-    config: { ...config, MIGRATE_ON_START: 'false' },
-    logger,
-    clientId: `parley-${name}`,
-    database: definition,
-  });
-  shutdown.add('infrastructure', () => infrastructure.close());
-  const worker = await start(
-    {
-      ...infrastructure,
-      logger,
-      clock: systemClock,
-      auth: {
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-        jwksUrl: new URL('/.well-known/jwks.json', config.USERS_URL).toString(),
-      },
-    },
-    settings,
+  const { config, settings, logger, shutdown, infrastructure, dependencies } = await startService(
+    definition,
+    { name, defaultPort, migrate: false },
+    processEnv,
   );
+  const worker = await start(dependencies, settings);
   shutdown.add('worker', () => worker.stop());
   const http = createHttpService({ logger, readiness: infrastructure.readiness, routes: {} });
   const address = await http.listen(config.PORT, config.HOST);

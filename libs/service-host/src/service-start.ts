@@ -1,0 +1,46 @@
+import { createLogger, createShutdown, env, loadConfig, systemClock, type Logger } from '@parley/runtime';
+import { connectInfrastructure, type Infrastructure } from './infrastructure';
+import { servicesConfigSchema, type ServicesConfig } from './services-config';
+import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
+
+/**
+ * What every services-mode process of a subgraph does first: read the
+ * environment once, log, install the SIGTERM drain, connect to PostgreSQL,
+ * Redis and Kafka, and assemble the dependencies its factories take.
+ */
+export async function startService<TSettings>(
+  definition: SubgraphDefinition<any, TSettings>,
+  { name, defaultPort, migrate }: { name: string; defaultPort: number; migrate: boolean },
+  processEnv: NodeJS.ProcessEnv,
+): Promise<{
+  config: ServicesConfig & { PORT: number };
+  settings: TSettings;
+  logger: Logger;
+  shutdown: ReturnType<typeof createShutdown>;
+  infrastructure: Infrastructure;
+  dependencies: SubgraphDependencies;
+}> {
+  const config = loadConfig(servicesConfigSchema.extend({ PORT: env.port(defaultPort) }), processEnv);
+  const settings = loadConfig(definition.settings, processEnv);
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  shutdown.installSignalHandlers();
+  const infrastructure = await connectInfrastructure({
+    config: migrate ? config : { ...config, MIGRATE_ON_START: 'false' },
+    logger,
+    clientId: `parley-${name}`,
+    database: definition,
+  });
+  shutdown.add('infrastructure', () => infrastructure.close());
+  const dependencies: SubgraphDependencies = {
+    ...infrastructure,
+    logger,
+    clock: systemClock,
+    auth: {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+      jwksUrl: new URL('/.well-known/jwks.json', config.USERS_URL).toString(),
+    },
+  };
+  return { config, settings, logger, shutdown, infrastructure, dependencies };
+}
