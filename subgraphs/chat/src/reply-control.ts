@@ -4,7 +4,8 @@ import { Topics, type EventBus } from '@parley/events';
 import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
 import type { CancelSignals } from './cancel-signals';
-import { Message } from './entities/message';
+import { createConversationHistory } from './conversation-history';
+import type { Message } from './entities/message';
 import { isUuid } from './pagination';
 
 /**
@@ -32,16 +33,9 @@ export function createReplyControl({
   clock: Clock;
   workerGraceMs?: number;
 }) {
-  async function ownedReply(ownerId: string, messageId: string): Promise<(Message & { ownerId: string }) | null> {
-    if (!isUuid(messageId)) return null;
-    const rows: Record<string, unknown>[] = (
-      await knex.raw(
-        `select m.*, c.owner_id from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id where m.id = ? and c.owner_id = ?`,
-        [messageId, ownerId],
-      )
-    ).rows;
-    return rows[0] ? Object.assign(em.map(Message, rows[0]), { ownerId }) : null;
-  }
+  const history = createConversationHistory({ em, clock });
+  const ownedReply = async (ownerId: string, messageId: string): Promise<Message | null> =>
+    (await history.findOwnedMessages([messageId], ownerId))[0] ?? null;
 
   async function close(message: Message, ownerId: string, from: 'PENDING' | 'STREAMING') {
     const log = await messageStreams.readAfter(message.id, 0);
