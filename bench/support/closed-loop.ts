@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { postJson } from './post-json';
 
 export interface LoadResult {
   requests: number;
@@ -34,37 +35,17 @@ export async function closedLoop({
   let errors = 0;
   let counter = 0;
   const deadline = performance.now() + seconds * 1000;
-  const one = (i: number) =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const payload = body(i);
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers(i) },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => {
-            latenciesMs.push(performance.now() - started);
-            if (validate(res.statusCode ?? 0, text)) requests++;
-            else errors++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(payload);
-    });
+  const one = async (i: number) => {
+    const started = performance.now();
+    try {
+      const { status, text } = await postJson(agent, target, body(i), headers(i));
+      latenciesMs.push(performance.now() - started);
+      if (validate(status, text)) requests++;
+      else errors++;
+    } catch {
+      errors++;
+    }
+  };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: connections }, async () => {

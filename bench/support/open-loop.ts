@@ -1,4 +1,5 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
+import { postJson } from './post-json';
 import type { LoadResult } from './closed-loop';
 
 /**
@@ -36,39 +37,18 @@ export async function openLoop({
   const inFlight = new Set<Promise<void>>();
 
   const one = (i: number, due: number) => {
-    const payload = body(i);
-    const done = new Promise<void>((resolve) => {
-      const req = request(
-        {
-          agent,
-          host: target.hostname,
-          port: target.port,
-          path: target.pathname,
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers(i) },
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (text += c));
-          res.on('end', () => {
-            latenciesMs.push(performance.now() - due);
-            if (validate(res.statusCode ?? 0, text)) requests++;
-            else {
-              errors++;
-              if (samples.length < 5) samples.push(`${res.statusCode}: ${text.slice(0, 300)}`);
-            }
-            resolve();
-          });
-        },
-      );
-      req.on('error', (error) => {
+    const done = postJson(agent, target, body(i), headers(i)).then(
+      ({ status, text }) => {
+        latenciesMs.push(performance.now() - due);
+        if (validate(status, text)) return void requests++;
+        errors++;
+        if (samples.length < 5) samples.push(`${status}: ${text.slice(0, 300)}`);
+      },
+      (error: Error) => {
         errors++;
         if (samples.length < 5) samples.push(`request error: ${error.message}`);
-        resolve();
-      });
-      req.end(payload);
-    });
+      },
+    );
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
   };
