@@ -49,6 +49,20 @@ interface Reply {
   failureReason: string | null;
 }
 
+function replyFromRow(row: Record<string, unknown>): Reply {
+  return {
+    id: row['id'] as string,
+    conversationId: row['conversation_id'] as string,
+    parentId: row['parent_id'] as string | null,
+    status: row['status'] as MessageStatus,
+    content: row['content'] as string,
+    lastSeq: row['last_seq'] as number | null,
+    model: row['model'] as string | null,
+    failureCode: row['failure_code'] as string | null,
+    failureReason: row['failure_reason'] as string | null,
+  };
+}
+
 /** How a generation ended, when it did not complete. */
 class GenerationFailure extends Error {
   constructor(
@@ -86,19 +100,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         [id],
       )
     ).rows;
-    const row = rows[0];
-    if (!row) return null;
-    return {
-      id: row['id'] as string,
-      conversationId: row['conversation_id'] as string,
-      parentId: row['parent_id'] as string | null,
-      status: row['status'] as MessageStatus,
-      content: row['content'] as string,
-      lastSeq: row['last_seq'] as number | null,
-      model: row['model'] as string | null,
-      failureCode: row['failure_code'] as string | null,
-      failureReason: row['failure_reason'] as string | null,
-    };
+    return rows[0] ? replyFromRow(rows[0]) : null;
   }
 
   /** The branch the reply answers, oldest first: its parent chain up to the conversation's first message. */
@@ -206,26 +208,13 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         `update "chat"."message" m set status = 'STREAMING', updated_at = ?
          from (select id, status from "chat"."message" where id = ? and role = 'ASSISTANT' for update) previous
          where m.id = previous.id and previous.status in ('PENDING', 'STREAMING')
-         returning m.id, m.conversation_id, m.parent_id, m.content, m.last_seq, m.model, previous.status as previous_status`,
+         returning m.id, m.conversation_id, m.parent_id, m.status, m.content, m.last_seq, m.model, m.failure_code, m.failure_reason,
+           previous.status as previous_status`,
         [clock.now(), id],
       )
     ).rows;
     const row = rows[0];
-    if (!row) return null;
-    return {
-      previous: row['previous_status'] as MessageStatus,
-      reply: {
-        id: row['id'] as string,
-        conversationId: row['conversation_id'] as string,
-        parentId: row['parent_id'] as string | null,
-        status: 'STREAMING',
-        content: row['content'] as string,
-        lastSeq: row['last_seq'] as number | null,
-        model: row['model'] as string | null,
-        failureCode: null,
-        failureReason: null,
-      },
-    };
+    return row ? { previous: row['previous_status'] as MessageStatus, reply: replyFromRow(row) } : null;
   }
 
   async function handle(request: ChatMessageRequested): Promise<void> {
