@@ -44,7 +44,9 @@ const config: CodegenConfig = {
       Message: '../message-reference#MessageReference',
     }),
     ...subgraph('translation', '../context#TranslationContext', {
-      Language: '../entities/language#Language as LanguageEntity',
+      Language: '../supported-languages#SupportedLanguage',
+      Translation: '../translator#TranslationResult',
+      Message: '../message-reference#MessageReference',
     }),
     'libs/client/src/generated/operations.ts': {
       schema: 'schema.graphql',

@@ -136,7 +136,7 @@ describe('the embedded platform (npm start) through the gateway', () => {
     });
   });
 
-  it('answers the models and translation subgraphs from PostgreSQL', async () => {
+  it('answers the models subgraph from PostgreSQL and lists the languages translation accepts', async () => {
     const models = await postGraphQL(platform.url, ModelsDocument);
     expect(models.body.data!.models).toContainEqual(expect.objectContaining({ id: 'dev/echo', development: true, healthy: true }));
     const languages = await postGraphQL(platform.url, SupportedLanguagesDocument);

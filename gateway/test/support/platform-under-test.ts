@@ -59,6 +59,8 @@ export interface PlatformOptions {
    * ("chat-2", …) share its database and run their own outbox relays, as replicas behind a balancer would.
    */
   chatReplicas?: number;
+  /** Services mode: translation processes (default 1); the others ("translation-2", …) share its database and Redis, and are reached directly through `subgraphUrls`. */
+  translationReplicas?: number;
   /** The services' log level (logs() returns what they wrote). */
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
@@ -114,7 +116,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
 
 async function startServices(
   real: NonNullable<ReturnType<typeof realServices>>,
-  { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, logLevel = 'warn' }: PlatformOptions,
+  { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, translationReplicas = 1, logLevel = 'warn' }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
   const database: TestDatabase = await createTestDatabase(real.databaseUrl);
@@ -161,6 +163,12 @@ async function startServices(
     await start('users');
     await Promise.all(SUBGRAPHS.filter((n) => n !== 'users').map(start));
     for (let i = 2; i <= chatReplicas; i++) await launch(`chat-${i}`, 'subgraphs/chat/src/index.ts', env, await freePort());
+    const replicaUrls: Record<string, string> = {};
+    for (let i = 2; i <= translationReplicas; i++) {
+      const port = await freePort();
+      await launch(`translation-${i}`, 'subgraphs/translation/src/index.ts', env, port);
+      replicaUrls[`translation-${i}`] = `http://127.0.0.1:${port}/graphql`;
+    }
     await Promise.all(
       Array.from({ length: workers }, async (_, i) => {
         const port = await freePort();
@@ -222,7 +230,7 @@ async function startServices(
       mode: 'services',
       url: gatewayUrls[0]!,
       gatewayUrls,
-      subgraphUrls,
+      subgraphUrls: { ...subgraphUrls, ...replicaUrls },
       users: await inProcess(usersSubgraph),
       chat: await inProcess(chatSubgraph),
       processes,

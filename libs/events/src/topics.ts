@@ -20,6 +20,8 @@ export interface ChatMessageRequested {
   assistantMessageId: string;
   model: string | null;
   requestedAt: string;
+  /** The user's language when they asked for replies translated (settings.autoTranslate); passed on to the completed event. */
+  translateTo?: string | null;
 }
 
 export interface ChatMessageRequestedDeadLetter extends ChatMessageRequested {
@@ -34,6 +36,10 @@ export interface ChatMessageCompleted {
   status: 'COMPLETED' | 'FAILED' | 'CANCELLED';
   model: string | null;
   completedAt: string;
+  /** The reply's final content (COMPLETED only), for consumers that work on it without asking chat. */
+  content?: string | null;
+  /** The user's language when they asked for replies translated (settings.autoTranslate), else null. */
+  translateTo?: string | null;
 }
 
 export interface UsageRecorded {

@@ -5,3 +5,4 @@ export { postGraphQL, type GraphQLResponse } from './graphql-client';
 export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-openai-upstream';
+export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretranslate';

@@ -165,6 +165,8 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       status: outcome.status,
       model: outcome.model,
       completedAt: clock.now().toISOString(),
+      content: outcome.status === 'COMPLETED' ? outcome.content : null,
+      translateTo: request.translateTo ?? null,
     });
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
   }

@@ -5,6 +5,7 @@ import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
 import type { ModelDirectory } from './model-directory';
 import type { OutboxRow } from './outbox-relay';
+import type { ReplyPreferences } from './user-preferences';
 import { isUuid } from './pagination';
 import { newTurn, writeTurn } from './turn-writer';
 
@@ -41,7 +42,7 @@ export function createMessageSending({
   maxContentBytes,
   maxGenerationsPerUser,
   onCommitted,
-  preferredModel,
+  preferences,
 }: {
   knex: Knex;
   em: EntityManager;
@@ -52,8 +53,8 @@ export function createMessageSending({
   maxGenerationsPerUser: number;
   /** Given the outbox rows of each committed transaction, to publish them at once. */
   onCommitted: (rows: OutboxRow[]) => void;
-  /** The model the user chose in their settings, if any. */
-  preferredModel: (userId: string) => Promise<string | null>;
+  /** The user's settings that shape a reply: their default model, and their language if replies are to be translated. */
+  preferences: (userId: string) => Promise<ReplyPreferences>;
 }) {
   async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
@@ -112,9 +113,8 @@ export function createMessageSending({
   }
 
   /** The model asked for; else the user's default (if it still exists); else the platform's. */
-  async function modelFor(ownerId: string, requested: string | null | undefined): Promise<string> {
+  async function modelFor(ownerId: string, requested: string | null | undefined, preferred: string | null): Promise<string> {
     if (requested) return (await models.require(requested, ownerId)).id;
-    const preferred = await preferredModel(ownerId);
     if (preferred) {
       const usable = await models.require(preferred, ownerId).catch(() => null);
       if (usable) return usable.id;
@@ -149,7 +149,8 @@ export function createMessageSending({
         const earlier = await earlierSend(knex, ownerId, clientMessageId);
         if (earlier) return earlier;
       }
-      const model = await modelFor(ownerId, input.model);
+      const { defaultModel: preferred, translateTo } = await preferences(ownerId);
+      const model = await modelFor(ownerId, input.model, preferred);
 
       const sent = await knex.transaction(async (trx) => {
         const { conversation } = await lockAndInspect(trx, ownerId, conversationId);
@@ -166,6 +167,7 @@ export function createMessageSending({
           model,
           at: clock.now(),
           clientMessageId,
+          translateTo,
         });
         const outbox = await writeTurn(trx, turn);
         return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };
@@ -180,6 +182,7 @@ export function createMessageSending({
      */
     async regenerate(ownerId: string, messageId: string, requestedModel?: string | null): Promise<SentMessage> {
       const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
+      const { translateTo } = await preferences(ownerId);
       const sent = await knex.transaction(async (trx) => {
         const reply = await ownedMessage(trx, ownerId, messageId);
         if (!reply) throw new NotFoundError(`No message with id "${messageId}".`);
@@ -201,6 +204,7 @@ export function createMessageSending({
           // The old reply's model unless another is asked for.
           model: requestedModel ? model : (latest.model ?? model),
           at: clock.now(),
+          translateTo,
         });
         const outbox = await writeTurn(trx, turn);
         return { conversation: turn.conversation, userMessage: question, assistantMessage: turn.assistantMessage, outbox };
@@ -215,7 +219,8 @@ export function createMessageSending({
      */
     async edit(ownerId: string, messageId: string, content: string, requestedModel?: string | null): Promise<SentMessage> {
       checkContent(content);
-      const model = await modelFor(ownerId, requestedModel);
+      const { defaultModel: preferred, translateTo } = await preferences(ownerId);
+      const model = await modelFor(ownerId, requestedModel, preferred);
       const sent = await knex.transaction(async (trx) => {
         const original = await ownedMessage(trx, ownerId, messageId);
         if (!original) throw new NotFoundError(`No message with id "${messageId}".`);
@@ -230,6 +235,7 @@ export function createMessageSending({
           question: content,
           model,
           at: clock.now(),
+          translateTo,
         });
         const outbox = await writeTurn(trx, turn);
         return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };

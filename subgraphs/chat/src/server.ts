@@ -65,7 +65,7 @@ export async function createChatService(
 
   const preferences = createUserPreferences({
     usersUrl: settings.USERS_URL,
-    onError: (error) => logger.warn({ err: error }, "could not read a user's default model; using the platform's"),
+    onError: (error) => logger.warn({ err: error }, "could not read a user's settings; using the platform's defaults"),
   });
   const sendingWith = (em: EntityManager, authorization?: string) =>
     createMessageSending({
@@ -77,7 +77,7 @@ export async function createChatService(
       maxContentBytes: settings.MAX_MESSAGE_BYTES,
       maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
       onCommitted: (rows) => relay?.sendCommitted(rows),
-      preferredModel: async (userId) => (authorization ? preferences.defaultModel(userId, authorization) : null),
+      preferences: async (userId) => (authorization ? preferences.of(userId, authorization) : { defaultModel: null, translateTo: null }),
     });
 
   const server = await createSubgraphServer<ChatContext>({

@@ -32,6 +32,7 @@ export function newTurn({
   model,
   at,
   clientMessageId = null,
+  translateTo = null,
 }: {
   ownerId: string;
   /** An existing conversation, or the title of a new one. */
@@ -44,6 +45,8 @@ export function newTurn({
   model: string;
   at: Date;
   clientMessageId?: string | null;
+  /** The user's language when they asked for replies translated; carried to the completed event. */
+  translateTo?: string | null;
 }): Turn {
   const newConversation = !(conversation instanceof Conversation);
   const c = conversation instanceof Conversation ? conversation : new Conversation();
@@ -79,6 +82,7 @@ export function newTurn({
       assistantMessageId: assistantMessage.id,
       model,
       requestedAt: at.toISOString(),
+      translateTo,
     },
   };
 }

@@ -1,14 +1,23 @@
-export interface UserPreferences {
-  /** The model the user chose in their settings, or null (none chosen, or the users service did not answer). */
-  defaultModel(userId: string, authorization: string): Promise<string | null>;
+/** The user's settings that shape a reply. */
+export interface ReplyPreferences {
+  /** The model the user chose, or null (none chosen, or the users service did not answer). */
+  defaultModel: string | null;
+  /** The user's preferred language when they asked for replies translated (autoTranslate), else null. */
+  translateTo: string | null;
 }
+
+export interface UserPreferences {
+  of(userId: string, authorization: string): Promise<ReplyPreferences>;
+}
+
+const NONE: ReplyPreferences = { defaultModel: null, translateTo: null };
 
 /**
  * A user's settings, asked of the users subgraph through the graph (`me {
- * settings { defaultModel } }`) with the user's own token — chat never reads
- * users' tables. Kept `ttlMs` per user: a changed default applies within that
- * time. When users cannot answer, sendMessage goes on with the platform's
- * default rather than failing.
+ * settings { … } }`) with the user's own token — chat never reads users'
+ * tables. Kept `ttlMs` per user: a changed setting applies within that time.
+ * When users cannot answer, sendMessage goes on with the platform's defaults
+ * rather than failing.
  */
 export function createUserPreferences({
   usersUrl,
@@ -21,28 +30,35 @@ export function createUserPreferences({
   now?: () => number;
   onError: (error: unknown) => void;
 }): UserPreferences {
-  const cache = new Map<string, { at: number; model: string | null }>();
+  const cache = new Map<string, { at: number; preferences: ReplyPreferences }>();
   return {
-    async defaultModel(userId, authorization) {
+    async of(userId, authorization) {
       const hit = cache.get(userId);
-      if (hit && now() - hit.at < ttlMs) return hit.model;
+      if (hit && now() - hit.at < ttlMs) return hit.preferences;
       try {
         const response = await fetch(new URL('/graphql', usersUrl), {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization },
-          body: JSON.stringify({ query: '{ me { id settings { defaultModel } } }' }),
+          body: JSON.stringify({ query: '{ me { id settings { defaultModel autoTranslate preferredLanguage } } }' }),
           signal: AbortSignal.timeout(2_000),
         });
-        const body = (await response.json()) as { data?: { me: { id: string; settings: { defaultModel: string | null } } | null } };
+        const body = (await response.json()) as {
+          data?: {
+            me: { id: string; settings: { defaultModel: string | null; autoTranslate: boolean; preferredLanguage: string } } | null;
+          };
+        };
         const me = body.data?.me;
         // Only an answer about this very user counts.
-        const model = me && me.id === userId ? me.settings.defaultModel : null;
+        const preferences =
+          me && me.id === userId
+            ? { defaultModel: me.settings.defaultModel, translateTo: me.settings.autoTranslate ? me.settings.preferredLanguage : null }
+            : NONE;
         if (cache.size > 100_000) cache.clear();
-        cache.set(userId, { at: now(), model });
-        return model;
+        cache.set(userId, { at: now(), preferences });
+        return preferences;
       } catch (error) {
         onError(error);
-        return null;
+        return NONE;
       }
     },
   };

@@ -1,8 +1,31 @@
-import { Language } from './entities/language';
+import { UnauthenticatedError } from '@parley/errors';
+import type { TranslationContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
+import { SUPPORTED_LANGUAGES } from './supported-languages';
+
+function signedIn(context: TranslationContext) {
+  if (!context.viewer || !context.translations) throw new UnauthenticatedError('Sign in to translate: send a bearer access token.');
+  return { viewer: context.viewer, translations: context.translations };
+}
 
 export const resolvers: Resolvers = {
   Query: {
-    supportedLanguages: (_root, _args, context) => context.em.find(Language, {}, { orderBy: { code: 'asc' } }),
+    supportedLanguages: () => [...SUPPORTED_LANGUAGES],
+    translate: (_root, { text, to, from }, context) => {
+      const { viewer } = signedIn(context);
+      return context.translator.translate({ text, to, from: from ?? null, userId: viewer.userId });
+    },
+    detectLanguage: (_root, { text }, context) => {
+      signedIn(context);
+      return context.translator.detect(text);
+    },
+  },
+  Message: {
+    // The gateway has already read the message through chat, which shows a user only their own messages.
+    translation: (message, { to }, context) => {
+      const { translations } = signedIn(context);
+      const content = message.content;
+      return content ? translations.load({ text: content, to }) : null;
+    },
   },
 };

@@ -1,21 +1,78 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import type { EventSubscription } from '@parley/events';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
-import { z } from 'zod';
+import { startAutoTranslate } from './auto-translate';
 import type { TranslationContext } from './context';
-import { LanguageSchema } from './entities/language';
+import { createLanguageDetector } from './language-detector';
+import { createLibreTranslateProvider } from './libretranslate-provider';
+import { createLlmTranslationProvider } from './llm-translation-provider';
 import { migrations } from './migrations';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
+import { createTranslationCache } from './translation-cache';
+import { createTranslationLoader } from './translation-loader';
+import { createTranslationMetrics, type TranslationMetrics } from './translation-metrics';
+import type { TranslationProvider } from './translation-provider';
+import { createQualityLog } from './translation-quality-log';
+import { translationSettingsSchema, type TranslationSettings } from './translation-settings';
+import { createTranslator, type Translator } from './translator';
 
 export interface TranslationService {
   server: SubgraphServer;
+  translator: Translator;
+  metrics: TranslationMetrics;
+  stop(): Promise<void>;
 }
 
-/** The translation subgraph: the languages Parley translates between. */
-export async function createTranslationService({ orm, logger, auth, readiness, clock }: SubgraphDependencies): Promise<TranslationService> {
+function providersFrom(settings: TranslationSettings): TranslationProvider[] {
+  return settings.TRANSLATION_PROVIDERS.map((name) => {
+    switch (name) {
+      case 'llm':
+        return createLlmTranslationProvider({
+          modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
+          internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '',
+          model: settings.TRANSLATION_MODEL,
+          timeoutMs: settings.TRANSLATION_TIMEOUT_MS,
+        });
+      case 'libretranslate':
+        return createLibreTranslateProvider({
+          url: settings.LIBRETRANSLATE_URL ?? '',
+          apiKey: settings.LIBRETRANSLATE_API_KEY,
+          timeoutMs: settings.TRANSLATION_TIMEOUT_MS,
+        });
+    }
+  });
+}
+
+/**
+ * The translation subgraph: translate, detectLanguage, supportedLanguages and
+ * `Message.translation`, over a two-tier cache; it also pre-translates
+ * finished replies for users with auto-translate on.
+ */
+export async function createTranslationService(
+  { orm, bus, redis, namespace, logger, auth, readiness, clock }: SubgraphDependencies,
+  settings: TranslationSettings,
+): Promise<TranslationService> {
+  const knex = orm.em.getKnex();
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
+  const metrics = createTranslationMetrics();
+  const translator = createTranslator({
+    providers: providersFrom(settings),
+    cache: createTranslationCache({
+      knex,
+      redis,
+      namespace,
+      ttlSeconds: settings.TRANSLATION_CACHE_TTL_SECONDS,
+      now: () => clock.now().getTime(),
+    }),
+    detector: createLanguageDetector(),
+    metrics,
+    quality: createQualityLog(knex),
+    maxChars: settings.TRANSLATION_MAX_CHARS,
+  });
+  const autoTranslate: EventSubscription = await startAutoTranslate({ bus, translator, logger: logger.child({ part: 'auto-translate' }) });
   const server = await createSubgraphServer<TranslationContext>({
     name: 'translation',
     typeDefs,
@@ -23,22 +80,29 @@ export async function createTranslationService({ orm, logger, auth, readiness, c
     logger,
     readiness,
     verifier,
+    routes: {
+      '/metrics': (_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+        res.end(metrics.prometheus());
+      },
+    },
     context: (viewer, { requestId, logger: requestLogger }) => ({
       viewer,
       requestId,
       logger: requestLogger,
-      em: orm.em.fork(),
+      translator,
+      translations: viewer ? createTranslationLoader(translator, viewer.userId) : null,
     }),
   });
-  return { server };
+  return { server, translator, metrics, stop: () => autoTranslate.stop() };
 }
 
-export const translationSubgraph: SubgraphDefinition<TranslationService> = {
+export const translationSubgraph: SubgraphDefinition<TranslationService, TranslationSettings> = {
   name: 'translation',
   defaultPort: 4004,
   schemaName: 'translation',
-  entities: [LanguageSchema],
+  entities: [],
   migrations,
-  settings: z.object({}),
+  settings: translationSettingsSchema,
   create: createTranslationService,
 };
