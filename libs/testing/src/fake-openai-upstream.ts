@@ -27,28 +27,95 @@ export interface RecordedRequest {
   aborted: boolean;
 }
 
+/** How the fake's `/moderations` endpoint answers. */
+export interface ModerationBehaviour {
+  /** A text containing one of these words (ignoring case) is flagged as "harassment"; nothing else is flagged. */
+  flagWords?: string[];
+  /** Answer with this error status instead of a verdict. */
+  status?: number;
+  /** Wait before answering (a slow provider, for timeouts). */
+  latencyMs?: number;
+}
+
+export interface RecordedModerationRequest {
+  body: { model?: string; input: string | string[]; [key: string]: unknown };
+  authorization: string | undefined;
+}
+
+/** The categories of OpenAI's moderation answers. */
+const MODERATION_CATEGORIES = [
+  'harassment',
+  'harassment/threatening',
+  'hate',
+  'hate/threatening',
+  'illicit',
+  'illicit/violent',
+  'self-harm',
+  'self-harm/intent',
+  'self-harm/instructions',
+  'sexual',
+  'sexual/minors',
+  'violence',
+  'violence/graphic',
+];
+
 /**
  * An OpenAI-compatible provider over real HTTP and SSE, for tests: the real
  * `openai` SDK inside the models service talks to it exactly as to OpenAI.
  * Behaviours are queued per request; the default applies when the queue is empty.
+ * `/moderations` answers as `moderation` (and `setModeration`) say; its requests
+ * are recorded apart from the chat requests (`moderationRequests()`).
  */
-export async function startFakeUpstream(defaults: Behaviour = {}): Promise<{
+export async function startFakeUpstream(
+  defaults: Behaviour = {},
+  moderation: ModerationBehaviour = {},
+): Promise<{
   baseUrl: string;
   requests: RecordedRequest[];
   chatRequests(): RecordedRequest[];
+  moderationRequests(): RecordedModerationRequest[];
   queue(...behaviours: Behaviour[]): void;
   setDefault(behaviour: Behaviour): void;
+  /** Changes how later /moderations requests are answered (merged into the current behaviour). */
+  setModeration(behaviour: ModerationBehaviour): void;
   /** /v1/models answers this status (health checks). */
   setHealth(status: number): void;
   close(): Promise<void>;
 }> {
   const requests: RecordedRequest[] = [];
+  const moderationRequests: RecordedModerationRequest[] = [];
+  let moderationBehaviour: ModerationBehaviour = { ...moderation };
   const queued: Behaviour[] = [];
   let fallback: Behaviour = { tokens: ['Hello', ' from', ' upstream'], reportUsage: true, ...defaults };
   let healthStatus = 200;
   const sockets = new Set<Socket>();
 
   const server: Server = createServer(async (req, res) => {
+    if (req.url?.endsWith('/moderations')) {
+      const body = JSON.parse(await read(req)) as RecordedModerationRequest['body'];
+      moderationRequests.push({ body, authorization: req.headers.authorization });
+      const m = moderationBehaviour;
+      await sleep(m.latencyMs ?? 0);
+      if (m.status) {
+        res.writeHead(m.status, { 'content-type': 'application/json' });
+        return void res.end(
+          JSON.stringify({ error: { message: `fake upstream says ${m.status}`, type: 'server_error', param: null, code: null } }),
+        );
+      }
+      const words = (m.flagWords ?? []).map((w) => w.toLowerCase());
+      const results = (Array.isArray(body.input) ? body.input : [body.input]).map((text) => {
+        const flagged = words.some((w) => String(text).toLowerCase().includes(w));
+        const category = (name: string) => flagged && name === 'harassment';
+        return {
+          flagged,
+          categories: Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, category(name)])),
+          category_scores: Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, category(name) ? 0.97 : 0.01])),
+          category_applied_input_types: Object.fromEntries(MODERATION_CATEGORIES.map((name) => [name, ['text']])),
+        };
+      });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.end(JSON.stringify({ id: 'modr-fake', model: body.model ?? 'omni-moderation-latest', results }));
+    }
     if (req.url?.endsWith('/models')) {
       res.writeHead(healthStatus, { 'content-type': 'application/json' });
       return void res.end(
@@ -125,8 +192,10 @@ export async function startFakeUpstream(defaults: Behaviour = {}): Promise<{
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     chatRequests: () => requests,
+    moderationRequests: () => moderationRequests,
     queue: (...behaviours) => queued.push(...behaviours),
     setDefault: (behaviour) => (fallback = { ...fallback, ...behaviour }),
+    setModeration: (behaviour) => (moderationBehaviour = { ...moderationBehaviour, ...behaviour }),
     setHealth: (status) => (healthStatus = status),
     close: () =>
       new Promise((resolve) => {

@@ -33,9 +33,13 @@ export const modelsSettingsSchema = z
     CIRCUIT_OPEN_MS: nonNegative(10_000, 'a number of milliseconds'),
     /** Shared by Parley's own services (the chat worker) to call /v1 on behalf of a user. */
     INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** The model id or alias /v1/moderations asks when a request names none; without it such requests are refused. */
+    MODERATION_MODEL: z.string().min(1, 'must not be empty').optional(),
+    /** The built-in dev moderation (deployments with provider "dev") flags any text containing this word, ignoring case. */
+    DEV_MODERATION_FLAG_WORD: z.string().min(1, 'must not be empty').default('flag-me'),
   })
   .loose()
-  .transform((settings) => {
+  .transform((settings, ctx) => {
     const config: ModelsConfig = settings.MODELS_CONFIG
       ? loadModelsConfig(settings.MODELS_CONFIG, settings as NodeJS.ProcessEnv)
       : {
@@ -46,6 +50,16 @@ export const modelsSettingsSchema = z
             tokenDelayMs: settings.DEV_MODEL_TOKEN_DELAY_MS,
           })),
         };
+    const served = [...config.deployments.map((d) => d.model), ...Object.keys(config.aliases)];
+    if (settings.MODERATION_MODEL !== undefined && !served.includes(settings.MODERATION_MODEL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MODERATION_MODEL'],
+        message: `must be a model id or alias of the models file (${[...new Set(served)].join(', ')})`,
+        input: settings.MODERATION_MODEL,
+      });
+      return z.NEVER;
+    }
     const apiKeys = new Map(
       config.deployments.filter((d) => d.apiKeyEnv).map((d) => [d.id, String((settings as Record<string, unknown>)[d.apiKeyEnv!] ?? '')]),
     );
@@ -63,6 +77,7 @@ export const modelsSettingsSchema = z
         failureRatio: 0.5,
       },
       internalToken: settings.INTERNAL_SERVICE_TOKEN,
+      moderation: { defaultModel: settings.MODERATION_MODEL, devFlagWord: settings.DEV_MODERATION_FLAG_WORD },
     };
   });
 

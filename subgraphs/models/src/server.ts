@@ -3,6 +3,7 @@ import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import DataLoader from 'dataloader';
+import { moderationRoute } from './api/moderation-route';
 import { openAIRoutes } from './api/openai-routes';
 import { createCompletions, type Completions } from './completions';
 import type { ModelsContext } from './context';
@@ -10,10 +11,14 @@ import { ModelSchema } from './entities/model';
 import { UsageRecordSchema } from './entities/usage-record';
 import { migrations } from './migrations';
 import { createModelCatalog } from './model-catalog';
+import { createModerations } from './moderations';
 import { modelsSettingsSchema, type ModelsSettings } from './models-settings';
 import type { ChatProvider } from './providers/chat-provider';
+import { createDevModerationProvider } from './providers/dev-moderation-provider';
 import { createDevProvider } from './providers/dev-provider';
+import type { ModerationProvider } from './providers/moderation-provider';
 import { createNodeHttpFetch } from './providers/node-http-fetch';
+import { createOpenAIModerationProvider } from './providers/openai-moderation-provider';
 import { createOpenAIProvider } from './providers/openai-provider';
 import { resolvers } from './resolvers';
 import { createDeploymentStates, type DeploymentStates } from './routing/deployment-state';
@@ -61,6 +66,20 @@ export async function createModelsService(
           }),
     ]),
   );
+  const moderationProviders = new Map<string, ModerationProvider>(
+    config.deployments.map((d) => [
+      d.id,
+      d.provider === 'dev'
+        ? createDevModerationProvider({ flagWord: settings.moderation.devFlagWord })
+        : createOpenAIModerationProvider({
+            baseUrl: d.baseUrl!,
+            apiKey: settings.apiKeys.get(d.id) || 'none',
+            upstreamModel: d.upstreamModel!,
+            timeoutMs: d.timeoutMs,
+            fetch: http.fetch,
+          }),
+    ]),
+  );
   const states = createDeploymentStates(
     config.deployments.map((d) => d.id),
     settings.circuit,
@@ -95,6 +114,14 @@ export async function createModelsService(
     logger,
     now: () => clock.now().getTime(),
   });
+  const moderations = createModerations({
+    router,
+    providers: moderationProviders,
+    states,
+    defaultModel: settings.moderation.defaultModel,
+    logger,
+    now: () => clock.now().getTime(),
+  });
   const healthy = (modelId: string) => config.deployments.some((d) => d.model === modelId && states.available(d.id, clock.now().getTime()));
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
 
@@ -105,7 +132,10 @@ export async function createModelsService(
     logger,
     readiness,
     verifier,
-    routes: openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),
+    routes: {
+      ...openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),
+      ...moderationRoute({ moderations, verifier, internalToken: settings.internalToken, logger }),
+    },
     context: (viewer, { requestId, logger: requestLogger }) => {
       const em = orm.em.fork();
       const catalog = createModelCatalog({ em, clock });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
-const MAX_MESSAGES = 1_000;
-const MAX_CONTENT = 1_000_000;
+export const MAX_MESSAGES = 1_000;
+export const MAX_CONTENT = 1_000_000;
 
 /** Text content, as a string or OpenAI's array of text parts. */
 const content = z.union([

@@ -1,22 +1,19 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerTokenFrom, type AccessTokenVerifier } from '@parley/auth';
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import type { AccessTokenVerifier } from '@parley/auth';
 import { ParleyError } from '@parley/errors';
-import { BodyTooLargeError, readBody, type Logger, type RouteHandler } from '@parley/runtime';
+import type { Logger, RouteHandler } from '@parley/runtime';
 import type { Completions } from '../completions';
 import type { ChatMessage } from '../providers/chat-provider';
 import type { Router } from '../routing/router';
+import { createCallerAuth, type Caller } from './callers';
 import { chatCompletionRequestSchema } from './chat-completion-request';
-import { sendOpenAIError, toOpenAIError } from './openai-errors';
+import { readJsonRequest } from './json-request';
+import { sendOpenAIError, sendRefusal, toOpenAIError } from './openai-errors';
 
-export const INTERNAL_USER_HEADER = 'x-parley-user-id';
+export { INTERNAL_USER_HEADER } from './callers';
 export const MESSAGE_ID_HEADER = 'x-parley-message-id';
 export const CACHE_HEADER = 'x-parley-cache';
-
-interface Caller {
-  userId: string;
-  apiKeyId: string | null;
-}
 
 /**
  * OpenAI's `/v1/chat/completions` and `/v1/models` on the models service, so
@@ -37,19 +34,7 @@ export function openAIRoutes({
   internalToken: string | undefined;
   logger: Logger;
 }): Record<string, RouteHandler> {
-  async function caller(req: IncomingMessage): Promise<Caller> {
-    const token = bearerTokenFrom(req.headers.authorization);
-    if (token === undefined) throw new AuthError('Send an access token or API key as "Authorization: Bearer …".');
-    if (internalToken && safeEqual(token, internalToken)) {
-      const userId = req.headers[INTERNAL_USER_HEADER];
-      if (typeof userId !== 'string' || !/^[0-9a-f-]{36}$/i.test(userId))
-        throw new AuthError(`Internal callers must name the user in ${INTERNAL_USER_HEADER}.`);
-      return { userId, apiKeyId: null };
-    }
-    const viewer = await verifier.verify(token);
-    if (viewer.scopes !== null && !viewer.scopes.includes('models')) throw new AuthError('This API key lacks the "models" scope.', 403);
-    return { userId: viewer.userId, apiKeyId: viewer.apiKeyId };
-  }
+  const caller = createCallerAuth({ verifier, internalToken });
 
   const chatCompletions: RouteHandler = async (req, res) => {
     if (req.method !== 'POST') return sendOpenAIError(res, 405, 'Use POST for /v1/chat/completions.');
@@ -59,26 +44,8 @@ export function openAIRoutes({
     } catch (error) {
       return refuse(res, error);
     }
-    let raw: string;
-    try {
-      raw = await readBody(req, 4_000_000);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendOpenAIError(res, 413, error.message);
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch {
-      return sendOpenAIError(res, 400, 'We could not parse the JSON body of your request.');
-    }
-    const parsed = chatCompletionRequestSchema.safeParse(json);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const param = issue.path.join('.');
-      return sendOpenAIError(res, 400, `Invalid '${param}': ${issue.message}.`, 'invalid_request_error', param || null, 'invalid_value');
-    }
-    const body = parsed.data;
+    const body = await readJsonRequest(req, res, chatCompletionRequestSchema);
+    if (body === undefined) return;
     const controller = new AbortController();
     // A client that goes away stops the upstream request too.
     res.on('close', () => {
@@ -221,39 +188,7 @@ export function openAIRoutes({
     res.end(text);
   };
 
-  function refuse(res: ServerResponse, error: unknown) {
-    if (res.headersSent) return void res.end();
-    if (error instanceof AuthError)
-      return sendOpenAIError(
-        res,
-        error.status,
-        error.message,
-        error.status === 403 ? 'permission_error' : 'authentication_error',
-        null,
-        'invalid_api_key',
-      );
-    if (error instanceof ParleyError) {
-      const { status, body } = toOpenAIError(error);
-      return sendOpenAIError(res, status, body.error.message, body.error.type, body.error.param, body.error.code);
-    }
-    logger.error({ err: error }, 'chat completion failed');
-    return sendOpenAIError(res, 500, 'The server had an error while processing your request.', 'api_error');
-  }
+  const refuse = (res: ServerResponse, error: unknown) => sendRefusal(res, error, logger, 'chat completion failed');
 
   return { '/v1/chat/completions': chatCompletions, '/v1/models': models };
-}
-
-class AuthError extends Error {
-  constructor(
-    message: string,
-    readonly status = 401,
-  ) {
-    super(message);
-  }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -78,7 +78,8 @@ export function createOpenAIProvider({ baseUrl, apiKey, upstreamModel, timeoutMs
   };
 }
 
-function toProviderError(error: unknown): Error {
+/** The SDK's failures as ProviderErrors (aborts pass through as they are). */
+export function toProviderError(error: unknown): Error {
   if (error instanceof ProviderError) return error;
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionTimeoutError)
