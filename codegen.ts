@@ -38,6 +38,8 @@ const config: CodegenConfig = {
       User: '../user-reference#UserReference',
       ConversationConnection: '../pagination#Page<ConversationEntity>',
       MessageConnection: '../pagination#Page<MessageEntity>',
+      ModerationFlag: '../moderation-flags#ModerationFlag as ModerationFlagRecord',
+      ModerationFlagConnection: '../pagination#Page<ModerationFlagRecord>',
     }),
     ...subgraph('models', '../context#ModelsContext', {
       Model: '../entities/model#Model as ModelEntity',

@@ -1,3 +1,4 @@
+import { parseModerationPolicy } from '@parley/moderation';
 import { env } from '@parley/runtime';
 import { z } from 'zod';
 
@@ -27,6 +28,31 @@ export const chatSettingsSchema = z.object({
   /** Attempts at a reply (before its first token) before it is dead-lettered and marked FAILED. */
   GENERATION_MAX_ATTEMPTS: count(3),
   GENERATION_RETRY_BASE_MS: env.milliseconds(200),
+  /** Moderation actions per category, e.g. "email=redact,payment_card=block,profanity=allow"; unnamed categories keep their defaults. */
+  MODERATION_POLICY: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      try {
+        return parseModerationPolicy(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Terms refused wherever they appear (category block_list), comma-separated. */
+  MODERATION_BLOCK_LIST: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    ),
+  /** When set, inputs are also checked by this model's provider moderation endpoint, through the models service. */
+  MODERATION_PROVIDER_MODEL: z.string().min(1).optional(),
+  MODERATION_TIMEOUT_MS: env.milliseconds(3_000),
 });
 
 export type ChatSettings = z.infer<typeof chatSettingsSchema>;

@@ -5,6 +5,7 @@ import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from
 import type { Clock, Logger } from '@parley/runtime';
 import OpenAI from 'openai';
 import type { CancelSignals } from './cancel-signals';
+import { describeCategory, uniqueCategories, type ContentModeration } from './content-moderation';
 import { fitToContextWindow, type Turn } from './context-window';
 import { titleFromFirstMessage } from './conversation-titles';
 import { createDeltaCoalescer } from './delta-coalescer';
@@ -29,6 +30,8 @@ export interface ChatWorkerOptions {
   retryBaseMs: number;
   /** Tokens kept free in the context window for the reply. */
   replyReserve?: number;
+  /** Screens the prompt before any model call and the reply as it streams. */
+  moderation: ContentModeration;
 }
 
 export interface ChatWorker {
@@ -74,6 +77,17 @@ class GenerationFailure extends Error {
   }
 }
 
+/** The reply itself broke the moderation policy while streaming. */
+class BlockedOutput extends GenerationFailure {
+  constructor(readonly category: string) {
+    super(
+      ErrorCode.CONTENT_BLOCKED,
+      `The reply was stopped: it contained ${describeCategory(category)}, which this service does not allow. Rephrase the question and ask again.`,
+      false,
+    );
+  }
+}
+
 /**
  * The chat worker: a Kafka consumer (group "chat-worker") of
  * chat.message.requested that streams each reply from the models service and
@@ -86,7 +100,7 @@ class GenerationFailure extends Error {
  * reply that finished before a crash only gets its final event re-sent.
  */
 export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatWorker> {
-  const { knex, bus, messageStreams, cancelSignals, models, clock, logger } = options;
+  const { knex, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
   const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
   const running = new Map<string, AbortController>();
   const completedEvents = createBatchingPublisher(bus, Topics.chatMessageCompleted);
@@ -219,6 +233,63 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     return row ? { previous: row['previous_status'] as MessageStatus, reply: replyFromRow(row) } : null;
   }
 
+  /**
+   * The prompt as the model will see it, screened: the new question with every
+   * check (provider included), earlier turns with the local rules (they were
+   * screened when sent, but the policy may have tightened since). A blocked
+   * prompt is never sent to any model.
+   */
+  async function screenPrompt(request: ChatMessageRequested, turns: Turn[]): Promise<Turn[]> {
+    const lastUser = turns.map((t) => t.role).lastIndexOf('user');
+    const screened: Turn[] = [];
+    for (const [i, turn] of turns.entries()) {
+      if (turn.role !== 'user') {
+        screened.push(turn);
+        continue;
+      }
+      const result = i === lastUser ? await moderation.moderator.check(turn.content) : moderation.moderator.checkLocal(turn.content);
+      if (result.blocked) {
+        await moderation.flags.record([
+          {
+            userId: request.userId,
+            conversationId: request.conversationId,
+            messageId: request.userMessageId,
+            direction: 'INPUT',
+            category: result.blocked.category,
+            action: 'block',
+          },
+        ]);
+        throw new GenerationFailure(
+          ErrorCode.CONTENT_BLOCKED,
+          `No reply: the conversation contains ${describeCategory(result.blocked.category)}, which this service does not accept. Edit the message and ask again.`,
+          false,
+        );
+      }
+      screened.push({ ...turn, content: result.text });
+    }
+    return screened;
+  }
+
+  const blockedOutput = (category: string) => new BlockedOutput(category);
+
+  async function recordOutputRedactions(
+    request: ChatMessageRequested,
+    messageId: string,
+    findings: { category: string; action: string }[],
+  ) {
+    const redacted = uniqueCategories(findings.filter((f) => f.action === 'redact'));
+    await moderation.flags.record(
+      redacted.map((category) => ({
+        userId: request.userId,
+        conversationId: request.conversationId,
+        messageId,
+        direction: 'OUTPUT' as const,
+        category,
+        action: 'redact' as const,
+      })),
+    );
+  }
+
   async function handle(request: ChatMessageRequested): Promise<void> {
     const claimed = await claim(request.assistantMessageId);
     if (!claimed) {
@@ -253,6 +324,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     let emitted = '';
     let modelUsed = request.model;
     let firstQuestion: string | null = null;
+    const outputFindings: { category: string; action: string }[] = [];
     try {
       const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {
         throw new GenerationFailure(ErrorCode.BAD_USER_INPUT, error.message, false);
@@ -267,8 +339,10 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
           false,
         );
       }
+      const prompt = await screenPrompt(request, turns);
       for (let attempt = 1; ; attempt++) {
         const emittedBefore = emitted.length;
+        const filter = moderation.moderator.outputFilter();
         // What subscribers already saw (from an earlier delivery, or an earlier attempt) is not sent twice.
         let skip = priorText.length + emitted.length;
         const coalescer = createDeltaCoalescer({
@@ -280,7 +354,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         });
         try {
           const stream = await openai.chat.completions.create(
-            { model: model.id, messages: turns, stream: true, stream_options: { include_usage: true } },
+            { model: model.id, messages: prompt, stream: true, stream_options: { include_usage: true } },
             { signal: controller.signal, headers: { 'x-parley-user-id': request.userId, 'x-parley-message-id': reply.id } },
           );
           for await (const chunk of stream) {
@@ -292,10 +366,25 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
               text = text.slice(skipped);
             }
             if (text) {
-              emitted += text;
-              coalescer.push(text);
+              // Nothing reaches subscribers before moderation has seen it whole: a span that may still grow into a match is held back.
+              const screened = filter.push(text);
+              outputFindings.push(...screened.findings);
+              if (screened.blocked) throw blockedOutput(screened.blocked.category);
+              if (screened.emit) {
+                emitted += screened.emit;
+                coalescer.push(screened.emit);
+              }
             }
             if (coalescer.failed()) break;
+          }
+          if (!controller.signal.aborted && !coalescer.failed()) {
+            const rest = filter.end();
+            outputFindings.push(...rest.findings);
+            if (rest.blocked) throw blockedOutput(rest.blocked.category);
+            if (rest.emit) {
+              emitted += rest.emit;
+              coalescer.push(rest.emit);
+            }
           }
           await coalescer.flush();
           // The SDK ends an aborted stream quietly: a cancelled reply is not a completed one.
@@ -328,6 +417,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         { status: 'COMPLETED', content: priorText + emitted, model: modelUsed, lastSeq: seq + 1 },
         firstQuestion,
       );
+      await recordOutputRedactions(request, reply.id, outputFindings);
     } catch (error) {
       if (error instanceof SeqConflictError) {
         logger.warn({ messageId: reply.id }, 'another worker is streaming this reply; leaving it');
@@ -339,14 +429,28 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       }
       const failure = error instanceof GenerationFailure ? error : classify(error);
       logger.warn({ err: error, messageId: reply.id, code: failure.code }, 'reply failed');
+      const blocked = failure.code === ErrorCode.CONTENT_BLOCKED;
       await finish(request, reply, {
         status: 'FAILED',
-        content: priorText + emitted,
+        // A blocked reply keeps nothing: not the blocked span, nor the text that led up to it.
+        content: blocked ? '' : priorText + emitted,
         model: modelUsed,
         lastSeq: seq + 1,
         code: failure.code,
         reason: failure.message,
       });
+      if (failure instanceof BlockedOutput) {
+        await moderation.flags.record([
+          {
+            userId: request.userId,
+            conversationId: request.conversationId,
+            messageId: reply.id,
+            direction: 'OUTPUT',
+            category: failure.category,
+            action: 'block',
+          },
+        ]);
+      }
     } finally {
       running.delete(reply.id);
     }

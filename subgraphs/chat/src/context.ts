@@ -3,6 +3,7 @@ import type { Logger } from '@parley/runtime';
 import type { ChatLoaders } from './chat-loaders';
 import type { ConversationHistory } from './conversation-history';
 import type { ReplyControl } from './reply-control';
+import type { ModerationFlags } from './moderation-flags';
 import type { MessageSending } from './send-message';
 
 /** What every chat resolver gets: built fresh for each request. */
@@ -15,4 +16,5 @@ export interface ChatContext {
   loaders: ChatLoaders | null;
   sending: MessageSending;
   replies: ReplyControl;
+  moderationFlags: ModerationFlags;
 }

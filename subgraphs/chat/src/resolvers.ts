@@ -17,6 +17,11 @@ function signedIn(context: ChatContext) {
 
 export const resolvers: Resolvers = {
   Query: {
+    moderationFlags: (_root, { first, after }, context) => {
+      const { viewer } = signedIn(context);
+      if (!viewer.roles.includes('admin')) throw new ForbiddenError('Only admins can review moderation flags.');
+      return context.moderationFlags.list(first, after);
+    },
     message: async (_root, { id }, context) => signedIn(context).loaders.message.load(id),
     conversations: (_root, args, context) => {
       const { viewer } = signedIn(context);

@@ -6,6 +6,7 @@ import { Message } from './entities/message';
 import type { ModelDirectory } from './model-directory';
 import type { OutboxRow } from './outbox-relay';
 import type { ReplyPreferences } from './user-preferences';
+import type { ContentModeration } from './content-moderation';
 import { isUuid } from './pagination';
 import { newTurn, writeTurn } from './turn-writer';
 
@@ -43,6 +44,7 @@ export function createMessageSending({
   maxGenerationsPerUser,
   onCommitted,
   preferences,
+  moderation,
 }: {
   knex: Knex;
   em: EntityManager;
@@ -55,6 +57,8 @@ export function createMessageSending({
   onCommitted: (rows: OutboxRow[]) => void;
   /** The user's settings that shape a reply: their default model, and their language if replies are to be translated. */
   preferences: (userId: string) => Promise<ReplyPreferences>;
+  /** Screens what users write before it is stored or reaches a model. */
+  moderation: ContentModeration;
 }) {
   async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
@@ -149,6 +153,7 @@ export function createMessageSending({
         const earlier = await earlierSend(knex, ownerId, clientMessageId);
         if (earlier) return earlier;
       }
+      const screened = await moderation.screenInput(ownerId, input.content, conversationId);
       const { defaultModel: preferred, translateTo } = await preferences(ownerId);
       const model = await modelFor(ownerId, input.model, preferred);
 
@@ -163,7 +168,7 @@ export function createMessageSending({
           ownerId,
           conversation: conversation ?? { newTitle: NEW_CONVERSATION_TITLE },
           parentId: conversation?.activeLeafId ?? null,
-          question: input.content,
+          question: screened.text,
           model,
           at: clock.now(),
           clientMessageId,
@@ -172,7 +177,10 @@ export function createMessageSending({
         const outbox = await writeTurn(trx, turn);
         return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };
       });
-      if ('outbox' in sent && sent.outbox) onCommitted([sent.outbox]);
+      if ('outbox' in sent && sent.outbox) {
+        onCommitted([sent.outbox]);
+        await screened.recordFor(sent.userMessage.id, sent.conversation.id);
+      }
       return { conversation: sent.conversation, userMessage: sent.userMessage, assistantMessage: sent.assistantMessage };
     },
 
@@ -219,6 +227,7 @@ export function createMessageSending({
      */
     async edit(ownerId: string, messageId: string, content: string, requestedModel?: string | null): Promise<SentMessage> {
       checkContent(content);
+      const screened = await moderation.screenInput(ownerId, content, null);
       const { defaultModel: preferred, translateTo } = await preferences(ownerId);
       const model = await modelFor(ownerId, requestedModel, preferred);
       const sent = await knex.transaction(async (trx) => {
@@ -232,7 +241,7 @@ export function createMessageSending({
           ownerId,
           conversation: conversation!,
           parentId: original.parentId,
-          question: content,
+          question: screened.text,
           model,
           at: clock.now(),
           translateTo,
@@ -241,6 +250,7 @@ export function createMessageSending({
         return { conversation: turn.conversation, userMessage: turn.userMessage!, assistantMessage: turn.assistantMessage, outbox };
       });
       onCommitted([sent.outbox]);
+      await screened.recordFor(sent.userMessage.id, sent.conversation.id);
       return sent;
     },
 

@@ -1,10 +1,12 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { Topics, type EventSubscription } from '@parley/events';
-import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
+import { createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { createModerator, createProviderModeration } from '@parley/moderation';
 import { createCancelSignals } from './cancel-signals';
+import { createContentModeration, type ContentModeration } from './content-moderation';
 import { createChatLoaders } from './chat-loaders';
 import { chatSettingsSchema, type ChatSettings } from './chat-settings';
 import { startChatWorker, type ChatWorker } from './chat-worker';
@@ -13,6 +15,7 @@ import { createConversationHistory, type ConversationHistory } from './conversat
 import { ConversationSchema } from './entities/conversation';
 import { MessageSchema } from './entities/message';
 import { migrations } from './migrations';
+import { createModerationFlags } from './moderation-flags';
 import { createModelDirectory } from './model-directory';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createReplyControl } from './reply-control';
@@ -37,6 +40,26 @@ function internalTokenOf(settings: ChatSettings): string {
   return settings.INTERNAL_SERVICE_TOKEN;
 }
 
+/** The moderation module as this deployment configures it: local rules, plus a provider's endpoint when one is named. */
+function contentModerationFrom(knex: Knex, clock: Clock, settings: ChatSettings): ContentModeration {
+  const provider = settings.MODERATION_PROVIDER_MODEL
+    ? createProviderModeration({
+        modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
+        internalToken: internalTokenOf(settings),
+        model: settings.MODERATION_PROVIDER_MODEL,
+        timeoutMs: settings.MODERATION_TIMEOUT_MS,
+      })
+    : undefined;
+  return createContentModeration({
+    moderator: createModerator({
+      policy: settings.MODERATION_POLICY,
+      blockList: settings.MODERATION_BLOCK_LIST,
+      ...(provider ? { provider } : {}),
+    }),
+    flags: createModerationFlags({ knex, clock }),
+  });
+}
+
 /**
  * The chat subgraph: conversations, messages, sendMessage and cancel; it also
  * runs the outbox relay and erases a deleted user's conversations. Replies are
@@ -51,6 +74,7 @@ export async function createChatService(
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
   const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
   const cancelSignals = createCancelSignals(pubsub);
+  const moderation = contentModerationFrom(knex, clock, settings);
   const relay: OutboxRelay | null =
     settings.OUTBOX_RELAY === 'on'
       ? startOutboxRelay({ knex, bus, logger: logger.child({ part: 'outbox-relay' }), pollMs: settings.OUTBOX_POLL_MS })
@@ -77,6 +101,7 @@ export async function createChatService(
       maxContentBytes: settings.MAX_MESSAGE_BYTES,
       maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
       onCommitted: (rows) => relay?.sendCommitted(rows),
+      moderation,
       preferences: async (userId) => (authorization ? preferences.of(userId, authorization) : { defaultModel: null, translateTo: null }),
     });
 
@@ -93,7 +118,7 @@ export async function createChatService(
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
       const sending = sendingWith(em, req.headers.authorization);
       const replies = createReplyControl({ knex, em, bus, messageStreams, cancelSignals, clock });
-      return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies };
+      return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies, moderationFlags: moderation.flags };
     },
   });
   return {
@@ -127,6 +152,7 @@ export async function startChatWorkerFrom(
     coalesceMs: settings.STREAM_COALESCE_MS,
     maxAttempts: settings.GENERATION_MAX_ATTEMPTS,
     retryBaseMs: settings.GENERATION_RETRY_BASE_MS,
+    moderation: contentModerationFrom(orm.em.getKnex(), clock, settings),
   });
 }
 

@@ -4,6 +4,7 @@ import type { Conversation as ConversationEntity } from '../entities/conversatio
 import type { Message as MessageEntity } from '../entities/message';
 import type { UserReference } from '../user-reference';
 import type { Page } from '../pagination';
+import type { ModerationFlag as ModerationFlagRecord } from '../moderation-flags';
 import type { ChatContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
@@ -135,6 +136,40 @@ export type MessageStreamEvent = {
   seq: Scalars['Int']['output'];
 };
 
+export type ModerationDirection =
+  /** A user's message, checked before any model saw it. */
+  | 'INPUT'
+  /** A model's reply, checked as it streamed. */
+  | 'OUTPUT';
+
+/** Something content moderation redacted or blocked. The flagged text itself is never stored. */
+export type ModerationFlag = {
+  __typename?: 'ModerationFlag';
+  /** What the policy did: redact or block. */
+  action: Scalars['String']['output'];
+  /** What was found: profanity, block_list, email, phone, payment_card, national_id, or provider. */
+  category: Scalars['String']['output'];
+  conversationId: Maybe<Scalars['ID']['output']>;
+  createdAt: Scalars['DateTime']['output'];
+  direction: ModerationDirection;
+  id: Scalars['ID']['output'];
+  /** The message the flag concerns; null for a refused input, which was never stored. */
+  messageId: Maybe<Scalars['ID']['output']>;
+  userId: Scalars['ID']['output'];
+};
+
+export type ModerationFlagConnection = {
+  __typename?: 'ModerationFlagConnection';
+  edges: Array<ModerationFlagEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ModerationFlagEdge = {
+  __typename?: 'ModerationFlagEdge';
+  cursor: Scalars['String']['output'];
+  node: ModerationFlag;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Stops a reply being generated; its partial content is kept with status CANCELLED. A finished reply is returned as it is. */
@@ -211,6 +246,8 @@ export type Query = {
   conversations: ConversationConnection;
   /** One of the signed-in user's messages; null if it does not exist or is someone else's. */
   message: Maybe<Message>;
+  /** Admins only: what moderation flagged, newest first. */
+  moderationFlags: ModerationFlagConnection;
 };
 
 
@@ -228,6 +265,12 @@ export type QueryConversationsArgs = {
 
 export type QueryMessageArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryModerationFlagsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type SendMessageInput = {
@@ -408,6 +451,10 @@ export type ResolversTypes = ResolversObject<{
   MessageRole: MessageRole;
   MessageStatus: MessageStatus;
   MessageStreamEvent: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['MessageStreamEvent']>;
+  ModerationDirection: ModerationDirection;
+  ModerationFlag: ResolverTypeWrapper<ModerationFlagRecord>;
+  ModerationFlagConnection: ResolverTypeWrapper<Page<ModerationFlagRecord>>;
+  ModerationFlagEdge: ResolverTypeWrapper<Omit<ModerationFlagEdge, 'node'> & { node: ResolversTypes['ModerationFlag'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -435,6 +482,9 @@ export type ResolversParentTypes = ResolversObject<{
   MessageFailed: MessageFailed;
   MessageFailure: MessageFailure;
   MessageStreamEvent: ResolversInterfaceTypes<ResolversParentTypes>['MessageStreamEvent'];
+  ModerationFlag: ModerationFlagRecord;
+  ModerationFlagConnection: Page<ModerationFlagRecord>;
+  ModerationFlagEdge: Omit<ModerationFlagEdge, 'node'> & { node: ResolversParentTypes['ModerationFlag'] };
   Mutation: Record<PropertyKey, never>;
   Boolean: Scalars['Boolean']['output'];
   PageInfo: PageInfo;
@@ -524,6 +574,27 @@ export type MessageStreamEventResolvers<ContextType = ChatContext, ParentType ex
   __resolveType: TypeResolveFn<'MessageCompleted' | 'MessageDelta' | 'MessageFailed', ParentType, ContextType>;
 }>;
 
+export type ModerationFlagResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['ModerationFlag'] = ResolversParentTypes['ModerationFlag']> = ResolversObject<{
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  conversationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  direction?: Resolver<ResolversTypes['ModerationDirection'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  messageId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  userId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type ModerationFlagConnectionResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['ModerationFlagConnection'] = ResolversParentTypes['ModerationFlagConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['ModerationFlagEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+}>;
+
+export type ModerationFlagEdgeResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['ModerationFlagEdge'] = ResolversParentTypes['ModerationFlagEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ModerationFlag'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelGeneration?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationCancelGenerationArgs, 'messageId'>>;
   deleteConversation?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteConversationArgs, 'id'>>;
@@ -543,6 +614,7 @@ export type QueryResolvers<ContextType = ChatContext, ParentType extends Resolve
   conversation?: Resolver<Maybe<ResolversTypes['Conversation']>, ParentType, ContextType, RequireFields<QueryConversationArgs, 'id'>>;
   conversations?: Resolver<ResolversTypes['ConversationConnection'], ParentType, ContextType, RequireFields<QueryConversationsArgs, 'first'>>;
   message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QueryMessageArgs, 'id'>>;
+  moderationFlags?: Resolver<ResolversTypes['ModerationFlagConnection'], ParentType, ContextType, RequireFields<QueryModerationFlagsArgs, 'first'>>;
 }>;
 
 export type SendMessagePayloadResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
@@ -574,6 +646,9 @@ export type Resolvers<ContextType = ChatContext> = ResolversObject<{
   MessageFailed?: MessageFailedResolvers<ContextType>;
   MessageFailure?: MessageFailureResolvers<ContextType>;
   MessageStreamEvent?: MessageStreamEventResolvers<ContextType>;
+  ModerationFlag?: ModerationFlagResolvers<ContextType>;
+  ModerationFlagConnection?: ModerationFlagConnectionResolvers<ContextType>;
+  ModerationFlagEdge?: ModerationFlagEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -1,9 +1,11 @@
 import type { MigrationObject } from '@mikro-orm/postgresql';
 import { InitialChatSchema } from './initial-schema';
 import { MessagePipeline } from './message-pipeline';
+import { ModerationFlags } from './moderation-flags';
 
 /** Every migration of the chat schema, oldest first. Names are stored in chat.mikro_orm_migrations: never rename one. */
 export const migrations: MigrationObject[] = [
   { name: '20261127-initial-schema', class: InitialChatSchema },
   { name: '20261127-message-pipeline', class: MessagePipeline },
+  { name: '20261127-moderation-flags', class: ModerationFlags },
 ];
