@@ -13,6 +13,7 @@ import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
 import { embeddedSecret } from './embedded-secrets';
 import { createGateway } from './gateway-server';
+import { gatewayProtectionFrom, gatewayProtectionSettingsSchema } from './gateway-protection-settings';
 import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { composeSupergraph, readSupergraphConfig } from './supergraph';
@@ -160,6 +161,8 @@ export async function startEmbeddedPlatform({
       }),
       readiness: subgraphReadiness(subgraphUrls),
       messageStreams,
+      modelsUrl: environment.MODELS_URL!,
+      protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
-import { toGraphQLErrorShape } from '@parley/errors';
+import { RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
 import type { MessageStreamLog } from '@parley/message-stream';
 import {
   createHttpService,
@@ -11,13 +11,24 @@ import {
   type Logger,
   type ReadinessCheck,
   type ListeningServer,
+  type RequestScope,
+  type RouteHandler,
 } from '@parley/runtime';
-import { buildSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 import { createOperationRunner } from './gateway-operation';
+import { createEdgeProtection, type EdgeProtectionSettings } from './edge-protection';
+import type { EdgeDependencies } from './edge-routes';
+import { explorerRoutes } from './explorer/explorer-routes';
 import { createKeepAliveFetcher } from './keep-alive-fetcher';
 import { createMessageStreamSubscription, messageStreamField } from './message-stream-subscription';
+import { operationCostPlugin } from './operation-cost';
+import { defaultOperationLimits, operationLimitRules, type OperationLimits } from './operation-limits';
+import { partnerApiRoutes } from './partner-api';
+import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter';
 import type { Authenticate } from './request-authentication';
+import { restApiRoutes } from './rest/rest-api';
+import { createSubgraphFetcher } from './subgraph-fetcher';
 import { attachWebSocketServer, type WebSocketLimits } from './websocket-server';
 
 export interface GatewayOptions {
@@ -32,7 +43,36 @@ export interface GatewayOptions {
   messageStreams: MessageStreamLog;
   /** Protection of the WebSocket endpoint; defaults in `defaultWebSocketLimits`. */
   webSocket?: Partial<WebSocketLimits>;
+  /** The models service's base URL (the partners' /v1 is proxied there). */
+  modelsUrl: string;
+  /** Limits on operations, rate limits, CORS, timeouts; defaults in `defaultGatewayProtection`. */
+  protection?: Partial<GatewayProtection>;
+  /** Where rate-limit counters live: Redis in services mode (shared by replicas), memory in embedded mode. */
+  rateLimiter?: RateLimiter;
 }
+
+export interface GatewayProtection {
+  operations: OperationLimits;
+  edge: EdgeProtectionSettings;
+  /** Bound on each subgraph request. */
+  subgraphTimeoutMs: number;
+  /** Production: no introspection, no "Did you mean …?" hints naming fields in errors. */
+  production: boolean;
+}
+
+export const defaultGatewayProtection: GatewayProtection = {
+  operations: defaultOperationLimits,
+  edge: {
+    perUserLimit: 1_200,
+    perAddressLimit: 2_400,
+    windowSeconds: 60,
+    corsOrigins: [],
+    requestTimeoutMs: 30_000,
+    trustForwardedFor: false,
+  },
+  subgraphTimeoutMs: 10_000,
+  production: false,
+};
 
 export interface Gateway {
   listen(port: number, host?: string): Promise<ListeningServer>;
@@ -52,14 +92,31 @@ export async function createGateway({
   readiness,
   messageStreams,
   webSocket,
+  modelsUrl,
+  protection: protectionOverrides = {},
+  rateLimiter = createMemoryRateLimiter(),
 }: GatewayOptions): Promise<Gateway> {
-  const { fetcher, close: closeFetcher } = createKeepAliveFetcher();
+  const protection: GatewayProtection = {
+    ...defaultGatewayProtection,
+    ...protectionOverrides,
+    operations: { ...defaultGatewayProtection.operations, ...protectionOverrides.operations },
+    edge: { ...defaultGatewayProtection.edge, ...protectionOverrides.edge },
+  };
+  const { fetcher: keepAlive, close: closeFetcher } = createKeepAliveFetcher();
+  const subgraphNames = new Map<string, string>();
+  const fetcher = createSubgraphFetcher({
+    fetcher: keepAlive,
+    timeoutMs: protection.subgraphTimeoutMs,
+    subgraphNameOf: (url) => subgraphNames.get(url) ?? new URL(url).host,
+  });
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger,
-    buildService: ({ name, url }) =>
-      new RemoteGraphQLDataSource<GatewayContext>({
-        url: subgraphUrls[name] ?? url,
+    buildService: ({ name, url }) => {
+      const routingUrl = subgraphUrls[name] ?? url ?? '';
+      subgraphNames.set(routingUrl, name);
+      return new RemoteGraphQLDataSource<GatewayContext>({
+        url: routingUrl,
         fetcher,
         willSendRequest({ request, context }) {
           if (!request.http) return;
@@ -70,7 +127,8 @@ export async function createGateway({
           if (context.userAgent) headers.set('user-agent', context.userAgent);
           if (context.clientAddress) headers.set('x-forwarded-for', context.clientAddress);
         },
-      }),
+      });
+    },
   });
   let schema: GraphQLSchema | undefined;
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
@@ -81,31 +139,57 @@ export async function createGateway({
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger,
+    validationRules: operationLimitRules(protection.operations),
+    parseOptions: { maxTokens: protection.operations.maxTokens },
+    plugins: [operationCostPlugin(protection.operations.maxCost)],
+    // Batches multiply every limit above by their length; clients send one operation per request.
+    allowBatchedHttpRequests: false,
+    csrfPrevention: true,
+    introspection: !protection.production,
+    hideSchemaDetailsFromClientErrors: protection.production,
     includeStacktraceInErrorResponses: false,
     // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
-      toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
+      toGraphQLErrorShape(explainTokenLimit(formatted), error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
   });
   await apollo.start();
 
+  // One verification per request, shared by the rate limiter (which needs the user) and the route.
+  const authentications = new WeakMap<IncomingMessage, ReturnType<Authenticate>>();
+  const authenticationOf = (req: IncomingMessage) => {
+    let pending = authentications.get(req);
+    if (!pending) authentications.set(req, (pending = authenticate(req.headers.authorization)));
+    return pending;
+  };
+  const contextFor = async (req: IncomingMessage, { requestId, logger: requestLogger }: RequestScope): Promise<GatewayContext> => ({
+    ...(await authenticationOf(req)),
+    requestId,
+    logger: requestLogger,
+    userAgent: req.headers['user-agent'],
+    clientAddress: forwardedFor(req),
+  });
+  const runOperation = createOperationRunner(apollo);
+  const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
+  const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
+  const edgeProtection = createEdgeProtection({
+    settings: protection.edge,
+    rateLimiter,
+    userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
+  });
+  const protect = (table: Record<string, RouteHandler>) =>
+    Object.fromEntries(Object.entries(table).map(([path, handler]) => [path, edgeProtection.wrap(path, handler)]));
   const http = createHttpService({
     logger,
     readiness,
-    routes: {
-      '/graphql': graphqlRoute({
-        server: apollo,
-        context: async (req, { requestId, logger: requestLogger }) => ({
-          ...(await authenticate(req.headers.authorization)),
-          requestId,
-          logger: requestLogger,
-          userAgent: req.headers['user-agent'],
-          clientAddress: forwardedFor(req),
-        }),
-      }),
-    },
+    routes: protect(
+      Object.assign(
+        { '/graphql': graphqlRoute({ server: apollo, context: contextFor, maxBodyBytes: protection.operations.maxBodyBytes }) },
+        ...apis.map((api) => api.routes),
+      ),
+    ),
+    prefixRoutes: protect(Object.assign({}, ...apis.map((api) => api.prefixRoutes ?? {}))),
   });
-  const runOperation = createOperationRunner(apollo);
   const ws = attachWebSocketServer({
     httpServer: http.server,
     path: '/graphql',
@@ -120,6 +204,15 @@ export async function createGateway({
     authenticate,
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
+    admit: async (request, context) => {
+      const decision = await edgeProtection.admit(edgeProtection.addressOf(request), context.viewer?.userId ?? null);
+      return decision.allowed
+        ? null
+        : new RateLimitedError(
+            `Too many requests: at most ${decision.limit} per ${protection.edge.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
+            decision.retryAfterSeconds,
+          );
+    },
   });
 
   return {
@@ -136,6 +229,16 @@ export async function createGateway({
         },
       };
     },
+  };
+}
+
+/** graphql-js's token-limit message ("more that N tokens") in words a client developer can act on. */
+function explainTokenLimit(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  const limit = /Document contains more that (\d+) tokens/.exec(formatted.message)?.[1];
+  if (limit === undefined) return formatted;
+  return {
+    ...formatted,
+    message: `The document has more than ${limit} tokens (names, punctuation, values); the parser stopped there. Send a smaller operation.`,
   };
 }
 

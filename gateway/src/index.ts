@@ -8,6 +8,8 @@ import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host'
 import Redis from 'ioredis';
 import { gatewayConfigSchema } from './gateway-config';
 import { createGateway } from './gateway-server';
+import { gatewayProtectionFrom } from './gateway-protection-settings';
+import { createRedisRateLimiter } from './rate-limiter';
 import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { routingUrlsOf } from './supergraph';
@@ -56,6 +58,9 @@ async function main() {
     }),
     readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
     messageStreams,
+    modelsUrl: config.MODELS_URL,
+    protection: gatewayProtectionFrom(config),
+    rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace: config.KAFKA_TOPIC_PREFIX }),
   });
   const listening = await gateway.listen(config.PORT, config.HOST);
   shutdown.add('http', () => listening.close());

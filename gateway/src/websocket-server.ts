@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { BadUserInputError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
 import {
@@ -40,6 +40,8 @@ export interface WebSocketOptions {
   authenticate: Authenticate;
   logger: Logger;
   limits?: Partial<WebSocketLimits>;
+  /** Rate limits per operation, the same counters as HTTP requests: a refusal to send, or null to go ahead. */
+  admit?: (request: IncomingMessage, context: GatewayContext) => Promise<ParleyError | null>;
 }
 
 type ConnectionExtra = {
@@ -63,6 +65,7 @@ export function attachWebSocketServer({
   authenticate,
   logger,
   limits = {},
+  admit = async () => null,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ server: httpServer, path, maxPayload: 1_000_000 });
@@ -101,8 +104,10 @@ export function attachWebSocketServer({
           return false;
         }
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         if (!ctx.extra.context) return refusal(new BadUserInputError('The connection is not initialised.'));
+        const refused = await admit(ctx.extra.request, ctx.extra.context);
+        if (refused) return refusal(refused);
         // graphql-ws lists this operation already, so the count includes it.
         if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
           return refusal(

@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, httpStatusFor } from '@parley/errors';
+import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
+import type { RateLimitDecision, RateLimiter } from './rate-limiter';
+
+export interface EdgeProtectionSettings {
+  /** Requests per window for one signed-in user (or API key owner), across every gateway replica. */
+  perUserLimit: number;
+  /** Requests per window from one client address, signed in or not. */
+  perAddressLimit: number;
+  windowSeconds: number;
+  /** Origins allowed to call from a browser: a list, or ["*"]; empty allows none (same-origin only). */
+  corsOrigins: string[];
+  /** Bound on one GraphQL request from arrival to answer. */
+  requestTimeoutMs: number;
+  /** Believe the first X-Forwarded-For address (set only behind a load balancer that writes it). */
+  trustForwardedFor: boolean;
+}
+
+/** Which error format a route speaks: GraphQL's, the REST API's, or OpenAI's (for /v1). */
+type Dialect = 'graphql' | 'rest' | 'openai';
+
+const dialectOf = (path: string): Dialect => (path.startsWith('/v1/') ? 'openai' : path.startsWith('/api/') ? 'rest' : 'graphql');
+
+function refuse(
+  res: ServerResponse,
+  dialect: Dialect,
+  code: ErrorCode,
+  status: number,
+  message: string,
+  details: Record<string, unknown> = {},
+) {
+  if (dialect === 'graphql') return sendJson(res, status, { errors: [{ message, extensions: { code, ...details } }] });
+  if (dialect === 'rest') return sendJson(res, status, { error: { code, message, ...details } });
+  const type = code === ErrorCode.RATE_LIMITED ? 'rate_limit_exceeded' : code === ErrorCode.FORBIDDEN ? 'permission_error' : 'server_error';
+  return sendJson(res, status, { error: { message, type, code: type, param: null } });
+}
+
+function setRateLimitHeaders(res: ServerResponse, decision: RateLimitDecision) {
+  // draft-ietf-httpapi-ratelimit-headers: the tightest of the limits that applied.
+  res.setHeader('RateLimit-Limit', String(decision.limit));
+  res.setHeader('RateLimit-Remaining', String(decision.remaining));
+  res.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+  if (!decision.allowed) res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+}
+
+/**
+ * What every HTTP route of the gateway passes through before its own work:
+ * CORS (with preflights), per-address and per-user rate limits (Redis sliding
+ * windows shared by the replicas, reported in RateLimit-* headers), and for
+ * GraphQL a total request timeout. Refusals speak the route's own error
+ * dialect with the status its protocol expects.
+ */
+export function createEdgeProtection({
+  settings,
+  rateLimiter,
+  userOf,
+}: {
+  settings: EdgeProtectionSettings;
+  rateLimiter: RateLimiter;
+  /** Who is calling, from the request's credential (null when anonymous or the credential is bad: the route refuses those itself). */
+  userOf: (req: IncomingMessage) => Promise<string | null>;
+}) {
+  const anyOrigin = settings.corsOrigins.includes('*');
+  const allowed = new Set(settings.corsOrigins);
+
+  function applyCors(req: IncomingMessage, res: ServerResponse): void {
+    const origin = req.headers.origin;
+    if (!origin || !(anyOrigin || allowed.has(origin))) return;
+    res.setHeader('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
+    res.setHeader('Vary', 'Origin');
+    res.setHeader('Access-Control-Expose-Headers', 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id');
+  }
+
+  function addressOf(req: IncomingMessage): string {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    return settings.trustForwardedFor && first ? first : (req.socket.remoteAddress ?? 'unknown');
+  }
+
+  /** Counts a request from `address` (and `userId`); the decision to report is the tightest one. */
+  async function admit(address: string, userId: string | null): Promise<RateLimitDecision> {
+    const byAddress = await rateLimiter.hit(`ip:${address}`, settings.perAddressLimit, settings.windowSeconds);
+    if (!byAddress.allowed || userId === null) return byAddress;
+    const byUser = await rateLimiter.hit(`user:${userId}`, settings.perUserLimit, settings.windowSeconds);
+    return !byUser.allowed || byUser.remaining < byAddress.remaining ? byUser : byAddress;
+  }
+
+  function wrap(path: string, handler: RouteHandler): RouteHandler {
+    const dialect = dialectOf(path);
+    return async (req, res, scope: RequestScope) => {
+      applyCors(req, res);
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        if (res.hasHeader('Access-Control-Allow-Origin')) {
+          res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+          res.setHeader(
+            'Access-Control-Allow-Headers',
+            'authorization, content-type, accept, apollo-require-preflight, x-apollo-operation-name, x-request-id',
+          );
+          res.setHeader('Access-Control-Max-Age', '600');
+        }
+        res.writeHead(204);
+        return void res.end();
+      }
+      const decision = await admit(addressOf(req), await userOf(req).catch(() => null));
+      setRateLimitHeaders(res, decision);
+      if (!decision.allowed) {
+        return refuse(
+          res,
+          dialect,
+          ErrorCode.RATE_LIMITED,
+          httpStatusFor(ErrorCode.RATE_LIMITED),
+          `Too many requests: at most ${decision.limit} per ${settings.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
+          { retryAfterSeconds: decision.retryAfterSeconds },
+        );
+      }
+      if (dialect !== 'graphql') return handler(req, res, scope);
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.requestTimeoutMs)));
+      try {
+        const outcome = await Promise.race([Promise.resolve(handler(req, res, scope)).then(() => 'done' as const), timedOut]);
+        if (outcome === 'timeout' && !res.headersSent) {
+          scope.logger.warn({ path, timeoutMs: settings.requestTimeoutMs }, 'request timed out');
+          refuse(
+            res,
+            dialect,
+            ErrorCode.UPSTREAM_UNAVAILABLE,
+            504,
+            `The request took longer than ${settings.requestTimeoutMs} ms and was abandoned. Try again, or ask for less.`,
+          );
+        }
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+  }
+
+  return { wrap, admit, addressOf };
+}

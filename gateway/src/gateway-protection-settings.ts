@@ -1,0 +1,64 @@
+import { env } from '@parley/runtime';
+import { z } from 'zod';
+import type { GatewayProtection } from './gateway-server';
+
+const count = (fallback: number) =>
+  z.coerce.number({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(fallback);
+
+/** The gateway's protection, from the environment (services mode) or the embedded platform's settings. */
+export const gatewayProtectionSettingsSchema = z.object({
+  /** "production" turns introspection and field suggestions off. */
+  NODE_ENV: z.string().default('development'),
+  MAX_QUERY_DEPTH: count(12),
+  MAX_QUERY_COST: count(5_000),
+  MAX_QUERY_ALIASES: count(30),
+  MAX_ROOT_FIELDS: count(15),
+  MAX_QUERY_TOKENS: count(4_000),
+  MAX_REQUEST_BYTES: count(128 * 1024),
+  RATE_LIMIT_PER_USER: count(1_200),
+  RATE_LIMIT_PER_ADDRESS: count(2_400),
+  RATE_LIMIT_WINDOW_SECONDS: count(60),
+  /** Comma-separated origins allowed to call from browsers, or "*"; empty: same-origin only. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/]+$/.test(o)),
+      'must be "*" or origins like https://app.example.com',
+    ),
+  REQUEST_TIMEOUT_MS: env.milliseconds(30_000),
+  SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+  /** "true" only behind a load balancer that writes X-Forwarded-For: rate limits then count its first address. */
+  TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
+});
+
+export type GatewayProtectionSettings = z.infer<typeof gatewayProtectionSettingsSchema>;
+
+export function gatewayProtectionFrom(settings: GatewayProtectionSettings): GatewayProtection {
+  return {
+    production: settings.NODE_ENV === 'production',
+    subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
+    operations: {
+      maxDepth: settings.MAX_QUERY_DEPTH,
+      maxCost: settings.MAX_QUERY_COST,
+      maxAliases: settings.MAX_QUERY_ALIASES,
+      maxRootFields: settings.MAX_ROOT_FIELDS,
+      maxTokens: settings.MAX_QUERY_TOKENS,
+      maxBodyBytes: settings.MAX_REQUEST_BYTES,
+    },
+    edge: {
+      perUserLimit: settings.RATE_LIMIT_PER_USER,
+      perAddressLimit: settings.RATE_LIMIT_PER_ADDRESS,
+      windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS,
+      corsOrigins: settings.CORS_ORIGINS,
+      requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
+      trustForwardedFor: settings.TRUST_FORWARDED_FOR === 'true',
+    },
+  };
+}
