@@ -1,6 +1,59 @@
+import { sendJson } from '@parley/runtime';
 import type { EdgeDependencies, EdgeRoutes } from '../edge-routes';
+import { authRoutes } from './auth-routes';
+import { chatCompletionRoute } from './chat-completion-route';
+import { graphCallers } from './graph-caller';
+import { historyRoutes } from './history-routes';
+import { openApiDocument } from './openapi-document';
+import { restRoute, unknownRoute } from './rest-route';
+import { userRoutes } from './user-routes';
 
-// Placeholder while this API is being written.
-export function restApiRoutes(_deps: EdgeDependencies): EdgeRoutes {
-  return { routes: {} };
+export interface RestApiOptions {
+  /** Largest request body accepted (the same default as /graphql). */
+  maxBodyBytes: number;
+  /** Longest POST /api/v1/chat/completions waits for a reply without `stream`. */
+  maxCompletionWaitSeconds: number;
+  /** Interval of keep-alive comments on Server-Sent Events. */
+  keepAliveMs: number;
+}
+
+export const defaultRestApiOptions: RestApiOptions = { maxBodyBytes: 1_000_000, maxCompletionWaitSeconds: 120, keepAliveMs: 15_000 };
+
+/**
+ * The REST API of the seed design, under /api/v1: a thin mapping onto the
+ * graph. Every route turns a request into GraphQL operations run through the
+ * gateway as the caller, so rules, limits, ownership and error codes are the
+ * graph's; what is here is HTTP (methods, statuses, bodies, Server-Sent Events).
+ * Described at /api/v1/openapi.json; see "REST API" in gateway/README.md.
+ */
+export function restApiRoutes(deps: EdgeDependencies, overrides: Partial<RestApiOptions> = {}): EdgeRoutes {
+  const options = { ...defaultRestApiOptions, ...overrides };
+  const callers = graphCallers(deps);
+  const history = historyRoutes(callers);
+  const document = openApiDocument();
+  const notFound = unknownRoute();
+  return {
+    routes: {
+      ...authRoutes(callers, options.maxBodyBytes),
+      '/api/v1/chat/completions': chatCompletionRoute(callers, deps, {
+        maxBodyBytes: options.maxBodyBytes,
+        maxWaitSeconds: options.maxCompletionWaitSeconds,
+        keepAliveMs: options.keepAliveMs,
+      }),
+      ...history.routes,
+      ...userRoutes(callers, options.maxBodyBytes),
+      '/api/v1/openapi.json': restRoute({
+        async GET(_req, res) {
+          res.setHeader('cache-control', 'public, max-age=300');
+          sendJson(res, 200, document);
+        },
+      }),
+      '/api/v1': notFound,
+    },
+    prefixRoutes: {
+      ...history.prefixRoutes,
+      // Longest prefix wins, so this answers only what no route above serves.
+      '/api/v1/': notFound,
+    },
+  };
 }

@@ -1,0 +1,73 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openEventStream, type EventStream } from '../../src/rest/server-sent-events';
+import { serverSentEvents } from './rest-support';
+
+describe('a Server-Sent Events response', () => {
+  const servers: Server[] = [];
+
+  /** A server whose one route opens an event stream and hands it to the test. */
+  const serve = async (keepAliveMs: number) => {
+    let opened!: (stream: EventStream) => void;
+    const stream = new Promise<EventStream>((resolve) => (opened = resolve));
+    const server = createServer((_req, res) => opened(openEventStream(res, { keepAliveMs })));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, stream };
+  };
+
+  afterEach(async () => {
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('sends named events with their id and one line of JSON data, then ends', async () => {
+    const { url, stream } = await serve(60_000);
+    const response = await fetch(url);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect(response.headers.get('cache-control')).toBe('no-store, no-transform');
+    const events = await stream;
+    events.send('delta', { text: 'two\nlines' }, 1);
+    events.send('completed', { done: true });
+    events.end();
+    expect(await response.text()).toBe('event: delta\nid: 1\ndata: {"text":"two\\nlines"}\n\nevent: completed\ndata: {"done":true}\n\n');
+  });
+
+  it('sends keep-alive comments while nothing else is sent', async () => {
+    const { url, stream } = await serve(20);
+    const response = await fetch(url);
+    const events = await stream;
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    events.send('completed', {});
+    events.end();
+    const comments: string[] = [];
+    const received = [];
+    for await (const event of serverSentEvents(response, comments)) received.push(event.event);
+    expect(received).toEqual(['completed']);
+    expect(comments.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(comments)).toEqual(new Set(['keep-alive']));
+  });
+
+  it('tells the route when the client goes away, and not when the stream ends normally', async () => {
+    const { url, stream } = await serve(60_000);
+    const leave = new AbortController();
+    const response = await fetch(url, { signal: leave.signal });
+    const events = await stream;
+    events.send('delta', {});
+    await response.body!.getReader().read();
+    expect(events.clientGone.aborted).toBe(false);
+    leave.abort();
+    await expect.poll(() => events.clientGone.aborted).toBe(true);
+
+    const second = await serve(60_000);
+    const done = await fetch(second.url);
+    const finished = await second.stream;
+    finished.end();
+    await done.text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(finished.clientGone.aborted).toBe(false);
+  });
+});
