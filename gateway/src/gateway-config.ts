@@ -37,6 +37,9 @@ export const gatewayConfigSchema = z
     AUTH_ISSUER: z.string().min(1).default('parley'),
     AUTH_AUDIENCE: z.string().min(1).default('parley-api'),
     SHUTDOWN_TIMEOUT_MS: env.milliseconds(15_000),
+    /** PEM files; both set: the gateway serves HTTPS and WSS itself. */
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
   })
   .merge(gatewayProtectionSettingsSchema);
 

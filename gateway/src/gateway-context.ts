@@ -10,4 +10,6 @@ export interface GatewayContext {
   userAgent?: string | undefined;
   /** X-Forwarded-For as the subgraphs should see it (ending with the caller's address). */
   clientAddress?: string | undefined;
+  /** Set on the gateway's own follow-up operations (built at run time), which trusted-documents mode lets through. */
+  internal?: boolean;
 }

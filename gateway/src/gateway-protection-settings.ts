@@ -36,6 +36,8 @@ export const gatewayProtectionSettingsSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
   /** "true" only behind a load balancer that writes X-Forwarded-For: rate limits then count its first address. */
   TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
+  /** "on": only operations in the client's manifest run (libs/client/src/generated/operation-manifest.json). */
+  TRUSTED_DOCUMENTS: z.enum(['on', 'off']).default('off'),
 });
 
 export type GatewayProtectionSettings = z.infer<typeof gatewayProtectionSettingsSchema>;
@@ -43,6 +45,7 @@ export type GatewayProtectionSettings = z.infer<typeof gatewayProtectionSettings
 export function gatewayProtectionFrom(settings: GatewayProtectionSettings): GatewayProtection {
   return {
     production: settings.NODE_ENV === 'production',
+    trustedDocumentsOnly: settings.TRUSTED_DOCUMENTS === 'on',
     subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
     operations: {
       maxDepth: settings.MAX_QUERY_DEPTH,

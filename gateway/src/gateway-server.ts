@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
 import type { MessageStreamLog } from '@parley/message-stream';
 import {
@@ -23,6 +24,7 @@ import { explorerRoutes } from './explorer/explorer-routes';
 import { createKeepAliveFetcher } from './keep-alive-fetcher';
 import { createMessageStreamSubscription, messageStreamField } from './message-stream-subscription';
 import { operationCostPlugin } from './operation-cost';
+import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './persisted-operations';
 import { defaultOperationLimits, operationLimitRules, type OperationLimits } from './operation-limits';
 import { partnerApiRoutes } from './partner-api';
 import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter';
@@ -49,6 +51,10 @@ export interface GatewayOptions {
   protection?: Partial<GatewayProtection>;
   /** Where rate-limit counters live: Redis in services mode (shared by replicas), memory in embedded mode. */
   rateLimiter?: RateLimiter;
+  /** Where automatic persisted queries are kept: Redis in services mode (shared by replicas), memory otherwise. */
+  persistedQueryCache?: KeyValueCache<string>;
+  /** PEM certificate and key: the gateway terminates TLS (HTTPS and WSS) itself; without, plain HTTP behind a load balancer. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface GatewayProtection {
@@ -58,6 +64,8 @@ export interface GatewayProtection {
   subgraphTimeoutMs: number;
   /** Production: no introspection, no "Did you mean …?" hints naming fields in errors. */
   production: boolean;
+  /** Trusted documents: only the operations in the client's manifest run (automatic persisted queries work either way). */
+  trustedDocumentsOnly: boolean;
 }
 
 export const defaultGatewayProtection: GatewayProtection = {
@@ -72,6 +80,7 @@ export const defaultGatewayProtection: GatewayProtection = {
   },
   subgraphTimeoutMs: 10_000,
   production: false,
+  trustedDocumentsOnly: false,
 };
 
 export interface Gateway {
@@ -95,6 +104,8 @@ export async function createGateway({
   modelsUrl,
   protection: protectionOverrides = {},
   rateLimiter = createMemoryRateLimiter(),
+  persistedQueryCache = new InMemoryLRUCache<string>(),
+  tls,
 }: GatewayOptions): Promise<Gateway> {
   const protection: GatewayProtection = {
     ...defaultGatewayProtection,
@@ -102,6 +113,7 @@ export async function createGateway({
     operations: { ...defaultGatewayProtection.operations, ...protectionOverrides.operations },
     edge: { ...defaultGatewayProtection.edge, ...protectionOverrides.edge },
   };
+  const manifest = loadOperationManifest();
   const { fetcher: keepAlive, close: closeFetcher } = createKeepAliveFetcher();
   const subgraphNames = new Map<string, string>();
   const fetcher = createSubgraphFetcher({
@@ -141,7 +153,14 @@ export async function createGateway({
     logger,
     validationRules: operationLimitRules(protection.operations),
     parseOptions: { maxTokens: protection.operations.maxTokens },
-    plugins: [operationCostPlugin(protection.operations.maxCost)],
+    plugins: [
+      operationCostPlugin(protection.operations.maxCost),
+      ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
+    ],
+    persistedQueries: {
+      cache: createPersistedQueryCache({ base: persistedQueryCache, manifest, trustedOnly: protection.trustedDocumentsOnly }),
+      ttl: 7 * 24 * 3600,
+    },
     // Batches multiply every limit above by their length; clients send one operation per request.
     allowBatchedHttpRequests: false,
     csrfPrevention: true,
@@ -151,7 +170,7 @@ export async function createGateway({
     // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
-      toGraphQLErrorShape(explainTokenLimit(formatted), error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
+      toGraphQLErrorShape(explainTerseRefusals(formatted), error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
   });
   await apollo.start();
 
@@ -189,10 +208,11 @@ export async function createGateway({
       ),
     ),
     prefixRoutes: protect(Object.assign({}, ...apis.map((api) => api.prefixRoutes ?? {}))),
+    ...(tls ? { tls } : {}),
   });
   const ws = attachWebSocketServer({
     httpServer: http.server,
-    path: '/graphql',
+    paths: ['/graphql', '/ws/chat'],
     runOperation,
     subscriptions: {
       messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams, runOperation })),
@@ -204,6 +224,7 @@ export async function createGateway({
     authenticate,
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
+    ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
     admit: async (request, context) => {
       const decision = await edgeProtection.admit(edgeProtection.addressOf(request), context.viewer?.userId ?? null);
       return decision.allowed
@@ -219,7 +240,7 @@ export async function createGateway({
     async listen(port, host = '127.0.0.1') {
       const address = await http.listen(port, host);
       return {
-        url: graphqlUrl(host, address.port),
+        url: tls ? graphqlUrl(host, address.port).replace(/^http:/, 'https:') : graphqlUrl(host, address.port),
         port: address.port,
         async close() {
           await ws.close();
@@ -232,8 +253,19 @@ export async function createGateway({
   };
 }
 
-/** graphql-js's token-limit message ("more that N tokens") in words a client developer can act on. */
-function explainTokenLimit(formatted: GraphQLFormattedError): GraphQLFormattedError {
+/**
+ * Two refusals graphql-js and Apollo word tersely (and the second without a
+ * code), in words a client developer can act on.
+ */
+function explainTerseRefusals(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (formatted.message === 'provided sha does not match query') {
+    return {
+      ...formatted,
+      message:
+        "The persisted query's sha256Hash does not match the query sent with it (provided sha does not match query); send the SHA-256 (hex) of the exact text.",
+      extensions: { ...formatted.extensions, code: 'BAD_REQUEST' },
+    };
+  }
   const limit = /Document contains more that (\d+) tokens/.exec(formatted.message)?.[1];
   if (limit === undefined) return formatted;
   return {

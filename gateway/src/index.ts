@@ -10,6 +10,7 @@ import { gatewayConfigSchema } from './gateway-config';
 import { createGateway } from './gateway-server';
 import { gatewayProtectionFrom } from './gateway-protection-settings';
 import { createRedisRateLimiter } from './rate-limiter';
+import { createRedisKeyValueCache } from './redis-key-value-cache';
 import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { routingUrlsOf } from './supergraph';
@@ -61,6 +62,14 @@ async function main() {
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),
     rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace: config.KAFKA_TOPIC_PREFIX }),
+    ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
+      ? { tls: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
+      : {}),
+    persistedQueryCache: createRedisKeyValueCache({
+      redis: streamsClient,
+      namespace: config.KAFKA_TOPIC_PREFIX,
+      defaultTtlSeconds: 7 * 24 * 3600,
+    }),
   });
   const listening = await gateway.listen(config.PORT, config.HOST);
   shutdown.add('http', () => listening.close());

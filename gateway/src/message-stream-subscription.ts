@@ -74,7 +74,7 @@ export function createMessageStreamSubscription({
   runOperation,
 }: MessageStreamSubscriptionDependencies): OpenMessageStream {
   async function storedMessage(messageId: string, context: GatewayContext): Promise<StoredMessage> {
-    const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, context);
+    const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, { ...context, internal: true });
     const [error] = result.errors ?? [];
     if (error) throw errorFromFormatted(error);
     const message = (result.data as { message: StoredMessage | null } | undefined)?.message;
@@ -94,7 +94,7 @@ export function createMessageStreamSubscription({
     if (!query) return () => new NotFoundError(`No message "${messageId}" of yours.`);
     let selected: ResponseKeyedObject | Error;
     try {
-      selected = responseKeyedData(await runOperation(query, context));
+      selected = responseKeyedData(await runOperation(query, { ...context, internal: true }));
     } catch (error) {
       selected = error instanceof Error ? error : new Error(String(error));
     }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { BadUserInputError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
+import { BadUserInputError, ForbiddenError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
 import {
   getOperationAST,
@@ -30,7 +30,8 @@ export const defaultWebSocketLimits: WebSocketLimits = { maxDepth: 10, maxOperat
 
 export interface WebSocketOptions {
   httpServer: Server;
-  path: string;
+  /** Paths that accept WebSocket upgrades (e.g. /graphql, and /ws/chat for clients of the seed's API); others are refused. */
+  paths: string[];
   /** Queries and mutations run here, through the same Apollo Gateway execution as HTTP. */
   runOperation: RunOperation;
   /** Subscription root fields by name: Apollo Gateway cannot execute subscriptions, so graphql-js runs these. */
@@ -42,6 +43,8 @@ export interface WebSocketOptions {
   limits?: Partial<WebSocketLimits>;
   /** Rate limits per operation, the same counters as HTTP requests: a refusal to send, or null to go ahead. */
   admit?: (request: IncomingMessage, context: GatewayContext) => Promise<ParleyError | null>;
+  /** Trusted-documents mode: whether a subscription's text is one of the manifest's (queries and mutations are checked by Apollo). */
+  isTrusted?: (query: string) => boolean;
 }
 
 type ConnectionExtra = {
@@ -58,7 +61,7 @@ type ConnectionExtra = {
  */
 export function attachWebSocketServer({
   httpServer,
-  path,
+  paths,
   runOperation,
   subscriptions,
   schema,
@@ -66,9 +69,19 @@ export function attachWebSocketServer({
   logger,
   limits = {},
   admit = async () => null,
+  isTrusted = () => true,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
-  const wss = new WebSocketServer({ server: httpServer, path, maxPayload: 1_000_000 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
+  // One server for several paths: ws's own `path` option takes one, and a second server would refuse the first one's upgrades.
+  httpServer.on('upgrade', (request, socket, head) => {
+    const pathname = (request.url ?? '/').split('?', 1)[0]!;
+    if (!paths.includes(pathname)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  });
   const parsedDocument = createDocumentCache();
   const validated: ValidationCache = new WeakMap();
   const format = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
@@ -131,6 +144,13 @@ export function attachWebSocketServer({
           contextValue: ctx.extra.context,
         };
         if (getOperationAST(document, request.operationName)?.operation === 'subscription') {
+          if (!isTrusted(payload.query)) {
+            return refusal(
+              new ForbiddenError(
+                "This gateway runs only the operations of Parley's clients (trusted documents), and this subscription is not among them.",
+              ),
+            );
+          }
           return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth, validated });
         }
         return request;

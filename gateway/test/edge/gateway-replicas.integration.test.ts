@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { RegisterDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realServices, startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
-describe.runIf(realServices())('rate limits across gateway replicas (services mode)', () => {
+describe.runIf(realServices())('gateway replicas share rate limits and persisted queries through Redis (services mode)', () => {
   let platform: PlatformUnderTest;
   beforeAll(async () => {
     platform = await startPlatformUnderTest({ gateways: 2, settings: { RATE_LIMIT_PER_USER: '6', RATE_LIMIT_WINDOW_SECONDS: '60' } });
@@ -24,5 +25,19 @@ describe.runIf(realServices())('rate limits across gateway replicas (services mo
       statuses.push(response.status);
     }
     expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+  });
+
+  it('runs a persisted query registered on one gateway by its hash alone on the other', async () => {
+    const [a, b] = platform.gatewayUrls as [string, string];
+    const query = '{ supportedLanguages { code name } }';
+    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') } };
+    const post = (url: string, body: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
+        (r) => r.json() as Promise<any>,
+      );
+    expect((await post(a, { query, extensions })).data.supportedLanguages.length).toBeGreaterThan(5);
+    const onB = await post(b, { extensions });
+    expect(onB.errors).toBeUndefined();
+    expect(onB.data.supportedLanguages).toContainEqual({ code: 'zh-CN', name: 'Chinese (Simplified)' });
   });
 });

@@ -101,7 +101,7 @@ describe('WebSocket keep-alive', () => {
     server = createServer();
     ws = attachWebSocketServer({
       httpServer: server,
-      path: '/graphql',
+      paths: ['/graphql'],
       runOperation: async () => ({ data: { ok: true } }),
       subscriptions: {},
       schema: () => buildSchema('type Query { ok: Boolean }'),

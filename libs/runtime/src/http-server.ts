@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from './logger';
 import { checkReadiness, type ReadinessCheck } from './readiness';
@@ -18,6 +19,8 @@ export interface HttpServiceOptions {
   readiness: ReadinessCheck[];
   /** Routes matched by prefix when no exact route matches, longest first. */
   prefixRoutes?: Record<string, RouteHandler>;
+  /** PEM certificate and key: the service terminates TLS itself (HTTPS, and WSS on the same server). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface HttpService {
@@ -31,11 +34,11 @@ export interface HttpService {
  * The HTTP shell every Parley service shares: request ids, /healthz and /readyz,
  * a route table, and a close that drains instead of cutting requests off.
  */
-export function createHttpService({ logger, routes, readiness, prefixRoutes = {} }: HttpServiceOptions): HttpService {
+export function createHttpService({ logger, routes, readiness, prefixRoutes = {}, tls }: HttpServiceOptions): HttpService {
   let draining = false;
   const prefixes = Object.keys(prefixRoutes).sort((a, b) => b.length - a.length);
 
-  const server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     // While draining, tell keep-alive clients to reconnect elsewhere.
@@ -58,7 +61,8 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
       if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'Internal server error', requestId });
       else res.destroy();
     }
-  });
+  };
+  const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
