@@ -49,8 +49,10 @@ export interface GatewayOptions {
   modelsUrl: string;
   /** Limits on operations, rate limits, CORS, timeouts; defaults in `defaultGatewayProtection`. */
   protection?: Partial<GatewayProtection>;
-  /** Where rate-limit counters live: Redis in services mode (shared by replicas), memory in embedded mode. */
-  rateLimiter?: RateLimiter;
+  /** Where rate-limit counters live: Redis in services mode (shared by replicas), memory in embedded mode; null turns rate limiting off (benchmarks of the bare gateway). */
+  rateLimiter?: RateLimiter | null;
+  /** False turns the operation limits off (benchmarks of the bare gateway); never in a deployment. */
+  operationLimits?: boolean;
   /** Where automatic persisted queries are kept: Redis in services mode (shared by replicas), memory otherwise. */
   persistedQueryCache?: KeyValueCache<string>;
   /** PEM certificate and key: the gateway terminates TLS (HTTPS and WSS) itself; without, plain HTTP behind a load balancer. */
@@ -104,6 +106,7 @@ export async function createGateway({
   modelsUrl,
   protection: protectionOverrides = {},
   rateLimiter = createMemoryRateLimiter(),
+  operationLimits = true,
   persistedQueryCache = new InMemoryLRUCache<string>(),
   tls,
 }: GatewayOptions): Promise<Gateway> {
@@ -151,10 +154,10 @@ export async function createGateway({
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger,
-    validationRules: operationLimitRules(protection.operations),
-    parseOptions: { maxTokens: protection.operations.maxTokens },
+    validationRules: operationLimits ? operationLimitRules(protection.operations) : [],
+    parseOptions: operationLimits ? { maxTokens: protection.operations.maxTokens } : {},
     plugins: [
-      operationCostPlugin(protection.operations.maxCost),
+      ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
     ],
     persistedQueries: {
@@ -193,7 +196,7 @@ export async function createGateway({
   const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
   const edgeProtection = createEdgeProtection({
     settings: protection.edge,
-    rateLimiter,
+    rateLimiter: rateLimiter ?? unlimited,
     userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
   });
   const protect = (table: Record<string, RouteHandler>) =>
@@ -252,6 +255,17 @@ export async function createGateway({
     },
   };
 }
+
+/** No rate limiting at all (the bare gateway of a benchmark). */
+const unlimited: RateLimiter = {
+  hit: async (_key, limit, windowSeconds) => ({
+    allowed: true,
+    limit,
+    remaining: limit,
+    resetSeconds: windowSeconds,
+    retryAfterSeconds: 0,
+  }),
+};
 
 /**
  * Two refusals graphql-js and Apollo word tersely (and the second without a
