@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
 import { createKeyedWorkerPool } from './keyed-worker-pool';
@@ -66,6 +66,9 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
     const causes = (error as { errors?: { type?: string }[] }).errors ?? [];
     if (causes.length === 0 || !causes.every((cause) => cause.type === 'TOPIC_ALREADY_EXISTS')) throw error;
   }
+  // A topic another service has just created is listed before its partitions have leaders; a consumer or
+  // producer starting in that moment fails with "This server does not host this topic-partition".
+  await waitForLeaders(admin, Object.values(Topics).map(name));
 
   const producer: Producer = kafka.producer({
     idempotent: true,
@@ -213,4 +216,19 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
       await admin.disconnect();
     },
   };
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      if (metadata.length === topics.length && metadata.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`Kafka topics have no leaders after ${timeoutMs} ms: ${topics.join(', ')}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
