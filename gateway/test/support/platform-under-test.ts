@@ -69,6 +69,13 @@ export interface PlatformOptions {
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
 
+/**
+ * Suites poll and send from one address far faster than any person would; the
+ * gateway's rate limits are raised for them unless a suite sets its own
+ * (gateway/test/edge/rate-limits-and-cors.test.ts does).
+ */
+const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRESS: '1000000' };
+
 export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBrokers: string } | null {
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
   return DATABASE_URL && REDIS_URL && KAFKA_BROKERS
@@ -89,7 +96,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
     const platform = await startEmbeddedPlatform({
       logger: capture.logger,
       port: 0,
-      settings: options.settings ?? {},
+      settings: { ...SUITE_RATE_LIMITS, ...options.settings },
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     });
     return {
@@ -134,6 +141,7 @@ async function startServices(
     const serviceSettings = {
       USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'),
+      ...SUITE_RATE_LIMITS,
       ...settings,
     };
     const ports: Record<string, number> = {};
