@@ -16,7 +16,7 @@ export const gatewayProtectionSettingsSchema = z.object({
   MAX_QUERY_TOKENS: count(4_000),
   MAX_REQUEST_BYTES: count(128 * 1024),
   RATE_LIMIT_PER_USER: count(1_200),
-  RATE_LIMIT_PER_ADDRESS: count(2_400),
+  RATE_LIMIT_PER_ADDRESS: count(6_000),
   RATE_LIMIT_WINDOW_SECONDS: count(60),
   /** Comma-separated origins allowed to call from browsers, or "*"; empty: same-origin only. */
   CORS_ORIGINS: z

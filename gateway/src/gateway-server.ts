@@ -74,7 +74,7 @@ export const defaultGatewayProtection: GatewayProtection = {
   operations: defaultOperationLimits,
   edge: {
     perUserLimit: 1_200,
-    perAddressLimit: 2_400,
+    perAddressLimit: 6_000,
     windowSeconds: 60,
     corsOrigins: [],
     requestTimeoutMs: 30_000,
