@@ -80,10 +80,13 @@ export function createEdgeProtection({
 
   /** Counts a request from `address` (and `userId`); the decision to report is the tightest one. */
   async function admit(address: string, userId: string | null): Promise<RateLimitDecision> {
-    const byAddress = await rateLimiter.hit(`ip:${address}`, settings.perAddressLimit, settings.windowSeconds);
-    if (!byAddress.allowed || userId === null) return byAddress;
-    const byUser = await rateLimiter.hit(`user:${userId}`, settings.perUserLimit, settings.windowSeconds);
-    return !byUser.allowed || byUser.remaining < byAddress.remaining ? byUser : byAddress;
+    const checks = [{ key: `ip:${address}`, limit: settings.perAddressLimit }];
+    if (userId !== null) checks.push({ key: `user:${userId}`, limit: settings.perUserLimit });
+    const decisions = await rateLimiter.hit(checks, settings.windowSeconds);
+    // The one to report: a refusing one if any, else the one with the least left.
+    return decisions.reduce((tightest, d) =>
+      (!d.allowed && tightest.allowed) || (d.allowed === tightest.allowed && d.remaining < tightest.remaining) ? d : tightest,
+    );
   }
 
   function wrap(path: string, handler: RouteHandler): RouteHandler {

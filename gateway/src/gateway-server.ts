@@ -258,13 +258,8 @@ export async function createGateway({
 
 /** No rate limiting at all (the bare gateway of a benchmark). */
 const unlimited: RateLimiter = {
-  hit: async (_key, limit, windowSeconds) => ({
-    allowed: true,
-    limit,
-    remaining: limit,
-    resetSeconds: windowSeconds,
-    retryAfterSeconds: 0,
-  }),
+  hit: async (checks, windowSeconds) =>
+    checks.map(({ limit }) => ({ allowed: true, limit, remaining: limit, resetSeconds: windowSeconds, retryAfterSeconds: 0 })),
 };
 
 /**

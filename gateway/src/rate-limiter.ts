@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
 
 /** One counter's verdict, with what the RateLimit-* and Retry-After headers report. */
@@ -12,8 +13,12 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one request against `key` (if allowed) and answers whether it may go ahead. */
-  hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitDecision>;
+  /**
+   * Counts one request against every key (only if every key allows it) and
+   * answers each key's verdict, in one round trip: a signed-in request is
+   * checked against its address and its user at once.
+   */
+  hit(checks: { key: string; limit: number }[], windowSeconds: number): Promise<RateLimitDecision[]>;
 }
 
 /**
@@ -23,17 +28,26 @@ export interface RateLimiter {
  * answer on every gateway replica because the counters live in Redis.
  */
 const HIT = `
-local previous = tonumber(redis.call('GET', KEYS[1]) or '0')
-local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-local limit = tonumber(ARGV[1])
-local windowMs = tonumber(ARGV[2])
-local elapsedMs = tonumber(ARGV[3])
-if previous * (windowMs - elapsedMs) / windowMs + current >= limit then
-  return {0, previous, current}
+local windowMs = tonumber(ARGV[1])
+local elapsedMs = tonumber(ARGV[2])
+local counts = {}
+local allowed = 1
+for i = 1, #KEYS, 2 do
+  local previous = tonumber(redis.call('GET', KEYS[i]) or '0')
+  local current = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
+  local limit = tonumber(ARGV[2 + (i + 1) / 2])
+  if previous * (windowMs - elapsedMs) / windowMs + current >= limit then allowed = 0 end
+  counts[#counts + 1] = previous
+  counts[#counts + 1] = current
 end
-current = redis.call('INCR', KEYS[2])
-if current == 1 then redis.call('PEXPIRE', KEYS[2], windowMs * 2) end
-return {1, previous, current}
+if allowed == 1 then
+  for i = 2, #KEYS, 2 do
+    counts[i] = redis.call('INCR', KEYS[i])
+    if counts[i] == 1 then redis.call('PEXPIRE', KEYS[i], windowMs * 2) end
+  end
+end
+table.insert(counts, 1, allowed)
+return counts
 `;
 
 function decide(
@@ -73,21 +87,28 @@ export function createRedisRateLimiter({
   namespace: string;
   now?: () => number;
 }): RateLimiter {
-  redis.defineCommand('parleyRateLimitHit', { numberOfKeys: 2, lua: HIT });
-  const script = redis as Redis & { parleyRateLimitHit: (...args: (string | number)[]) => Promise<[number, number, number]> };
+  // The key count varies (address alone, or address and user), so the script goes by SHA with EVALSHA, its text only once.
+  const sha = createHash('sha1').update(HIT).digest('hex');
+  const run = async (keys: string[], args: number[]): Promise<number[]> => {
+    try {
+      return (await redis.evalsha(sha, keys.length, ...keys, ...args)) as number[];
+    } catch (error) {
+      if (!String((error as Error).message).includes('NOSCRIPT')) throw error;
+      return (await redis.eval(HIT, keys.length, ...keys, ...args)) as number[];
+    }
+  };
   return {
-    async hit(key, limit, windowSeconds) {
+    async hit(checks, windowSeconds) {
       const windowMs = windowSeconds * 1000;
       const { index, elapsedMs } = windowOf(now(), windowMs);
-      const prefix = `${namespace}ratelimit:${key}:${windowSeconds}:`;
-      const [allowed, previous, current] = await script.parleyRateLimitHit(
-        `${prefix}${index - 1}`,
-        `${prefix}${index}`,
-        limit,
-        windowMs,
-        elapsedMs,
+      const keys = checks.flatMap(({ key }) => {
+        const prefix = `${namespace}ratelimit:${key}:${windowSeconds}:`;
+        return [`${prefix}${index - 1}`, `${prefix}${index}`];
+      });
+      const [allowed, ...counts] = await run(keys, [windowMs, elapsedMs, ...checks.map((c) => c.limit)]);
+      return checks.map((check, i) =>
+        decide(allowed === 1, Number(counts[2 * i]), Number(counts[2 * i + 1]), check.limit, windowMs, elapsedMs),
       );
-      return decide(allowed === 1, Number(previous), Number(current), limit, windowMs, elapsedMs);
     },
   };
 }
@@ -96,19 +117,21 @@ export function createRedisRateLimiter({
 export function createMemoryRateLimiter({ now = Date.now }: { now?: () => number } = {}): RateLimiter {
   const counts = new Map<string, number>();
   return {
-    async hit(key, limit, windowSeconds) {
+    async hit(checks, windowSeconds) {
       const windowMs = windowSeconds * 1000;
       const { index, elapsedMs } = windowOf(now(), windowMs);
-      const previousKey = `${key}:${windowSeconds}:${index - 1}`;
-      const currentKey = `${key}:${windowSeconds}:${index}`;
-      const previous = counts.get(previousKey) ?? 0;
-      let current = counts.get(currentKey) ?? 0;
-      const allowed = (previous * (windowMs - elapsedMs)) / windowMs + current < limit;
-      if (allowed) counts.set(currentKey, ++current);
+      const windows = checks.map(({ key, limit }) => {
+        const currentKey = `${key}:${windowSeconds}:${index}`;
+        const previous = counts.get(`${key}:${windowSeconds}:${index - 1}`) ?? 0;
+        const current = counts.get(currentKey) ?? 0;
+        return { currentKey, previous, current, limit };
+      });
+      const allowed = windows.every(({ previous, current, limit }) => (previous * (windowMs - elapsedMs)) / windowMs + current < limit);
+      if (allowed) for (const w of windows) counts.set(w.currentKey, ++w.current);
       if (counts.size > 200_000) {
         for (const k of counts.keys()) if (!k.endsWith(`:${index}`) && !k.endsWith(`:${index - 1}`)) counts.delete(k);
       }
-      return decide(allowed, previous, current, limit, windowMs, elapsedMs);
+      return windows.map((w) => decide(allowed, w.previous, w.current, w.limit, windowMs, elapsedMs));
     },
   };
 }
