@@ -1,6 +1,25 @@
 import type { EdgeDependencies, EdgeRoutes } from '../edge-routes';
+import { ASSETS_PREFIX, explorerAssetSources } from './explorer-assets';
+import { graphiqlPage } from './graphiql-page';
+import { sandboxPage } from './sandbox-page';
+import { staticAssets } from './static-assets';
 
-// Placeholder while this API is being written.
+/** Where the explorers send operations: the gateway's own GraphQL endpoint (and its graphql-ws socket). */
+const GRAPHQL_PATH = '/graphql';
+
+/**
+ * The explorers: GraphiQL at /graphiql, served whole by the gateway so it
+ * works offline, and Apollo Sandbox at /sandbox where Apollo's CDN is
+ * reachable. Both talk to /graphql from the browser with the user's own
+ * token, like any other client, so they need nothing from `deps`.
+ */
 export function explorerRoutes(_deps: EdgeDependencies): EdgeRoutes {
-  return { routes: {} };
+  const assets = staticAssets(ASSETS_PREFIX, explorerAssetSources);
+  return {
+    routes: {
+      '/graphiql': graphiqlPage(assets, GRAPHQL_PATH),
+      '/sandbox': sandboxPage(assets, GRAPHQL_PATH),
+    },
+    prefixRoutes: { [ASSETS_PREFIX]: assets.handler },
+  };
 }

@@ -29,7 +29,9 @@ describe('GraphQL over HTTP compliance (graphql-http server audits)', () => {
     const lines: string[] = [];
     for (const audit of audits.filter((a) => !a.name.startsWith('MUST'))) {
       const result = await audit.fn();
-      lines.push(`${result.status === 'ok' ? 'ok  ' : result.status.padEnd(4)} ${audit.name}${result.status === 'ok' ? '' : ` — ${result.reason}`}`);
+      lines.push(
+        `${result.status === 'ok' ? 'ok  ' : result.status.padEnd(4)} ${audit.name}${result.status === 'ok' ? '' : ` — ${result.reason}`}`,
+      );
     }
     console.log(`graphql-http SHOULD/MAY audits:\n${lines.join('\n')}`);
     expect(lines.length).toBeGreaterThan(0);

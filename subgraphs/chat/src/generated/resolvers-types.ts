@@ -25,11 +25,15 @@ export type Scalars = {
 /** A thread of messages between one user and the models. */
 export type Conversation = {
   __typename?: 'Conversation';
+  /** When the conversation was started. */
   createdAt: Scalars['DateTime']['output'];
+  /** Stable identifier (a UUID). */
   id: Scalars['ID']['output'];
   /** Messages of the active branch (see Message.siblings and selectBranch), oldest first. */
   messages: MessageConnection;
+  /** The user the conversation belongs to; no one else can read it. */
   owner: User;
+  /** "New conversation" until the first reply completes, then the first line of the first question (up to 60 characters), unless renameConversation named it. */
   title: Scalars['String']['output'];
   /** Changes whenever a message is added. */
   updatedAt: Scalars['DateTime']['output'];
@@ -42,15 +46,21 @@ export type ConversationMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A page of conversations (Relay-style connection). */
 export type ConversationConnection = {
   __typename?: 'ConversationConnection';
+  /** The conversations of this page, in the list's order. */
   edges: Array<ConversationEdge>;
+  /** Whether more follow, and the cursor to fetch them with. */
   pageInfo: PageInfo;
 };
 
+/** A conversation in a page of conversations. */
 export type ConversationEdge = {
   __typename?: 'ConversationEdge';
+  /** Opaque position of this conversation in the list: pass it as `after` to continue after it. */
   cursor: Scalars['String']['output'];
+  /** The conversation. */
   node: Conversation;
 };
 
@@ -59,55 +69,76 @@ export type Message = {
   __typename?: 'Message';
   /** The text so far: while an assistant reply streams, follow it with `messageStream`. */
   content: Scalars['String']['output'];
+  /** The conversation the message belongs to. */
   conversation: Conversation;
+  /** When the message was stored. */
   createdAt: Scalars['DateTime']['output'];
   /** Why an assistant reply failed (status FAILED); null otherwise. */
   failure: Maybe<MessageFailure>;
+  /** Stable identifier (a UUID). */
   id: Scalars['ID']['output'];
   /** For an assistant reply: the seq of the last event of its stream (its final event once finished). */
   lastSeq: Maybe<Scalars['Int']['output']>;
   /** The message this one answers or follows; null for a conversation's first message. */
   parentId: Maybe<Scalars['ID']['output']>;
+  /** Who wrote it. */
   role: MessageRole;
   /** The alternatives at this point of the conversation (edits of a question, regenerations of a reply), oldest first, this one included. */
   siblings: Array<Message>;
+  /** Where the message is in its life; a user's message is COMPLETED once stored. */
   status: MessageStatus;
 };
 
 /** The reply ended (status COMPLETED, or CANCELLED with its partial content kept). Always the last event. */
 export type MessageCompleted = MessageStreamEvent & {
   __typename?: 'MessageCompleted';
+  /** The reply as stored, with its final content and status. */
   message: Message;
+  /** The assistant reply the event belongs to. */
   messageId: Scalars['ID']['output'];
+  /** Position of the event in the reply's stream: the last one. */
   seq: Scalars['Int']['output'];
 };
 
+/** A page of messages (Relay-style connection). */
 export type MessageConnection = {
   __typename?: 'MessageConnection';
+  /** The messages of this page, oldest first. */
   edges: Array<MessageEdge>;
+  /** Whether more follow, and the cursor to fetch them with. */
   pageInfo: PageInfo;
 };
 
 /** The next piece of the reply's text; all deltas in seq order concatenate to the final content. */
 export type MessageDelta = MessageStreamEvent & {
   __typename?: 'MessageDelta';
+  /** The next piece of text: append it to the pieces before. */
   delta: Scalars['String']['output'];
+  /** The assistant reply the event belongs to. */
   messageId: Scalars['ID']['output'];
+  /** Position of the event in the reply's stream: 1, 2, 3… with no gaps. */
   seq: Scalars['Int']['output'];
 };
 
+/** A message in a page of messages. */
 export type MessageEdge = {
   __typename?: 'MessageEdge';
+  /** Opaque position of this message in the list: pass it as `after` to continue after it. */
   cursor: Scalars['String']['output'];
+  /** The message. */
   node: Message;
 };
 
 /** The reply failed; always the last event. */
 export type MessageFailed = MessageStreamEvent & {
   __typename?: 'MessageFailed';
+  /** Stable, for programs: UPSTREAM_UNAVAILABLE, BUDGET_EXCEEDED, CONTENT_BLOCKED, BAD_USER_INPUT (e.g. the question does not fit the model's context window), … */
   code: Scalars['String']['output'];
+  /** The assistant reply the event belongs to. */
   messageId: Scalars['ID']['output'];
+  /** What went wrong, for people. */
   reason: Scalars['String']['output'];
+  /** Position of the event in the reply's stream: the last one. */
   seq: Scalars['Int']['output'];
 };
 
@@ -118,21 +149,33 @@ export type MessageFailure = {
   reason: Scalars['String']['output'];
 };
 
+/** Who wrote a message. */
 export type MessageRole =
+  /** A model's reply. */
   | 'ASSISTANT'
+  /** Instructions to the model rather than a turn of the conversation; Parley's API stores none today. */
   | 'SYSTEM'
+  /** The person: a question or an edit of one. */
   | 'USER';
 
+/** Where a message is in its life. A user's message is COMPLETED once stored; an assistant reply goes from PENDING through STREAMING to COMPLETED, FAILED or CANCELLED. */
 export type MessageStatus =
+  /** Stopped by cancelGeneration; the partial content is kept. */
   | 'CANCELLED'
+  /** Finished: `content` is final. */
   | 'COMPLETED'
+  /** Generation failed: `failure` says why. */
   | 'FAILED'
+  /** Stored, waiting for a worker to start generating the reply. */
   | 'PENDING'
+  /** Being generated: `content` grows as the deltas arrive (follow them with messageStream). */
   | 'STREAMING';
 
 /** One event of an assistant reply's stream. `seq` starts at 1 and grows by one per event. */
 export type MessageStreamEvent = {
+  /** The assistant reply the event belongs to. */
   messageId: Scalars['ID']['output'];
+  /** Position of the event in the reply's stream: 1, 2, 3… with no gaps. Pass the last one seen as `afterSeq` to resume. */
   seq: Scalars['Int']['output'];
 };
 
@@ -235,14 +278,15 @@ export type PageInfo = {
   __typename?: 'PageInfo';
   /** Pass as `after` to fetch the next page. */
   endCursor: Maybe<Scalars['String']['output']>;
+  /** True when more items follow this page. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
 export type Query = {
   __typename?: 'Query';
-  /** One of the signed-in user's conversations; null if it does not exist or is someone else's. */
+  /** One of the signed-in user's conversations; NOT_FOUND if it does not exist or is someone else's. */
   conversation: Maybe<Conversation>;
-  /** The signed-in user's conversations, most recently updated first. `first` is 1–100. */
+  /** The signed-in user's conversations, most recently updated first (best match first with `search`). */
   conversations: ConversationConnection;
   /** One of the signed-in user's messages; null if it does not exist or is someone else's. */
   message: Maybe<Message>;
@@ -273,6 +317,7 @@ export type QueryModerationFlagsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A question to send, in an existing conversation or a new one. */
 export type SendMessageInput = {
   /** Idempotency key (up to 200 characters): sending the same key twice returns the first request's messages. */
   clientMessageId?: InputMaybe<Scalars['String']['input']>;
@@ -284,14 +329,22 @@ export type SendMessageInput = {
   model?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** A question and its new reply, as sendMessage, editMessage and regenerateMessage answer them. */
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
   /** In status PENDING; follow it with `messageStream(messageId: assistantMessage.id)`. */
   assistantMessage: Message;
+  /** The conversation of the messages: a new one when sendMessage was given no conversationId. */
   conversation: Conversation;
+  /** The question (for regenerateMessage, the one answered again) as stored: content moderation may have replaced parts of it with placeholders such as [email]. */
   userMessage: Message;
 };
 
+/**
+ * Live results, over graphql-ws (the graphql-transport-ws protocol) on the gateway's /graphql. Send the access
+ * token in connection_init's payload as `{ "authorization": "Bearer <accessToken>" }`; a bad one closes the
+ * socket with code 4403.
+ */
 export type Subscription = {
   __typename?: 'Subscription';
   /**
@@ -303,6 +356,11 @@ export type Subscription = {
 };
 
 
+/**
+ * Live results, over graphql-ws (the graphql-transport-ws protocol) on the gateway's /graphql. Send the access
+ * token in connection_init's payload as `{ "authorization": "Bearer <accessToken>" }`; a bad one closes the
+ * socket with code 4403.
+ */
 export type SubscriptionMessageStreamArgs = {
   afterSeq?: InputMaybe<Scalars['Int']['input']>;
   messageId: Scalars['ID']['input'];

@@ -43,6 +43,7 @@ export type Model = {
   contextWindow: Scalars['Int']['output'];
   /** True for built-in development models that run offline and cost nothing. */
   development: Scalars['Boolean']['output'];
+  /** Name to show people, e.g. "GPT-4o". */
   displayName: Scalars['String']['output'];
   /** Whether at least one deployment of it can take requests now (healthy, circuit closed). */
   healthy: Scalars['Boolean']['output'];
@@ -52,6 +53,7 @@ export type Model = {
   inputPricePerMTok: Scalars['Float']['output'];
   /** USD per million completion tokens. */
   outputPricePerMTok: Scalars['Float']['output'];
+  /** How Parley reaches the model: "openai" for any OpenAI-compatible API, "dev" for the built-in offline models. */
   provider: Scalars['String']['output'];
 };
 
@@ -83,8 +85,11 @@ export type QueryUsageReportArgs = {
 /** Tokens and cost of a model reply. */
 export type Usage = {
   __typename?: 'Usage';
+  /** Tokens the model wrote. */
   completionTokens: Scalars['Int']['output'];
+  /** What it cost, in US dollars: tokens times the model's prices per million tokens; 0 when replayed from the response cache. */
   costUsd: Scalars['Float']['output'];
+  /** Tokens the model read: the question with the conversation history sent along. */
   promptTokens: Scalars['Int']['output'];
 };
 

@@ -21,16 +21,22 @@ export type Scalars = {
 /** A key for a partner's program, accepted by the gateway as `Authorization: Bearer <key>`. */
 export type ApiKey = {
   __typename?: 'ApiKey';
+  /** When the key was created. */
   createdAt: Scalars['DateTime']['output'];
+  /** Pass it to revokeApiKey to revoke the key. */
   id: Scalars['ID']['output'];
+  /** When the key last authenticated a request (updated at most once a minute); null if it never has. */
   lastUsedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The owner's label for the key (1–100 characters), e.g. the program that uses it. */
   name: Scalars['String']['output'];
   /** What the key may do, e.g. "chat", "models". */
   scopes: Array<Scalars['String']['output']>;
 };
 
+/** A new API key with its secret, as createApiKey answers it. */
 export type ApiKeyCreated = {
   __typename?: 'ApiKeyCreated';
+  /** The key's record, as User.apiKeys lists it. */
   apiKey: ApiKey;
   /** The secret, shown this once. Parley stores only a hash of it. */
   key: Scalars['String']['output'];
@@ -45,6 +51,7 @@ export type AuthPayload = {
   expiresAt: Scalars['DateTime']['output'];
   /** Opaque; exchange it with refreshToken() for new tokens. It is rotated on every use: keep only the newest. */
   refreshToken: Scalars['String']['output'];
+  /** The signed-in user. */
   user: User;
 };
 
@@ -65,22 +72,30 @@ export type LinkedIdentity = {
   provider: Scalars['String']['output'];
 };
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type Mutation = {
   __typename?: 'Mutation';
   /** Changes the password and ends every session of the account, this one included. */
   changePassword: Scalars['Boolean']['output'];
-  /** Creates an API key with the given scopes (default: all the user's scopes). */
+  /** Creates an API key with the given scopes (default: all the user's scopes). A user may have 25 active keys. */
   createApiKey: ApiKeyCreated;
   /** Finishes it: pass the whole URL the provider redirected the browser to (redirectUri with its code, state and iss). */
   finishOidcLogin: AuthPayload;
-  /** Signs in with e-mail and password. Attempts are limited per account and per address. */
+  /**
+   * Signs in with e-mail and password. A wrong e-mail or password is UNAUTHENTICATED, the same answer for both.
+   * Attempts are limited per account and per address (RATE_LIMITED, with retryAfterSeconds).
+   */
   login: AuthPayload;
-  /** Ends the session the refresh token belongs to. */
+  /** Ends the session the refresh token belongs to. Always true: an unknown or already ended token is ignored. */
   logout: Scalars['Boolean']['output'];
   /** Exchanges a refresh token for new tokens. Presenting an already-used refresh token ends that whole session. */
   refreshToken: AuthPayload;
-  /** Creates an account and signs it in. */
+  /** Creates an account and signs it in. Registrations are limited per address (RATE_LIMITED). */
   register: AuthPayload;
+  /** Revokes one of the signed-in user's API keys. NOT_FOUND when they have no active key with this id. */
   revokeApiKey: Scalars['Boolean']['output'];
   /** Ends one of the signed-in user's sessions (e.g. a lost device). */
   revokeSession: Scalars['Boolean']['output'];
@@ -89,70 +104,119 @@ export type Mutation = {
   /** Starts a sign-in with an external OpenID Connect provider (authorization code with PKCE). */
   startOidcLogin: OidcLoginStart;
   updateProfile: User;
+  /** Changes the signed-in user's settings and returns all of them. */
   updateSettings: UserSettings;
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationChangePasswordArgs = {
   currentPassword: Scalars['String']['input'];
   newPassword: Scalars['String']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationCreateApiKeyArgs = {
   name: Scalars['String']['input'];
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationFinishOidcLoginArgs = {
   callbackUrl: Scalars['String']['input'];
   provider: Scalars['ID']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationLoginArgs = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationLogoutArgs = {
   refreshToken: Scalars['String']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationRefreshTokenArgs = {
   refreshToken: Scalars['String']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationRegisterArgs = {
   input: RegisterInput;
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationRevokeSessionArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationStartOidcLoginArgs = {
   provider: Scalars['ID']['input'];
   redirectUri: Scalars['String']['input'];
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationUpdateProfileArgs = {
   input: UpdateProfileInput;
 };
 
 
+/**
+ * Changes. A refused mutation changes nothing, and says why in `extensions.code` (see Query). Managing an account
+ * (settings, passwords, sessions, API keys) needs the person's own access token: an API key is FORBIDDEN.
+ */
 export type MutationUpdateSettingsArgs = {
   input: UpdateSettingsInput;
 };
@@ -166,6 +230,12 @@ export type OidcLoginStart = {
   state: Scalars['String']['output'];
 };
 
+/**
+ * Reads. Most fields need an access token (`Authorization: Bearer <accessToken>`, from register or login) and
+ * answer UNAUTHENTICATED without one. Refusals carry `extensions.code`: UNAUTHENTICATED, FORBIDDEN,
+ * BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED (with `retryAfterSeconds`), BUDGET_EXCEEDED, CONTENT_BLOCKED or
+ * UPSTREAM_UNAVAILABLE, with a message a person can act on.
+ */
 export type Query = {
   __typename?: 'Query';
   /** OpenID Connect providers configured for sign-in. */
@@ -174,10 +244,13 @@ export type Query = {
   me: Maybe<User>;
 };
 
+/** A new account's details. */
 export type RegisterInput = {
+  /** Name shown in the interface, 1–100 printable characters. Omitted: the part of the e-mail address before the @. */
   displayName?: InputMaybe<Scalars['String']['input']>;
+  /** E-mail address, at most 254 characters; stored trimmed and lower-cased. An address that already has an account is CONFLICT. */
   email: Scalars['String']['input'];
-  /** At least 10 characters and not a common password. */
+  /** 10 to 256 characters, neither a common password nor the e-mail address. */
   password: Scalars['String']['input'];
 };
 
@@ -197,9 +270,13 @@ export type UpdateProfileInput = {
   displayName?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** Changes to the user's settings: a field left out keeps its value. */
 export type UpdateSettingsInput = {
+  /** Whether assistant replies are translated into preferredLanguage as they complete. Cannot be null. */
   autoTranslate?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Model id ("provider/model", e.g. "dev/echo") for messages that name none; null clears it. */
   defaultModel?: InputMaybe<Scalars['String']['input']>;
+  /** BCP 47 language tag, e.g. "en", "zh-CN"; stored in canonical form. Cannot be null. */
   preferredLanguage?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -208,11 +285,13 @@ export type User = {
   __typename?: 'User';
   /** API keys for partners' programs. The secret is shown only once, by createApiKey. */
   apiKeys: Array<ApiKey>;
+  /** When the account was created. */
   createdAt: Scalars['DateTime']['output'];
   /** Name shown in the interface. */
   displayName: Scalars['String']['output'];
   /** Normalized (trimmed, lower-case) e-mail address; unique. Visible only to the user and admins. */
   email: Scalars['String']['output'];
+  /** Stable identifier (a UUID). */
   id: Scalars['ID']['output'];
   /** External identity providers linked to this account. */
   linkedIdentities: Array<LinkedIdentity>;

@@ -1,0 +1,49 @@
+import type { RouteHandler } from '@parley/runtime';
+import { LOCKED_DOWN, sameHostSockets, serializeCsp } from './content-security-policy';
+import { GRAPHIQL_SCRIPTS, GRAPHIQL_STYLES } from './explorer-assets';
+import { escapeHtml, sendHtmlPage } from './html-page';
+import { allowOnlyReads } from './read-only-methods';
+import type { StaticAssets } from './static-assets';
+
+/**
+ * GET /graphiql: GraphiQL with every script and stylesheet from this gateway,
+ * so it works with no network beyond the gateway. The page holds no inline
+ * script: graphiql-bootstrap.js starts GraphiQL, which lets the policy allow
+ * scripts from 'self' alone.
+ */
+export function graphiqlPage(assets: StaticAssets, graphqlPath: string): RouteHandler {
+  return async (req, res) => {
+    if (!allowOnlyReads(req, res)) return;
+    const urls = await assets.urls();
+    const policy = serializeCsp({
+      ...LOCKED_DOWN,
+      'script-src': ["'self'"],
+      // GraphiQL's editors and panes position themselves with inline styles.
+      'style-src': ["'self'", "'unsafe-inline'"],
+      // The fonts are inlined in graphiql.min.css as data: URLs.
+      'font-src': ["'self'", 'data:'],
+      'img-src': ["'self'", 'data:'],
+      'connect-src': ["'self'", ...sameHostSockets(req)],
+    });
+    sendHtmlPage(req, res, renderGraphiqlPage(urls, graphqlPath), policy);
+  };
+}
+
+function renderGraphiqlPage(urls: Record<string, string>, graphqlPath: string): string {
+  const url = (name: string) => escapeHtml(urls[name] ?? '');
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Parley · GraphiQL</title>
+${GRAPHIQL_STYLES.map((name) => `    <link rel="stylesheet" href="${url(name)}" />`).join('\n')}
+${GRAPHIQL_SCRIPTS.map((name) => `    <script defer src="${url(name)}"></script>`).join('\n')}
+  </head>
+  <body>
+    <div id="graphiql" data-graphql-path="${escapeHtml(graphqlPath)}">Loading GraphiQL…</div>
+    <noscript>GraphiQL needs JavaScript.</noscript>
+  </body>
+</html>
+`;
+}

@@ -1,0 +1,13 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson } from '@parley/runtime';
+
+/**
+ * The explorer's pages and files only read: anything but GET and HEAD is
+ * answered 405 here (true), so a handler never has to think about bodies.
+ */
+export function allowOnlyReads(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return true;
+  res.setHeader('allow', 'GET, HEAD');
+  sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method} is not allowed here; use GET` });
+  return false;
+}
