@@ -11,6 +11,8 @@ import { GraphQLError, Kind, type SelectionSetNode, type ValidationContext, type
 export function maxDepthRule(maxDepth: number): ValidationRule {
   return (context) => ({
     OperationDefinition(operation) {
+      // Introspection is bounded by the schema (and off in production); tools send the standard query, 15 deep.
+      if (operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__'))) return;
       const depth = depthOf(operation.selectionSet, context, new Map());
       if (depth > maxDepth) {
         context.reportError(

@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { RegisterDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return {
     status: response.status,
     headers: response.headers,
-    body: (await response.json()) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] },
   };
 }
 
@@ -123,9 +124,12 @@ describe('protection limits on every operation', () => {
     }
   });
 
-  it('keeps introspection on outside production', async () => {
+  it('keeps introspection on outside production, and lets tools send the standard (deep) introspection query', async () => {
     const { body } = await post(platform.url, { query: '{ __schema { queryType { name } } }' }, auth());
     expect(body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    const standard = await post(platform.url, { query: getIntrospectionQuery() }, auth());
+    expect(standard.body.errors).toBeUndefined();
+    expect(standard.body.data.__schema.types.length).toBeGreaterThan(20);
   });
 });
 
