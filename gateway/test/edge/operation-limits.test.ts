@@ -1,22 +1,11 @@
 import { getIntrospectionQuery } from 'graphql';
 import { RegisterDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { rawGraphQLPost } from '../support/raw-graphql-post';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
-/** Raw GraphQL over HTTP, as any client (or attacker) would send it. */
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] },
-  };
-}
+const post = rawGraphQLPost;
 
 describe('protection limits on every operation', () => {
   let platform: PlatformUnderTest;

@@ -2,23 +2,14 @@ import { createHash } from 'node:crypto';
 import { ModelsDocument, RegisterDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { print } from 'graphql';
+import { rawGraphQLPost } from '../support/raw-graphql-post';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, subscribe } from '../subscriptions/subscription-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return {
-    status: response.status,
-    body: (await response.json()) as { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] },
-  };
-}
+const post = rawGraphQLPost;
 const persisted = (hash: string) => ({ persistedQuery: { version: 1, sha256Hash: hash } });
 
 describe('automatic persisted queries', () => {

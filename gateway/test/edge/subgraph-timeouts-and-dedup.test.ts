@@ -1,12 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAccessTokenVerifier, remoteKeySet, API_KEY_TOKEN_PATH } from '@parley/auth';
 import { RegisterDocument, SendMessageDocument, MessageStateDocument } from '@parley/client';
-import { captureLogs, postGraphQL } from '@parley/testing';
+import { postGraphQL } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGateway } from '../../src/gateway-server';
-import { createAuthenticator } from '../../src/request-authentication';
+import { startGatewayOver } from '../support/in-process-gateway';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
 interface Recorder {
@@ -16,7 +13,7 @@ interface Recorder {
 }
 
 /** A subgraph stand-in over real HTTP: forwards to `target` after `delayMs` (or never answers), recording each request. */
-async function startRelay(target: string | null, delayMs = 150): Promise<Recorder> {
+async function startRelay(target: string | null, delayMs = 300): Promise<Recorder> {
   const bodies: string[] = [];
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
@@ -87,26 +84,12 @@ describe('subgraph requests: bounded by a timeout, and identical reads shared', 
 
     users = await startRelay(platform.subgraphUrls['users']!);
     translation = await startRelay(null);
-    const gateway = await createGateway({
-      supergraphSdl: readFileSync(new URL('../../../supergraph.graphql', import.meta.url), 'utf8'),
-      subgraphUrls: { ...platform.subgraphUrls, users: users.url, translation: translation.url },
-      authenticate: createAuthenticator({
-        verifier: createAccessTokenVerifier({
-          keys: remoteKeySet(new URL('/.well-known/jwks.json', platform.subgraphUrls['users']).toString()),
-          issuer: 'parley',
-          audience: 'parley-api',
-        }),
-        apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, platform.subgraphUrls['users']).toString(),
-      }),
-      logger: captureLogs('silent').logger,
-      readiness: [],
-      messageStreams: platform.messageStreams,
-      modelsUrl: new URL('/', platform.subgraphUrls['models']).toString(),
-      protection: { subgraphTimeoutMs: 400 },
+    const gateway = await startGatewayOver(platform, {
+      subgraphUrls: { users: users.url, translation: translation.url },
+      protection: { subgraphTimeoutMs: 1000 },
     });
-    const listening = await gateway.listen(0);
-    gatewayUrl = listening.url;
-    closeGateway = listening.close;
+    gatewayUrl = gateway.url;
+    closeGateway = gateway.close;
   }, 120_000);
   afterAll(async () => {
     await closeGateway?.();
@@ -127,7 +110,7 @@ describe('subgraph requests: bounded by a timeout, and identical reads shared', 
     const nodes = body.data.conversation.messages.edges.map((e: { node: unknown }) => e.node);
     expect(nodes[0]).toEqual({ content: 'Hello there, gateway.', translation: null });
     expect(body.errors?.[0]?.extensions?.['code']).toBe('UPSTREAM_UNAVAILABLE');
-    expect(body.errors?.[0]?.message).toMatch(/translation service did not answer within 400 ms/);
+    expect(body.errors?.[0]?.message).toMatch(/translation service did not answer within 1000 ms/);
   });
 
   it('sends identical concurrent reads of one caller to a subgraph once', async () => {
@@ -142,11 +125,11 @@ describe('subgraph requests: bounded by a timeout, and identical reads shared', 
     const [mine, theirs] = await Promise.all([post('{ me { email } }', token), post('{ me { email } }', otherToken)]);
     expect(mine.body.data.me.email).toBe('timeouts@example.com');
     expect(theirs.body.data.me.email).toBe('timeouts-2@example.com');
-    expect(users.bodies.length - before).toBe(2);
+    expect(users.bodies.slice(before).filter((body) => body.includes('email'))).toHaveLength(2);
 
     const mutation = 'mutation { updateSettings(input: { autoTranslate: true }) { autoTranslate } }';
     const afterReads = users.bodies.length;
     await Promise.all([post(mutation, token), post(mutation, token)]);
-    expect(users.bodies.length - afterReads).toBe(2);
+    expect(users.bodies.slice(afterReads).filter((body) => body.includes('updateSettings'))).toHaveLength(2);
   });
 });

@@ -3,14 +3,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { RegisterDocument } from '@parley/client';
-import { captureLogs, postGraphQL } from '@parley/testing';
+import { postGraphQL } from '@parley/testing';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createGateway } from '../../src/gateway-server';
-import { createAuthenticator } from '../../src/request-authentication';
+import { startGatewayOver } from '../support/in-process-gateway';
 import { connect, subscribe } from '../subscriptions/subscription-support';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
 
@@ -56,26 +54,9 @@ describe('TLS termination and WebSocket paths', () => {
       })
     ).body.data!.register.accessToken;
     certificate = selfSignedCertificate();
-    const gateway = await createGateway({
-      supergraphSdl: readFileSync(new URL('../../../supergraph.graphql', import.meta.url), 'utf8'),
-      subgraphUrls: platform.subgraphUrls,
-      authenticate: createAuthenticator({
-        verifier: createAccessTokenVerifier({
-          keys: remoteKeySet(new URL('/.well-known/jwks.json', platform.subgraphUrls['users']).toString()),
-          issuer: 'parley',
-          audience: 'parley-api',
-        }),
-        apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, platform.subgraphUrls['users']).toString(),
-      }),
-      logger: captureLogs('silent').logger,
-      readiness: [],
-      messageStreams: platform.messageStreams,
-      modelsUrl: new URL('/', platform.subgraphUrls['models']).toString(),
-      tls: certificate,
-    });
-    const listening = await gateway.listen(0);
-    tlsUrl = listening.url;
-    closeGateway = listening.close;
+    const gateway = await startGatewayOver(platform, { tls: certificate });
+    tlsUrl = gateway.url;
+    closeGateway = gateway.close;
   }, 120_000);
   afterAll(async () => {
     await closeGateway?.();
