@@ -1,0 +1,65 @@
+/**
+ * Parley's gateway (createGateway) with a chosen set of protection layers, in
+ * its own process so its CPU time can be read apart, against a running
+ * platform's subgraphs. The layers are cumulative:
+ *
+ *   bare       operationLimits: false, rateLimiter: null (callers stay anonymous)
+ *   limits     + operation limits (depth, cost, aliases, root fields, tokens)
+ *   rate-limit + the Redis rate limiter of the services-mode gateway (limits too high to refuse)
+ *   auth       the same gateway; the load generator sends access tokens, which it verifies
+ *
+ * Every variant has the real authenticator; an anonymous request costs it a
+ * header lookup. `auth` is what differs in the requests, not in this process.
+ *
+ *   VARIANT=limits SUBGRAPH_URLS='{"users":"http://…/graphql",…}' USERS_URL=http://127.0.0.1:… \
+ *     REDIS_URL=redis://127.0.0.1:6379 NAMESPACE=bench. npx tsx bench/gateway-edge/gateway-variant.ts
+ *
+ * Prints one JSON line with its URL and pid when it listens.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { createGateway, defaultGatewayProtection } from '@parley/gateway/gateway';
+import { createInMemoryMessageStreamLog } from '@parley/message-stream';
+import { createLogger } from '@parley/runtime';
+import Redis from 'ioredis';
+import { createRedisRateLimiter } from '../../gateway/src/rate-limiter';
+import { createAuthenticator } from '../../gateway/src/request-authentication';
+
+const variants = ['bare', 'limits', 'rate-limit', 'auth'];
+const variant = process.env.VARIANT ?? '';
+if (!variants.includes(variant)) throw new Error(`VARIANT must be one of ${variants.join(', ')}`);
+const subgraphUrls = JSON.parse(process.env.SUBGRAPH_URLS ?? '{}') as Record<string, string>;
+const usersUrl = process.env.USERS_URL;
+if (!usersUrl || !subgraphUrls['models']) throw new Error('Set SUBGRAPH_URLS and USERS_URL (see the header of this file)');
+const never = 10_000_000;
+
+const redis = variant === 'rate-limit' || variant === 'auth' ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
+const gateway = await createGateway({
+  supergraphSdl: readFileSync(resolve(import.meta.dirname, '../../supergraph.graphql'), 'utf8'),
+  subgraphUrls,
+  authenticate: createAuthenticator({
+    verifier: createAccessTokenVerifier({
+      keys: remoteKeySet(new URL('/.well-known/jwks.json', usersUrl).toString()),
+      issuer: 'parley',
+      audience: 'parley-api',
+    }),
+    apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, usersUrl).toString(),
+  }),
+  logger: createLogger({ service: `gateway-${variant}`, level: 'warn' }),
+  readiness: [],
+  messageStreams: createInMemoryMessageStreamLog(),
+  modelsUrl: new URL('/', subgraphUrls['models']).toString(),
+  // Limits far above what a benchmark sends: the rate limiter counts every request but refuses none.
+  protection: { edge: { ...defaultGatewayProtection.edge, perUserLimit: never, perAddressLimit: never } },
+  operationLimits: variant !== 'bare',
+  rateLimiter: redis ? createRedisRateLimiter({ redis, namespace: process.env.NAMESPACE ?? `bench-${process.pid}.` }) : null,
+});
+const listening = await gateway.listen(0);
+process.stdout.write(`${JSON.stringify({ url: listening.url, pid: process.pid })}\n`);
+process.on('SIGTERM', () => {
+  void listening
+    .close()
+    .then(() => redis?.quit())
+    .finally(() => process.exit(0));
+});
