@@ -154,6 +154,8 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     /** The question, when this reply answers a conversation's first one (the conversation is named after it). */
     firstQuestion: string | null = null,
   ): Promise<void> {
+    // Named before the reply reads as finished, so whoever sees it COMPLETED (or its final event) sees the title too.
+    if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
     const updated = (
       await knex.raw(
         `update "chat"."message" set content = ?, status = ?, model = ?, last_seq = ?, failure_code = ?, failure_reason = ?, updated_at = ?
@@ -182,7 +184,6 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       content: outcome.status === 'COMPLETED' ? outcome.content : null,
       translateTo: request.translateTo ?? null,
     });
-    if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
   }
 
   async function sendFinalEvent(reply: Pick<Reply, 'id' | 'status' | 'lastSeq' | 'failureCode' | 'failureReason'>) {
