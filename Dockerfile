@@ -1,7 +1,7 @@
 # One image for every Parley service (gateway and the four subgraphs).
 # The default command starts the gateway; docker-compose.yml overrides `command`
 # per subgraph, e.g. ["node","--import","tsx","subgraphs/users/src/index.ts"].
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 
@@ -14,6 +14,7 @@ COPY libs/database/package.json libs/database/
 COPY libs/errors/package.json libs/errors/
 COPY libs/events/package.json libs/events/
 COPY libs/message-stream/package.json libs/message-stream/
+COPY libs/moderation/package.json libs/moderation/
 COPY libs/pubsub/package.json libs/pubsub/
 COPY libs/runtime/package.json libs/runtime/
 COPY libs/service-host/package.json libs/service-host/
