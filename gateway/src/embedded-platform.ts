@@ -75,7 +75,6 @@ export async function startEmbeddedPlatform({
   try {
     const postgres = await startEmbeddedPostgres(dataDir ? { dataDir: resolve(dataDir, 'postgres') } : {});
     stops.push(() => postgres.stop());
-    if (onQuery) postgres.knex.on('query', (data: { sql: string }) => onQuery(data.sql));
     const bus = createInProcessBus({ logger });
     const pubsub = createInMemoryPubSub();
     const messageStreams = createInMemoryMessageStreamLog();
@@ -103,7 +102,8 @@ export async function startEmbeddedPlatform({
         entities: definition.entities,
         migrations: definition.migrations,
         logger: serviceLogger,
-        sharedKnex: postgres.knex,
+        session: postgres.session,
+        ...(onQuery && { onQuery }),
       });
       await migrate(orm);
       if (definition.name === 'chat') chatOrm = orm;

@@ -1,4 +1,5 @@
-import { MikroORM, PostgreSqlDriver, type EntitySchema, type Knex, type MigrationObject } from '@mikro-orm/postgresql';
+import { MikroORM, PostgreSqlDriver, type EntitySchema, type MigrationObject } from '@mikro-orm/postgresql';
+import type { Dialect } from 'kysely';
 import type { Logger } from 'pino';
 
 export interface DatabaseOptions {
@@ -8,15 +9,15 @@ export interface DatabaseOptions {
   /** Committed migrations, in order. Never schema sync: what runs in production is what is reviewed. */
   migrations: MigrationObject[];
   logger: Logger;
-  /** Primary, e.g. postgres://postgres@127.0.0.1:5432/parley. Give this or `sharedKnex`. */
+  /** Primary, e.g. postgres://postgres@127.0.0.1:5432/parley. Give this or `session`. */
   url?: string;
   /** Read replicas: reads outside transactions go there; writes and transactions go to the primary. */
   replicaUrls?: string[];
   /**
-   * One knex client shared by several ORMs. Embedded mode needs it: PGlite is a
+   * One connection shared by several ORMs. Embedded mode needs it: PGlite is a
    * single session, so every subgraph must queue on one connection.
    */
-  sharedKnex?: Knex;
+  session?: Dialect;
   poolMax?: number;
   /** Sees every SQL statement (tests count queries with it). */
   onQuery?: (sql: string) => void;
@@ -29,12 +30,12 @@ export type Database = MikroORM;
  * works on `orm.em.fork()` so identity maps never leak between requests.
  */
 export async function createOrm(options: DatabaseOptions): Promise<MikroORM> {
-  const { schema, entities, migrations, logger, url, replicaUrls = [], sharedKnex, poolMax = 10 } = options;
-  if (!url && !sharedKnex) throw new Error('createOrm needs a database url or a shared knex client');
+  const { schema, entities, migrations, logger, url, replicaUrls = [], session, poolMax = 10, onQuery } = options;
+  if (!url && !session) throw new Error('createOrm needs a database url or a shared session');
   const orm = await MikroORM.init({
     driver: PostgreSqlDriver,
     entities,
-    ...(sharedKnex ? { driverOptions: sharedKnex, dbName: 'postgres' } : { clientUrl: url }),
+    ...(session ? { driverOptions: session, dbName: 'postgres' } : { clientUrl: url }),
     schema,
     pool: { min: 0, max: poolMax, idleTimeoutMillis: 30_000 },
     replicas: replicaUrls.map((clientUrl, i) => ({ name: `replica-${i + 1}`, clientUrl })),
@@ -54,22 +55,20 @@ export async function createOrm(options: DatabaseOptions): Promise<MikroORM> {
     },
     extensions: [(await import('@mikro-orm/migrations')).Migrator],
     logger: (message) => logger.debug({ orm: message }, 'orm'),
+    // Every statement, the ORM's and the hand-written ones (sqlOn), on the primary and the replicas.
+    ...(onQuery && {
+      onQuery: (sql: string) => {
+        onQuery(sql);
+        return sql;
+      },
+    }),
   });
-  if (options.onQuery) {
-    const onQuery = options.onQuery;
-    for (const type of ['write', 'read'] as const) {
-      orm.em
-        .getConnection(type)
-        .getKnex()
-        .on('query', (data: { sql: string }) => onQuery(data.sql));
-    }
-  }
   return orm;
 }
 
 /** Applies pending migrations; returns the names applied. */
 export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
+  const applied = await orm.migrator.up();
   return applied.map((m) => m.name);
 }
 

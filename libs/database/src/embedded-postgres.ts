@@ -1,13 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import { knex, PostgreSqlKnexDialect, type Knex } from '@mikro-orm/postgresql';
+import { createPostgreSqlTypeParsers } from '@mikro-orm/postgresql';
+import { PostgresDialect, type Dialect } from 'kysely';
+import pg from 'pg';
 
 export interface EmbeddedPostgres {
   /** postgres:// URL of the socket server, for tools that want one. */
   url: string;
-  /** The one client every ORM must share (PGlite is a single session). */
-  knex: Knex;
+  /** The one session every ORM must share (PGlite is a single session): createOrm's `session`. */
+  session: Dialect;
   stop(): Promise<void>;
 }
 
@@ -18,7 +20,7 @@ export interface EmbeddedPostgres {
  * Exactly one connection: PGlite is one session, and with several connections
  * the protocol messages of two clients interleave (a transaction on one then
  * waits forever for the other). So the socket server accepts one connection and
- * the knex pool holds one, kept open for the process's lifetime.
+ * one pool of one, kept open for the process's lifetime, serves every ORM.
  */
 export async function startEmbeddedPostgres({ dataDir }: { dataDir?: string }): Promise<EmbeddedPostgres> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -27,20 +29,33 @@ export async function startEmbeddedPostgres({ dataDir }: { dataDir?: string }): 
   await server.start();
   const port = (server as unknown as { port: number }).port;
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const client = knex({
-    // MikroORM's dialect subclass of knex's pg client (its typings predate knex's).
-    client: PostgreSqlKnexDialect as never,
-    connection: { connectionString: url },
-    pool: { min: 1, max: 1, idleTimeoutMillis: 2_147_483_647 },
-    acquireConnectionTimeout: 60_000,
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    // Never close the idle session, and let a burst queue for it as long as a slow machine needs.
+    idleTimeoutMillis: 0,
+    connectionTimeoutMillis: 60_000,
+    types: ormTypeParsers(),
   });
+  // The ORMs borrow the pool; ending it is stop()'s alone, so closing one ORM cannot cut off the others.
+  const borrowed = { options: pool.options, connect: () => pool.connect(), end: async () => {} };
   return {
     url,
-    knex: client,
+    session: new PostgresDialect({ pool: borrowed }),
     async stop() {
-      await client.destroy();
+      await pool.end();
       await server.stop();
       await db.close();
     },
   };
+}
+
+/** The parsers MikroORM gives its own pools (dates and intervals stay strings), so both modes read rows alike. */
+function ormTypeParsers(): pg.CustomTypesConfig {
+  const types = new pg.TypeOverrides();
+  const textArray = pg.types.getTypeParser(1009 as never); // text[]: an array of strings, as the ORM's parser gives
+  for (const [oid, parse] of Object.entries(createPostgreSqlTypeParsers((s) => textArray(s)))) {
+    types.setTypeParser(Number(oid), parse as (value: string) => unknown);
+  }
+  return types;
 }

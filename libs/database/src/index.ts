@@ -1,2 +1,3 @@
 export { createOrm, migrate, pingDatabase, databaseAddress, type Database, type DatabaseOptions } from './create-orm';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+export { sqlOn, type Sql, type SqlRunner, type SqlResult } from './sql';

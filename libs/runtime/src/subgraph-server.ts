@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
-import { buildSubgraphSchema } from '@apollo/subgraph';
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
 import { toGraphQLErrorShape } from '@parley/errors';
 import type { DocumentNode } from 'graphql';
@@ -41,7 +40,7 @@ export async function createSubgraphServer<TContext extends BaseContext>(
 ): Promise<SubgraphServer> {
   const { name, typeDefs, resolvers, logger, verifier, context, readiness, routes = {} } = options;
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
     formatError: (formatted, error) =>
       toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in resolver')),
     includeStacktraceInErrorResponses: false,

@@ -1,4 +1,4 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 import { ErrorCode } from '@parley/errors';
 import { createBatchingPublisher, Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
 import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
@@ -14,7 +14,7 @@ import type { ModelDirectory } from './model-directory';
 import { NEW_CONVERSATION_TITLE } from './send-message';
 
 export interface ChatWorkerOptions {
-  knex: Knex;
+  sql: Sql;
   bus: EventBus;
   messageStreams: MessageStreamLog;
   cancelSignals: CancelSignals;
@@ -100,7 +100,7 @@ class BlockedOutput extends GenerationFailure {
  * reply that finished before a crash only gets its final event re-sent.
  */
 export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatWorker> {
-  const { knex, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
+  const { sql, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
   const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
   const running = new Map<string, AbortController>();
   const completedEvents = createBatchingPublisher(bus, Topics.chatMessageCompleted);
@@ -108,7 +108,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
 
   async function loadReply(id: string): Promise<Reply | null> {
     const rows: Record<string, unknown>[] = (
-      await knex.raw(
+      await sql.raw(
         `select id, conversation_id, parent_id, status, content, last_seq, model, failure_code, failure_reason
          from "chat"."message" where id = ? and role = 'ASSISTANT'`,
         [id],
@@ -121,7 +121,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   async function loadBranch(reply: Reply): Promise<Turn[]> {
     if (!reply.parentId) return [];
     const rows: { role: string; content: string; status: string }[] = (
-      await knex.raw(
+      await sql.raw(
         `with recursive branch as (
            select id, parent_id, role, content, status, 0 as depth from "chat"."message" where id = ?
            union all
@@ -157,7 +157,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     // Named before the reply reads as finished, so whoever sees it COMPLETED (or its final event) sees the title too.
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
     const updated = (
-      await knex.raw(
+      await sql.raw(
         `update "chat"."message" set content = ?, status = ?, model = ?, last_seq = ?, failure_code = ?, failure_reason = ?, updated_at = ?
          where id = ? and status in ('PENDING', 'STREAMING') returning id`,
         [
@@ -208,7 +208,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
 
   /** The first reply names a conversation nobody named (or renamed): from its first question. */
   async function nameConversation(conversationId: string, question: string) {
-    await knex.raw(
+    await sql.raw(
       `update "chat"."conversation" set title = ?, title_generated = true where id = ? and title_generated = false and title = ?`,
       [titleFromFirstMessage(question), conversationId, NEW_CONVERSATION_TITLE],
     );
@@ -221,7 +221,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
    */
   async function claim(id: string): Promise<{ reply: Reply; previous: MessageStatus } | null> {
     const rows: Record<string, unknown>[] = (
-      await knex.raw(
+      await sql.raw(
         `update "chat"."message" m set status = 'STREAMING', updated_at = ?
          from (select id, status from "chat"."message" where id = ? and role = 'ASSISTANT' for update) previous
          where m.id = previous.id and previous.status in ('PENDING', 'STREAMING')
@@ -324,7 +324,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     let seq = prior.at(-1)?.seq ?? 0;
     let emitted = '';
     let modelUsed = request.model;
-    let firstQuestion: string | null = null;
+    let firstQuestion: string | null;
     const outputFindings: { category: string; action: string }[] = [];
     try {
       const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {

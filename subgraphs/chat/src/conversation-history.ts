@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn } from '@parley/database';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { searchConversations } from './conversation-search';
@@ -21,7 +22,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       { size, after, search }: { size: number; after?: string | null; search?: string | null },
     ): Promise<Page<Conversation>> {
       const term = search?.trim();
-      if (term) return searchConversations({ knex: em.getKnex(), em }, ownerId, { term, size, after: after ?? null });
+      if (term) return searchConversations({ sql: sqlOn(em.getConnection()), em }, ownerId, { term, size, after: after ?? null });
       const qb = em.createQueryBuilder(Conversation, 'c').where({ ownerId });
       if (after) {
         const { at, id } = decodeCursor(after);
@@ -116,7 +117,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       conversation.createdAt = conversation.updatedAt = clock.now();
       conversation.activeLeafId = null;
       conversation.titleGenerated = false;
-      await em.persistAndFlush(conversation);
+      await em.persist(conversation).flush();
       return conversation;
     },
 
@@ -148,7 +149,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       message.parentId = conversation.activeLeafId;
       message.model = message.lastSeq = message.failureCode = message.failureReason = null;
       conversation.activeLeafId = message.id;
-      await em.persistAndFlush([message, conversation]);
+      await em.persist([message, conversation]).flush();
       return message;
     },
   };
@@ -165,7 +166,7 @@ function activeBranch(idList: string): string {
   )`;
 }
 
-/** One knex placeholder per value (knex binds arrays as lists, not as Postgres arrays). */
+/** One sql placeholder per value (sql binds arrays as lists, not as Postgres arrays). */
 function placeholders(values: readonly unknown[]): string {
   return values.map(() => '?').join(', ');
 }

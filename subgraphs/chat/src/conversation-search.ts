@@ -1,4 +1,5 @@
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 import { BadUserInputError } from '@parley/errors';
 import { Conversation } from './entities/conversation';
 import type { Page } from './pagination';
@@ -14,14 +15,14 @@ const MAX_TERM = 200;
  * ranking.
  */
 export async function searchConversations(
-  { knex, em }: { knex: Knex; em: EntityManager },
+  { sql, em }: { sql: Sql; em: EntityManager },
   ownerId: string,
   { term, size, after }: { term: string; size: number; after?: string | null },
 ): Promise<Page<Conversation>> {
   if (term.length > MAX_TERM) throw new BadUserInputError(`"search" must be at most ${MAX_TERM} characters.`, { field: 'search' });
   const offset = after ? decodeRankCursor(after) : 0;
   const rows: Record<string, unknown>[] = (
-    await knex.raw(
+    await sql.raw(
       `with q as (select websearch_to_tsquery('simple', ?) as query)
        select c.*,
          ts_rank(c.search, q.query) * 2 + coalesce((

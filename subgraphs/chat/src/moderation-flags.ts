@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 import type { Clock } from '@parley/runtime';
 import { decodeCursor, pageSize, toPage, type Page } from './pagination';
 
@@ -23,12 +23,13 @@ export interface ModerationFlags {
 }
 
 /** The review queue of what moderation redacted or blocked. It stores categories, never the text that was flagged. */
-export function createModerationFlags({ knex, clock }: { knex: Knex; clock: Clock }): ModerationFlags {
+export function createModerationFlags({ sql, clock }: { sql: Sql; clock: Clock }): ModerationFlags {
   return {
     async record(flags) {
       if (flags.length === 0) return;
       const at = clock.now();
-      await knex('chat.moderation_flag').insert(
+      await sql.insert(
+        'chat.moderation_flag',
         flags.map((f) => ({
           id: randomUUID(),
           owner_id: f.userId,
@@ -45,7 +46,7 @@ export function createModerationFlags({ knex, clock }: { knex: Knex; clock: Cloc
       const size = pageSize(first, 50);
       const position = after ? decodeCursor(after) : null;
       const rows: Record<string, unknown>[] = (
-        await knex.raw(
+        await sql.raw(
           `select * from "chat"."moderation_flag"
            ${position ? 'where (created_at, id) < (?, ?)' : ''}
            order by created_at desc, id desc limit ?`,

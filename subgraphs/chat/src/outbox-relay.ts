@@ -1,4 +1,4 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Sql, SqlRunner } from '@parley/database';
 import type { EventBus, EventPayloads, Topic } from '@parley/events';
 import type { Logger } from '@parley/runtime';
 
@@ -34,7 +34,7 @@ const SWEEP_LOCK = 0x6f7574626f78;
  * never lost.
  */
 export function startOutboxRelay({
-  knex,
+  sql,
   bus,
   logger,
   pollMs,
@@ -42,7 +42,7 @@ export function startOutboxRelay({
   batchSize = 200,
   keepSentMs = 24 * 3_600_000,
 }: {
-  knex: Knex;
+  sql: Sql;
   bus: EventBus;
   logger: Logger;
   pollMs: number;
@@ -69,7 +69,7 @@ export function startOutboxRelay({
     }
   }
 
-  const markSent = (db: Knex | Knex.Transaction, rows: OutboxRow[]) =>
+  const markSent = (db: SqlRunner, rows: OutboxRow[]) =>
     db.raw(
       `update "chat"."outbox" set sent_at = now() where id in (${rows.map(() => '?').join(', ')}) and sent_at is null`,
       rows.map((r) => r.id),
@@ -83,7 +83,7 @@ export function startOutboxRelay({
     sending = sending.then(async () => {
       try {
         await publish(rows);
-        await markSent(knex, rows);
+        await markSent(sql, rows);
       } catch (error) {
         logger.warn({ err: error, rows: rows.length }, 'outbox rows not published at once; the sweep will');
       }
@@ -93,9 +93,9 @@ export function startOutboxRelay({
   async function sweepBatch(): Promise<number> {
     const due = new Date(Date.now() - sweepAfterMs);
     // Nearly always nothing is left behind: one indexed read instead of a transaction every poll.
-    const { rows: waiting } = await knex.raw(`select 1 from "chat"."outbox" where sent_at is null and created_at < ? limit 1`, [due]);
+    const { rows: waiting } = await sql.raw(`select 1 from "chat"."outbox" where sent_at is null and created_at < ? limit 1`, [due]);
     if (waiting.length === 0) return 0;
-    return knex.transaction(async (trx) => {
+    return sql.transaction(async (trx) => {
       const locked = (await trx.raw(`select pg_try_advisory_xact_lock(?) as ok`, [SWEEP_LOCK])).rows[0].ok as boolean;
       if (!locked) return 0;
       const rows: OutboxRow[] = (
@@ -115,7 +115,7 @@ export function startOutboxRelay({
   async function purge() {
     if (Date.now() - lastPurge < 60_000) return;
     lastPurge = Date.now();
-    await knex.raw(`delete from "chat"."outbox" where sent_at < ?`, [new Date(Date.now() - keepSentMs)]);
+    await sql.raw(`delete from "chat"."outbox" where sent_at < ?`, [new Date(Date.now() - keepSentMs)]);
   }
 
   const loop = (async () => {

@@ -1,4 +1,5 @@
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import { Topics, type EventBus } from '@parley/events';
 import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
@@ -17,7 +18,7 @@ import { isUuid } from './pagination';
  * finishing at the same moment and this code cannot both win.
  */
 export function createReplyControl({
-  knex,
+  sql,
   em,
   bus,
   messageStreams,
@@ -25,7 +26,7 @@ export function createReplyControl({
   clock,
   workerGraceMs = 1_500,
 }: {
-  knex: Knex;
+  sql: Sql;
   em: EntityManager;
   bus: EventBus;
   messageStreams: MessageStreamLog;
@@ -42,7 +43,7 @@ export function createReplyControl({
     const content = log.map((e) => (e.kind === 'delta' ? e.delta : '')).join('');
     const seq = (log.at(-1)?.seq ?? 0) + 1;
     const updated = (
-      await knex.raw(
+      await sql.raw(
         `update "chat"."message" set status = 'CANCELLED', content = ?, last_seq = ?, updated_at = ? where id = ? and status = ? returning id`,
         [content, seq, clock.now(), message.id, from],
       )
@@ -89,7 +90,7 @@ export function createReplyControl({
     async deleteConversation(ownerId: string, conversationId: string): Promise<boolean> {
       if (!isUuid(conversationId)) return false;
       const inFlight: { id: string }[] = (
-        await knex.raw(
+        await sql.raw(
           `select m.id from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
            where c.id = ? and c.owner_id = ? and m.status in ('PENDING', 'STREAMING')`,
           [conversationId, ownerId],
@@ -97,7 +98,7 @@ export function createReplyControl({
       ).rows;
       for (const { id } of inFlight) await cancelSignals.send(id);
       const deleted = (
-        await knex.raw(`delete from "chat"."conversation" where id = ? and owner_id = ? returning id`, [conversationId, ownerId])
+        await sql.raw(`delete from "chat"."conversation" where id = ? and owner_id = ? returning id`, [conversationId, ownerId])
       ).rows as unknown[];
       return deleted.length > 0;
     },

@@ -1,4 +1,5 @@
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Sql, SqlRunner } from '@parley/database';
 import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
@@ -35,7 +36,7 @@ export interface SentMessage {
  * and `clientMessageId` hold under concurrent retries.
  */
 export function createMessageSending({
-  knex,
+  sql,
   em,
   clock,
   models,
@@ -46,7 +47,7 @@ export function createMessageSending({
   preferences,
   moderation,
 }: {
-  knex: Knex;
+  sql: Sql;
   em: EntityManager;
   clock: Clock;
   models: ModelDirectory;
@@ -60,7 +61,7 @@ export function createMessageSending({
   /** Screens what users write before it is stored or reaches a model. */
   moderation: ContentModeration;
 }) {
-  async function earlierSend(trx: Knex | Knex.Transaction, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
+  async function earlierSend(trx: SqlRunner, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
       await trx.raw(
         `select conversation_id, user_message_id, assistant_message_id from "chat"."send_request" where owner_id = ? and client_message_id = ?`,
@@ -85,7 +86,7 @@ export function createMessageSending({
    * Takes this user's lock and reads, in one statement, the replies in flight
    * and (if named) the conversation: the transaction's only reads.
    */
-  async function lockAndInspect(trx: Knex.Transaction, ownerId: string, conversationId: string | null) {
+  async function lockAndInspect(trx: SqlRunner, ownerId: string, conversationId: string | null) {
     await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);
     const row = (
       await trx.raw(
@@ -105,7 +106,7 @@ export function createMessageSending({
     return { conversation: row.conversation ? conversationFromJson(row.conversation) : null };
   }
 
-  async function ownedMessage(trx: Knex | Knex.Transaction, ownerId: string, messageId: string): Promise<Message | null> {
+  async function ownedMessage(trx: SqlRunner, ownerId: string, messageId: string): Promise<Message | null> {
     if (!isUuid(messageId)) return null;
     const rows: Record<string, unknown>[] = (
       await trx.raw(
@@ -150,14 +151,14 @@ export function createMessageSending({
       if (conversationId !== null && !isUuid(conversationId)) throw new NotFoundError(`No conversation with id "${conversationId}".`);
       // A retry must not be refused for a model or limit that changed since the first attempt.
       if (clientMessageId) {
-        const earlier = await earlierSend(knex, ownerId, clientMessageId);
+        const earlier = await earlierSend(sql, ownerId, clientMessageId);
         if (earlier) return earlier;
       }
       const screened = await moderation.screenInput(ownerId, input.content, conversationId);
       const { defaultModel: preferred, translateTo } = await preferences(ownerId);
       const model = await modelFor(ownerId, input.model, preferred);
 
-      const sent = await knex.transaction(async (trx) => {
+      const sent = await sql.transaction(async (trx) => {
         const { conversation } = await lockAndInspect(trx, ownerId, conversationId);
         if (clientMessageId) {
           const earlier = await earlierSend(trx, ownerId, clientMessageId);
@@ -191,7 +192,7 @@ export function createMessageSending({
     async regenerate(ownerId: string, messageId: string, requestedModel?: string | null): Promise<SentMessage> {
       const model = (await models.require(requestedModel ?? defaultModel, ownerId)).id;
       const { translateTo } = await preferences(ownerId);
-      const sent = await knex.transaction(async (trx) => {
+      const sent = await sql.transaction(async (trx) => {
         const reply = await ownedMessage(trx, ownerId, messageId);
         if (!reply) throw new NotFoundError(`No message with id "${messageId}".`);
         if (reply.role !== 'ASSISTANT' || !reply.parentId) {
@@ -230,7 +231,7 @@ export function createMessageSending({
       const screened = await moderation.screenInput(ownerId, content, null);
       const { defaultModel: preferred, translateTo } = await preferences(ownerId);
       const model = await modelFor(ownerId, requestedModel, preferred);
-      const sent = await knex.transaction(async (trx) => {
+      const sent = await sql.transaction(async (trx) => {
         const original = await ownedMessage(trx, ownerId, messageId);
         if (!original) throw new NotFoundError(`No message with id "${messageId}".`);
         if (original.role !== 'USER') {
@@ -256,7 +257,7 @@ export function createMessageSending({
 
     /** Makes the branch through `messageId` the active one: down to its newest descendant. */
     async selectBranch(ownerId: string, messageId: string): Promise<Conversation> {
-      return knex.transaction(async (trx) => {
+      return sql.transaction(async (trx) => {
         const message = await ownedMessage(trx, ownerId, messageId);
         if (!message) throw new NotFoundError(`No message with id "${messageId}".`);
         await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [`chat.send:${ownerId}`]);

@@ -1,5 +1,6 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
-import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { sqlOn, type Sql } from '@parley/database';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { Topics, type EventSubscription } from '@parley/events';
 import { createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
@@ -41,7 +42,7 @@ function internalTokenOf(settings: ChatSettings): string {
 }
 
 /** The moderation module as this deployment configures it: local rules, plus a provider's endpoint when one is named. */
-function contentModerationFrom(knex: Knex, clock: Clock, settings: ChatSettings): ContentModeration {
+function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings): ContentModeration {
   const provider = settings.MODERATION_PROVIDER_MODEL
     ? createProviderModeration({
         modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
@@ -56,7 +57,7 @@ function contentModerationFrom(knex: Knex, clock: Clock, settings: ChatSettings)
       blockList: settings.MODERATION_BLOCK_LIST,
       ...(provider ? { provider } : {}),
     }),
-    flags: createModerationFlags({ knex, clock }),
+    flags: createModerationFlags({ sql, clock }),
   });
 }
 
@@ -70,20 +71,20 @@ export async function createChatService(
   { orm, bus, pubsub, messageStreams, logger, auth, readiness, clock }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatService> {
-  const knex = orm.em.getKnex();
+  const sql = sqlOn(orm.em.getConnection());
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
   const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
   const cancelSignals = createCancelSignals(pubsub);
-  const moderation = contentModerationFrom(knex, clock, settings);
+  const moderation = contentModerationFrom(sql, clock, settings);
   const relay: OutboxRelay | null =
     settings.OUTBOX_RELAY === 'on'
-      ? startOutboxRelay({ knex, bus, logger: logger.child({ part: 'outbox-relay' }), pollMs: settings.OUTBOX_POLL_MS })
+      ? startOutboxRelay({ sql, bus, logger: logger.child({ part: 'outbox-relay' }), pollMs: settings.OUTBOX_POLL_MS })
       : null;
   const eraser: EventSubscription = await bus.subscribe({
     topic: Topics.userDeleted,
     group: 'chat-user-eraser',
     handle: async ({ payload }) => {
-      await knex.raw(`delete from "chat"."conversation" where owner_id = ?`, [payload.userId]);
+      await sql.raw(`delete from "chat"."conversation" where owner_id = ?`, [payload.userId]);
     },
   });
 
@@ -93,7 +94,7 @@ export async function createChatService(
   });
   const sendingWith = (em: EntityManager, authorization?: string) =>
     createMessageSending({
-      knex,
+      sql,
       em,
       clock,
       models,
@@ -117,7 +118,7 @@ export async function createChatService(
       const history = createConversationHistory({ em, clock });
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
       const sending = sendingWith(em, req.headers.authorization);
-      const replies = createReplyControl({ knex, em, bus, messageStreams, cancelSignals, clock });
+      const replies = createReplyControl({ sql, em, bus, messageStreams, cancelSignals, clock });
       return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies, moderationFlags: moderation.flags };
     },
   });
@@ -138,8 +139,9 @@ export async function startChatWorkerFrom(
   settings: ChatSettings,
 ): Promise<ChatWorker> {
   const internalToken = internalTokenOf(settings);
+  const sql = sqlOn(orm.em.getConnection());
   return startChatWorker({
-    knex: orm.em.getKnex(),
+    sql,
     bus,
     messageStreams,
     cancelSignals: createCancelSignals(pubsub),
@@ -152,7 +154,7 @@ export async function startChatWorkerFrom(
     coalesceMs: settings.STREAM_COALESCE_MS,
     maxAttempts: settings.GENERATION_MAX_ATTEMPTS,
     retryBaseMs: settings.GENERATION_RETRY_BASE_MS,
-    moderation: contentModerationFrom(orm.em.getKnex(), clock, settings),
+    moderation: contentModerationFrom(sql, clock, settings),
   });
 }
 

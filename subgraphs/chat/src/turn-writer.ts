@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from '@mikro-orm/postgresql';
+import type { SqlRunner } from '@parley/database';
 import { Topics, type ChatMessageRequested } from '@parley/events';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
@@ -93,7 +93,7 @@ export function newTurn({
  * idempotency record. sendMessage's transaction is then lock, check, write,
  * commit — its round trips to PostgreSQL are most of its cost.
  */
-export async function writeTurn(trx: Knex.Transaction, turn: Turn): Promise<OutboxRow> {
+export async function writeTurn(trx: SqlRunner, turn: Turn): Promise<OutboxRow> {
   const { conversation: c } = turn;
   const parts: string[] = [];
   const params: (string | number | boolean | Date | null)[] = [];

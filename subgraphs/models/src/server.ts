@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';

@@ -1,5 +1,6 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { sqlOn } from '@parley/database';
 import type { EventSubscription } from '@parley/events';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
@@ -55,13 +56,13 @@ export async function createTranslationService(
   { orm, bus, redis, namespace, logger, auth, readiness, clock }: SubgraphDependencies,
   settings: TranslationSettings,
 ): Promise<TranslationService> {
-  const knex = orm.em.getKnex();
+  const sql = sqlOn(orm.em.getConnection());
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
   const metrics = createTranslationMetrics();
   const translator = createTranslator({
     providers: providersFrom(settings),
     cache: createTranslationCache({
-      knex,
+      sql,
       redis,
       namespace,
       ttlSeconds: settings.TRANSLATION_CACHE_TTL_SECONDS,
@@ -69,7 +70,7 @@ export async function createTranslationService(
     }),
     detector: createLanguageDetector(),
     metrics,
-    quality: createQualityLog(knex),
+    quality: createQualityLog(sql),
     maxChars: settings.TRANSLATION_MAX_CHARS,
   });
   const autoTranslate: EventSubscription = await startAutoTranslate({ bus, translator, logger: logger.child({ part: 'auto-translate' }) });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 import type Redis from 'ioredis';
 
 export interface CachedTranslation {
@@ -65,13 +65,13 @@ function memoryTier(now: () => number, maxEntries = 10_000): HotTier {
  * flushed). Only translations that passed the quality check are stored.
  */
 export function createTranslationCache({
-  knex,
+  sql,
   redis,
   namespace,
   ttlSeconds,
   now,
 }: {
-  knex: Knex;
+  sql: Sql;
   redis: Redis | null;
   namespace: string;
   ttlSeconds: number;
@@ -90,7 +90,7 @@ export function createTranslationCache({
       const missing = keys.filter((key) => !found.has(key));
       if (missing.length === 0) return found;
       const rows: { key: string; text: string; from: string; to: string; provider: string; model: string }[] = (
-        await knex.raw(
+        await sql.raw(
           `select key, translated_text as text, source_language as "from", target_language as "to", provider, model
              from "translation"."cached_translation" where key = any(?)`,
           [missing],
@@ -106,7 +106,7 @@ export function createTranslationCache({
     },
     async putMany(entries) {
       if (entries.length === 0) return;
-      await knex.raw(
+      await sql.raw(
         `insert into "translation"."cached_translation" (key, translated_text, source_language, target_language, provider, model)
          select * from unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[])
          on conflict (key) do nothing`,

@@ -1,4 +1,4 @@
-import type { Knex } from '@mikro-orm/postgresql';
+import type { Sql } from '@parley/database';
 
 /** What one provider produced for one text: the figures that show a provider drifting. */
 export interface QualityRecord {
@@ -20,11 +20,12 @@ export interface QualityLog {
 }
 
 /** Quality records in translation.translation_quality, one insert per provider call. */
-export function createQualityLog(knex: Knex): QualityLog {
+export function createQualityLog(sql: Sql): QualityLog {
   return {
     async record(records) {
       if (records.length === 0) return;
-      await knex('translation.translation_quality').insert(
+      await sql.insert(
+        'translation.translation_quality',
         records.map((r) => ({
           provider: r.provider,
           model: r.model,

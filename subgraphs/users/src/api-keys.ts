@@ -43,7 +43,7 @@ export function createApiKeys({ em, clock }: { em: EntityManager; clock: Clock }
       apiKey.secretHash = hashSecret(secret).toString('base64url');
       apiKey.scopes = [...new Set(granted)].sort();
       apiKey.createdAt = clock.now();
-      await em.persistAndFlush(apiKey);
+      await em.persist(apiKey).flush();
       return { key: `pk_${apiKey.id.replaceAll('-', '')}_${secret}`, apiKey };
     },
 

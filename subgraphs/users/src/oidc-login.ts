@@ -77,7 +77,7 @@ export function createOidcLogin({ providers, clock }: { providers: OidcProviderS
       attempt.expiresAt = new Date(clock.now().getTime() + ATTEMPT_TTL_MS);
       // Abandoned attempts do not pile up: each start clears the expired ones.
       await em.nativeDelete(OidcLoginAttempt, { expiresAt: { $lt: clock.now() } });
-      await em.persistAndFlush(attempt);
+      await em.persist(attempt).flush();
       const url = oidc.buildAuthorizationUrl(config, {
         redirect_uri: redirectUri,
         scope: 'openid email profile',

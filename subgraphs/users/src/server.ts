@@ -1,4 +1,4 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { API_KEY_TOKEN_PATH, createAccessTokenVerifier } from '@parley/auth';
 import { ParleyError } from '@parley/errors';
 import { createSubgraphServer, readBody, sendJson, type SubgraphServer } from '@parley/runtime';

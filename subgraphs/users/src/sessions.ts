@@ -52,8 +52,8 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
       const { token, row } = newToken(session.id, now);
       // Two inserts in order: the token references the session, and the ORM does not know that.
       await em.transactional(async (tx) => {
-        await tx.persistAndFlush(session);
-        await tx.persistAndFlush(row);
+        await tx.persist(session).flush();
+        await tx.persist(row).flush();
       });
       return { refreshToken: token, sessionId: session.id, userId };
     },

@@ -62,7 +62,7 @@ export function createUserDirectory({ em, clock }: { em: EntityManager; clock: C
       user.passwordChangedAt = passwordHash ? clock.now() : null;
       user.createdAt = user.updatedAt = clock.now();
       try {
-        await em.persistAndFlush(user);
+        await em.persist(user).flush();
       } catch (error) {
         // Two registrations of one address at once: the unique index decides, and the loser hears it plainly.
         if (error instanceof UniqueConstraintViolationException) {

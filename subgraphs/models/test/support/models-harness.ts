@@ -38,7 +38,7 @@ export async function startModelsHarness(models: object, settings: Record<string
     const configPath = join(dir, 'models.yaml');
     writeFileSync(configPath, stringify(models));
     let url: string | undefined;
-    let sharedKnex;
+    let session;
     let redis: Redis | null = null;
     const { DATABASE_URL, REDIS_URL } = process.env;
     if (DATABASE_URL && REDIS_URL) {
@@ -50,7 +50,7 @@ export async function startModelsHarness(models: object, settings: Record<string
     } else {
       const postgres = await startEmbeddedPostgres({});
       stops.push(() => postgres.stop());
-      sharedKnex = postgres.knex;
+      session = postgres.session;
     }
     const orm = await createOrm({
       schema: 'models',
@@ -58,7 +58,7 @@ export async function startModelsHarness(models: object, settings: Record<string
       migrations: modelsSubgraph.migrations,
       logger,
       url,
-      sharedKnex,
+      session,
       poolMax: 4,
     });
     if (url) stops.push(() => orm.close());

@@ -1,0 +1,152 @@
+import { EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
+import { Migration } from '@mikro-orm/migrations';
+import { captureLogs, createTestDatabase, type TestDatabase } from '@parley/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOrm, migrate, sqlOn, startEmbeddedPostgres, type EmbeddedPostgres, type Sql } from '../src';
+
+class Note {
+  id!: number;
+  text!: string;
+  writtenAt!: Date;
+}
+const NoteSchema = new EntitySchema<Note>({
+  class: Note,
+  tableName: 'note',
+  properties: {
+    id: { type: 'integer', primary: true },
+    text: { type: 'string' },
+    writtenAt: { type: 'Date', fieldName: 'written_at' },
+  },
+});
+class CreateNotes extends Migration {
+  override async up(): Promise<void> {
+    this.addSql('create schema if not exists "notes"');
+    this.addSql('create table "notes"."note" ("id" integer primary key, "text" text not null, "written_at" timestamptz not null)');
+  }
+}
+const migrations = [{ name: '20261202-create-notes', class: CreateNotes }];
+const logger = captureLogs('silent').logger;
+const at = new Date('2026-12-02T10:00:00.000Z');
+
+/** The same statements on embedded PostgreSQL and, where DATABASE_URL is set, on a real server: both modes read rows alike. */
+const targets: { name: string; open: () => Promise<{ orm: MikroORM; close: () => Promise<void> }> }[] = [
+  {
+    name: 'embedded PostgreSQL (PGlite)',
+    async open() {
+      const postgres = await startEmbeddedPostgres({});
+      const orm = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
+      return { orm, close: () => postgres.stop() };
+    },
+  },
+];
+if (process.env.DATABASE_URL) {
+  const url = process.env.DATABASE_URL;
+  targets.push({
+    name: 'PostgreSQL at DATABASE_URL',
+    async open() {
+      const database: TestDatabase = await createTestDatabase(url);
+      const orm = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, url: database.url });
+      return {
+        orm,
+        close: async () => {
+          await orm.close();
+          await database.drop();
+        },
+      };
+    },
+  });
+}
+
+describe.each(targets)('hand-written SQL on $name', ({ open }) => {
+  let orm: MikroORM;
+  let sql: Sql;
+  let close: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ orm, close } = await open());
+    await migrate(orm);
+    sql = sqlOn(orm.em.getConnection());
+  });
+  afterAll(() => close?.());
+
+  it('binds ? in order, quoting values, and counts the rows a write touched', async () => {
+    await sql.insert('notes.note', [
+      { id: 1, text: "it's one", written_at: at },
+      { id: 2, text: 'a ? in text, and \\ a backslash', written_at: at },
+    ]);
+    const updated = await sql.raw(`update "notes"."note" set text = text || ? where id >= ?`, ['!', 1]);
+    expect(updated.rowCount).toBe(2);
+    const { rows } = await sql.raw<{ id: number; text: string }>(`select id, text from "notes"."note" where text like ? order by id`, [
+      '%!',
+    ]);
+    expect(rows).toEqual([
+      { id: 1, text: "it's one!" },
+      { id: 2, text: 'a ? in text, and \\ a backslash!' },
+    ]);
+  });
+
+  it('binds an array as one Postgres array, with quotes and nulls intact', async () => {
+    const { rows } = await sql.raw<{ id: number }>(`select id from "notes"."note" where text = any(?) order by id`, [
+      ["it's one!", 'a ? in text, and \\ a backslash!', 'absent "quoted"'],
+    ]);
+    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    const unnested = await sql.raw<{ v: string | null }>(`select v from unnest(?::text[]) as v`, [['a,b', null, '{c}']]);
+    expect(unnested.rows.map((r) => r.v)).toEqual(['a,b', null, '{c}']);
+  });
+
+  it('reads timestamps as the ORM does, and the ORM hydrates them as dates', async () => {
+    const { rows } = await sql.raw<{ written_at: unknown }>(`select written_at from "notes"."note" where id = ?`, [1]);
+    expect(new Date(rows[0]!.written_at as string).toISOString()).toBe(at.toISOString());
+    const note = await orm.em.fork().findOneOrFail(Note, { id: 1 });
+    expect(note.writtenAt).toEqual(at);
+  });
+
+  it('commits a transaction whose work resolves and rolls back one whose work throws, leaving nothing half-written', async () => {
+    await sql.transaction(async (trx) => {
+      await trx.insert('notes.note', [{ id: 3, text: 'kept', written_at: at }]);
+    });
+    await expect(
+      sql.transaction(async (trx) => {
+        await trx.insert('notes.note', [{ id: 4, text: 'rolled back', written_at: at }]);
+        await trx.raw(`update "notes"."note" set text = 'changed' where id = ?`, [3]);
+        throw new Error('the work failed');
+      }),
+    ).rejects.toThrow('the work failed');
+    const { rows } = await sql.raw<{ id: number; text: string }>(`select id, text from "notes"."note" where id >= 3 order by id`);
+    expect(rows).toEqual([{ id: 3, text: 'kept' }]);
+  });
+});
+
+describe('the embedded session', () => {
+  let postgres: EmbeddedPostgres;
+  beforeAll(async () => {
+    postgres = await startEmbeddedPostgres({});
+  });
+  afterAll(() => postgres?.stop());
+
+  it('serves several ORMs on its one connection, and closing one leaves the others working', async () => {
+    const seen: string[] = [];
+    const first = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
+    const second = await createOrm({
+      schema: 'notes',
+      entities: [NoteSchema],
+      migrations,
+      logger,
+      session: postgres.session,
+      onQuery: (statement) => seen.push(statement),
+    });
+    await migrate(first);
+    // Concurrent transactions queue for the one session instead of interleaving on it.
+    await Promise.all(
+      [10, 11, 12].map((id) =>
+        sqlOn((id % 2 ? first : second).em.getConnection()).transaction((trx) =>
+          trx.insert('notes.note', [{ id, text: `note ${id}`, written_at: at }]),
+        ),
+      ),
+    );
+    await first.close();
+    const { rows } = await sqlOn(second.em.getConnection()).raw<{ n: string }>(`select count(*) as n from "notes"."note"`);
+    expect(Number(rows[0]!.n)).toBe(3);
+    expect(seen.some((s) => s.includes('count(*)'))).toBe(true);
+  });
+});
