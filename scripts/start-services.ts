@@ -32,7 +32,9 @@ async function ensureDatabase(url: string) {
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`Cannot reach postgres at ${target.host}: ${(error as Error).message}. Start it (README: Running on real services).`);
+    throw new Error(`Cannot reach postgres at ${target.host}: ${(error as Error).message}. Start it (README: Running on real services).`, {
+      cause: error,
+    });
   }
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);

@@ -193,7 +193,7 @@ try {
   const errorSamples = new Map<string, string[]>();
   /** Every answer parsed and checked; anything else, including a 200 with `errors`, is an error. */
   const checked = (check: (data: any) => boolean) => (status: number, text: string) => {
-    let ok = false;
+    let ok: boolean;
     try {
       const body = JSON.parse(text) as { data?: any; errors?: unknown };
       ok = status === 200 && body.errors === undefined && body.data != null && check(body.data);

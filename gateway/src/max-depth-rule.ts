@@ -30,7 +30,7 @@ export function maxDepthRule(maxDepth: number): ValidationRule {
 function depthOf(selectionSet: SelectionSetNode, context: ValidationContext, fragments: Map<string, number>): number {
   let deepest = 0;
   for (const selection of selectionSet.selections) {
-    let depth = 0;
+    let depth: number;
     if (selection.kind === Kind.FIELD) {
       depth = 1 + (selection.selectionSet ? depthOf(selection.selectionSet, context, fragments) : 0);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {

@@ -34,7 +34,7 @@ export async function createRedisPubSub({
     publisher.disconnect();
     subscriber.disconnect();
     const { host, port } = publisher.options;
-    throw new Error(`Cannot connect to Redis at ${host}:${port}: ${(lastError ?? (error as Error)).message}`);
+    throw new Error(`Cannot connect to Redis at ${host}:${port}: ${(lastError ?? (error as Error)).message}`, { cause: error });
   }
   const engine = new RedisPubSub({ publisher, subscriber });
   return {
