@@ -1,5 +1,5 @@
 import type { EdgeDependencies, EdgeRoutes } from '../edge-routes';
-import { ASSETS_PREFIX, explorerAssetSources } from './explorer-assets';
+import { ASSETS_PREFIX, explorerAssetSets } from './explorer-assets';
 import { graphiqlPage } from './graphiql-page';
 import { sandboxPage } from './sandbox-page';
 import { staticAssets } from './static-assets';
@@ -11,10 +11,11 @@ const GRAPHQL_PATH = '/graphql';
  * The explorers: GraphiQL at /graphiql, served whole by the gateway so it
  * works offline, and Apollo Sandbox at /sandbox where Apollo's CDN is
  * reachable. Both talk to /graphql from the browser with the user's own
- * token, like any other client, so they need nothing from `deps`.
+ * token, like any other client, so of `deps` they use the logger alone (to
+ * report GraphiQL's bundle build).
  */
-export function explorerRoutes(_deps: EdgeDependencies): EdgeRoutes {
-  const assets = staticAssets(ASSETS_PREFIX, explorerAssetSources);
+export function explorerRoutes(deps: EdgeDependencies): EdgeRoutes {
+  const assets = staticAssets(ASSETS_PREFIX, explorerAssetSets(deps.logger));
   return {
     routes: {
       '/graphiql': graphiqlPage(assets, GRAPHQL_PATH),

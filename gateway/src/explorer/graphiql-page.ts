@@ -1,26 +1,32 @@
 import type { RouteHandler } from '@parley/runtime';
 import { LOCKED_DOWN, sameHostSockets, serializeCsp } from './content-security-policy';
-import { GRAPHIQL_SCRIPTS, GRAPHIQL_STYLES } from './explorer-assets';
+import { GRAPHIQL_SCRIPTS, GRAPHIQL_STYLES, MONACO_WORKERS } from './explorer-assets';
 import { escapeHtml, sendHtmlPage } from './html-page';
 import { allowOnlyReads } from './read-only-methods';
 import type { StaticAssets } from './static-assets';
 
+const WORKERS = Object.entries(MONACO_WORKERS);
+
 /**
- * GET /graphiql: GraphiQL with every script and stylesheet from this gateway,
- * so it works with no network beyond the gateway. The page holds no inline
- * script: graphiql-bootstrap.js starts GraphiQL, which lets the policy allow
- * scripts from 'self' alone.
+ * GET /graphiql: GraphiQL with every script, worker and stylesheet from this
+ * gateway, so it works with no network beyond the gateway. The page holds no
+ * inline script: graphiql-bootstrap.js starts GraphiQL, which lets the policy
+ * allow scripts from 'self' alone.
  */
 export function graphiqlPage(assets: StaticAssets, graphqlPath: string): RouteHandler {
   return async (req, res) => {
     if (!allowOnlyReads(req, res)) return;
-    const urls = await assets.urls();
+    const urls = await assets.urls([...GRAPHIQL_STYLES, ...GRAPHIQL_SCRIPTS, ...WORKERS.map(([, name]) => name)]);
     const policy = serializeCsp({
       ...LOCKED_DOWN,
       'script-src': ["'self'"],
-      // GraphiQL's editors and panes position themselves with inline styles.
+      // Monaco's workers are files the gateway serves, started by URL (MonacoEnvironment.getWorker in
+      // graphiql-bundle.js), so no blob: is needed. CSP 3 would fall back to script-src; naming it keeps
+      // browsers that govern workers by child-src or default-src (older Safari) from refusing them.
+      'worker-src': ["'self'"],
+      // GraphiQL's panes and Monaco position themselves with inline styles, and Monaco adds <style> elements.
       'style-src': ["'self'", "'unsafe-inline'"],
-      // The fonts are inlined in graphiql.min.css as data: URLs.
+      // The fonts are inlined in graphiql.css as data: URLs.
       'font-src': ["'self'", 'data:'],
       'img-src': ["'self'", 'data:'],
       'connect-src': ["'self'", ...sameHostSockets(req)],
@@ -31,6 +37,7 @@ export function graphiqlPage(assets: StaticAssets, graphqlPath: string): RouteHa
 
 function renderGraphiqlPage(urls: Record<string, string>, graphqlPath: string): string {
   const url = (name: string) => escapeHtml(urls[name] ?? '');
+  const workers = WORKERS.map(([attribute, name]) => ` data-${attribute}="${url(name)}"`).join('');
   return `<!doctype html>
 <html lang="en">
   <head>
@@ -41,7 +48,7 @@ ${GRAPHIQL_STYLES.map((name) => `    <link rel="stylesheet" href="${url(name)}" 
 ${GRAPHIQL_SCRIPTS.map((name) => `    <script defer src="${url(name)}"></script>`).join('\n')}
   </head>
   <body>
-    <div id="graphiql" data-graphql-path="${escapeHtml(graphqlPath)}">Loading GraphiQL…</div>
+    <div id="graphiql" data-graphql-path="${escapeHtml(graphqlPath)}"${workers}>Loading GraphiQL…</div>
     <noscript>GraphiQL needs JavaScript.</noscript>
   </body>
 </html>

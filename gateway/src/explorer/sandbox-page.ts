@@ -21,7 +21,7 @@ const SANDBOX_FRAME_ORIGIN = 'https://sandbox.embed.apollographql.com';
 export function sandboxPage(assets: StaticAssets, graphqlPath: string): RouteHandler {
   return async (req, res) => {
     if (!allowOnlyReads(req, res)) return;
-    const urls = await assets.urls();
+    const urls = await assets.urls([...SANDBOX_STYLES, ...SANDBOX_SCRIPTS]);
     const policy = serializeCsp({
       ...LOCKED_DOWN,
       'script-src': ["'self'", SANDBOX_SCRIPT_ORIGIN],

@@ -13,12 +13,17 @@ import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platf
 const require = createRequire(import.meta.url);
 /** A file of an installed package, as the gateway is expected to serve it. */
 const packageFile = (name: string, file: string) => readFileSync(join(dirname(require.resolve(`${name}/package.json`)), file));
+const installedVersion = (name: string) => (JSON.parse(packageFile(name, 'package.json').toString('utf8')) as { version: string }).version;
 
 const SANDBOX_CDN = 'https://embeddable-sandbox.cdn.apollographql.com/_latest/embeddable-sandbox.umd.production.min.js';
 
 /** The src of every <script> and the href of every <link>, in document order. */
 const references = (html: string) =>
   [...html.matchAll(/<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]*)"/g)].map((m) => m[1]!.replaceAll('&amp;', '&'));
+
+/** The URL of each of Monaco's workers, by name, from the data-*-worker attributes graphiql.js starts them from. */
+const workerReferences = (html: string) =>
+  Object.fromEntries([...html.matchAll(/\bdata-([a-z]+-worker)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
 
 /** Content-Security-Policy as directive name → sources. */
 const parseCsp = (header: string | null) =>
@@ -39,6 +44,9 @@ describe('the explorer', () => {
   beforeAll(async () => {
     platform = await startPlatformUnderTest();
     ({ origin, host } = new URL(platform.url));
+    // The first /graphiql builds GraphiQL's bundle, seconds of CPU on a busy machine: here, under the
+    // hooks' timeout, rather than in whichever test happens to ask first.
+    expect((await get('/graphiql')).status).toBe(200);
   });
   afterAll(async () => {
     await platform?.stop();
@@ -52,25 +60,29 @@ describe('the explorer', () => {
       const refs = references(await res.text());
       for (const ref of refs) expect(new URL(ref, origin).origin).toBe(origin);
       expect(refs.map((ref) => new URL(ref, origin).pathname)).toEqual([
-        '/graphiql/assets/graphiql.min.css',
+        '/graphiql/assets/graphiql.css',
         '/graphiql/assets/explorer.css',
-        '/graphiql/assets/react.production.min.js',
-        '/graphiql/assets/react-dom.production.min.js',
-        '/graphiql/assets/graphiql.min.js',
-        '/graphiql/assets/graphql-ws.min.js',
+        '/graphiql/assets/graphiql.js',
         '/graphiql/assets/introspection-depth.js',
         '/graphiql/assets/graphiql-bootstrap.js',
       ]);
     });
 
+    it("names Monaco's workers on #graphiql, each a script the gateway serves", async () => {
+      const workers = workerReferences(await (await get('/graphiql')).text());
+      expect(Object.keys(workers).sort()).toEqual(['editor-worker', 'graphql-worker', 'json-worker']);
+      for (const [name, ref] of Object.entries(workers)) {
+        expect(new URL(ref, origin).origin).toBe(origin);
+        expect(new URL(ref, origin).pathname).toBe(`/graphiql/assets/${name.replace(/-worker$/, '.worker.js')}`);
+      }
+    });
+
     it('serves each asset with its content type, a year-long immutable cache and an ETag, bytes as installed', async () => {
-      const refs = references(await (await get('/graphiql')).text());
+      const html = await (await get('/graphiql')).text();
+      const refs = [...references(html), ...Object.values(workerReferences(html))];
+      // graphiql.js and the workers are built from the installed packages (explorer-bundles.ts): no file to compare with.
       const installed: Record<string, Buffer> = {
-        'react.production.min.js': packageFile('react', 'umd/react.production.min.js'),
-        'react-dom.production.min.js': packageFile('react-dom', 'umd/react-dom.production.min.js'),
-        'graphiql.min.js': packageFile('graphiql', 'graphiql.min.js'),
-        'graphiql.min.css': packageFile('graphiql', 'graphiql.min.css'),
-        'graphql-ws.min.js': packageFile('graphql-ws', 'umd/graphql-ws.min.js'),
+        'graphiql.css': packageFile('graphiql', 'dist/style.css'),
       };
       for (const ref of refs) {
         const res = await get(ref, { 'accept-encoding': 'identity' });
@@ -82,29 +94,34 @@ describe('the explorer', () => {
         expect(res.headers.get('cache-control'), ref).toBe('public, max-age=31536000, immutable');
         expect(res.headers.get('etag'), ref).toMatch(/^"[0-9a-f]{32}"$/);
         expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+        // What a script may do when it runs as a worker, which takes its policy from its own response.
+        expect(res.headers.get('content-security-policy'), ref).toBe("default-src 'none'");
         const body = Buffer.from(await res.arrayBuffer());
         if (installed[name]) expect(body.equals(installed[name]), `${name} as installed`).toBe(true);
         else expect(body.length, ref).toBeGreaterThan(0);
+        // ReactDOM checks at start that React is its own version: both are the installed one.
+        if (name === 'graphiql.js')
+          expect(body.toString('utf8'), 'React as installed').toContain(JSON.stringify(installedVersion('react')));
       }
     });
 
     it('answers 304 to a matching If-None-Match, gzips for clients that accept it, and asks unversioned URLs to revalidate', async () => {
-      const first = await get('/graphiql/assets/graphiql.min.js', { 'accept-encoding': 'identity' });
+      const first = await get('/graphiql/assets/graphiql.js', { 'accept-encoding': 'identity' });
       const etag = first.headers.get('etag')!;
       expect(first.headers.get('cache-control')).toBe('public, max-age=0, must-revalidate');
       const plain = Buffer.from(await first.arrayBuffer());
 
-      const again = await get('/graphiql/assets/graphiql.min.js', { 'accept-encoding': 'identity', 'if-none-match': `W/${etag}` });
+      const again = await get('/graphiql/assets/graphiql.js', { 'accept-encoding': 'identity', 'if-none-match': `W/${etag}` });
       expect(again.status).toBe(304);
       expect(await again.text()).toBe('');
 
-      const zipped = await get('/graphiql/assets/graphiql.min.js', { 'accept-encoding': 'br;q=1, gzip;q=0.8' });
+      const zipped = await get('/graphiql/assets/graphiql.js', { 'accept-encoding': 'br;q=1, gzip;q=0.8' });
       expect(zipped.headers.get('content-encoding')).toBe('gzip');
       expect(zipped.headers.get('vary')).toBe('accept-encoding');
       expect(zipped.headers.get('etag')).not.toBe(etag);
       expect(Buffer.from(await zipped.arrayBuffer()).equals(plain)).toBe(true);
 
-      const refused = await get('/graphiql/assets/graphiql.min.js', { 'accept-encoding': 'gzip;q=0' });
+      const refused = await get('/graphiql/assets/graphiql.js', { 'accept-encoding': 'gzip;q=0' });
       expect(refused.headers.get('content-encoding')).toBeNull();
       await refused.arrayBuffer();
     });
@@ -121,6 +138,8 @@ describe('the explorer', () => {
       const csp = parseCsp(res.headers.get('content-security-policy'));
       expect(csp.get('default-src')).toEqual(["'none'"]);
       expect(csp.get('script-src')).toEqual(["'self'"]);
+      // Monaco's workers are served files, started by URL: no blob: or data: workers.
+      expect(csp.get('worker-src')).toEqual(["'self'"]);
       expect(csp.get('connect-src')).toEqual(["'self'", `ws://${host}`, `wss://${host}`]);
       expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
       expect(csp.get('base-uri')).toEqual(["'none'"]);

@@ -2,8 +2,9 @@
 /**
  * Starts GraphiQL on /graphiql. It is a served file rather than an inline
  * script so that the page's Content-Security-Policy can allow scripts from
- * 'self' only. React, ReactDOM, GraphiQL and graphql-ws ran before it (all
- * deferred, in document order) and left themselves on `window`.
+ * 'self' only. graphiql.js ran before it (both deferred, in document order)
+ * and left React, ReactDOM, GraphiQL and graphql-ws on `window`, as
+ * graphiql-bundle.js says.
  */
 (function () {
   'use strict';
@@ -84,7 +85,7 @@ subscription Follow($messageId: ID!) {
         yield { errors: error };
         return;
       }
-      if (error && typeof error.code === 'number') throw new Error(describeClose(error));
+      if (error && typeof error.code === 'number') throw new Error(describeClose(error), { cause: error });
       throw error;
     }
   }
