@@ -4,8 +4,10 @@ import { Readable } from 'node:stream';
 
 /**
  * A `fetch` for the openai SDK over node:http with pooled keep-alive sockets.
- * Node 20's built-in fetch (undici) costs several hundred microseconds of CPU
- * per request here, more than everything else the router does for a reply.
+ * Node's built-in fetch (undici) costs several hundred microseconds of CPU
+ * per request here, more than everything else the router does for a reply:
+ * about twice this client's, on Node 24 as on Node 20 (a POST answered by a
+ * local server, client and server in one process: ~800 µs against ~350 µs).
  */
 export function createNodeHttpFetch({ maxSockets = 1024 }: { maxSockets?: number } = {}) {
   const agents = {
