@@ -57,7 +57,9 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
       .filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // kafkajs's own wait gives up on the first "does not host this topic-partition" a busy broker
+        // answers while the topic settles; waitForLeaders below waits that out.
+        waitForLeaders: false,
         topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
       });
     }
@@ -218,7 +220,7 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
   };
 }
 
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 15_000): Promise<void> {
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
