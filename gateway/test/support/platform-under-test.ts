@@ -71,8 +71,8 @@ const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
 
 /**
  * Suites poll and send from one address far faster than any person would; the
- * gateway's rate limits are raised for them unless a suite sets its own
- * (gateway/test/edge/rate-limits-and-cors.test.ts does).
+ * gateway's rate limits are raised for them unless a suite sets its own (the
+ * rate-limit suites build their own gateway, with its windows on a clock they hold).
  */
 const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRESS: '1000000' };
 
