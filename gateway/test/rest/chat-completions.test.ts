@@ -201,7 +201,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       expect(await followers.following(messageId)).toBe(1);
 
       leave.abort();
-      await expect.poll(() => followers.following(messageId), { timeout: 5_000, interval: 20 }).toBe(0);
+      await expect.poll(() => followers.following(messageId), { interval: 20 }).toBe(0);
       expect((await stored(cleo.token, messageId)).status).toMatch(/PENDING|STREAMING/);
       expect((await finished(cleo.token, messageId)).content).toBe(echo(content));
     });
