@@ -20,6 +20,9 @@ export default defineConfig({
     exclude: ['**/node_modules/**', ...(realServices ? [] : ['**/*.integration.test.ts'])],
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // expect.poll waits for a condition; it should fail only when the condition never holds. Its 1 s default
+    // fails on a busy machine where a usage record or a relayed event takes a moment longer to land.
+    expect: { poll: { timeout: 10_000 } },
     pool: 'forks',
     // Two cores: suites that start whole platforms should not all start at once.
     maxWorkers: 2,

@@ -14,6 +14,7 @@ import { usersSubgraph, type UsersService } from '@parley/users';
 import { embeddedSecret } from './embedded-secrets';
 import { createGateway } from './gateway-server';
 import { gatewayProtectionFrom, gatewayProtectionSettingsSchema } from './gateway-protection-settings';
+import { createMemoryRateLimiter } from './rate-limiter';
 import { createAuthenticator } from './request-authentication';
 import { subgraphReadiness } from './subgraph-readiness';
 import { composeSupergraph, readSupergraphConfig } from './supergraph';
@@ -163,6 +164,8 @@ export async function startEmbeddedPlatform({
       messageStreams,
       modelsUrl: environment.MODELS_URL!,
       protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),
+      // The platform's clock, as every service has it: rate-limit windows move with it.
+      rateLimiter: createMemoryRateLimiter({ now: () => clock.now().getTime() }),
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

@@ -16,6 +16,11 @@ import { testModelsSettings } from '../support/test-models-config';
 
 /** Words of the dev model's reply ("Echo: <question>"), each a delta. */
 const echo = (question: string) => `Echo: ${question}`;
+/**
+ * A question the slow model takes a minute to echo (a word every 60 ms): its reply is still being generated when
+ * the test acts on it, however slowly the machine runs. The tests that ask one cancel its reply.
+ */
+const longQuestion = () => Array.from({ length: 1_000 }, (_, i) => `w${i}`).join(' ');
 
 describe('sending a message: the reply is generated in the background and streamed', () => {
   let platform: PlatformUnderTest;
@@ -180,7 +185,7 @@ describe('sending a message: the reply is generated in the background and stream
   });
 
   it('cancels a reply mid-stream: the partial content is kept, status CANCELLED, and the stream ends with a final event', async () => {
-    const question = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
+    const question = longQuestion();
     const sent = (await send(alice, { content: question, model: 'dev/slow' })).body.data!.sendMessage;
     const id = sent.assistantMessage.id;
     await expect
@@ -193,18 +198,21 @@ describe('sending a message: the reply is generated in the background and stream
     expect(cancelled.content.length).toBeGreaterThan(0);
     expect(echo(question).startsWith(cancelled.content)).toBe(true);
     expect(cancelled.content.length).toBeLessThan(echo(question).length);
-    // Nothing streams after the final event, and the log agrees with the stored content.
-    await new Promise((r) => setTimeout(r, 300));
+    // The worker appends the final event just after storing the status: the stream ends with it, whenever it lands.
+    await expect
+      .poll(async () => (await platform.messageStreams.readAfter(id, 0)).at(-1))
+      .toEqual({ kind: 'completed', messageId: id, seq: cancelled.lastSeq, status: 'CANCELLED' });
     const events = await platform.messageStreams.readAfter(id, 0);
-    expect(events.at(-1)).toEqual({ kind: 'completed', messageId: id, seq: cancelled.lastSeq, status: 'CANCELLED' });
     expect(events.map((e) => (e.kind === 'delta' ? e.delta : '')).join('')).toBe(cancelled.content);
-    // Cancelling a finished reply changes nothing.
+    // Cancelling a finished reply changes nothing, and nothing has streamed after the final event meanwhile.
     const again = await postGraphQL(platform.url, CancelGenerationDocument, { token: alice, variables: { messageId: id } });
     expect(again.body.data!.cancelGeneration).toEqual(cancelled);
+    expect(await platform.messageStreams.readAfter(id, 0)).toEqual(events);
   });
 
   it('cancels a reply no worker has started yet, and refuses to cancel a user message', async () => {
-    const sent = (await send(bob, { content: 'never mind', model: 'dev/slow' })).body.data!.sendMessage;
+    // Long, so that a worker quicker than this cancel is still streaming it (a three-word reply could finish first).
+    const sent = (await send(bob, { content: `never mind ${longQuestion()}`, model: 'dev/slow' })).body.data!.sendMessage;
     const { body } = await postGraphQL(platform.url, CancelGenerationDocument, {
       token: bob,
       variables: { messageId: sent.assistantMessage.id },
@@ -218,7 +226,7 @@ describe('sending a message: the reply is generated in the background and stream
 
   it('limits the replies one user has in generation at once (RATE_LIMITED), and frees the slot when one ends', async () => {
     const carol = await register('carol@example.com');
-    const long = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    const long = longQuestion();
     const running = [];
     for (let i = 0; i < 3; i++) running.push((await send(carol, { content: long, model: 'dev/slow' })).body.data!.sendMessage);
     const refused = await send(carol, { content: 'one more' });

@@ -72,7 +72,8 @@ describe('the message pipeline survives crashes and redeliveries (services mode)
   });
 
   it('completes a reply exactly once after its worker is killed (kill -9) mid-reply and another starts', async () => {
-    const question = words(80, 'k');
+    // Ten seconds of reply: the kill lands mid-stream however slowly the machine runs.
+    const question = words(250, 'k');
     const sent = await send({ content: question, model: 'dev/slow' });
     const id = sent.assistantMessage.id;
     await expect.poll(async () => (await streamed(id)).seqs.length, { timeout: 20_000, interval: 20 }).toBeGreaterThan(5);

@@ -110,7 +110,8 @@ describe('replies stream to subscribers end to end', () => {
   });
 
   it('ends the stream of a cancelled reply with its completed event, the partial content kept', async () => {
-    const question = words(200, 'c');
+    // Twenty-five seconds of reply: the cancel lands mid-stream however slowly the machine runs.
+    const question = words(1_000, 'c');
     const sent = await send(alice, question);
     const stream = subscribe(client(alice, platform.url), STREAM, { messageId: sent.assistantMessage.id });
     await eventually(() => stream.results.length >= 3, 'three events arrived', 15_000);

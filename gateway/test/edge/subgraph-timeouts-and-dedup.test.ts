@@ -105,7 +105,9 @@ describe('subgraph requests: bounded by a timeout, and identical reads shared', 
       token,
       { id: conversationId },
     );
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // Answered by the 1 s subgraph timeout, not the 30 s request timeout nor never: a generous bound, since a busy
+    // machine can stretch the other subgraph calls of this query past a tight one like 3 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(status).toBe(200);
     const nodes = body.data.conversation.messages.edges.map((e: { node: unknown }) => e.node);
     expect(nodes[0]).toEqual({ content: 'Hello there, gateway.', translation: null });

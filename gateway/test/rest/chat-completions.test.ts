@@ -1,4 +1,4 @@
-import { ConversationThreadDocument, MessageStateDocument } from '@parley/client';
+import { CancelGenerationDocument, ConversationThreadDocument, MessageStateDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../support/platform-under-test';
@@ -16,6 +16,11 @@ import {
 
 /** The dev models' reply to a question. */
 const echo = (question: string) => `Echo: ${question}`;
+/**
+ * A question of `n` words for the slow model (a word every 40 ms): 150 take it six seconds to echo, far longer
+ * than the few requests a test makes meanwhile take on a busy machine, and well inside its 20 s wait for the end.
+ */
+const words = (n: number, tag = 'word') => Array.from({ length: n }, (_, i) => `${tag}${i}`).join(' ');
 
 describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
   let platform: PlatformUnderTest;
@@ -122,12 +127,12 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
 
     it('answers 202 with the reply still under way when the wait the client prefers is over first', async () => {
       const bea = await registerAccount(platform, 'bea@example.com');
-      const question = Array.from({ length: 20 }, (_, i) => `word${i}`).join(' ');
-      const { status, headers, body } = await complete(bea.token, { content: question, model: 'dev/slow' }, { prefer: 'wait=0' });
+      const content = words(150);
+      const { status, headers, body } = await complete(bea.token, { content, model: 'dev/slow' }, { prefer: 'wait=0' });
       expect(status).toBe(202);
       expect(headers.get('preference-applied')).toBe('wait=0');
       expect(body.assistantMessage.status).toMatch(/PENDING|STREAMING/);
-      expect((await finished(bea.token, body.assistantMessage.id)).content).toBe(echo(question));
+      expect((await finished(bea.token, body.assistantMessage.id)).content).toBe(echo(content));
     });
 
     it('answers a failed reply with 200, its status FAILED and why', async () => {
@@ -184,9 +189,9 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
 
     it('stops following the reply when the client disconnects, while the reply is still generated', async () => {
       const cleo = await registerAccount(platform, 'cleo@example.com');
-      const question = Array.from({ length: 40 }, (_, i) => `piece${i}`).join(' ');
+      const content = words(150, 'piece');
       const leave = new AbortController();
-      const response = await stream(cleo.token, { content: question, model: 'dev/slow' }, leave.signal);
+      const response = await stream(cleo.token, { content, model: 'dev/slow' }, leave.signal);
       const seen: ServerSentEvent[] = [];
       for await (const event of serverSentEvents(response)) {
         seen.push(event);
@@ -196,9 +201,9 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       expect(await followers.following(messageId)).toBe(1);
 
       leave.abort();
-      await expect.poll(() => followers.following(messageId), { timeout: 5_000, interval: 20 }).toBe(0);
+      await expect.poll(() => followers.following(messageId), { interval: 20 }).toBe(0);
       expect((await stored(cleo.token, messageId)).status).toMatch(/PENDING|STREAMING/);
-      expect((await finished(cleo.token, messageId)).content).toBe(echo(question));
+      expect((await finished(cleo.token, messageId)).content).toBe(echo(content));
     });
 
     it('refuses before streaming anything, with a JSON error, what sendMessage refuses', async () => {
@@ -246,14 +251,16 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
 
     it('answers 429 RATE_LIMITED with Retry-After when too many replies are being generated', async () => {
       const finn = await registerAccount(platform, 'finn@example.com');
-      const slow = { content: Array.from({ length: 30 }, (_, i) => `w${i}`).join(' '), model: 'dev/slow' };
+      // Forty seconds each: both are still being generated when the third arrives. They are cancelled after.
+      const slow = { content: words(1_000, 'w'), model: 'dev/slow' };
       const inFlight = [];
       for (let i = 0; i < 2; i++) inFlight.push((await complete(finn.token, slow, { prefer: 'wait=0' })).body.assistantMessage.id);
       const { status, headers, body } = await complete(finn.token, slow, { prefer: 'wait=0' });
       expect(status).toBe(429);
       expect(body.error).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: 1 });
       expect(headers.get('retry-after')).toBe('1');
-      for (const id of inFlight) await finished(finn.token, id);
+      for (const id of inFlight)
+        await postGraphQL(platform.url, CancelGenerationDocument, { token: finn.token, variables: { messageId: id } });
     });
   });
 });

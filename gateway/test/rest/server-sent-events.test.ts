@@ -7,14 +7,19 @@ import { serverSentEvents } from './rest-support';
 describe('a Server-Sent Events response', () => {
   const servers: Server[] = [];
 
-  /** A server whose one route opens an event stream and hands it to the test. */
+  /** A server whose one route opens an event stream and hands it to the test; `closed` settles when the response has closed. */
   const serve = async (keepAliveMs: number) => {
     let opened!: (stream: EventStream) => void;
     const stream = new Promise<EventStream>((resolve) => (opened = resolve));
-    const server = createServer((_req, res) => opened(openEventStream(res, { keepAliveMs })));
+    let close!: () => void;
+    const closed = new Promise<void>((resolve) => (close = resolve));
+    const server = createServer((_req, res) => {
+      res.once('close', close);
+      opened(openEventStream(res, { keepAliveMs }));
+    });
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, stream };
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, stream, closed };
   };
 
   afterEach(async () => {
@@ -40,12 +45,16 @@ describe('a Server-Sent Events response', () => {
     const { url, stream } = await serve(20);
     const response = await fetch(url);
     const events = await stream;
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    const comments: string[] = [];
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const event of serverSentEvents(response, comments)) received.push(event.event);
+    })();
+    // Until two have arrived, however long that takes (120 ms of sleep could see only one on a busy machine).
+    await expect.poll(() => comments.length).toBeGreaterThanOrEqual(2);
     events.send('completed', {});
     events.end();
-    const comments: string[] = [];
-    const received = [];
-    for await (const event of serverSentEvents(response, comments)) received.push(event.event);
+    await reading;
     expect(received).toEqual(['completed']);
     expect(comments.length).toBeGreaterThanOrEqual(2);
     expect(new Set(comments)).toEqual(new Set(['keep-alive']));
@@ -67,7 +76,8 @@ describe('a Server-Sent Events response', () => {
     const finished = await second.stream;
     finished.end();
     await done.text();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Once the response has closed, the route has heard all it ever will.
+    await second.closed;
     expect(finished.clientGone.aborted).toBe(false);
   });
 });

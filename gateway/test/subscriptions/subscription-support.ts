@@ -41,8 +41,11 @@ export function subscribe(client: Client, query: string, variables: Record<strin
   return { results, ended, unsubscribe: () => unsubscribe() };
 }
 
-/** Polls until `condition` holds (events cross a socket and a few promise hops). */
-export async function eventually(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+/**
+ * Polls until `condition` holds (events cross a socket and a few promise hops). The default bound is as
+ * generous as expect.poll's in this repository: a wait should fail only when the condition never holds.
+ */
+export async function eventually(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);

@@ -8,12 +8,12 @@ import type { PlatformUnderTest } from './platform-under-test';
 /**
  * A second gateway, built in the test process over a running platform's
  * subgraphs, for what the platform's own gateway is not configured to show
- * (a subgraph swapped for a stand-in, TLS, a short timeout). Returns its URL
- * and a close.
+ * (a subgraph swapped for a stand-in, TLS, a short timeout, rate limits on a
+ * clock the test holds). Returns its URL and a close.
  */
 export async function startGatewayOver(
   platform: PlatformUnderTest,
-  options: Partial<Pick<GatewayOptions, 'subgraphUrls' | 'protection' | 'tls'>> = {},
+  options: Partial<Pick<GatewayOptions, 'subgraphUrls' | 'protection' | 'tls' | 'rateLimiter'>> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const usersUrl = platform.subgraphUrls['users']!;
   const gateway = await createGateway({
@@ -33,6 +33,7 @@ export async function startGatewayOver(
     modelsUrl: new URL('/', platform.subgraphUrls['models']).toString(),
     ...(options.protection ? { protection: options.protection } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
   const listening = await gateway.listen(0);
   return { url: listening.url, close: listening.close };

@@ -71,10 +71,18 @@ const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
 
 /**
  * Suites poll and send from one address far faster than any person would; the
- * gateway's rate limits are raised for them unless a suite sets its own
- * (gateway/test/edge/rate-limits-and-cors.test.ts does).
+ * gateway's rate limits are raised for them unless a suite sets its own (the
+ * rate-limit suites build their own gateway, with its windows on a clock they hold).
  */
 const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRESS: '1000000' };
+
+/**
+ * Bounds on waiting for another part of the platform that is alive in every
+ * suite, raised so a busy machine cannot pass them: a cancelled reply's worker
+ * stopping it (past 1.5 s chat closes the reply itself, racing the worker's
+ * last delta), and the provider moderation check of a new question (3 s).
+ */
+const SUITE_PATIENCE = { CANCEL_WORKER_GRACE_MS: '20000', MODERATION_TIMEOUT_MS: '20000' };
 
 export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBrokers: string } | null {
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
@@ -96,7 +104,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
     const platform = await startEmbeddedPlatform({
       logger: capture.logger,
       port: 0,
-      settings: { ...SUITE_RATE_LIMITS, ...options.settings },
+      settings: { ...SUITE_RATE_LIMITS, ...SUITE_PATIENCE, ...options.settings },
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     });
     return {
@@ -142,6 +150,7 @@ async function startServices(
       USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'),
       ...SUITE_RATE_LIMITS,
+      ...SUITE_PATIENCE,
       ...settings,
     };
     const ports: Record<string, number> = {};

@@ -210,6 +210,7 @@ describe('translation through the gateway', () => {
       return sent;
     };
 
+    // Twenty-five messages sent and answered one after another: 14 s on a busy machine, so the 30 s default is too near.
     it('translates a page of 50 messages with one upstream call, keeping each original beside its translation', async () => {
       const bob = await register('bob@example.com');
       const first = await sendAndFinish(bob, 'Tell me about page item 1 of the batch.');
@@ -242,7 +243,7 @@ describe('translation through the gateway', () => {
       });
       expect(again.body.data!.conversation!.messages.edges.every((e) => e.node.translation?.cached)).toBe(true);
       expect(fakes.libre.calls.length).toBe(calls + 1);
-    });
+    }, 120_000);
 
     it('does not let another user read a message, or its translation', async () => {
       const carol = await register('carol@example.com');

@@ -1,4 +1,5 @@
 import { captureLogs, servicesEnv, startServiceProcess, uniqueName, type ServiceProcess } from '@parley/testing';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaBus, Topics, type ChatMessageCompleted, type EventBus } from '../src';
 
@@ -92,6 +93,7 @@ describe('the Kafka event bus (real broker)', () => {
   it('with concurrency, runs other keys while one is busy, and redelivers only what never finished after a stop', async () => {
     const group = 'concurrent';
     const log: string[] = [];
+    const positions = new Map<string, { partition: number; offset: bigint }>();
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const first = await bus.subscribe({
@@ -101,6 +103,7 @@ describe('the Kafka event bus (real broker)', () => {
       handle: async (event) => {
         if (!event.key.startsWith('cc-')) return;
         log.push(event.payload.messageId);
+        positions.set(event.payload.messageId, { partition: event.partition, offset: BigInt(event.offset) });
         if (event.payload.messageId === 'slow') await held;
       },
     });
@@ -109,11 +112,31 @@ describe('the Kafka event bus (real broker)', () => {
     for (let i = 0; i < 5; i++) await bus.publish(Topics.chatMessageCompleted, `cc-${i}`, completed(`quick-${i}`));
     await expect.poll(() => log.filter((id) => id.startsWith('quick-')).length, { timeout: 30_000 }).toBe(5);
     expect(log).not.toContain('after-slow');
-    // Wait for the quick ones' offsets to be committed, then stop without finishing the slow one.
-    await new Promise((r) => setTimeout(r, 300));
-    const stopping = first.stop();
-    setTimeout(release, 11_000).unref();
-    await stopping;
+    // Wait until the quick ones' offsets are committed (the bus commits every 50 ms while it runs; 300 ms of sleep
+    // was not always that on a busy machine): on every partition but the slow one's, past the last quick event.
+    const slowPartition = positions.get('slow')!.partition;
+    /** Partition → the offset its commit must reach: the one after its last quick event. */
+    const due = new Map<number, bigint>();
+    for (const [id, { partition, offset }] of positions) {
+      if (!id.startsWith('quick-') || partition === slowPartition) continue;
+      if (offset + 1n > (due.get(partition) ?? -1n)) due.set(partition, offset + 1n);
+    }
+    const admin = new Kafka({ clientId: 'test-admin', brokers: kafkaBrokers.split(','), logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const committed = async () => {
+        const [offsets] = await admin.fetchOffsets({ groupId: `${prefix}${group}`, topics: [`${prefix}${Topics.chatMessageCompleted}`] });
+        return [...due].every(
+          ([partition, next]) => BigInt(offsets!.partitions.find((p) => p.partition === partition)?.offset ?? '-1') >= next,
+        );
+      };
+      await expect.poll(committed, { timeout: 30_000, interval: 100 }).toBe(true);
+    } finally {
+      await admin.disconnect();
+    }
+    // Stop without finishing the slow one: it is released only once the stop is over.
+    await first.stop();
+    release();
 
     const redelivered: string[] = [];
     const second = await bus.subscribe({

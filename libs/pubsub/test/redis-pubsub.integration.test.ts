@@ -35,7 +35,9 @@ describe('Redis pub/sub (real Redis)', () => {
       const unsubscribe = await mine.subscribe('channel', (p) => received.push(p));
       await theirs.publish('channel', { from: 'another deployment' });
       await mine.publish('channel', { n: 1 });
-      await new Promise((r) => setTimeout(r, 100));
+      // Redis delivers in the order it took the publishes: once n: 1 is here, the other prefix's would be too.
+      // (Unsubscribing 100 ms after publishing could come before n: 1 arrived on a busy machine.)
+      await expect.poll(() => received).toContainEqual({ n: 1 });
       await unsubscribe();
       await mine.publish('channel', { n: 2 });
       await new Promise((r) => setTimeout(r, 100));

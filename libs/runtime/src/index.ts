@@ -22,6 +22,6 @@ export {
 } from './http-server';
 export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
-export { systemClock, type Clock } from './clock';
+export { systemClock, systemTimers, type Clock, type Timers } from './clock';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';
 export { readTypeDefs } from './type-defs';

@@ -19,11 +19,14 @@ describe('the service HTTP shell', () => {
   it('finishes a request in flight when closed, then refuses new connections', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const started = new Promise<void>((r) => (arrived = r));
     const service = createHttpService({
       logger: captureLogs('silent').logger,
       readiness: [],
       routes: {
         '/slow': async (_req, res) => {
+          arrived();
           await gate;
           res.end('finished');
         },
@@ -31,7 +34,8 @@ describe('the service HTTP shell', () => {
     });
     const { port } = await service.listen(0);
     const inFlight = get(port, '/slow');
-    await new Promise((r) => setTimeout(r, 50));
+    // In flight means the route has it (a 50 ms pause could end before the request even connected on a busy machine).
+    await started;
     const closed = service.close(5_000);
     release();
     expect(await inFlight).toMatchObject({ status: 200, body: 'finished' });

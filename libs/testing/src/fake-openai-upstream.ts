@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How the fake answers one request. */
 export interface Behaviour {
@@ -18,6 +19,12 @@ export interface Behaviour {
   /** Send the final usage chunk (OpenAI does when asked); off simulates providers that omit usage. */
   reportUsage?: boolean;
   promptTokens?: number;
+  /**
+   * Awaited just before the first token leaves (after the delays above): a test
+   * holds the reply until it has seen what it needs to see, or moves the
+   * service's clock as if the first token had taken that long.
+   */
+  beforeFirstToken?: () => unknown;
 }
 
 export interface RecordedRequest {
@@ -95,7 +102,11 @@ export async function startFakeUpstream(
       const body = JSON.parse(await read(req)) as RecordedModerationRequest['body'];
       moderationRequests.push({ body, authorization: req.headers.authorization });
       const m = moderationBehaviour;
-      await sleep(m.latencyMs ?? 0);
+      // A caller that gave up (a timeout, an abort) ends the wait.
+      const left = new AbortController();
+      res.on('close', () => res.writableFinished || left.abort());
+      await sleep(m.latencyMs ?? 0, undefined, { signal: left.signal }).catch(() => undefined);
+      if (left.signal.aborted) return;
       if (m.status) {
         res.writeHead(m.status, { 'content-type': 'application/json' });
         return void res.end(
@@ -125,11 +136,22 @@ export async function startFakeUpstream(
     const body = JSON.parse(await read(req)) as RecordedRequest['body'];
     const record: RecordedRequest = { body, authorization: req.headers.authorization, aborted: false };
     requests.push(record);
+    // Whatever the fake is waiting for ends when its client goes away: nothing is left pending after a test.
+    const left = new AbortController();
     res.on('close', () => {
-      if (!res.writableFinished) record.aborted = true;
+      if (res.writableFinished) return;
+      record.aborted = true;
+      left.abort();
     });
+    const pause = (ms = 0) => sleep(ms, undefined, { signal: left.signal }).catch(() => undefined);
+    const beforeFirstToken = async (b: Behaviour) => {
+      if (!b.beforeFirstToken) return;
+      const gone = new Promise((resolve) => left.signal.addEventListener('abort', resolve, { once: true }));
+      await Promise.race([b.beforeFirstToken(), gone]);
+    };
     const b = { ...fallback, ...(queued.shift() ?? {}) };
-    await sleep(b.latencyMs ?? 0);
+    await pause(b.latencyMs);
+    if (record.aborted) return;
     if (b.status) {
       res.writeHead(b.status, {
         'content-type': 'application/json',
@@ -147,7 +169,9 @@ export async function startFakeUpstream(
     };
     const base = { id: 'chatcmpl-fake', created: 0, model: body.model };
     if (!body.stream) {
-      await sleep(b.firstTokenDelayMs ?? 0);
+      await pause(b.firstTokenDelayMs);
+      await beforeFirstToken(b);
+      if (record.aborted) return;
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(
         JSON.stringify({
@@ -160,7 +184,9 @@ export async function startFakeUpstream(
     }
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
-    await sleep(b.firstTokenDelayMs ?? 0);
+    await pause(b.firstTokenDelayMs);
+    await beforeFirstToken(b);
+    if (record.aborted) return;
     send({
       ...base,
       object: 'chat.completion.chunk',
@@ -169,11 +195,11 @@ export async function startFakeUpstream(
     for (let i = 0; i < tokens.length; i++) {
       if (b.disconnectAfterTokens === i) {
         // Let what was written reach the client, then die without finishing the reply.
-        await sleep(30);
+        await pause(30);
         return void res.socket?.destroy();
       }
       if (b.stallAfterTokens === i) return; // never answers again
-      if (i > 0) await sleep(b.tokenDelayMs ?? 0);
+      if (i > 0) await pause(b.tokenDelayMs);
       if (record.aborted) return;
       send({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: tokens[i] }, finish_reason: null }] });
     }
@@ -211,8 +237,4 @@ function read(req: IncomingMessage): Promise<string> {
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => resolve(text));
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

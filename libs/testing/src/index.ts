@@ -6,3 +6,4 @@ export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-openai-upstream';
 export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretranslate';
+export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAheadClock } from './test-clocks';

@@ -18,6 +18,8 @@ export const chatSettingsSchema = z.object({
   MAX_MESSAGE_BYTES: count(32 * 1024),
   /** Replies one user may have in generation at once; more are refused with RATE_LIMITED. */
   MAX_GENERATIONS_PER_USER: count(8),
+  /** How long cancelGeneration waits for a streaming reply's worker to stop it before closing it itself (the worker may have died). */
+  CANCEL_WORKER_GRACE_MS: env.milliseconds(1_500),
   /** "off" leaves the outbox to other replicas (test fixtures, read-only replicas). */
   OUTBOX_RELAY: z.enum(['on', 'off']).default('on'),
   OUTBOX_POLL_MS: env.milliseconds(100),

@@ -118,7 +118,15 @@ export async function createChatService(
       const history = createConversationHistory({ em, clock });
       const loaders = viewer ? createChatLoaders(history, viewer.userId) : null;
       const sending = sendingWith(em, req.headers.authorization);
-      const replies = createReplyControl({ sql, em, bus, messageStreams, cancelSignals, clock });
+      const replies = createReplyControl({
+        sql,
+        em,
+        bus,
+        messageStreams,
+        cancelSignals,
+        clock,
+        workerGraceMs: settings.CANCEL_WORKER_GRACE_MS,
+      });
       return { viewer, requestId, logger: requestLogger, history, loaders, sending, replies, moderationFlags: moderation.flags };
     },
   });

@@ -1,22 +1,26 @@
+import { createManualClock } from '@parley/testing';
 import { describe, expect, it } from 'vitest';
 import { createDeltaCoalescer } from '../src/delta-coalescer';
 
 describe('coalescing deltas', () => {
   it('sends the first delta at once and joins those that follow within the window into one event', async () => {
-    let clock = 0;
+    // The window is 5 ms of a clock the test moves: on a busy machine a real 5 ms timer fired before the first check.
+    const clock = createManualClock();
     const sent: string[] = [];
-    const coalescer = createDeltaCoalescer({ windowMs: 5, now: () => clock, emit: async (text) => void sent.push(text) });
+    const coalescer = createDeltaCoalescer({ windowMs: 5, now: clock.millis, timers: clock, emit: async (text) => void sent.push(text) });
     coalescer.push('Hello');
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['Hello']);
-    clock = 1;
+    clock.advance(1);
     coalescer.push(',');
     coalescer.push(' world');
+    clock.advance(3);
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['Hello']);
-    await new Promise((r) => setTimeout(r, 20));
+    clock.advance(1);
+    await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['Hello', ', world']);
-    clock = 100;
+    clock.advance(100);
     coalescer.push('!');
     await coalescer.flush();
     expect(sent.join('')).toBe('Hello, world!');

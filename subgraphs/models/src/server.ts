@@ -80,9 +80,12 @@ export async function createModelsService(
           }),
     ]),
   );
+  // One clock for every window the service keeps: circuits, Retry-After pauses, budgets, cache entries.
+  const millis = () => clock.now().getTime();
   const states = createDeploymentStates(
     config.deployments.map((d) => d.id),
     settings.circuit,
+    millis,
   );
   const router = createRouter({
     config,
@@ -91,6 +94,7 @@ export async function createModelsService(
     strategies: createStrategies(states),
     retry: { ...defaultRetryPolicy, ...settings.retry },
     logger,
+    now: millis,
   });
   const health = startHealthChecks({
     deployments: config.deployments,
@@ -109,10 +113,10 @@ export async function createModelsService(
     budgets,
     cache: redis
       ? createRedisResponseCache({ redis, namespace, ttlSeconds: settings.responseCacheTtlSeconds })
-      : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds }),
+      : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds, now: millis }),
     usage,
     logger,
-    now: () => clock.now().getTime(),
+    now: millis,
   });
   const moderations = createModerations({
     router,
@@ -120,9 +124,9 @@ export async function createModelsService(
     states,
     defaultModel: settings.moderation.defaultModel,
     logger,
-    now: () => clock.now().getTime(),
+    now: millis,
   });
-  const healthy = (modelId: string) => config.deployments.some((d) => d.model === modelId && states.available(d.id, clock.now().getTime()));
+  const healthy = (modelId: string) => config.deployments.some((d) => d.model === modelId && states.available(d.id, millis()));
   const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
 
   const server = await createSubgraphServer<ModelsContext>({

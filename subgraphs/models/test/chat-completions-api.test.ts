@@ -84,7 +84,8 @@ describe('the OpenAI-compatible API of the models service (official SDK, fake up
   });
 
   it('honours Retry-After: a 429ed deployment is left alone until then', async () => {
-    primary.queue({ status: 429, retryAfterSeconds: 2 });
+    // Longer than the test runs, however slowly: "then" cannot come between the two requests.
+    primary.queue({ status: 429, retryAfterSeconds: 60 });
     await models.client().chat.completions.create({ model: 'fake/chat', messages: [{ role: 'user', content: 'one' }] });
     await models.client().chat.completions.create({ model: 'fake/chat', messages: [{ role: 'user', content: 'two' }] });
     expect(primary.requests).toHaveLength(1);
@@ -120,7 +121,8 @@ describe('the OpenAI-compatible API of the models service (official SDK, fake up
   });
 
   it('aborts the upstream request when the client goes away', async () => {
-    primary.queue({ tokens: Array.from({ length: 50 }, (_, i) => ` t${i}`), tokenDelayMs: 20 });
+    // Twenty seconds of reply: it cannot end by itself before the client's leaving reaches it.
+    primary.queue({ tokens: Array.from({ length: 1_000 }, (_, i) => ` t${i}`), tokenDelayMs: 20 });
     const controller = new AbortController();
     const stream = await models
       .client()
@@ -136,8 +138,8 @@ describe('the OpenAI-compatible API of the models service (official SDK, fake up
     } catch {
       // aborted by us
     }
-    await expect.poll(() => primary.requests[0]?.aborted, { timeout: 2000 }).toBe(true);
-    await expect.poll(async () => (await models.usage()).at(-1)?.outcome, { timeout: 2000 }).toBe('cancelled');
+    await expect.poll(() => primary.requests[0]?.aborted).toBe(true);
+    await expect.poll(async () => (await models.usage()).at(-1)?.outcome).toBe('cancelled');
   });
 
   it('chooses the cheapest deployment that fits the context window for a "cheapest" alias', async () => {

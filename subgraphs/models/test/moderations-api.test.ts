@@ -169,13 +169,15 @@ describe('POST /v1/moderations on the models service (official SDK, fake upstrea
   });
 
   describe('createProviderModeration (@parley/moderation), the client Parley’s moderation uses', () => {
+    /** A ceiling a busy machine never reaches; the timeout case sets its own, far below the fake's latency. */
+    const patientMs = 10_000;
     const moderation = (options: { model?: string; modelsApiUrl?: string; internalToken?: string; timeoutMs?: number } = {}) =>
       createProviderModeration({
         modelsApiUrl: options.modelsApiUrl ?? models.v1Url,
         internalToken: options.internalToken ?? internalToken,
         model: options.model ?? 'fake/moderation',
         userId: randomUUID(),
-        timeoutMs: options.timeoutMs ?? 2_000,
+        timeoutMs: options.timeoutMs ?? patientMs,
       });
 
     it('answers whether a text is flagged, and for which categories', async () => {
@@ -185,7 +187,7 @@ describe('POST /v1/moderations on the models service (official SDK, fake upstrea
     });
 
     it('acts for Parley itself when no user is named', async () => {
-      const anonymous = createProviderModeration({ modelsApiUrl: models.v1Url, internalToken, model: 'dev/echo', timeoutMs: 2_000 });
+      const anonymous = createProviderModeration({ modelsApiUrl: models.v1Url, internalToken, model: 'dev/echo', timeoutMs: patientMs });
       await expect(anonymous.check('xyzzy')).resolves.toEqual({ flagged: true, categories: ['harassment'] });
     });
 

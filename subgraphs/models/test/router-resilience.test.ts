@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeUpstream } from '@parley/testing';
+import { createSkipAheadClock, startFakeUpstream } from '@parley/testing';
 import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
+
+/**
+ * Longer than any test here runs, so the circuit stays open until the test
+ * skips the service's clock past it (a 400 ms pause once ran out mid-test on a
+ * busy machine, and a fourth request reached the failing deployment).
+ */
+const OPEN_MS = 60_000;
+/** The slow deployment's first token, in the service's time: no stall of a busy machine comes near it. */
+const SLOW_FIRST_TOKEN_MS = 10_000;
 
 type Fake = Awaited<ReturnType<typeof startFakeUpstream>>;
 const ask = (models: ModelsHarness, model: string, content = 'hi') =>
@@ -12,12 +21,14 @@ describe('routing that survives failing and slow deployments', () => {
   let slow: Fake;
   let fast: Fake;
   let models: ModelsHarness;
+  const clock = createSkipAheadClock();
 
   beforeAll(async () => {
     flaky = await startFakeUpstream({ tokens: ['flaky'] });
     steady = await startFakeUpstream({ tokens: ['steady'] });
-    slow = await startFakeUpstream({ tokens: ['slow'], firstTokenDelayMs: 120 });
-    fast = await startFakeUpstream({ tokens: ['fast'], firstTokenDelayMs: 5 });
+    // The router times first tokens on the service's clock: the slow deployment's takes ten seconds of it.
+    slow = await startFakeUpstream({ tokens: ['slow'], beforeFirstToken: () => clock.skip(SLOW_FIRST_TOKEN_MS) });
+    fast = await startFakeUpstream({ tokens: ['fast'] });
     models = await startModelsHarness(
       {
         deployments: [
@@ -28,7 +39,8 @@ describe('routing that survives failing and slow deployments', () => {
         ],
         aliases: { quickest: { strategy: 'least-latency', targets: ['fake/latency'] } },
       },
-      { CIRCUIT_MIN_FAILURES: '3', CIRCUIT_OPEN_MS: '400', ROUTER_BASE_DELAY_MS: '1', HEALTH_CHECK_INTERVAL_MS: '0' },
+      { CIRCUIT_MIN_FAILURES: '3', CIRCUIT_OPEN_MS: String(OPEN_MS), ROUTER_BASE_DELAY_MS: '1', HEALTH_CHECK_INTERVAL_MS: '0' },
+      { clock },
     );
   });
   afterAll(async () => {
@@ -48,7 +60,7 @@ describe('routing that survives failing and slow deployments', () => {
 
     // After the pause one probe goes through; it succeeds and the circuit closes.
     flaky.setDefault({ status: 0 });
-    await new Promise((r) => setTimeout(r, 450));
+    clock.skip(OPEN_MS);
     expect(models.service.states.get('flaky').breaker.state()).toBe('half-open');
     expect((await ask(models, 'fake/chat')).choices[0]!.message.content).toBe('flaky');
     expect(models.service.states.get('flaky').breaker.state()).toBe('closed');

@@ -18,11 +18,12 @@ export interface DeploymentState {
 
 const ALPHA = 0.3;
 
-export function createDeploymentStates(ids: string[], circuit?: CircuitBreakerOptions) {
+/** `now` is the service's clock (ms since epoch): the circuits' windows and pauses run on it. */
+export function createDeploymentStates(ids: string[], circuit?: CircuitBreakerOptions, now: () => number = Date.now) {
   const states = new Map<string, DeploymentState>(
     ids.map((id) => [
       id,
-      { breaker: createCircuitBreaker(circuit), inFlight: 0, ttftMs: null, healthy: true, lastHealthError: null, coolingUntil: 0 },
+      { breaker: createCircuitBreaker(circuit, now), inFlight: 0, ttftMs: null, healthy: true, lastHealthError: null, coolingUntil: 0 },
     ]),
   );
   return {
@@ -36,9 +37,9 @@ export function createDeploymentStates(ids: string[], circuit?: CircuitBreakerOp
       state.ttftMs = state.ttftMs === null ? ms : ALPHA * ms + (1 - ALPHA) * state.ttftMs;
     },
     /** A deployment that can take traffic: healthy, its circuit not open, not asked to wait. */
-    available(id: string, now = Date.now()): boolean {
+    available(id: string, at = now()): boolean {
       const state = this.get(id);
-      return state.healthy && state.breaker.state() !== 'open' && state.coolingUntil <= now;
+      return state.healthy && state.breaker.state() !== 'open' && state.coolingUntil <= at;
     },
   };
 }

@@ -53,17 +53,25 @@ export function createRedisResponseCache({
   };
 }
 
-export function createMemoryResponseCache({ ttlSeconds, maxEntries = 1_000 }: { ttlSeconds: number; maxEntries?: number }): ResponseCache {
+export function createMemoryResponseCache({
+  ttlSeconds,
+  maxEntries = 1_000,
+  now = Date.now,
+}: {
+  ttlSeconds: number;
+  maxEntries?: number;
+  now?: () => number;
+}): ResponseCache {
   const entries = new Map<string, { reply: CachedReply; expiresAt: number }>();
   return {
     async get(key) {
       const entry = entries.get(key);
-      if (!entry || entry.expiresAt < Date.now()) return null;
+      if (!entry || entry.expiresAt < now()) return null;
       return entry.reply;
     },
     async set(key, reply) {
       if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-      entries.set(key, { reply, expiresAt: Date.now() + ttlSeconds * 1000 });
+      entries.set(key, { reply, expiresAt: now() + ttlSeconds * 1000 });
     },
   };
 }

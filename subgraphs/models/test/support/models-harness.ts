@@ -6,8 +6,8 @@ import { createOrm, migrate, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, systemClock, type ListeningServer } from '@parley/runtime';
-import { captureLogs, createTestDatabase, uniqueName } from '@parley/testing';
+import { loadConfig, type Clock, type ListeningServer } from '@parley/runtime';
+import { captureLogs, createSkipAheadClock, createTestDatabase, uniqueName } from '@parley/testing';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
@@ -25,9 +25,15 @@ export interface ModelsHarness {
 
 /**
  * One models service on port 0, on real PostgreSQL and Redis when they are
- * configured (CI), otherwise on PGlite and in-memory budgets and cache.
+ * configured (CI), otherwise on PGlite and in-memory budgets and cache. Its
+ * clock runs with real time from noon of a fixed day (no budget day ends
+ * mid-suite); a suite that waits out a window passes its own clock and skips it.
  */
-export async function startModelsHarness(models: object, settings: Record<string, string> = {}): Promise<ModelsHarness> {
+export async function startModelsHarness(
+  models: object,
+  settings: Record<string, string> = {},
+  { clock = createSkipAheadClock() }: { clock?: Clock } = {},
+): Promise<ModelsHarness> {
   const logger = captureLogs('silent').logger;
   const stops: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -73,7 +79,7 @@ export async function startModelsHarness(models: object, settings: Record<string
         redis,
         namespace: `${uniqueName('t')}:`,
         logger,
-        clock: systemClock,
+        clock,
         auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
         readiness: [],
       },
@@ -103,7 +109,11 @@ export async function startModelsHarness(models: object, settings: Record<string
   }
 }
 
-/** A deployment entry for the fake upstream. */
+/**
+ * A deployment entry for the fake upstream. Its timeout is a ceiling a busy
+ * machine never reaches; a test of timeouts sets its own, far below what its
+ * fake takes.
+ */
 export function fakeDeployment(id: string, baseUrl: string, overrides: Record<string, unknown> = {}) {
   return {
     id,
@@ -116,7 +126,7 @@ export function fakeDeployment(id: string, baseUrl: string, overrides: Record<st
     contextWindow: 1_000,
     inputPricePerMTok: 2,
     outputPricePerMTok: 10,
-    timeoutMs: 2_000,
+    timeoutMs: 10_000,
     ...overrides,
   };
 }
