@@ -1,25 +1,10 @@
-import { EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
-import { Migration } from '@mikro-orm/migrations';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { captureLogs, createTestDatabase, servicesEnv, type TestDatabase } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrm, migrate } from '../src';
+import { Note, NoteSchema, noteMigrations } from './support/notes';
 
-class Note {
-  id!: number;
-  text!: string;
-}
-const NoteSchema = new EntitySchema<Note>({
-  class: Note,
-  tableName: 'note',
-  properties: { id: { type: 'integer', primary: true }, text: { type: 'string' } },
-});
-class CreateNotes extends Migration {
-  override async up(): Promise<void> {
-    this.addSql('create schema if not exists "notes"');
-    this.addSql('create table "notes"."note" ("id" integer primary key, "text" text not null)');
-  }
-}
-const migrations = [{ name: '20261127-create-notes', class: CreateNotes }];
+const migrations = noteMigrations;
 const logger = captureLogs('silent').logger;
 
 describe('createOrm on real PostgreSQL', () => {

@@ -1,30 +1,10 @@
-import { EntitySchema, type MikroORM } from '@mikro-orm/postgresql';
-import { Migration } from '@mikro-orm/migrations';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { captureLogs, createTestDatabase, type TestDatabase } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrm, migrate, sqlOn, startEmbeddedPostgres, type EmbeddedPostgres, type Sql } from '../src';
+import { Note, NoteSchema, noteMigrations } from './support/notes';
 
-class Note {
-  id!: number;
-  text!: string;
-  writtenAt!: Date;
-}
-const NoteSchema = new EntitySchema<Note>({
-  class: Note,
-  tableName: 'note',
-  properties: {
-    id: { type: 'integer', primary: true },
-    text: { type: 'string' },
-    writtenAt: { type: 'Date', fieldName: 'written_at' },
-  },
-});
-class CreateNotes extends Migration {
-  override async up(): Promise<void> {
-    this.addSql('create schema if not exists "notes"');
-    this.addSql('create table "notes"."note" ("id" integer primary key, "text" text not null, "written_at" timestamptz not null)');
-  }
-}
-const migrations = [{ name: '20261202-create-notes', class: CreateNotes }];
+const migrations = noteMigrations;
 const logger = captureLogs('silent').logger;
 const at = new Date('2026-12-02T10:00:00.000Z');
 
