@@ -7,7 +7,7 @@ import fetch from 'node-fetch';
  * Subgraph requests over pooled keep-alive connections. Apollo Gateway's
  * default fetcher opens a connection per request; measured on this kind of
  * machine the pooled node-fetch v2 client doubles throughput and cuts p95 at
- * 1000 req/s from ~57 ms to ~8 ms (see ../shared/design/PERFORMANCE.md).
+ * 1000 req/s from ~57 ms to ~8 ms (see docs/PERFORMANCE.md).
  */
 export function createKeepAliveFetcher({ maxSockets = 256 }: { maxSockets?: number } = {}): { fetcher: Fetcher; close(): void } {
   const http = new HttpAgent({ keepAlive: true, maxSockets, keepAliveMsecs: 10_000 });

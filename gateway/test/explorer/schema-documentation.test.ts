@@ -23,7 +23,7 @@ import { describe, expect, it } from 'vitest';
  * descriptions).
  */
 const root = new URL('../../../', import.meta.url);
-const contract = parse(readFileSync(new URL('api-contract.graphql', import.meta.url), 'utf8'));
+const contract = parse(readFileSync(new URL('../../../docs/api-contract.graphql', import.meta.url), 'utf8'));
 const apiSdl = readFileSync(new URL('schema.graphql', root), 'utf8');
 
 interface Element {
