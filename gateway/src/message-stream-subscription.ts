@@ -1,5 +1,5 @@
 import { BadUserInputError, NotFoundError, UnauthenticatedError } from '@parley/errors';
-import type { MessageStreamEvent, MessageStreamLog } from '@parley/message-stream';
+import { finalEvent, isInFlight, type MessageStatus, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import { parse, type GraphQLResolveInfo } from 'graphql';
 import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
 import type { GatewayContext } from './gateway-context';
@@ -18,7 +18,7 @@ const STORED_MESSAGE = parse(`
 interface StoredMessage {
   id: string;
   role: 'USER' | 'ASSISTANT' | 'SYSTEM';
-  status: 'PENDING' | 'STREAMING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  status: MessageStatus;
   lastSeq: number | null;
   failure: { code: string; reason: string } | null;
 }
@@ -112,7 +112,16 @@ export function createMessageStreamSubscription({
       throw new UnauthenticatedError('Sign in to follow a reply: send { authorization: "Bearer <token>" } in connection_init.');
     }
     const message = await storedMessage(messageId, context);
-    const finalFromDatabase = message.status === 'PENDING' || message.status === 'STREAMING' ? null : finalEventOf(message);
+    // A reply finished before streams recorded seqs (no lastSeq) counts as a one-event stream.
+    const finalFromDatabase = isInFlight(message.status)
+      ? null
+      : finalEvent({
+          messageId: message.id,
+          seq: message.lastSeq ?? 1,
+          status: message.status,
+          code: message.failure?.code,
+          reason: message.failure?.reason,
+        });
 
     let lastSent = afterSeq;
     let closed = false;
@@ -192,26 +201,6 @@ export function createMessageStreamSubscription({
     }
     return output.iterator;
   };
-}
-
-/**
- * The final event a finished reply's log held, rebuilt from its row: once the
- * log has expired it is the only way to tell a late subscriber how it ended.
- * A reply finished before streams recorded seqs (no lastSeq) counts as a
- * one-event stream.
- */
-function finalEventOf(message: StoredMessage): MessageStreamEvent {
-  const seq = message.lastSeq ?? 1;
-  if (message.status === 'FAILED') {
-    return {
-      kind: 'failed',
-      messageId: message.id,
-      seq,
-      reason: message.failure?.reason ?? 'The reply failed.',
-      code: message.failure?.code ?? 'INTERNAL_SERVER_ERROR',
-    };
-  }
-  return { kind: 'completed', messageId: message.id, seq, status: message.status === 'CANCELLED' ? 'CANCELLED' : 'COMPLETED' };
 }
 
 /** `Subscription.messageStream(messageId, afterSeq)` for graphql-js: arguments, and the completed message's query built from the client's selection. */

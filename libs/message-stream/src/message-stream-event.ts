@@ -1,3 +1,6 @@
+import { ErrorCode } from '@parley/errors';
+import type { FinalStatus } from './message-status';
+
 /**
  * One event of an assistant reply's stream, as workers publish it and gateways
  * deliver it. `seq` starts at 1 and grows by one per event, without gaps, so a
@@ -10,6 +13,35 @@ export type MessageStreamEvent =
   | { kind: 'completed'; messageId: string; seq: number; status: 'COMPLETED' | 'CANCELLED' }
   | { kind: 'failed'; messageId: string; seq: number; reason: string; code: string };
 
-export function isFinalEvent(event: MessageStreamEvent): boolean {
+/** The event that ends a reply's stream. */
+export type MessageStreamFinal = Extract<MessageStreamEvent, { kind: 'completed' | 'failed' }>;
+
+export function isFinalEvent(event: MessageStreamEvent): event is MessageStreamFinal {
   return event.kind !== 'delta';
+}
+
+/**
+ * The final event of a reply that ended with `status`, at `seq`. The worker
+ * appends it when it stores the outcome, cancel when it closes a reply itself,
+ * and the gateway rebuilds it from the stored reply once the log has expired:
+ * one definition, so the three cannot tell a late subscriber different
+ * endings. A failure stored without a code or reason reads as an internal error.
+ */
+export function finalEvent({
+  messageId,
+  seq,
+  status,
+  code,
+  reason,
+}: {
+  messageId: string;
+  seq: number;
+  status: FinalStatus;
+  code?: string | null | undefined;
+  reason?: string | null | undefined;
+}): MessageStreamFinal {
+  if (status === 'FAILED') {
+    return { kind: 'failed', messageId, seq, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR, reason: reason ?? 'The reply failed.' };
+  }
+  return { kind: 'completed', messageId, seq, status };
 }

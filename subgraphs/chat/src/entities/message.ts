@@ -1,9 +1,10 @@
 import { EntitySchema } from '@mikro-orm/postgresql';
+import type { MessageStatus } from '@parley/message-stream';
 
 export const MESSAGE_ROLES = ['USER', 'ASSISTANT', 'SYSTEM'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
-export const MESSAGE_STATUSES = ['PENDING', 'STREAMING', 'COMPLETED', 'FAILED', 'CANCELLED'] as const;
-export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+// Defined with the stream, whose final event follows from them; the gateway reads them there too.
+export { MESSAGE_STATUSES, type MessageStatus } from '@parley/message-stream';
 
 export class Message {
   id!: string;
