@@ -2,7 +2,7 @@ import type { Viewer } from '@parley/auth';
 import type { Logger } from '@parley/runtime';
 import type { ChatLoaders } from './chat-loaders';
 import type { ConversationHistory } from './conversation-history';
-import type { ReplyControl } from './reply-control';
+import type { ReplyControl } from './replies/reply-control';
 import type { ModerationFlags } from './moderation-flags';
 import type { MessageSending } from './send-message';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitToContextWindow, type Turn } from '../src/context-window';
+import { fitToContextWindow, type Turn } from '../src/worker/context-window';
 
 const turn = (role: Turn['role'], words: number, tag: string): Turn => ({
   role,

@@ -1,6 +1,6 @@
 import { createManualClock } from '@parley/testing';
 import { describe, expect, it } from 'vitest';
-import { createDeltaCoalescer } from '../src/delta-coalescer';
+import { createDeltaCoalescer } from '../src/worker/delta-coalescer';
 
 describe('coalescing deltas', () => {
   it('sends the first delta at once and joins those that follow within the window into one event', async () => {

@@ -4,14 +4,14 @@ import { createBatchingPublisher, Topics, type ChatMessageRequested, type EventB
 import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock, Logger } from '@parley/runtime';
 import OpenAI from 'openai';
-import type { CancelSignals } from './cancel-signals';
-import { describeCategory, uniqueCategories, type ContentModeration } from './content-moderation';
+import type { CancelSignals } from '../replies/cancel-signals';
+import { describeCategory, uniqueCategories, type ContentModeration } from '../content-moderation';
 import { fitToContextWindow, type Turn } from './context-window';
-import { titleFromFirstMessage } from './conversation-titles';
+import { titleFromFirstMessage } from '../conversation-titles';
 import { createDeltaCoalescer } from './delta-coalescer';
-import type { MessageStatus } from './entities/message';
-import type { ModelDirectory } from './model-directory';
-import { NEW_CONVERSATION_TITLE } from './send-message';
+import type { MessageStatus } from '../entities/message';
+import type { ModelDirectory } from '../model-directory';
+import { NEW_CONVERSATION_TITLE } from '../send-message';
 
 export interface ChatWorkerOptions {
   sql: Sql;

@@ -5,9 +5,9 @@ import { Topics, type EventBus } from '@parley/events';
 import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
 import type { CancelSignals } from './cancel-signals';
-import { createConversationHistory } from './conversation-history';
-import type { Message } from './entities/message';
-import { isUuid } from './pagination';
+import { createConversationHistory } from '../conversation-history';
+import type { Message } from '../entities/message';
+import { isUuid } from '../pagination';
 
 /**
  * Stopping replies: cancelGeneration, and the replies of a conversation being
