@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sql, SqlRunner } from '@parley/database';
 import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
+import { IN_FLIGHT_STATUSES, isInFlight } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
@@ -92,9 +93,9 @@ export function createMessageSending({
       await trx.raw(
         `select
            (select count(*)::int from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-            where c.owner_id = ? and m.role = 'ASSISTANT' and m.status in ('PENDING', 'STREAMING')) as in_flight,
+            where c.owner_id = ? and m.role = 'ASSISTANT' and m.status = any(?)) as in_flight,
            (select row_to_json(c) from "chat"."conversation" c where c.id = ? and c.owner_id = ?) as conversation`,
-        [ownerId, conversationId, ownerId],
+        [ownerId, IN_FLIGHT_STATUSES, conversationId, ownerId],
       )
     ).rows[0] as { in_flight: number; conversation: Record<string, unknown> | null };
     if (row.in_flight >= maxGenerationsPerUser) {
@@ -200,7 +201,7 @@ export function createMessageSending({
         }
         const { conversation } = await lockAndInspect(trx, ownerId, reply.conversationId);
         const latest = (await ownedMessage(trx, ownerId, messageId))!;
-        if (latest.status === 'PENDING' || latest.status === 'STREAMING') {
+        if (isInFlight(latest.status)) {
           throw new ConflictError('This reply is still being generated; cancel it first or wait for it to finish.');
         }
         const question = (await ownedMessage(trx, ownerId, reply.parentId))!;

@@ -2,9 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sql } from '@parley/database';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import { Topics, type EventBus } from '@parley/events';
-import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
+import { SeqConflictError, type InFlightStatus, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
 import type { CancelSignals } from './cancel-signals';
+import { createReplyStore } from './reply-store';
 import { createConversationHistory } from '../conversation-history';
 import type { Message } from '../entities/message';
 import { isUuid } from '../pagination';
@@ -35,20 +36,16 @@ export function createReplyControl({
   workerGraceMs?: number;
 }) {
   const history = createConversationHistory({ em, clock });
+  const replies = createReplyStore({ sql, clock });
   const ownedReply = async (ownerId: string, messageId: string): Promise<Message | null> =>
     (await history.findOwnedMessages([messageId], ownerId))[0] ?? null;
 
-  async function close(message: Message, ownerId: string, from: 'PENDING' | 'STREAMING') {
+  async function close(message: Message, ownerId: string, from: InFlightStatus) {
     const log = await messageStreams.readAfter(message.id, 0);
     const content = log.map((e) => (e.kind === 'delta' ? e.delta : '')).join('');
     const seq = (log.at(-1)?.seq ?? 0) + 1;
-    const updated = (
-      await sql.raw(
-        `update "chat"."message" set status = 'CANCELLED', content = ?, last_seq = ?, updated_at = ? where id = ? and status = ? returning id`,
-        [content, seq, clock.now(), message.id, from],
-      )
-    ).rows as unknown[];
-    if (updated.length === 0) return;
+    // Only from `from`: a PENDING reply a worker claimed meanwhile is that worker's to end.
+    if (!(await replies.settle(message.id, { status: 'CANCELLED', content, model: message.model, lastSeq: seq }, [from]))) return;
     try {
       await messageStreams.append([{ kind: 'completed', messageId: message.id, seq, status: 'CANCELLED' }]);
     } catch (error) {
@@ -89,14 +86,7 @@ export function createReplyControl({
     /** Deletes a conversation of `ownerId`; its replies in flight are told to stop first. */
     async deleteConversation(ownerId: string, conversationId: string): Promise<boolean> {
       if (!isUuid(conversationId)) return false;
-      const inFlight: { id: string }[] = (
-        await sql.raw(
-          `select m.id from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-           where c.id = ? and c.owner_id = ? and m.status in ('PENDING', 'STREAMING')`,
-          [conversationId, ownerId],
-        )
-      ).rows;
-      for (const { id } of inFlight) await cancelSignals.send(id);
+      for (const id of await replies.inFlightIn(conversationId, ownerId)) await cancelSignals.send(id);
       const deleted = (
         await sql.raw(`delete from "chat"."conversation" where id = ? and owner_id = ? returning id`, [conversationId, ownerId])
       ).rows as unknown[];

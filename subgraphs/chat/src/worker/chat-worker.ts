@@ -1,15 +1,15 @@
 import type { Sql } from '@parley/database';
 import { ErrorCode } from '@parley/errors';
 import { createBatchingPublisher, Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
-import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
+import { isInFlight, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock, Logger } from '@parley/runtime';
 import OpenAI from 'openai';
 import type { CancelSignals } from '../replies/cancel-signals';
+import { createReplyStore, type Reply, type ReplyOutcome } from '../replies/reply-store';
 import { describeCategory, uniqueCategories, type ContentModeration } from '../content-moderation';
 import { fitToContextWindow, type Turn } from './context-window';
 import { titleFromFirstMessage } from '../conversation-titles';
 import { createDeltaCoalescer } from './delta-coalescer';
-import type { MessageStatus } from '../entities/message';
 import type { ModelDirectory } from '../model-directory';
 import { NEW_CONVERSATION_TITLE } from '../send-message';
 
@@ -36,34 +36,6 @@ export interface ChatWorkerOptions {
 
 export interface ChatWorker {
   stop(): Promise<void>;
-}
-
-const FINAL: readonly MessageStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED'];
-
-interface Reply {
-  id: string;
-  conversationId: string;
-  parentId: string | null;
-  status: MessageStatus;
-  content: string;
-  lastSeq: number | null;
-  model: string | null;
-  failureCode: string | null;
-  failureReason: string | null;
-}
-
-function replyFromRow(row: Record<string, unknown>): Reply {
-  return {
-    id: row['id'] as string,
-    conversationId: row['conversation_id'] as string,
-    parentId: row['parent_id'] as string | null,
-    status: row['status'] as MessageStatus,
-    content: row['content'] as string,
-    lastSeq: row['last_seq'] as number | null,
-    model: row['model'] as string | null,
-    failureCode: row['failure_code'] as string | null,
-    failureReason: row['failure_reason'] as string | null,
-  };
 }
 
 /** How a generation ended, when it did not complete. */
@@ -105,32 +77,11 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   const running = new Map<string, AbortController>();
   const completedEvents = createBatchingPublisher(bus, Topics.chatMessageCompleted);
   const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
+  const replies = createReplyStore({ sql, clock });
 
-  async function loadReply(id: string): Promise<Reply | null> {
-    const rows: Record<string, unknown>[] = (
-      await sql.raw(
-        `select id, conversation_id, parent_id, status, content, last_seq, model, failure_code, failure_reason
-         from "chat"."message" where id = ? and role = 'ASSISTANT'`,
-        [id],
-      )
-    ).rows;
-    return rows[0] ? replyFromRow(rows[0]) : null;
-  }
-
-  /** The branch the reply answers, oldest first: its parent chain up to the conversation's first message. */
+  /** The branch the reply answers as turns: questions, and the earlier replies that have content to show. */
   async function loadBranch(reply: Reply): Promise<Turn[]> {
-    if (!reply.parentId) return [];
-    const rows: { role: string; content: string; status: string }[] = (
-      await sql.raw(
-        `with recursive branch as (
-           select id, parent_id, role, content, status, 0 as depth from "chat"."message" where id = ?
-           union all
-           select m.id, m.parent_id, m.role, m.content, m.status, b.depth + 1
-           from "chat"."message" m join branch b on m.id = b.parent_id where b.depth < 10000
-         ) select role, content, status from branch order by depth desc`,
-        [reply.parentId],
-      )
-    ).rows;
+    const rows = await replies.branchOf(reply);
     return rows
       .filter((r) => r.role !== 'ASSISTANT' || ((r.status === 'COMPLETED' || r.status === 'CANCELLED') && r.content !== ''))
       .map((r) => ({ role: r.role.toLowerCase() as Turn['role'], content: r.content }));
@@ -143,36 +94,13 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   async function finish(
     request: ChatMessageRequested,
     reply: Reply,
-    outcome: {
-      status: 'COMPLETED' | 'CANCELLED' | 'FAILED';
-      content: string;
-      model: string | null;
-      lastSeq: number;
-      code?: string;
-      reason?: string;
-    },
+    outcome: ReplyOutcome,
     /** The question, when this reply answers a conversation's first one (the conversation is named after it). */
     firstQuestion: string | null = null,
   ): Promise<void> {
     // Named before the reply reads as finished, so whoever sees it COMPLETED (or its final event) sees the title too.
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
-    const updated = (
-      await sql.raw(
-        `update "chat"."message" set content = ?, status = ?, model = ?, last_seq = ?, failure_code = ?, failure_reason = ?, updated_at = ?
-         where id = ? and status in ('PENDING', 'STREAMING') returning id`,
-        [
-          outcome.content,
-          outcome.status,
-          outcome.model,
-          outcome.lastSeq,
-          outcome.code ?? null,
-          outcome.reason ?? null,
-          clock.now(),
-          reply.id,
-        ],
-      )
-    ).rows as unknown[];
-    if (updated.length === 0) return;
+    if (!(await replies.settle(reply.id, outcome))) return;
     await sendFinalEvent({ ...reply, ...outcome, failureCode: outcome.code ?? null, failureReason: outcome.reason ?? null });
     await completedEvents.publish(reply.conversationId, {
       conversationId: reply.conversationId,
@@ -212,26 +140,6 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       `update "chat"."conversation" set title = ?, title_generated = true where id = ? and title_generated = false and title = ?`,
       [titleFromFirstMessage(question), conversationId, NEW_CONVERSATION_TITLE],
     );
-  }
-
-  /**
-   * Marks the reply STREAMING if it is PENDING or STREAMING, in one statement
-   * that also says which it was: only a STREAMING reply (a redelivery after a
-   * crash) can have a stream to resume.
-   */
-  async function claim(id: string): Promise<{ reply: Reply; previous: MessageStatus } | null> {
-    const rows: Record<string, unknown>[] = (
-      await sql.raw(
-        `update "chat"."message" m set status = 'STREAMING', updated_at = ?
-         from (select id, status from "chat"."message" where id = ? and role = 'ASSISTANT' for update) previous
-         where m.id = previous.id and previous.status in ('PENDING', 'STREAMING')
-         returning m.id, m.conversation_id, m.parent_id, m.status, m.content, m.last_seq, m.model, m.failure_code, m.failure_reason,
-           previous.status as previous_status`,
-        [clock.now(), id],
-      )
-    ).rows;
-    const row = rows[0];
-    return row ? { previous: row['previous_status'] as MessageStatus, reply: replyFromRow(row) } : null;
   }
 
   /**
@@ -292,11 +200,11 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   }
 
   async function handle(request: ChatMessageRequested): Promise<void> {
-    const claimed = await claim(request.assistantMessageId);
+    const claimed = await replies.claim(request.assistantMessageId);
     if (!claimed) {
-      const reply = await loadReply(request.assistantMessageId);
+      const reply = await replies.load(request.assistantMessageId);
       // Deleted with its conversation, or answered already: at most its final event is missing (a crash came between).
-      if (reply && FINAL.includes(reply.status)) {
+      if (reply && !isInFlight(reply.status)) {
         const log = await messageStreams.readAfter(reply.id, (reply.lastSeq ?? 1) - 1);
         if (log.length === 0) await sendFinalEvent(reply);
       }
