@@ -20,6 +20,8 @@ import { createModerationFlags } from './moderation-flags';
 import { createModelDirectory } from './model-directory';
 import { startOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createReplyControl } from './replies/reply-control';
+import { createReplyOutcomes } from './replies/reply-outcome';
+import { createReplyStore } from './replies/reply-store';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { createMessageSending, type MessageSending } from './send-message';
@@ -76,6 +78,8 @@ export async function createChatService(
   const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
   const cancelSignals = createCancelSignals(pubsub);
   const moderation = contentModerationFrom(sql, clock, settings);
+  const replyStore = createReplyStore({ sql, clock });
+  const outcomes = createReplyOutcomes({ replies: replyStore, messageStreams, bus, clock });
   const relay: OutboxRelay | null =
     settings.OUTBOX_RELAY === 'on'
       ? startOutboxRelay({ sql, bus, logger: logger.child({ part: 'outbox-relay' }), pollMs: settings.OUTBOX_POLL_MS })
@@ -121,7 +125,8 @@ export async function createChatService(
       const replies = createReplyControl({
         sql,
         em,
-        bus,
+        replies: replyStore,
+        outcomes,
         messageStreams,
         cancelSignals,
         clock,

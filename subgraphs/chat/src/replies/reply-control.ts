@@ -1,11 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sql } from '@parley/database';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
-import { Topics, type EventBus } from '@parley/events';
-import { SeqConflictError, type InFlightStatus, type MessageStreamLog } from '@parley/message-stream';
+import type { InFlightStatus, MessageStreamLog } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
 import type { CancelSignals } from './cancel-signals';
-import { createReplyStore } from './reply-store';
+import type { ReplyOutcomes } from './reply-outcome';
+import type { ReplyStore } from './reply-store';
 import { createConversationHistory } from '../conversation-history';
 import type { Message } from '../entities/message';
 import { isUuid } from '../pagination';
@@ -21,7 +21,8 @@ import { isUuid } from '../pagination';
 export function createReplyControl({
   sql,
   em,
-  bus,
+  replies,
+  outcomes,
   messageStreams,
   cancelSignals,
   clock,
@@ -29,14 +30,14 @@ export function createReplyControl({
 }: {
   sql: Sql;
   em: EntityManager;
-  bus: EventBus;
+  replies: ReplyStore;
+  outcomes: ReplyOutcomes;
   messageStreams: MessageStreamLog;
   cancelSignals: CancelSignals;
   clock: Clock;
   workerGraceMs?: number;
 }) {
   const history = createConversationHistory({ em, clock });
-  const replies = createReplyStore({ sql, clock });
   const ownedReply = async (ownerId: string, messageId: string): Promise<Message | null> =>
     (await history.findOwnedMessages([messageId], ownerId))[0] ?? null;
 
@@ -45,20 +46,11 @@ export function createReplyControl({
     const content = log.map((e) => (e.kind === 'delta' ? e.delta : '')).join('');
     const seq = (log.at(-1)?.seq ?? 0) + 1;
     // Only from `from`: a PENDING reply a worker claimed meanwhile is that worker's to end.
-    if (!(await replies.settle(message.id, { status: 'CANCELLED', content, model: message.model, lastSeq: seq }, [from]))) return;
-    try {
-      await messageStreams.append([{ kind: 'completed', messageId: message.id, seq, status: 'CANCELLED' }]);
-    } catch (error) {
-      if (!(error instanceof SeqConflictError)) throw error;
-    }
-    await bus.publish(Topics.chatMessageCompleted, message.conversationId, {
-      conversationId: message.conversationId,
-      userId: ownerId,
-      messageId: message.id,
-      status: 'CANCELLED',
-      model: message.model,
-      completedAt: clock.now().toISOString(),
-    });
+    await outcomes.settle(
+      message,
+      { status: 'CANCELLED', content, model: message.model, lastSeq: seq },
+      { userId: ownerId, expected: [from] },
+    );
   }
 
   return {

@@ -1,10 +1,11 @@
 import type { Sql } from '@parley/database';
 import { ErrorCode } from '@parley/errors';
-import { createBatchingPublisher, Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
-import { isInFlight, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
+import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
+import { SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock, Logger } from '@parley/runtime';
 import OpenAI from 'openai';
 import type { CancelSignals } from '../replies/cancel-signals';
+import { createReplyOutcomes } from '../replies/reply-outcome';
 import { createReplyStore, type Reply, type ReplyOutcome } from '../replies/reply-store';
 import { describeCategory, uniqueCategories, type ContentModeration } from '../content-moderation';
 import { fitToContextWindow, type Turn } from './context-window';
@@ -75,9 +76,9 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   const { sql, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
   const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
   const running = new Map<string, AbortController>();
-  const completedEvents = createBatchingPublisher(bus, Topics.chatMessageCompleted);
   const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
   const replies = createReplyStore({ sql, clock });
+  const outcomes = createReplyOutcomes({ replies, messageStreams, bus, clock });
 
   /** The branch the reply answers as turns: questions, and the earlier replies that have content to show. */
   async function loadBranch(reply: Reply): Promise<Turn[]> {
@@ -87,10 +88,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       .map((r) => ({ role: r.role.toLowerCase() as Turn['role'], content: r.content }));
   }
 
-  /**
-   * Stores the outcome, guarded by the status (a second finisher changes
-   * nothing), then sends the final event and chat.message.completed.
-   */
+  /** Ends the reply (see reply-outcome.ts); the first completed reply of a conversation names it. */
   async function finish(
     request: ChatMessageRequested,
     reply: Reply,
@@ -100,38 +98,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   ): Promise<void> {
     // Named before the reply reads as finished, so whoever sees it COMPLETED (or its final event) sees the title too.
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(reply.conversationId, firstQuestion);
-    if (!(await replies.settle(reply.id, outcome))) return;
-    await sendFinalEvent({ ...reply, ...outcome, failureCode: outcome.code ?? null, failureReason: outcome.reason ?? null });
-    await completedEvents.publish(reply.conversationId, {
-      conversationId: reply.conversationId,
-      userId: request.userId,
-      messageId: reply.id,
-      status: outcome.status,
-      model: outcome.model,
-      completedAt: clock.now().toISOString(),
-      content: outcome.status === 'COMPLETED' ? outcome.content : null,
-      translateTo: request.translateTo ?? null,
-    });
-  }
-
-  async function sendFinalEvent(reply: Pick<Reply, 'id' | 'status' | 'lastSeq' | 'failureCode' | 'failureReason'>) {
-    if (reply.lastSeq === null) return;
-    const event: MessageStreamEvent =
-      reply.status === 'FAILED'
-        ? {
-            kind: 'failed',
-            messageId: reply.id,
-            seq: reply.lastSeq,
-            code: reply.failureCode ?? ErrorCode.INTERNAL_SERVER_ERROR,
-            reason: reply.failureReason ?? 'The reply failed.',
-          }
-        : { kind: 'completed', messageId: reply.id, seq: reply.lastSeq, status: reply.status === 'CANCELLED' ? 'CANCELLED' : 'COMPLETED' };
-    try {
-      await messageStreams.append([event]);
-    } catch (error) {
-      // Already there: a crash came after the event and before the offset commit.
-      if (!(error instanceof SeqConflictError)) throw error;
-    }
+    await outcomes.settle(reply, outcome, { userId: request.userId, translateTo: request.translateTo });
   }
 
   /** The first reply names a conversation nobody named (or renamed): from its first question. */
@@ -204,10 +171,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     if (!claimed) {
       const reply = await replies.load(request.assistantMessageId);
       // Deleted with its conversation, or answered already: at most its final event is missing (a crash came between).
-      if (reply && !isInFlight(reply.status)) {
-        const log = await messageStreams.readAfter(reply.id, (reply.lastSeq ?? 1) - 1);
-        if (log.length === 0) await sendFinalEvent(reply);
-      }
+      if (reply) await outcomes.repairFinalEvent(reply);
       return;
     }
     const { reply, previous } = claimed;
