@@ -1,3 +1,8 @@
+import type { SqlRunner } from '@parley/database';
+
+/** A conversation's title until its first completed reply names it. */
+export const NEW_CONVERSATION_TITLE = 'New conversation';
+
 const MAX_TITLE = 60;
 
 /**
@@ -11,4 +16,12 @@ export function titleFromFirstMessage(content: string): string {
   const cut = line.slice(0, MAX_TITLE);
   const space = cut.lastIndexOf(' ');
   return `${(space > 20 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/** The first reply names a conversation nobody named (or renamed): from its first question. */
+export async function nameConversation(sql: SqlRunner, conversationId: string, question: string): Promise<void> {
+  await sql.raw(
+    `update "chat"."conversation" set title = ?, title_generated = true where id = ? and title_generated = false and title = ?`,
+    [titleFromFirstMessage(question), conversationId, NEW_CONVERSATION_TITLE],
+  );
 }

@@ -3,6 +3,7 @@ import type { Sql, SqlRunner } from '@parley/database';
 import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
 import { IN_FLIGHT_STATUSES, isInFlight } from '@parley/message-stream';
 import type { Clock } from '@parley/runtime';
+import { NEW_CONVERSATION_TITLE } from './conversation-titles';
 import { Conversation } from './entities/conversation';
 import { Message } from './entities/message';
 import type { ModelDirectory } from './model-directory';
@@ -12,7 +13,6 @@ import type { ContentModeration } from './content-moderation';
 import { isUuid } from './pagination';
 import { newTurn, writeTurn } from './turn-writer';
 
-export const NEW_CONVERSATION_TITLE = 'New conversation';
 const MAX_CLIENT_MESSAGE_ID = 200;
 
 export interface SendMessageInput {
