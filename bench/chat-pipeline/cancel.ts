@@ -13,8 +13,8 @@ import { postGraphQL } from '@parley/testing';
 import { print } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
-import { testModelsSettings } from '../../gateway/test/support/test-models-config';
+import { startPlatformUnderTest } from '@parley/platform/testing';
+import { testModelsSettings } from '@parley/platform/testing';
 import { percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 

@@ -31,7 +31,7 @@ import { resolve } from 'node:path';
 import { RegisterDocument, SendMessageDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import pg from 'pg';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
+import { startPlatformUnderTest } from '@parley/platform/testing';
 import { closedLoop, median, percentile, type LoadResult } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { openLoop } from '../support/open-loop';
