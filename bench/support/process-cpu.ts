@@ -12,6 +12,12 @@ export function processCpuMicros(pid: number): number {
   return ((utime + stime) / TICKS_PER_SECOND) * 1e6;
 }
 
+/** Starts counting the CPU time of `pids`; the function it returns says, in µs, what each has used since. */
+export function cpuMeter(pids: readonly number[]): () => number[] {
+  const before = pids.map(processCpuMicros);
+  return () => pids.map((pid, i) => processCpuMicros(pid) - before[i]!);
+}
+
 /** CPU µs so far of each process whose command line passes `pick`, by pid. */
 export function cpuByCommandLine(pick: (commandLine: string) => boolean): Map<number, number> {
   const found = new Map<number, number>();
