@@ -8,8 +8,10 @@ WORKDIR /app
 # Manifests first so the dependency layer is reused until one of them changes.
 COPY package.json package-lock.json ./
 COPY gateway/package.json gateway/
+COPY platform/package.json platform/
 COPY libs/auth/package.json libs/auth/
 COPY libs/client/package.json libs/client/
+COPY libs/composition/package.json libs/composition/
 COPY libs/database/package.json libs/database/
 COPY libs/errors/package.json libs/errors/
 COPY libs/events/package.json libs/events/

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { composeSupergraph, CompositionError, readSupergraphConfig } from '@parley/gateway/supergraph';
+import { composeSupergraph, CompositionError, readSupergraphConfig } from '@parley/composition';
 
 const root = resolve(import.meta.dirname, '..');
 const configPath = resolve(root, process.argv[2] ?? 'supergraph.yaml');

@@ -3,7 +3,7 @@
  * no environment to set. Data is kept in ./.parley-data (or PARLEY_DATA_DIR).
  */
 import { resolve } from 'node:path';
-import { startEmbeddedPlatform } from '@parley/gateway/embedded';
+import { startEmbeddedPlatform } from '@parley/platform';
 import { createLogger, createShutdown, env, loadConfig } from '@parley/runtime';
 import { z } from 'zod';
 

@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { embeddedSecret } from '@parley/gateway/secrets';
-import { composeSupergraph, readSupergraphConfig } from '@parley/gateway/supergraph';
+import { embeddedSecret } from '@parley/platform/secrets';
+import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
 import pg from 'pg';
 
 const root = resolve(import.meta.dirname, '..');

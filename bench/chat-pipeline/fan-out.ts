@@ -20,7 +20,7 @@ import { createClient, type Client } from 'graphql-ws';
 import Redis from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
+import { startPlatformUnderTest } from '@parley/platform/testing';
 import { percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { processCpuMicros } from '../support/process-cpu';

@@ -21,7 +21,7 @@ import { captureLogs, postGraphQL } from '@parley/testing';
 import { print } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
+import { startPlatformUnderTest } from '@parley/platform/testing';
 import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { cpuMeter } from '../support/process-cpu';

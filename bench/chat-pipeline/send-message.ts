@@ -19,7 +19,7 @@ import { RegisterDocument, SendMessageDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
 import { print } from 'graphql';
 import pg from 'pg';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
+import { startPlatformUnderTest } from '@parley/platform/testing';
 import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { openLoop } from '../support/open-loop';

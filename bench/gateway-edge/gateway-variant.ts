@@ -18,13 +18,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
-import { createGateway, defaultGatewayProtection } from '@parley/gateway/gateway';
+import { assembleGateway, createRedisRateLimiter, defaultGatewayProtection } from '@parley/gateway';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createLogger } from '@parley/runtime';
 import Redis from 'ioredis';
-import { createRedisRateLimiter } from '../../gateway/src/rate-limiter';
-import { createAuthenticator } from '../../gateway/src/request-authentication';
 
 const variants = ['bare', 'limits', 'rate-limit', 'auth'];
 const variant = process.env.VARIANT ?? '';
@@ -35,17 +32,11 @@ if (!usersUrl || !subgraphUrls['models']) throw new Error('Set SUBGRAPH_URLS and
 const never = 10_000_000;
 
 const redis = variant === 'rate-limit' || variant === 'auth' ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
-const gateway = await createGateway({
+const gateway = await assembleGateway({
   supergraphSdl: readFileSync(resolve(import.meta.dirname, '../../supergraph.graphql'), 'utf8'),
   subgraphUrls,
-  authenticate: createAuthenticator({
-    verifier: createAccessTokenVerifier({
-      keys: remoteKeySet(new URL('/.well-known/jwks.json', usersUrl).toString()),
-      issuer: 'parley',
-      audience: 'parley-api',
-    }),
-    apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, usersUrl).toString(),
-  }),
+  usersUrl,
+  auth: { issuer: 'parley', audience: 'parley-api' },
   logger: createLogger({ service: `gateway-${variant}`, level: 'warn' }),
   readiness: [],
   messageStreams: createInMemoryMessageStreamLog(),

@@ -48,7 +48,7 @@ export function writeReport({
   );
   say(`Command: npx tsx bench/gateway-edge/run.ts ${seconds} ${reps}  (${new Date().toISOString()})`);
   say(
-    `(with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 KAFKA_BROKERS=127.0.0.1:9092: services mode through gateway/test/support/platform-under-test.ts)`,
+    `(with DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 KAFKA_BROKERS=127.0.0.1:9092: services mode through platform/src/testing/platform-under-test.ts)`,
   );
   say();
   say(
@@ -191,7 +191,7 @@ export function writeReport({
   say();
   say(
     'Layers added one at a time (cumulative), each variant its own createGateway process (gateway-variant.ts) on the same subgraphs: ' +
-      'bare = `operationLimits: false`, `rateLimiter: null`, anonymous requests; + limits = operation limits on; + rate limit = the Redis rate limiter (gateway/src/rate-limiter.ts, limits 10,000,000, every request counted); ' +
+      'bare = `operationLimits: false`, `rateLimiter: null`, anonymous requests; + limits = operation limits on; + rate limit = the Redis rate limiter (gateway/src/http/rate-limiter.ts, limits 10,000,000, every request counted); ' +
       "+ auth = the same, and every request carries a different user's access token (verified by the gateway, with its verified-token cache, and again by the models subgraph). " +
       `As above, ${NAMES} operation names keep concurrent requests distinct: anonymous requests are one caller to the gateway, and identical ones in flight would share one subgraph request.`,
   );

@@ -31,7 +31,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { startPlatformUnderTest } from '../../gateway/test/support/platform-under-test';
+import { startPlatformUnderTest } from '@parley/platform/testing';
 import { createMeter, createProgress, type Measurement } from './measurement';
 import { writeReport, type Results } from './report';
 import { seed } from './seeding';

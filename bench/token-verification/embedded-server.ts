@@ -3,7 +3,7 @@
  * read apart from the load generator's. Prints one JSON line with the URL and
  * the tokens the load generator may use.
  */
-import { startEmbeddedPlatform } from '@parley/gateway/embedded';
+import { startEmbeddedPlatform } from '@parley/platform';
 import { createLogger } from '@parley/runtime';
 
 const platform = await startEmbeddedPlatform({ logger: createLogger({ service: 'bench', level: 'warn' }), port: 0 });

@@ -17,21 +17,22 @@ import {
 } from '@parley/runtime';
 import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
-import { createOperationRunner } from './gateway-operation';
-import { createEdgeProtection, type EdgeProtectionSettings } from './edge-protection';
-import type { EdgeDependencies } from './edge-routes';
+import { createOperationRunner } from './operations/gateway-operation';
+import { createEdgeProtection } from './http/edge-protection';
+import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
-import { createKeepAliveFetcher } from './keep-alive-fetcher';
-import { createMessageStreamSubscription, messageStreamField } from './message-stream-subscription';
-import { operationCostPlugin } from './operation-cost';
-import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './persisted-operations';
-import { defaultOperationLimits, operationLimitRules, type OperationLimits } from './operation-limits';
-import { partnerApiRoutes } from './partner-api';
-import { createMemoryRateLimiter, type RateLimiter } from './rate-limiter';
-import type { Authenticate } from './request-authentication';
+import { createKeepAliveFetcher } from './subgraphs/keep-alive-fetcher';
+import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
+import { operationCostPlugin } from './operations/operation-cost';
+import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
+import { operationLimitRules } from './operations/operation-limits';
+import { defaultGatewayProtection, type GatewayProtection } from './config/protection-settings';
+import { partnerApiRoutes } from './partners/partner-api';
+import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
+import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
-import { createSubgraphFetcher } from './subgraph-fetcher';
-import { attachWebSocketServer, type WebSocketLimits } from './websocket-server';
+import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
+import { attachWebSocketServer, type WebSocketLimits } from './subscriptions/websocket-server';
 
 export interface GatewayOptions {
   /** Composed supergraph SDL (with @join directives). */
@@ -58,32 +59,6 @@ export interface GatewayOptions {
   /** PEM certificate and key: the gateway terminates TLS (HTTPS and WSS) itself; without, plain HTTP behind a load balancer. */
   tls?: { cert: string | Buffer; key: string | Buffer };
 }
-
-export interface GatewayProtection {
-  operations: OperationLimits;
-  edge: EdgeProtectionSettings;
-  /** Bound on each subgraph request. */
-  subgraphTimeoutMs: number;
-  /** Production: no introspection, no "Did you mean …?" hints naming fields in errors. */
-  production: boolean;
-  /** Trusted documents: only the operations in the client's manifest run (automatic persisted queries work either way). */
-  trustedDocumentsOnly: boolean;
-}
-
-export const defaultGatewayProtection: GatewayProtection = {
-  operations: defaultOperationLimits,
-  edge: {
-    perUserLimit: 1_200,
-    perAddressLimit: 6_000,
-    windowSeconds: 60,
-    corsOrigins: [],
-    requestTimeoutMs: 30_000,
-    trustForwardedFor: false,
-  },
-  subgraphTimeoutMs: 10_000,
-  production: false,
-  trustedDocumentsOnly: false,
-};
 
 export interface Gateway {
   listen(port: number, host?: string): Promise<ListeningServer>;

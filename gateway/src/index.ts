@@ -1,19 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createRedisMessageStreamLog } from '@parley/message-stream';
 import { createRedisPubSub } from '@parley/pubsub';
-import { assertReachable, createLogger, createShutdown, loadConfig } from '@parley/runtime';
+import { assertReachable, createLogger, createShutdown, loadConfig, namespaceFrom } from '@parley/runtime';
 import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host';
 import Redis from 'ioredis';
-import { gatewayConfigSchema } from './gateway-config';
-import { createGateway } from './gateway-server';
-import { gatewayProtectionFrom } from './gateway-protection-settings';
-import { createRedisRateLimiter } from './rate-limiter';
-import { createRedisKeyValueCache } from './redis-key-value-cache';
-import { createAuthenticator } from './request-authentication';
-import { subgraphReadiness } from './subgraph-readiness';
-import { routingUrlsOf } from './supergraph';
+import { gatewayConfigSchema } from './config/gateway-config';
+import { assembleGateway } from './gateway';
+import { gatewayProtectionFrom } from './config/protection-settings';
+import { createRedisRateLimiter } from './http/rate-limiter';
+import { createRedisKeyValueCache } from './operations/redis-key-value-cache';
+import { subgraphReadiness } from './subgraphs/subgraph-readiness';
+import { routingUrlsOf } from '@parley/composition';
 
 async function main() {
   const config = loadConfig(gatewayConfigSchema, process.env);
@@ -21,6 +19,7 @@ async function main() {
   const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   shutdown.installSignalHandlers();
 
+  const namespace = namespaceFrom(config);
   const supergraphPath = resolve(process.cwd(), config.SUPERGRAPH_PATH);
   let supergraphSdl: string;
   try {
@@ -32,7 +31,7 @@ async function main() {
   await assertReachable([{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => tcpProbe(redis.host, redis.port) }]);
   const pubsub = await createRedisPubSub({
     url: config.REDIS_URL,
-    prefix: config.KAFKA_TOPIC_PREFIX,
+    prefix: namespace,
     onError: (error) => logger.warn({ err: error }, 'redis connection error'),
   });
   shutdown.add('redis', () => pubsub.close());
@@ -42,32 +41,26 @@ async function main() {
   shutdown.add('redis streams', async () => {
     await streamsClient.quit();
   });
-  const messageStreams = createRedisMessageStreamLog({ redis: streamsClient, pubsub, namespace: config.KAFKA_TOPIC_PREFIX });
+  const messageStreams = createRedisMessageStreamLog({ redis: streamsClient, pubsub, namespace });
 
   const subgraphUrls = { ...routingUrlsOf(supergraphSdl), ...config.SUBGRAPH_URLS };
-  const gateway = await createGateway({
+  const gateway = await assembleGateway({
     supergraphSdl,
     subgraphUrls,
     logger,
-    authenticate: createAuthenticator({
-      verifier: createAccessTokenVerifier({
-        keys: remoteKeySet(new URL('/.well-known/jwks.json', config.USERS_URL).toString()),
-        issuer: config.AUTH_ISSUER,
-        audience: config.AUTH_AUDIENCE,
-      }),
-      apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, config.USERS_URL).toString(),
-    }),
+    usersUrl: config.USERS_URL,
+    auth: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
     readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
     messageStreams,
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),
-    rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace: config.KAFKA_TOPIC_PREFIX }),
+    rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace }),
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { tls: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
       : {}),
     persistedQueryCache: createRedisKeyValueCache({
       redis: streamsClient,
-      namespace: config.KAFKA_TOPIC_PREFIX,
+      namespace,
       defaultTtlSeconds: 7 * 24 * 3600,
     }),
   });

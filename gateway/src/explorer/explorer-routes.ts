@@ -1,4 +1,4 @@
-import type { EdgeDependencies, EdgeRoutes } from '../edge-routes';
+import type { EdgeDependencies, EdgeRoutes } from '../http/edge-routes';
 import { ASSETS_PREFIX, explorerAssetSets } from './explorer-assets';
 import { graphiqlPage } from './graphiql-page';
 import { sandboxPage } from './sandbox-page';

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RestReplyDocument, RestSendMessageDocument, type RestSendMessageMutation, type SendMessageInput } from '@parley/client';
 import { ErrorCode } from '@parley/errors';
 import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
-import type { EdgeDependencies } from '../edge-routes';
+import type { EdgeDependencies } from '../http/edge-routes';
 import { clientDeparture } from './client-departure';
 import type { GraphCaller, GraphCallers } from './graph-caller';
 import { readJsonBody } from './json-body';

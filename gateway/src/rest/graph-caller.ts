@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { ErrorCode } from '@parley/errors';
 import type { RequestScope } from '@parley/runtime';
-import type { EdgeDependencies } from '../edge-routes';
+import type { EdgeDependencies } from '../http/edge-routes';
 import type { GatewayContext } from '../gateway-context';
 import { RestError, restErrorFromGraphQL } from './rest-errors';
 

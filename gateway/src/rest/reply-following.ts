@@ -1,6 +1,6 @@
-import type { EdgeDependencies } from '../edge-routes';
+import type { EdgeDependencies } from '../http/edge-routes';
 import type { GatewayContext } from '../gateway-context';
-import { createMessageStreamSubscription, type MessageStreamPayload } from '../message-stream-subscription';
+import { createMessageStreamSubscription, type MessageStreamPayload } from '../subscriptions/message-stream-subscription';
 
 export interface ReplyDelta {
   seq: number;

@@ -1,5 +1,5 @@
 import { sendJson } from '@parley/runtime';
-import type { EdgeDependencies, EdgeRoutes } from '../edge-routes';
+import type { EdgeDependencies, EdgeRoutes } from '../http/edge-routes';
 import { authRoutes } from './auth-routes';
 import { chatCompletionRoute } from './chat-completion-route';
 import { graphCallers } from './graph-caller';

@@ -4,8 +4,8 @@ import { captureLogs, freePort } from '@parley/testing';
 import { createHttpService, type HttpService } from '@parley/runtime';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EdgeDependencies } from '../../src/edge-routes';
-import { partnerApiRoutes } from '../../src/partner-api';
+import type { EdgeDependencies } from '../../src/http/edge-routes';
+import { partnerApiRoutes } from '../../src/partners/partner-api';
 
 /**
  * The gateway's /v1 alone, its caller already admitted, in front of a models

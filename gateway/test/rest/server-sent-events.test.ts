@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEventStream, type EventStream } from '../../src/rest/server-sent-events';
-import { serverSentEvents } from './rest-support';
+import { serverSentEvents } from '@parley/testing/rest';
 
 describe('a Server-Sent Events response', () => {
   const servers: Server[] = [];

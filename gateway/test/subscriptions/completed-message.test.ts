@@ -5,10 +5,10 @@ import { captureLogs } from '@parley/testing';
 import { buildSchema, parse, print, subscribe, type FormattedExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { GatewayContext } from '../../src/gateway-context';
-import type { GatewayOperation, RunOperation } from '../../src/gateway-operation';
-import { createMessageStreamSubscription, messageStreamField } from '../../src/message-stream-subscription';
-import { subscriptionExecutionArgs } from '../../src/subscription-execution';
-import { completed } from './subscription-support';
+import type { GatewayOperation, RunOperation } from '../../src/operations/gateway-operation';
+import { createMessageStreamSubscription, messageStreamField } from '../../src/subscriptions/message-stream-subscription';
+import { subscriptionExecutionArgs } from '../../src/subscriptions/subscription-execution';
+import { completed } from '@parley/testing/subscriptions';
 
 const apiSchema = buildSchema(readFileSync(resolve(import.meta.dirname, '../../../schema.graphql'), 'utf8'));
 const messageId = '7d4c2f0e-0000-4000-8000-000000000001';

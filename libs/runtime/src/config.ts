@@ -89,6 +89,21 @@ export const env = {
     z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be positive').default(fallback),
 };
 
+/**
+ * The deployment's namespace: the prefix of its Kafka topics and of its Redis
+ * keys and channels, so several deployments (or test runs) share one broker and
+ * one Redis. `PARLEY_NAMESPACE` names it; `KAFKA_TOPIC_PREFIX`, its first name,
+ * is still read when the new one is not set.
+ */
+export const namespaceSettings = {
+  PARLEY_NAMESPACE: z.string().optional(),
+  KAFKA_TOPIC_PREFIX: z.string().optional(),
+};
+
+export function namespaceFrom(settings: { PARLEY_NAMESPACE?: string | undefined; KAFKA_TOPIC_PREFIX?: string | undefined }): string {
+  return settings.PARLEY_NAMESPACE ?? settings.KAFKA_TOPIC_PREFIX ?? '';
+}
+
 function hasProtocol(value: string, protocols: string[]): boolean {
   try {
     return protocols.includes(new URL(value).protocol);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, env, loadConfig } from '../src';
+import { ConfigError, env, loadConfig, namespaceFrom, namespaceSettings } from '../src';
 
 const schema = z.object({
   PORT: env.port(4000),
@@ -31,5 +31,19 @@ describe('loadConfig', () => {
   it('never echoes a password from a URL', () => {
     expect(() => loadConfig(schema, { DATABASE_URL: 'mysql://user:hunter2@db/x' })).toThrow(/mysql:\/\/user:\*\*\*@db\/x/);
     expect(() => loadConfig(schema, { DATABASE_URL: 'mysql://user:hunter2@db/x' })).not.toThrow(/hunter2/);
+  });
+});
+
+describe('namespaceFrom', () => {
+  const schema = z.object(namespaceSettings);
+
+  it('reads PARLEY_NAMESPACE, and KAFKA_TOPIC_PREFIX (its former name) only when it is not set', () => {
+    expect(namespaceFrom(loadConfig(schema, { PARLEY_NAMESPACE: 'prod.' }))).toBe('prod.');
+    expect(namespaceFrom(loadConfig(schema, { KAFKA_TOPIC_PREFIX: 'legacy.' }))).toBe('legacy.');
+    expect(namespaceFrom(loadConfig(schema, { PARLEY_NAMESPACE: 'prod.', KAFKA_TOPIC_PREFIX: 'legacy.' }))).toBe('prod.');
+  });
+
+  it('is empty when neither is set', () => {
+    expect(namespaceFrom(loadConfig(schema, {}))).toBe('');
   });
 });

@@ -4,7 +4,7 @@ import { createKafkaBus, type EventBus } from '@parley/events';
 import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { createRedisPubSub, type PubSub } from '@parley/pubsub';
 import Redis from 'ioredis';
-import { assertReachable, type Logger, type ReadinessCheck } from '@parley/runtime';
+import { assertReachable, namespaceFrom, type Logger, type ReadinessCheck } from '@parley/runtime';
 import type { ServicesConfig } from './services-config';
 import { hostAndPort, tcpProbe } from './tcp-probe';
 
@@ -63,10 +63,11 @@ export async function connectInfrastructure({
     const applied = await migrate(orm);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
   }
-  const bus = await createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId, logger, topicPrefix: config.KAFKA_TOPIC_PREFIX });
+  const namespace = namespaceFrom(config);
+  const bus = await createKafkaBus({ brokers: config.KAFKA_BROKERS, clientId, logger, topicPrefix: namespace });
   const pubsub = await createRedisPubSub({
     url: config.REDIS_URL,
-    prefix: config.KAFKA_TOPIC_PREFIX,
+    prefix: namespace,
     onError: (error) => logger.warn({ err: error }, 'redis connection error'),
   });
 
@@ -78,9 +79,9 @@ export async function connectInfrastructure({
     orm,
     bus,
     pubsub,
-    messageStreams: createRedisMessageStreamLog({ redis: client, pubsub, namespace: config.KAFKA_TOPIC_PREFIX }),
+    messageStreams: createRedisMessageStreamLog({ redis: client, pubsub, namespace }),
     redis: client,
-    namespace: config.KAFKA_TOPIC_PREFIX,
+    namespace,
     readiness: [
       { name: 'postgres', address: databaseAddress(config.DATABASE_URL), check: () => pingDatabase(orm) },
       { name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() },

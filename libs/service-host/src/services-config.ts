@@ -1,4 +1,4 @@
-import { env } from '@parley/runtime';
+import { env, namespaceSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 /**
@@ -14,7 +14,7 @@ export const servicesConfigSchema = z.object({
   MIGRATE_ON_START: z.enum(['true', 'false'], { message: 'must be true or false' }).default('true'),
   REDIS_URL: env.url(['redis:', 'rediss:'], 'a redis:// URL, e.g. redis://127.0.0.1:6379'),
   KAFKA_BROKERS: env.hostPortList().refine((brokers) => brokers.length > 0, 'must list at least one broker (host:port)'),
-  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...namespaceSettings,
   AUTH_ISSUER: z.string().min(1).default('parley'),
   AUTH_AUDIENCE: z.string().min(1).default('parley-api'),
   USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),

@@ -1,0 +1,82 @@
+import { env } from '@parley/runtime';
+import { z } from 'zod';
+import type { EdgeProtectionSettings } from '../http/edge-protection';
+import type { OperationLimits } from '../operations/operation-limits';
+
+const count = (fallback: number) =>
+  z.coerce.number({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(fallback);
+
+export interface GatewayProtection {
+  operations: OperationLimits;
+  edge: EdgeProtectionSettings;
+  /** Bound on each subgraph request. */
+  subgraphTimeoutMs: number;
+  /** Production: no introspection, no "Did you mean …?" hints naming fields in errors. */
+  production: boolean;
+  /** Trusted documents: only the operations in the client's manifest run (automatic persisted queries work either way). */
+  trustedDocumentsOnly: boolean;
+}
+
+/** The gateway's protection, from the environment (services mode) or the embedded platform's settings. */
+export const gatewayProtectionSettingsSchema = z.object({
+  /** "production" turns introspection and field suggestions off. */
+  NODE_ENV: z.string().default('development'),
+  MAX_QUERY_DEPTH: count(12),
+  MAX_QUERY_COST: count(5_000),
+  MAX_QUERY_ALIASES: count(30),
+  MAX_ROOT_FIELDS: count(15),
+  MAX_QUERY_TOKENS: count(4_000),
+  MAX_REQUEST_BYTES: count(128 * 1024),
+  RATE_LIMIT_PER_USER: count(1_200),
+  RATE_LIMIT_PER_ADDRESS: count(6_000),
+  RATE_LIMIT_WINDOW_SECONDS: count(60),
+  /** Comma-separated origins allowed to call from browsers, or "*"; empty: same-origin only. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every((o) => o === '*' || /^https?:\/\/[^/]+$/.test(o)),
+      'must be "*" or origins like https://app.example.com',
+    ),
+  REQUEST_TIMEOUT_MS: env.milliseconds(30_000),
+  SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+  /** "true" only behind a load balancer that writes X-Forwarded-For: rate limits then count its first address. */
+  TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
+  /** "on": only operations in the client's manifest run (libs/client/src/generated/operation-manifest.json). */
+  TRUSTED_DOCUMENTS: z.enum(['on', 'off']).default('off'),
+});
+
+export type GatewayProtectionSettings = z.infer<typeof gatewayProtectionSettingsSchema>;
+
+export function gatewayProtectionFrom(settings: GatewayProtectionSettings): GatewayProtection {
+  return {
+    production: settings.NODE_ENV === 'production',
+    trustedDocumentsOnly: settings.TRUSTED_DOCUMENTS === 'on',
+    subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
+    operations: {
+      maxDepth: settings.MAX_QUERY_DEPTH,
+      maxCost: settings.MAX_QUERY_COST,
+      maxAliases: settings.MAX_QUERY_ALIASES,
+      maxRootFields: settings.MAX_ROOT_FIELDS,
+      maxTokens: settings.MAX_QUERY_TOKENS,
+      maxBodyBytes: settings.MAX_REQUEST_BYTES,
+    },
+    edge: {
+      perUserLimit: settings.RATE_LIMIT_PER_USER,
+      perAddressLimit: settings.RATE_LIMIT_PER_ADDRESS,
+      windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS,
+      corsOrigins: settings.CORS_ORIGINS,
+      requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
+      trustForwardedFor: settings.TRUST_FORWARDED_FOR === 'true',
+    },
+  };
+}
+
+/** The protection of a gateway given no settings: the schema's defaults above are the only place they are written. */
+export const defaultGatewayProtection: GatewayProtection = gatewayProtectionFrom(gatewayProtectionSettingsSchema.parse({}));

@@ -1,0 +1,45 @@
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import type { Clock } from '@parley/runtime';
+import { createAuthenticator } from './auth/request-authentication';
+import { createGateway, type Gateway, type GatewayOptions } from './gateway-server';
+
+export { createGateway, type Gateway, type GatewayOptions } from './gateway-server';
+export {
+  defaultGatewayProtection,
+  gatewayProtectionFrom,
+  gatewayProtectionSettingsSchema,
+  type GatewayProtection,
+} from './config/protection-settings';
+export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './http/rate-limiter';
+export { createRedisKeyValueCache } from './operations/redis-key-value-cache';
+export { subgraphReadiness } from './subgraphs/subgraph-readiness';
+export { attachWebSocketServer, defaultWebSocketLimits } from './subscriptions/websocket-server';
+
+export interface GatewayAssembly extends Omit<GatewayOptions, 'authenticate'> {
+  /** The users service's base URL: its JWKS verifies access tokens, and API keys are traded there. */
+  usersUrl: string;
+  /** What every access token must carry. */
+  auth: { issuer: string; audience: string };
+  /** Token expiry is judged on this clock (the embedded platform's, a test's); the system's otherwise. */
+  clock?: Clock;
+}
+
+/**
+ * A Parley gateway wired to its users service, as the services-mode entry point,
+ * the embedded platform, the suites and the benchmarks all build it: one place
+ * decides how a request's credentials are checked.
+ */
+export function assembleGateway({ usersUrl, auth, clock, ...options }: GatewayAssembly): Promise<Gateway> {
+  return createGateway({
+    ...options,
+    authenticate: createAuthenticator({
+      verifier: createAccessTokenVerifier({
+        keys: remoteKeySet(new URL('/.well-known/jwks.json', usersUrl).toString()),
+        issuer: auth.issuer,
+        audience: auth.audience,
+        ...(clock && { now: () => clock.now() }),
+      }),
+      apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, usersUrl).toString(),
+    }),
+  });
+}

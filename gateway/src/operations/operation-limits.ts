@@ -1,0 +1,95 @@
+import {
+  GraphQLError,
+  Kind,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { maxDepthRule } from './max-depth-rule';
+
+/** What one operation may ask of the platform, whatever the transport. */
+export interface OperationLimits {
+  /** Deepest field nesting. */
+  maxDepth: number;
+  /** Estimated cost (operation-cost.ts): fields, multiplied by the page sizes of the lists they sit in. */
+  maxCost: number;
+  /** Aliased fields in one operation (aliases are how one request asks for the same expensive field many times). */
+  maxAliases: number;
+  /** Top-level fields in one operation. */
+  maxRootFields: number;
+  /** Lexical tokens in one document; parsing stops beyond it. */
+  maxTokens: number;
+  /** Request body, in bytes. */
+  maxBodyBytes: number;
+}
+
+/** The static limits, as graphql-js validation rules: checked once per document text, before any planning. */
+export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
+  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), maxRootFieldsRule(limits.maxRootFields)];
+}
+
+const operationLabel = (operation: OperationDefinitionNode) => (operation.name ? `Operation "${operation.name.value}"` : 'The operation');
+
+function maxAliasesRule(maxAliases: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      const aliases = countSelections(operation.selectionSet, context, (field) => field.alias !== undefined, new Set());
+      if (aliases > maxAliases) {
+        context.reportError(
+          new GraphQLError(
+            `${operationLabel(operation)} uses ${aliases} aliases; at most ${maxAliases} are allowed. Split it into several requests.`,
+            {
+              nodes: operation,
+              extensions: { limit: 'aliases', actual: aliases, maximum: maxAliases },
+            },
+          ),
+        );
+      }
+    },
+  });
+}
+
+function maxRootFieldsRule(maxRootFields: number): ValidationRule {
+  return (context) => ({
+    OperationDefinition(operation) {
+      const fields = countSelections(operation.selectionSet, context, () => true, new Set(), false);
+      if (fields > maxRootFields) {
+        context.reportError(
+          new GraphQLError(
+            `${operationLabel(operation)} asks for ${fields} top-level fields; at most ${maxRootFields} are allowed. Split it into several requests.`,
+            { nodes: operation, extensions: { limit: 'rootFields', actual: fields, maximum: maxRootFields } },
+          ),
+        );
+      }
+    },
+  });
+}
+
+/** Fields matching `counted` in a selection set, through fragments (each fragment counted where it is spread, cycles once). */
+function countSelections(
+  selectionSet: SelectionSetNode,
+  context: ValidationContext,
+  counted: (field: { alias?: unknown }) => boolean,
+  visiting: Set<string>,
+  deep = true,
+): number {
+  let total = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (counted(selection)) total++;
+      if (deep && selection.selectionSet) total += countSelections(selection.selectionSet, context, counted, visiting, deep);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      total += countSelections(selection.selectionSet, context, counted, visiting, deep);
+    } else {
+      const name = selection.name.value;
+      const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
+      if (!fragment || visiting.has(name)) continue;
+      visiting.add(name);
+      total += countSelections(fragment.selectionSet, context, counted, visiting, deep);
+      visiting.delete(name);
+    }
+  }
+  return total;
+}

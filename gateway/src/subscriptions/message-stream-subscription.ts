@@ -1,0 +1,229 @@
+import { BadUserInputError, NotFoundError, UnauthenticatedError } from '@parley/errors';
+import type { MessageStreamEvent, MessageStreamLog } from '@parley/message-stream';
+import { parse, type GraphQLResolveInfo } from 'graphql';
+import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
+import type { GatewayContext } from '../gateway-context';
+import { errorFromFormatted, type GatewayOperation, type RunOperation } from '../operations/gateway-operation';
+import { createPushIterator } from './push-iterator';
+import { responseKeyedData, type ResponseKeyedObject } from '../operations/response-keyed-data';
+import type { SubscriptionField } from './subscription-execution';
+
+/** What the stream needs to know of the reply, read through the gateway as the subscriber (so chat decides ownership). */
+const STORED_MESSAGE = parse(`
+  query MessageStreamMessage($id: ID!) {
+    message(id: $id) { id role status lastSeq failure { code reason } }
+  }
+`);
+
+interface StoredMessage {
+  id: string;
+  role: 'USER' | 'ASSISTANT' | 'SYSTEM';
+  status: 'PENDING' | 'STREAMING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+  lastSeq: number | null;
+  failure: { code: string; reason: string } | null;
+}
+
+/** Resolves `MessageCompleted.message` under whichever response key the client selected it (graphql-js calls function properties). */
+type CompletedMessage = (args: unknown, context: unknown, info: GraphQLResolveInfo) => unknown;
+
+/** One payload of `Subscription.messageStream`; an Error is reported as the field's error and ends the stream. */
+export type MessageStreamPayload =
+  | { __typename: 'MessageDelta'; messageId: string; seq: number; delta: string }
+  | { __typename: 'MessageCompleted'; messageId: string; seq: number; message: CompletedMessage }
+  | { __typename: 'MessageFailed'; messageId: string; seq: number; reason: string; code: string }
+  | Error;
+
+export interface MessageStreamRequest {
+  messageId: string;
+  /** The last seq the subscriber already has (0 or omitted: from the start). */
+  afterSeq: number | null | undefined;
+  context: GatewayContext;
+  /** Resolves what the subscriber selected on `MessageCompleted.message`; null when it selected nothing. */
+  completedMessage: GatewayOperation | null;
+}
+
+export interface MessageStreamSubscriptionDependencies {
+  messageStreams: MessageStreamLog;
+  /** Runs an operation through the gateway as the subscriber: ownership and federation as over HTTP. */
+  runOperation: RunOperation;
+}
+
+export type OpenMessageStream = (request: MessageStreamRequest) => Promise<AsyncIterableIterator<MessageStreamPayload>>;
+
+/**
+ * Every event of one assistant reply, in seq order, with none missed and
+ * none twice, ending after the final one:
+ *
+ * 1. The reply is read through the gateway as the subscriber; someone else's
+ *    (or no such) message is NOT_FOUND, exactly like `Query.message`.
+ * 2. Live events are followed *before* the replay log is read, and held back
+ *    until the replay is out: an event appended between the two reads is
+ *    then in the log, live, or both, never in neither. Whatever was already
+ *    sent (seq ≤ last sent) is dropped, which also makes `afterSeq` beyond the
+ *    current end simply wait for higher seqs.
+ * 3. A reply already finished ends with its final event rebuilt from
+ *    PostgreSQL when the log lacks it (the log lives an hour).
+ * 4. `MessageCompleted.message` is fetched once, when the final event goes
+ *    out, with the subscriber's own selection (one federated query).
+ *
+ * Following stops on the final event, on a failure, and when the subscriber
+ * leaves (the iterator's `return()`).
+ */
+export function createMessageStreamSubscription({
+  messageStreams,
+  runOperation,
+}: MessageStreamSubscriptionDependencies): OpenMessageStream {
+  async function storedMessage(messageId: string, context: GatewayContext): Promise<StoredMessage> {
+    const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, { ...context, internal: true });
+    const [error] = result.errors ?? [];
+    if (error) throw errorFromFormatted(error);
+    const message = (result.data as { message: StoredMessage | null } | undefined)?.message;
+    if (!message) throw new NotFoundError(`No message "${messageId}" of yours.`);
+    if (message.role !== 'ASSISTANT') {
+      throw new BadUserInputError(`Message "${messageId}" is not an assistant reply; only replies have a stream.`, { field: 'messageId' });
+    }
+    return message;
+  }
+
+  async function fetchCompletedMessage(
+    messageId: string,
+    query: GatewayOperation | null,
+    context: GatewayContext,
+  ): Promise<CompletedMessage> {
+    // Not selected (only seq, say): nothing to fetch, and graphql-js never asks.
+    if (!query) return () => new NotFoundError(`No message "${messageId}" of yours.`);
+    let selected: ResponseKeyedObject | Error;
+    try {
+      selected = responseKeyedData(await runOperation(query, { ...context, internal: true }));
+    } catch (error) {
+      selected = error instanceof Error ? error : new Error(String(error));
+    }
+    return (_args, _context, info) => {
+      if (selected instanceof Error) return selected;
+      // Null without an error: the message went away (its conversation deleted) after it finished.
+      return selected.values[info.path.key] ?? new NotFoundError(`No message "${messageId}" of yours.`);
+    };
+  }
+
+  return async function openMessageStream({ messageId, afterSeq: requestedAfterSeq, context, completedMessage }) {
+    const afterSeq = requestedAfterSeq ?? 0;
+    if (afterSeq < 0) throw new BadUserInputError('"afterSeq" must be 0 or more: the last seq you received.', { field: 'afterSeq' });
+    if (!context.viewer) {
+      throw new UnauthenticatedError('Sign in to follow a reply: send { authorization: "Bearer <token>" } in connection_init.');
+    }
+    const message = await storedMessage(messageId, context);
+    const finalFromDatabase = message.status === 'PENDING' || message.status === 'STREAMING' ? null : finalEventOf(message);
+
+    let lastSent = afterSeq;
+    let closed = false;
+    let stopFollowing: (() => Promise<void>) | undefined;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      output.end();
+      const stop = stopFollowing;
+      stopFollowing = undefined;
+      await stop?.().catch((error: unknown) => context.logger.warn({ err: error, messageId }, 'could not stop following a message stream'));
+    };
+    const output = createPushIterator<MessageStreamPayload>({ onReturn: close });
+
+    // The subscriber already has everything: nothing to follow.
+    if (finalFromDatabase && afterSeq >= finalFromDatabase.seq) {
+      await close();
+      return output.iterator;
+    }
+
+    /** One event at a time, in arrival order, so the replay, the live events and the completed message's fetch never interleave. */
+    let work = Promise.resolve();
+    const serially = (task: () => Promise<void>) => {
+      work = work
+        .then(() => (closed ? undefined : task()))
+        .catch((error: unknown) => {
+          if (closed) return;
+          output.push(error instanceof Error ? error : new Error(String(error)));
+          void close();
+        });
+    };
+
+    const send = async (event: MessageStreamEvent) => {
+      if (closed || event.seq <= lastSent) return;
+      lastSent = event.seq;
+      if (event.kind === 'delta') {
+        output.push({ __typename: 'MessageDelta', messageId, seq: event.seq, delta: event.delta });
+        return;
+      }
+      if (event.kind === 'failed') {
+        output.push({ __typename: 'MessageFailed', messageId, seq: event.seq, reason: event.reason, code: event.code });
+      } else {
+        const message = await fetchCompletedMessage(messageId, completedMessage, context);
+        if (closed) return;
+        output.push({ __typename: 'MessageCompleted', messageId, seq: event.seq, message });
+      }
+      await close();
+    };
+
+    const receive = async (event: MessageStreamEvent) => {
+      if (event.seq > lastSent + 1) {
+        // Pub/sub is fire-and-forget (a Redis reconnect loses messages); the log still has what was skipped.
+        for (const missed of await messageStreams.readAfter(messageId, lastSent)) if (missed.seq < event.seq) await send(missed);
+      }
+      await send(event);
+    };
+
+    let followed!: () => void;
+    const following = new Promise<void>((resolve) => (followed = resolve));
+    // Queued first, so live events that arrive meanwhile wait behind the replay.
+    serially(async () => {
+      await following;
+      if (closed) return;
+      for (const event of await messageStreams.readAfter(messageId, afterSeq)) await send(event);
+      // Chat stores a reply's outcome before appending its final event, so a reply already finished has all
+      // its deltas in the log: the row's final event (dropped if the log had it) ends the stream even when the
+      // log expired, or when the worker died between the two writes.
+      if (finalFromDatabase) await send(finalFromDatabase);
+    });
+    try {
+      stopFollowing = await messageStreams.follow(messageId, (event) => serially(() => receive(event)));
+    } catch (error) {
+      await close();
+      throw error;
+    } finally {
+      followed();
+    }
+    return output.iterator;
+  };
+}
+
+/**
+ * The final event a finished reply's log held, rebuilt from its row: once the
+ * log has expired it is the only way to tell a late subscriber how it ended.
+ * A reply finished before streams recorded seqs (no lastSeq) counts as a
+ * one-event stream.
+ */
+function finalEventOf(message: StoredMessage): MessageStreamEvent {
+  const seq = message.lastSeq ?? 1;
+  if (message.status === 'FAILED') {
+    return {
+      kind: 'failed',
+      messageId: message.id,
+      seq,
+      reason: message.failure?.reason ?? 'The reply failed.',
+      code: message.failure?.code ?? 'INTERNAL_SERVER_ERROR',
+    };
+  }
+  return { kind: 'completed', messageId: message.id, seq, status: message.status === 'CANCELLED' ? 'CANCELLED' : 'COMPLETED' };
+}
+
+/** `Subscription.messageStream(messageId, afterSeq)` for graphql-js: arguments, and the completed message's query built from the client's selection. */
+export function messageStreamField(open: OpenMessageStream): SubscriptionField {
+  const queries: CompletedMessageQueryCache = new WeakMap();
+  return (args, context, info) => {
+    const messageId = String(args['messageId']);
+    return open({
+      messageId,
+      afterSeq: args['afterSeq'] as number | null | undefined,
+      context,
+      completedMessage: completedMessageQuery(info, messageId, queries),
+    });
+  };
+}

@@ -1,0 +1,93 @@
+import {
+  defaultFieldResolver,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionArgs,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
+import type { GatewayContext } from '../gateway-context';
+import { maxDepthRule } from '../operations/max-depth-rule';
+import { ResponseKeyedObject } from '../operations/response-keyed-data';
+
+/**
+ * Opens the source stream of one subscription root field. Each event it
+ * yields is that field's value for one payload (an Error value ends up as the
+ * field's error); returning the iterator stops the stream.
+ */
+export type SubscriptionField = (
+  args: Record<string, unknown>,
+  context: GatewayContext,
+  info: GraphQLResolveInfo,
+) => Promise<AsyncIterable<unknown>>;
+
+export interface SubscriptionRequest {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variableValues: Record<string, unknown> | undefined;
+  operationName: string | undefined;
+  contextValue: GatewayContext;
+}
+
+/**
+ * What graphql-js `subscribe()` needs to run a subscription at the gateway,
+ * or the errors that refuse it. Apollo Gateway cannot execute subscriptions,
+ * and graphql-ws skips validation when handed execution arguments, so the
+ * document is validated here (standard rules plus a depth limit) and its
+ * variables coerced up front, each error with the code Apollo would give it.
+ */
+/** Validation results by schema and document: clients repeat the same few subscription documents. */
+export type ValidationCache = WeakMap<GraphQLSchema, WeakMap<DocumentNode, readonly GraphQLError[]>>;
+
+export function subscriptionExecutionArgs(
+  request: SubscriptionRequest,
+  { fields, maxDepth, validated }: { fields: Record<string, SubscriptionField>; maxDepth: number; validated: ValidationCache },
+): ExecutionArgs | GraphQLError[] {
+  const { schema, document, variableValues, operationName } = request;
+  const known = validated.get(schema) ?? new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  validated.set(schema, known);
+  let invalid = known.get(document);
+  if (invalid === undefined) known.set(document, (invalid = validate(schema, document, [...specifiedRules, maxDepthRule(maxDepth)])));
+  if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+  const operation = getOperationAST(document, operationName);
+  const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variableValues ?? {});
+  if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
+  return { ...request, ...subscriptionResolvers(fields) };
+}
+
+/**
+ * The API schema the gateway gets from composition has no resolvers; these
+ * stand in. The root field opens its stream; every event is the root field's
+ * value; below it, objects the gateway built are read by field name, and
+ * federated results (ResponseKeyedObject) by response key; an abstract type
+ * is told by `__typename`.
+ */
+function subscriptionResolvers(
+  fields: Record<string, SubscriptionField>,
+): Pick<ExecutionArgs, 'subscribeFieldResolver' | 'fieldResolver' | 'typeResolver'> {
+  return {
+    subscribeFieldResolver: (_root, args, context, info) => {
+      const open = fields[info.fieldName];
+      // Composition added a subscription field that no code here serves yet: a deployment mistake, not the client's.
+      if (!open) throw new Error(`The gateway does not serve Subscription.${info.fieldName}.`);
+      return open(args as Record<string, unknown>, context as GatewayContext, info);
+    },
+    fieldResolver: (source, args, context, info) => {
+      if (info.parentType === info.schema.getSubscriptionType()) return source;
+      if (source instanceof ResponseKeyedObject) return source.values[info.path.key];
+      return defaultFieldResolver(source, args, context, info);
+    },
+    typeResolver: (value) => {
+      const typename = (value instanceof ResponseKeyedObject ? value.values : (value as Record<string, unknown>))['__typename'];
+      return typeof typename === 'string' ? typename : undefined;
+    },
+  };
+}
+
+function withCode(error: GraphQLError, code: string): GraphQLError {
+  return new GraphQLError(error.message, { nodes: error.nodes ?? null, extensions: { ...error.extensions, code } });
+}

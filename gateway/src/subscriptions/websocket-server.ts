@@ -1,0 +1,179 @@
+import type { IncomingMessage, Server } from 'node:http';
+import { BadUserInputError, ForbiddenError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
+import { requestIdFrom, type Logger } from '@parley/runtime';
+import {
+  getOperationAST,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+} from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { GatewayContext } from '../gateway-context';
+import type { RunOperation } from '../operations/gateway-operation';
+import type { Authenticate } from '../auth/request-authentication';
+import { createDocumentCache } from '../operations/document-cache';
+import { subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
+
+export interface WebSocketLimits {
+  /** Deepest field nesting a subscription may select (queries and mutations get Apollo's checks, as over HTTP). */
+  maxDepth: number;
+  /** Operations of any kind one connection may have running at once; each open subscription holds a stream. */
+  maxOperationsPerConnection: number;
+  /** Every socket is pinged this often; one that has not answered a ping within as long again is cut. */
+  keepAliveMs: number;
+}
+
+export const defaultWebSocketLimits: WebSocketLimits = { maxDepth: 10, maxOperationsPerConnection: 25, keepAliveMs: 15_000 };
+
+export interface WebSocketOptions {
+  httpServer: Server;
+  /** Paths that accept WebSocket upgrades (e.g. /graphql, and /ws/chat for clients of the seed's API); others are refused. */
+  paths: string[];
+  /** Queries and mutations run here, through the same Apollo Gateway execution as HTTP. */
+  runOperation: RunOperation;
+  /** Subscription root fields by name: Apollo Gateway cannot execute subscriptions, so graphql-js runs these. */
+  subscriptions: Record<string, SubscriptionField>;
+  /** The gateway's current API schema (it changes only when the supergraph does). */
+  schema: () => GraphQLSchema;
+  authenticate: Authenticate;
+  logger: Logger;
+  limits?: Partial<WebSocketLimits>;
+  /** Rate limits per operation, the same counters as HTTP requests: a refusal to send, or null to go ahead. */
+  admit?: (request: IncomingMessage, context: GatewayContext) => Promise<ParleyError | null>;
+  /** Trusted-documents mode: whether a subscription's text is one of the manifest's (queries and mutations are checked by Apollo). */
+  isTrusted?: (query: string) => boolean;
+}
+
+type ConnectionExtra = {
+  authorization: string | undefined;
+  context: GatewayContext;
+};
+
+/**
+ * graphql-ws (graphql-transport-ws protocol) on the gateway's /graphql path.
+ * The token comes in connection_init's payload; a bad one closes the socket
+ * with 4403. Queries and mutations run through Apollo like HTTP requests;
+ * subscriptions are validated here and run by graphql-js over the
+ * `subscriptions` fields. Errors of both leave in the shape HTTP gives them.
+ */
+export function attachWebSocketServer({
+  httpServer,
+  paths,
+  runOperation,
+  subscriptions,
+  schema,
+  authenticate,
+  logger,
+  limits = {},
+  admit = async () => null,
+  isTrusted = () => true,
+}: WebSocketOptions) {
+  const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
+  // One server for several paths: ws's own `path` option takes one, and a second server would refuse the first one's upgrades.
+  httpServer.on('upgrade', (request, socket, head) => {
+    const pathname = (request.url ?? '/').split('?', 1)[0]!;
+    if (!paths.includes(pathname)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
+  });
+  const parsedDocument = createDocumentCache();
+  const validated: ValidationCache = new WeakMap();
+  const format = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
+    // Apollo's results are formatted already; graphql-js's (subscriptions) are GraphQLErrors still.
+    error instanceof GraphQLError
+      ? toGraphQLErrorShape(error.toJSON(), error, (cause) => logger.error({ err: cause }, 'unexpected error in a websocket operation'))
+      : error;
+  const refusal = (error: ParleyError) => [new GraphQLError(error.message, { originalError: error })];
+
+  const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
+    {
+      connectionInitWaitTimeout: 5_000,
+      onConnect: async (ctx) => {
+        const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
+        const authorization = typeof raw === 'string' ? raw : undefined;
+        try {
+          const authentication = await authenticate(authorization);
+          const requestId = requestIdFrom(undefined);
+          const request = ctx.extra.request;
+          ctx.extra.authorization = authentication.authorization;
+          ctx.extra.context = {
+            ...authentication,
+            requestId,
+            logger: logger.child({ requestId, transport: 'ws' }),
+            userAgent: request.headers['user-agent'],
+            clientAddress: request.socket.remoteAddress,
+          };
+          return true;
+        } catch (error) {
+          if (!(error instanceof ParleyError)) throw error;
+          // graphql-ws closes with 4403 Forbidden.
+          logger.info({ reason: error.message }, 'websocket connection refused');
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, payload) => {
+        if (!ctx.extra.context) return refusal(new BadUserInputError('The connection is not initialised.'));
+        const refused = await admit(ctx.extra.request, ctx.extra.context);
+        if (refused) return refusal(refused);
+        // graphql-ws lists this operation already, so the count includes it.
+        if (Object.keys(ctx.subscriptions).length > maxOperationsPerConnection) {
+          return refusal(
+            new BadUserInputError(
+              `At most ${maxOperationsPerConnection} operations may run at once on one connection; complete one first or open another connection.`,
+            ),
+          );
+        }
+        let document: DocumentNode;
+        try {
+          document = parsedDocument(payload.query);
+        } catch (error) {
+          const message = error instanceof GraphQLError ? error.message : 'The query could not be parsed.';
+          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const request = {
+          schema: schema(),
+          document,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+          contextValue: ctx.extra.context,
+        };
+        if (getOperationAST(document, request.operationName)?.operation === 'subscription') {
+          if (!isTrusted(payload.query)) {
+            return refusal(
+              new ForbiddenError(
+                "This gateway runs only the operations of Parley's clients (trusted documents), and this subscription is not among them.",
+              ),
+            );
+          }
+          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth, validated });
+        }
+        return request;
+      },
+      execute: async (args): Promise<ExecutionResult> =>
+        (await runOperation(
+          {
+            query: args.document,
+            variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
+            operationName: args.operationName ?? undefined,
+          },
+          args.contextValue as GatewayContext,
+        )) as ExecutionResult,
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
+      onError: (_ctx, _id, _payload, errors) => errors.map(format),
+    },
+    wss,
+    keepAliveMs,
+  );
+  return {
+    async close() {
+      await disposable.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import { resolve } from 'node:path';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { chatSubgraph, startChatWorkerFrom, type ChatService } from '@parley/chat';
+import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
+import { createInProcessBus } from '@parley/events';
+import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
+import { modelsSubgraph, type ModelsService } from '@parley/models';
+import { createInMemoryPubSub } from '@parley/pubsub';
+import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
+import type { SubgraphDefinition } from '@parley/service-host';
+import { translationSubgraph } from '@parley/translation';
+import { usersSubgraph, type UsersService } from '@parley/users';
+import { embeddedSecret } from './embedded-secrets';
+import {
+  assembleGateway,
+  createMemoryRateLimiter,
+  gatewayProtectionFrom,
+  gatewayProtectionSettingsSchema,
+  subgraphReadiness,
+} from '@parley/gateway';
+import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
+
+export interface EmbeddedPlatformOptions {
+  logger: Logger;
+  /** Where PostgreSQL keeps its files; omitted, everything lives in memory (tests). */
+  dataDir?: string;
+  /** Gateway port; subgraphs take the next four. 0 puts every service on an ephemeral port. */
+  port?: number;
+  host?: string;
+  clock?: Clock;
+  auth?: { issuer: string; audience: string };
+  /** Sees every SQL statement (tests count queries). */
+  onQuery?: (sql: string) => void;
+  /**
+   * Service settings by environment-variable name (e.g. OIDC_PROVIDERS,
+   * ADMIN_EMAILS), as services mode reads them; embedded mode reads no
+   * environment of its own.
+   */
+  settings?: Record<string, string>;
+}
+
+export interface EmbeddedPlatform {
+  url: string;
+  subgraphUrls: Record<string, string>;
+  users: UsersService;
+  chat: ChatService;
+  models: ModelsService;
+  /** What Parley's own services present to each other (e.g. to the models API). */
+  internalServiceToken: string;
+  /** The replies' event streams the chat worker writes and the gateway's subscriptions read. */
+  messageStreams: MessageStreamLog;
+  stop(): Promise<void>;
+}
+
+const repositoryRoot = resolve(import.meta.dirname, '../..');
+
+/**
+ * Every Parley service in one process: PGlite for PostgreSQL, an in-process bus
+ * for Kafka and pub/sub for Redis. The services are built by the same factories
+ * and talk over the same HTTP as in services mode; only the infrastructure
+ * behind the interfaces differs.
+ */
+export async function startEmbeddedPlatform({
+  logger,
+  dataDir,
+  port = 4000,
+  host = '127.0.0.1',
+  clock = systemClock,
+  auth = { issuer: 'parley', audience: 'parley-api' },
+  onQuery,
+  settings = {},
+}: EmbeddedPlatformOptions): Promise<EmbeddedPlatform> {
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch((error) => logger.warn({ err: error }, 'stop step failed'));
+  };
+  try {
+    const postgres = await startEmbeddedPostgres(dataDir ? { dataDir: resolve(dataDir, 'postgres') } : {});
+    stops.push(() => postgres.stop());
+    const bus = createInProcessBus({ logger });
+    const pubsub = createInMemoryPubSub();
+    const messageStreams = createInMemoryMessageStreamLog();
+    stops.push(() => bus.close());
+
+    const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
+    const subgraphUrls: Record<string, string> = {};
+    const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
+    let chatOrm: MikroORM | undefined;
+    let jwksUrl = '';
+
+    const environment: Record<string, string> = {
+      USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'),
+      INTERNAL_SERVICE_TOKEN: embeddedSecret(dataDir, 'internal-service-token'),
+      ...settings,
+    };
+
+    async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }, S>(
+      definition: SubgraphDefinition<T, S>,
+      offset: number,
+    ): Promise<T> {
+      const serviceLogger = logger.child({ service: definition.name });
+      const orm: MikroORM = await createOrm({
+        schema: definition.schemaName,
+        entities: definition.entities,
+        migrations: definition.migrations,
+        logger: serviceLogger,
+        session: postgres.session,
+        ...(onQuery && { onQuery }),
+      });
+      await migrate(orm);
+      if (definition.name === 'chat') chatOrm = orm;
+      const readiness: ReadinessCheck[] = [{ name: 'postgres', address: 'embedded', check: () => pingDatabase(orm) }];
+      const service = await definition.create(
+        {
+          orm,
+          bus,
+          pubsub,
+          messageStreams,
+          redis: null,
+          namespace: '',
+          logger: serviceLogger,
+          clock,
+          auth: { ...auth, jwksUrl },
+          readiness,
+        },
+        loadConfig(definition.settings, environment),
+      );
+      if (service.stop) stops.push(() => service.stop!());
+      const listening = await service.server.listen(portOf(offset), host);
+      stops.push(() => listening.close());
+      subgraphUrls[definition.name] = listening.url;
+      return service;
+    }
+
+    const users = await start(usersSubgraph, 1);
+    jwksUrl = new URL('/.well-known/jwks.json', subgraphUrls['users']).toString();
+    environment.USERS_URL = new URL('/', subgraphUrls['users']).toString();
+    // Models first: chat refuses unknown models at sendMessage, and its worker streams from models.
+    const models = await start(modelsSubgraph, 3);
+    environment.MODELS_URL = new URL('/', subgraphUrls['models']).toString();
+    const chat = await start(chatSubgraph, 2);
+    const worker = await startChatWorkerFrom(
+      {
+        ...infrastructure,
+        orm: chatOrm!,
+        logger: logger.child({ service: 'chat-worker' }),
+        clock,
+        auth: { ...auth, jwksUrl },
+        readiness: [],
+      },
+      loadConfig(chatSubgraph.settings, environment),
+    );
+    stops.push(() => worker.stop());
+    await start(translationSubgraph, 4);
+
+    const { supergraphSdl } = composeSupergraph(readSupergraphConfig(resolve(repositoryRoot, 'supergraph.yaml')), subgraphUrls);
+    const gateway = await assembleGateway({
+      supergraphSdl,
+      logger: logger.child({ service: 'gateway' }),
+      usersUrl: environment.USERS_URL,
+      auth,
+      clock,
+      readiness: subgraphReadiness(subgraphUrls),
+      messageStreams,
+      modelsUrl: environment.MODELS_URL!,
+      protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),
+      // The platform's clock, as every service has it: rate-limit windows move with it.
+      rateLimiter: createMemoryRateLimiter({ now: () => clock.now().getTime() }),
+    });
+    const listening = await gateway.listen(port, host);
+    stops.push(() => listening.close());
+    return {
+      url: listening.url,
+      subgraphUrls,
+      users,
+      chat,
+      models,
+      internalServiceToken: environment.INTERNAL_SERVICE_TOKEN,
+      messageStreams,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,276 @@
+import {
+  ChangePasswordDocument,
+  CreateApiKeyDocument,
+  LoginDocument,
+  LogoutDocument,
+  MeDocument,
+  MyApiKeysDocument,
+  MySessionsDocument,
+  RefreshTokenDocument,
+  RegisterDocument,
+  RevokeApiKeyDocument,
+  RevokeSessionDocument,
+  RotateSigningKeyDocument,
+  UpdateProfileDocument,
+  UpdateSettingsDocument,
+} from '@parley/client';
+import { postGraphQL } from '@parley/testing';
+import { decodeProtectedHeader } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
+
+const PASSWORD = 'correct horse battery';
+
+describe('accounts and sessions through the gateway', () => {
+  let platform: PlatformUnderTest;
+  let url: string;
+  let n = 0;
+  const email = () => `person${++n}-${Date.now()}@example.com`;
+  const register = async (address = email(), password = PASSWORD, userAgent = 'test-agent/1') => {
+    const { body } = await postGraphQL(url, RegisterDocument, {
+      variables: { input: { email: address, password } },
+      headers: { 'user-agent': userAgent },
+    });
+    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+    return body.data!.register;
+  };
+  const login = (address: string, password = PASSWORD, userAgent = 'test-agent/1') =>
+    postGraphQL(url, LoginDocument, { variables: { email: address, password }, headers: { 'user-agent': userAgent } });
+
+  beforeAll(async () => {
+    platform = await startPlatformUnderTest({
+      logLevel: 'debug',
+      settings: { ADMIN_EMAILS: 'boss@example.com', LOGIN_ATTEMPTS_PER_ACCOUNT: '5', REGISTRATIONS_PER_IP: '1000' },
+    });
+    url = platform.url;
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('registers an account with a normalized e-mail and signs it in', async () => {
+    const payload = await register('  New.Person@Example.COM ');
+    expect(payload.user).toMatchObject({ email: 'new.person@example.com', displayName: 'new.person', roles: ['user'] });
+    expect(payload.refreshToken).toMatch(/^rt_/);
+    expect(new Date(payload.expiresAt).getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
+    const me = await postGraphQL(url, MeDocument, { token: payload.accessToken });
+    expect(me.body.data!.me!.email).toBe('new.person@example.com');
+  });
+
+  it.each([
+    ['not-an-email', PASSWORD, 'email', /not a valid e-mail address/],
+    ['short@example.com', 'short', 'password', /at least 10 characters/],
+    ['common@example.com', 'password123', 'password', /too common/],
+    ['same@example.com', 'same@example.com', 'password', /must not be your e-mail/],
+  ])('refuses registering %s with BAD_USER_INPUT on %s, storing nothing', async (address, password, field, message) => {
+    const { body } = await postGraphQL(url, RegisterDocument, { variables: { input: { email: address, password } } });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    expect(body.errors?.[0]?.message).toMatch(message);
+    if (address.includes('@')) {
+      const retry = await postGraphQL(url, RegisterDocument, { variables: { input: { email: address, password: PASSWORD } } });
+      expect(retry.body.errors).toBeUndefined();
+    }
+  });
+
+  it('refuses a second account for the same e-mail with a clear CONFLICT', async () => {
+    const address = email();
+    await register(address);
+    const { body } = await postGraphQL(url, RegisterDocument, {
+      variables: { input: { email: address.toUpperCase(), password: PASSWORD } },
+    });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'email' });
+    expect(body.errors?.[0]?.message).toMatch(/already exists; sign in instead/);
+  });
+
+  it('answers an unknown e-mail and a wrong password alike', async () => {
+    const address = email();
+    await register(address);
+    const wrong = await login(address, 'not the password');
+    const unknown = await login(email(), 'not the password');
+    for (const { body } of [wrong, unknown]) {
+      expect(body.data?.login ?? null).toBeNull();
+      expect(body.errors?.[0]).toMatchObject({ message: 'Incorrect e-mail or password.', extensions: { code: 'UNAUTHENTICATED' } });
+    }
+  });
+
+  it('rotates the refresh token on every use and ends the session when an old one is replayed', async () => {
+    const first = await register();
+    const refreshed = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: first.refreshToken } });
+    const second = refreshed.body.data!.refreshToken;
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    expect((await postGraphQL(url, MeDocument, { token: second.accessToken })).body.data!.me!.id).toBe(first.user.id);
+
+    const replay = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: first.refreshToken } });
+    expect(replay.body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+    expect(replay.body.errors?.[0]?.message).toMatch(/already used, so the session was ended/);
+    // The thief's copy and the owner's newest token die together.
+    const afterReuse = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: second.refreshToken } });
+    expect(afterReuse.body.errors?.[0]?.message).toMatch(/session has ended/);
+  });
+
+  it('ends the session on logout', async () => {
+    const payload = await register();
+    const { body } = await postGraphQL(url, LogoutDocument, { variables: { refreshToken: payload.refreshToken } });
+    expect(body.data!.logout).toBe(true);
+    const refresh = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: payload.refreshToken } });
+    expect(refresh.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('shows each signed-in device as a session that can be ended from another', async () => {
+    const address = email();
+    const laptop = await register(address, PASSWORD, 'Laptop Browser');
+    const phone = (await login(address, PASSWORD, 'Phone App')).body.data!.login;
+    const sessions = (await postGraphQL(url, MySessionsDocument, { token: phone.accessToken })).body.data!.me!.sessions;
+    expect(sessions.map((s) => [s.userAgent, s.current])).toEqual([
+      ['Phone App', true],
+      ['Laptop Browser', false],
+    ]);
+    const laptopSession = sessions.find((s) => !s.current)!;
+    const revoked = await postGraphQL(url, RevokeSessionDocument, { token: phone.accessToken, variables: { id: laptopSession.id } });
+    expect(revoked.body.data!.revokeSession).toBe(true);
+    const laptopRefresh = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: laptop.refreshToken } });
+    expect(laptopRefresh.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    const phoneRefresh = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: phone.refreshToken } });
+    expect(phoneRefresh.body.errors).toBeUndefined();
+  });
+
+  it('ends every session when the password changes', async () => {
+    const address = email();
+    const one = await register(address);
+    const two = (await login(address)).body.data!.login;
+    const changed = await postGraphQL(url, ChangePasswordDocument, {
+      token: two.accessToken,
+      variables: { currentPassword: PASSWORD, newPassword: 'an entirely new phrase' },
+    });
+    expect(changed.body.data!.changePassword).toBe(true);
+    for (const session of [one, two]) {
+      const refresh = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: session.refreshToken } });
+      expect(refresh.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+    expect((await login(address)).body.errors?.[0]?.message).toBe('Incorrect e-mail or password.');
+    expect((await login(address, 'an entirely new phrase')).body.errors).toBeUndefined();
+  });
+
+  it('refuses a wrong current password without changing anything', async () => {
+    const payload = await register();
+    const { body } = await postGraphQL(url, ChangePasswordDocument, {
+      token: payload.accessToken,
+      variables: { currentPassword: 'wrong wrong wrong', newPassword: 'an entirely new phrase' },
+    });
+    expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'currentPassword' });
+    expect((await login(payload.user.email)).body.errors).toBeUndefined();
+  });
+
+  it('updates settings with canonical BCP 47 tags and refuses what is not one', async () => {
+    const { accessToken } = await register();
+    const updated = await postGraphQL(url, UpdateSettingsDocument, {
+      token: accessToken,
+      variables: { input: { preferredLanguage: 'zh-cn', defaultModel: 'dev/echo', autoTranslate: true } },
+    });
+    expect(updated.body.data!.updateSettings).toEqual({ preferredLanguage: 'zh-CN', defaultModel: 'dev/echo', autoTranslate: true });
+    const bad = await postGraphQL(url, UpdateSettingsDocument, {
+      token: accessToken,
+      variables: { input: { preferredLanguage: 'not a language!' } },
+    });
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'preferredLanguage' });
+    const profile = await postGraphQL(url, UpdateProfileDocument, {
+      token: accessToken,
+      variables: { input: { displayName: '  Ada L.  ' } },
+    });
+    expect(profile.body.data!.updateProfile.displayName).toBe('Ada L.');
+    const anonymous = await postGraphQL(url, UpdateSettingsDocument, { variables: { input: { autoTranslate: false } } });
+    expect(anonymous.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('gives partners API keys that work once shown, carry scopes, and stop when revoked', async () => {
+    const owner = await register();
+    const created = await postGraphQL(url, CreateApiKeyDocument, {
+      token: owner.accessToken,
+      variables: { name: 'CI bot', scopes: ['chat'] },
+    });
+    const { key, apiKey } = created.body.data!.createApiKey;
+    expect(key).toMatch(/^pk_[0-9a-f]{32}_/);
+    expect(apiKey).toMatchObject({ name: 'CI bot', scopes: ['chat'], lastUsedAt: null });
+    const listed = await postGraphQL(url, MyApiKeysDocument, { token: owner.accessToken });
+    expect(listed.body.data!.me!.apiKeys).toEqual([{ id: apiKey.id, name: 'CI bot', scopes: ['chat'], lastUsedAt: null }]);
+    expect(JSON.stringify(listed.body)).not.toContain(key.slice('pk_'.length + 32 + 1));
+
+    const asKey = await postGraphQL(url, MeDocument, { token: key });
+    expect(asKey.body.data!.me!.id).toBe(owner.user.id);
+    const escalate = await postGraphQL(url, CreateApiKeyDocument, { token: key, variables: { name: 'another' } });
+    expect(escalate.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    const badScope = await postGraphQL(url, CreateApiKeyDocument, {
+      token: owner.accessToken,
+      variables: { name: 'x', scopes: ['admin'] },
+    });
+    expect(badScope.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
+    expect(badScope.body.errors?.[0]?.message).toMatch(/choose from chat, models/);
+
+    await postGraphQL(url, RevokeApiKeyDocument, { token: owner.accessToken, variables: { id: apiKey.id } });
+    const revoked = await postGraphQL(url, MeDocument, { token: key });
+    expect(revoked.status).toBe(401);
+    expect(revoked.body.errors?.[0]).toMatchObject({
+      message: 'This API key is not valid or was revoked.',
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+  });
+
+  it('makes admins only from ADMIN_EMAILS and lets only them rotate signing keys, logging nobody out', async () => {
+    const admin = await register('boss@example.com');
+    expect(admin.user.roles).toEqual(['user', 'admin']);
+    const user = await register();
+    const refused = await postGraphQL(url, RotateSigningKeyDocument, { token: user.accessToken });
+    expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+
+    const oldKid = decodeProtectedHeader(user.accessToken).kid;
+    const rotated = await postGraphQL(url, RotateSigningKeyDocument, { token: admin.accessToken });
+    expect(rotated.body.data!.rotateSigningKey).toBe(true);
+    // A token signed before the rotation still works everywhere…
+    expect((await postGraphQL(url, MeDocument, { token: user.accessToken })).body.data!.me!.id).toBe(user.user.id);
+    // …and a new one is signed with the new key and works too.
+    const fresh = (await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: user.refreshToken } })).body.data!
+      .refreshToken;
+    expect(decodeProtectedHeader(fresh.accessToken).kid).not.toBe(oldKid);
+    const me = await postGraphQL(url, MySessionsDocument, { token: fresh.accessToken });
+    expect(me.body.errors).toBeUndefined();
+    expect(me.body.data!.me!.id).toBe(user.user.id);
+  });
+
+  it('limits login attempts per account, and aliases do not buy extra attempts', async () => {
+    const address = email();
+    await register(address);
+    const aliases = Array.from(
+      { length: 7 },
+      (_, i) => `a${i}: login(email: "${address}", password: "wrong password ${i}") { accessToken }`,
+    ).join('\n');
+    const aliased = await postGraphQL(url, `mutation { ${aliases} }`);
+    // Mutations run one after another and the first refusal ends the request: one attempt, counted.
+    expect(aliased.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['UNAUTHENTICATED']);
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      expect((await login(address, `wrong again ${attempt}`)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+    const limited = (await login(address, 'wrong a sixth time')).body.errors?.[0];
+    expect(limited?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(limited?.extensions?.['retryAfterSeconds']).toBeGreaterThan(0);
+    expect(limited?.message).toMatch(/Too many sign-in attempts for this account; try again in \d+ seconds/);
+    // Even the right password waits out the window.
+    expect((await login(address)).body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+  });
+
+  it('never writes a password or a token into the logs', async () => {
+    const address = email();
+    const secret = 'a secret that must not be logged';
+    const payload = await register(address, secret);
+    await login(address, secret);
+    await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: payload.refreshToken } });
+    await postGraphQL(url, MeDocument, { token: payload.accessToken });
+    await postGraphQL(url, LoginDocument, { variables: { email: address, password: 'wrong but secret-ish 123' } });
+    const text = platform.logs();
+    expect(text.length).toBeGreaterThan(0);
+    expect(text).not.toContain(secret);
+    expect(text).not.toContain('wrong but secret-ish 123');
+    expect(text).not.toContain(payload.refreshToken);
+    expect(text).not.toContain(payload.accessToken.split('.')[2]);
+  });
+});

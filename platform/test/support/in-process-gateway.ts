@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { captureLogs } from '@parley/testing';
+import { assembleGateway, type GatewayOptions } from '@parley/gateway';
+import type { PlatformUnderTest } from '../../src/testing/platform-under-test';
+
+/**
+ * A second gateway, built in the test process over a running platform's
+ * subgraphs, for what the platform's own gateway is not configured to show
+ * (a subgraph swapped for a stand-in, TLS, a short timeout, rate limits on a
+ * clock the test holds). Returns its URL and a close.
+ */
+export async function startGatewayOver(
+  platform: PlatformUnderTest,
+  options: Partial<Pick<GatewayOptions, 'subgraphUrls' | 'protection' | 'tls' | 'rateLimiter'>> = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const gateway = await assembleGateway({
+    supergraphSdl: readFileSync(new URL('../../../supergraph.graphql', import.meta.url), 'utf8'),
+    subgraphUrls: { ...platform.subgraphUrls, ...options.subgraphUrls },
+    usersUrl: new URL('/', platform.subgraphUrls['users']).toString(),
+    auth: { issuer: 'parley', audience: 'parley-api' },
+    logger: captureLogs('silent').logger,
+    readiness: [],
+    messageStreams: platform.messageStreams,
+    modelsUrl: new URL('/', platform.subgraphUrls['models']).toString(),
+    ...(options.protection ? { protection: options.protection } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+  });
+  const listening = await gateway.listen(0);
+  return { url: listening.url, close: listening.close };
+}
