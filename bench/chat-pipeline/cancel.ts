@@ -6,7 +6,6 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379 KAFKA_BROKERS=127.0.0.1:9092 \
  *     npx tsx bench/chat-pipeline/cancel.ts [cancels=30]
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CancelGenerationDocument, MessageStreamDocument, RegisterDocument, SendMessageDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
@@ -17,6 +16,7 @@ import { startPlatformUnderTest } from '@parley/platform/testing';
 import { testModelsSettings } from '@parley/platform/testing';
 import { percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
+import { createReport } from '../support/report';
 
 const cancels = Number(process.argv[2] ?? 30);
 if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
@@ -87,8 +87,9 @@ const lines = [
   `| the final (CANCELLED) event at the subscriber | ${percentile(toFinalEvent, 50).toFixed(1)} | ${percentile(toFinalEvent, 95).toFixed(1)} | ${Math.max(...toFinalEvent).toFixed(1)} |`,
   `| the mutation's answer (status CANCELLED) | ${percentile(toAnswer, 50).toFixed(1)} | ${percentile(toAnswer, 95).toFixed(1)} | ${Math.max(...toAnswer).toFixed(1)} |`,
 ];
-console.log(lines.join('\n'));
-writeFileSync(resolve(import.meta.dirname, 'CANCEL.md'), `${lines.join('\n')}\n`);
+const { say, write } = createReport();
+for (const line of lines) say(line);
+write(resolve(import.meta.dirname, 'CANCEL.md'));
 await client.dispose();
 await platform.stop();
 process.exit(0);

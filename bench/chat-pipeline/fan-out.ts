@@ -12,7 +12,6 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { RegisterDocument } from '@parley/client';
@@ -25,6 +24,8 @@ import { startPlatformUnderTest } from '@parley/platform/testing';
 import { percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { processCpuMicros } from '../support/process-cpu';
+import { processRssKiB as rssKiB } from '../support/process-memory';
+import { createReport } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 20);
 const subscribers = Number(process.argv[3] ?? 2000);
@@ -32,11 +33,7 @@ const rate = Number(process.argv[4] ?? 20);
 if (!process.env.DATABASE_URL || !process.env.REDIS_URL)
   throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
-const lines: string[] = [];
-const say = (line = '') => {
-  console.log(line);
-  lines.push(line);
-};
+const { say, write } = createReport();
 /** Redis's own CPU time so far (INFO cpu), in seconds: Redis is a single thread and may be the limit. */
 async function redisCpuSeconds(): Promise<number> {
   const redis = new Redis(process.env.REDIS_URL!);
@@ -45,7 +42,6 @@ async function redisCpuSeconds(): Promise<number> {
   const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
   return field('used_cpu_user') + field('used_cpu_sys');
 }
-const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 const platform = await startPlatformUnderTest({ settings: { REGISTRATIONS_PER_IP: '100000' }, logLevel: 'error' });
 const gatewayPid = platform.processes['gateway-1']!.child.pid!;
@@ -201,5 +197,5 @@ say(
 say(`Producer: ${producerOutput.at(-1) ?? 'no report'}`);
 for (const client of clients) await client.dispose();
 await platform.stop();
-writeFileSync(resolve(import.meta.dirname, `FAN-OUT-${subscribers}x${rate}.md`), `${lines.join('\n')}\n`);
+write(resolve(import.meta.dirname, `FAN-OUT-${subscribers}x${rate}.md`));
 process.exit(0);

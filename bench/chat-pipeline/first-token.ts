@@ -14,7 +14,6 @@
  * with acks=all) and (b) readable in Kafka → first delta at the subscriber
  * (worker fetch, history, models call, Redis, gateway, WebSocket).
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MessageStreamDocument, RegisterDocument, SendMessageDocument } from '@parley/client';
 import { createKafkaBus, Topics } from '@parley/events';
@@ -25,18 +24,15 @@ import WebSocket from 'ws';
 import { startPlatformUnderTest } from '@parley/platform/testing';
 import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
-import { processCpuMicros } from '../support/process-cpu';
+import { cpuMeter } from '../support/process-cpu';
+import { createReport, medianRange } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
 const levels = (process.argv[4] ?? '50,200,1000').split(',').map(Number);
 if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
-const lines: string[] = [];
-const say = (line = '') => {
-  console.log(line);
-  lines.push(line);
-};
+const { say, write } = createReport();
 
 const platform = await startPlatformUnderTest({
   settings: { MAX_GENERATIONS_PER_USER: '50', REGISTRATIONS_PER_IP: '100000' },
@@ -137,8 +133,7 @@ say(
 );
 say('|---|---|---|---|---|---|---|---|');
 let counter = 0;
-const fmt = (values: number[], digits = 1) =>
-  `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+const fmt = (values: number[], digits = 1) => medianRange(values, digits);
 for (const level of levels) {
   const runs: { rps: number; p50: number; p95: number; p99: number; a50: number; a95: number; b50: number; b95: number; cpu: number[] }[] =
     [];
@@ -147,7 +142,7 @@ for (const level of levels) {
     const overheads: number[] = [];
     const stageA: number[] = [];
     const stageB: number[] = [];
-    const before = processes.map((name) => processCpuMicros(platform.processes[name]!.child.pid!));
+    const cpuUsed = cpuMeter(processes.map((name) => platform.processes[name]!.child.pid!));
     const deadline = performance.now() + (warmUp ? 3 : seconds) * 1000;
     const startedAt = performance.now();
     await Promise.all(
@@ -174,7 +169,7 @@ for (const level of levels) {
       a95: percentile(stageA, 95),
       b50: percentile(stageB, 50),
       b95: percentile(stageB, 95),
-      cpu: processes.map((name, i) => (processCpuMicros(platform.processes[name]!.child.pid!) - before[i]!) / overheads.length),
+      cpu: cpuUsed().map((micros) => micros / overheads.length),
     });
   }
   say(
@@ -192,5 +187,5 @@ say();
 for (const c of conversations) await c.client.dispose();
 await probe.close();
 await platform.stop();
-writeFileSync(resolve(import.meta.dirname, 'FIRST-TOKEN.md'), `${lines.join('\n')}\n`);
+write(resolve(import.meta.dirname, 'FIRST-TOKEN.md'));
 process.exit(0);

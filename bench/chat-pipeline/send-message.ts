@@ -14,7 +14,6 @@
  * the time until every reply it asked for is finished (the pipeline kept up, or
  * how far behind it was).
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { RegisterDocument, SendMessageDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
@@ -24,18 +23,15 @@ import { startPlatformUnderTest } from '@parley/platform/testing';
 import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { openLoop } from '../support/open-loop';
-import { processCpuMicros } from '../support/process-cpu';
+import { cpuMeter } from '../support/process-cpu';
+import { createReport, medianRange } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
 const rates = (process.argv[4] ?? '250,500,750').split(',').map(Number);
 if (!process.env.DATABASE_URL) throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
-const lines: string[] = [];
-const say = (line = '') => {
-  console.log(line);
-  lines.push(line);
-};
+const { say, write } = createReport();
 
 const platform = await startPlatformUnderTest({
   settings: { MAX_GENERATIONS_PER_USER: '50', REGISTRATIONS_PER_IP: '100000' },
@@ -83,7 +79,7 @@ let counter = 0;
 for (const rate of rates) {
   const runs: { rps: number; errors: number; p50: number; p95: number; p99: number; drain: number; cpu: number[] }[] = [];
   for (let r = 0; r < reps; r++) {
-    const before = processes.map((name) => processCpuMicros(platform.processes[name]!.child.pid!));
+    const cpuUsed = cpuMeter(processes.map((name) => platform.processes[name]!.child.pid!));
     const run = await openLoop({
       url: platform.url,
       rate,
@@ -99,9 +95,7 @@ for (const rate of rates) {
       validate: (status, text) => status === 200 && text.includes('"assistantMessage":{"id":') && !text.includes('"errors"'),
     });
     if (run.errors > 0) console.error(`${run.errors} errors at ${rate}/s, e.g.:\n${run.errorSamples.join('\n')}`);
-    const cpu = processes.map(
-      (name, i) => (processCpuMicros(platform.processes[name]!.child.pid!) - before[i]!) / Math.max(1, run.requests),
-    );
+    const cpu = cpuUsed().map((micros) => micros / Math.max(1, run.requests));
     const drainStarted = performance.now();
     while ((await unfinished()) > 0) await new Promise((r) => setTimeout(r, 100));
     runs.push({
@@ -114,8 +108,7 @@ for (const rate of rates) {
       cpu,
     });
   }
-  const fmt = (values: number[], digits = 1) =>
-    `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+  const fmt = (values: number[], digits = 1) => medianRange(values, digits);
   say(
     `| ${rate} | ${fmt(
       runs.map((x) => x.rps),
@@ -128,5 +121,5 @@ for (const rate of rates) {
 say();
 await db.end();
 await platform.stop();
-writeFileSync(resolve(import.meta.dirname, 'SEND-MESSAGE.md'), `${lines.join('\n')}\n`);
+write(resolve(import.meta.dirname, 'SEND-MESSAGE.md'));
 process.exit(0);

@@ -28,6 +28,7 @@ import { stringify } from 'yaml';
 import { closedLoop, median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { processCpuMicros } from '../support/process-cpu';
+import { createReport, medianRange } from '../support/report';
 import { streamCompletion } from '../support/stream-client';
 
 const seconds = Number(process.argv[2] ?? 8);
@@ -36,11 +37,7 @@ const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
 if (!DATABASE_URL || !REDIS_URL || !KAFKA_BROKERS)
   throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see the header of this file)');
 
-const lines: string[] = [];
-const say = (line = '') => {
-  console.log(line);
-  lines.push(line);
-};
+const { say, write } = createReport();
 
 async function startUpstream(tokenDelayMs: number) {
   const child: ChildProcess = spawn(
@@ -143,8 +140,7 @@ async function streams(concurrency: number, key: 'A' | 'B', upstream: Upstream, 
   return { ttft, replies, cpuPerReply: key === 'B' ? (processCpuMicros(models.child.pid!) - cpuBefore) / replies : NaN };
 }
 
-const fmt = (values: number[], digits = 1) =>
-  `${median(values).toFixed(digits)} (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})`;
+const fmt = (values: number[], digits = 1) => medianRange(values, digits);
 const added: Record<string, { p50: number; p99: number }> = {};
 
 async function scenario(title: string, upstream: Upstream, concurrencies: number[]) {
@@ -238,5 +234,5 @@ for (const key of ['A', 'B'] as const) {
 await models.stop('SIGTERM');
 for (const upstream of Object.values(upstreams)) upstream.child.kill();
 await database.drop();
-writeFileSync(resolve(import.meta.dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
+write(resolve(import.meta.dirname, 'RESULTS.md'));
 process.exit(0);

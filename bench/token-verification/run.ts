@@ -13,21 +13,17 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createAccessTokenVerifier } from '@parley/auth';
 import { exportJWK, generateKeyPair, SignJWT, createLocalJWKSet } from 'jose';
 import { describeMachine } from '../support/machine';
 import { closedLoop, median, percentile } from '../support/closed-loop';
 import { processCpuMicros } from '../support/process-cpu';
+import { createReport, medianRange } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 8);
 const reps = Number(process.argv[3] ?? 3);
-const lines: string[] = [];
-const say = (line = '') => {
-  console.log(line);
-  lines.push(line);
-};
+const { say, write } = createReport();
 
 say(`# Token verification cost`);
 say();
@@ -126,8 +122,7 @@ say(`| variant | req/s median (min–max) | platform CPU µs/req median (min–m
 say(`|---|---|---|---|---|`);
 for (const key of ['A', 'B'] as const) {
   const rows = results[key];
-  const range = (f: (x: (typeof rows)[number]) => number, digits = 0) =>
-    `${median(rows.map(f)).toFixed(digits)} (${Math.min(...rows.map(f)).toFixed(digits)}–${Math.max(...rows.map(f)).toFixed(digits)})`;
+  const range = (f: (x: (typeof rows)[number]) => number) => medianRange(rows.map(f));
   say(
     `| ${key}: ${variants[key].name} | ${range((x) => x.rps)} | ${range((x) => x.cpu)} | ${median(rows.map((x) => x.p50)).toFixed(1)} | ${median(rows.map((x) => x.p99)).toFixed(1)} |`,
   );
@@ -137,4 +132,4 @@ say();
 say(
   `With the default verified-token cache (each of 200 users repeats their token), a token adds about ${added.toFixed(0)} µs of platform CPU per request (gateway and subgraph each check it).`,
 );
-writeFileSync(resolve(import.meta.dirname, 'RESULTS.md'), `${lines.join('\n')}\n`);
+write(resolve(import.meta.dirname, 'RESULTS.md'));

@@ -2,12 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createOrm, migrate, startEmbeddedPostgres } from '@parley/database';
-import { createInProcessBus } from '@parley/events';
-import { createInMemoryMessageStreamLog } from '@parley/message-stream';
-import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, type Clock, type ListeningServer } from '@parley/runtime';
-import { captureLogs, createSkipAheadClock, createTestDatabase, uniqueName } from '@parley/testing';
+import type { Clock } from '@parley/runtime';
+import { createSkipAheadClock, startSubgraphUnderTest } from '@parley/testing';
 import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
@@ -34,79 +30,35 @@ export async function startModelsHarness(
   settings: Record<string, string> = {},
   { clock = createSkipAheadClock() }: { clock?: Clock } = {},
 ): Promise<ModelsHarness> {
-  const logger = captureLogs('silent').logger;
-  const stops: (() => Promise<unknown>)[] = [];
-  const stop = async () => {
-    for (const step of stops.reverse()) await step().catch(() => undefined);
-  };
-  try {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-models-'));
-    const configPath = join(dir, 'models.yaml');
-    writeFileSync(configPath, stringify(models));
-    let url: string | undefined;
-    let session;
-    let redis: Redis | null = null;
-    const { DATABASE_URL, REDIS_URL } = process.env;
-    if (DATABASE_URL && REDIS_URL) {
-      const database = await createTestDatabase(DATABASE_URL);
-      stops.push(() => database.drop());
-      url = database.url;
-      redis = new Redis(REDIS_URL);
-      stops.push(() => redis!.quit());
-    } else {
-      const postgres = await startEmbeddedPostgres({});
-      stops.push(() => postgres.stop());
-      session = postgres.session;
-    }
-    const orm = await createOrm({
-      schema: 'models',
-      entities: modelsSubgraph.entities,
-      migrations: modelsSubgraph.migrations,
-      logger,
-      url,
-      session,
-      poolMax: 4,
-    });
-    if (url) stops.push(() => orm.close());
-    await migrate(orm);
-    const internalToken = randomBytes(32).toString('base64');
-    const service = await modelsSubgraph.create(
-      {
-        orm,
-        bus: createInProcessBus({ logger }),
-        pubsub: createInMemoryPubSub(),
-        messageStreams: createInMemoryMessageStreamLog(),
-        redis,
-        namespace: `${uniqueName('t')}:`,
-        logger,
-        clock,
-        auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
-        readiness: [],
-      },
-      loadConfig(modelsSubgraph.settings, {
-        MODELS_CONFIG: configPath,
-        INTERNAL_SERVICE_TOKEN: internalToken,
-        FAKE_API_KEY: 'sk-fake',
-        ...settings,
-      }),
-    );
-    stops.push(() => service.stop());
-    const listening: ListeningServer = await service.server.listen(0);
-    stops.push(() => listening.close());
-    const v1Url = listening.url.replace('/graphql', '/v1');
-    const defaultUser = randomUUID();
-    return {
-      v1Url,
-      service,
-      client: (userId = defaultUser, headers = {}) =>
-        new OpenAI({ baseURL: v1Url, apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': userId, ...headers } }),
-      usage: () => orm.em.fork().find(UsageRecord, {}, { orderBy: { createdAt: 'asc' }, connectionType: 'write' }),
-      stop,
-    };
-  } catch (error) {
-    await stop();
+  const dir = mkdtempSync(join(tmpdir(), 'parley-models-'));
+  const configPath = join(dir, 'models.yaml');
+  writeFileSync(configPath, stringify(models));
+  const { DATABASE_URL, REDIS_URL } = process.env;
+  const redis = DATABASE_URL && REDIS_URL ? new Redis(REDIS_URL) : null;
+  const internalToken = randomBytes(32).toString('base64');
+  const subgraph = await startSubgraphUnderTest(modelsSubgraph, {
+    databaseServerUrl: redis ? DATABASE_URL : undefined,
+    redis,
+    clock,
+    poolMax: 4,
+    settings: { MODELS_CONFIG: configPath, INTERNAL_SERVICE_TOKEN: internalToken, FAKE_API_KEY: 'sk-fake', ...settings },
+  }).catch(async (error: unknown) => {
+    await redis?.quit();
     throw error;
-  }
+  });
+  const v1Url = subgraph.url.replace('/graphql', '/v1');
+  const defaultUser = randomUUID();
+  return {
+    v1Url,
+    service: subgraph.service,
+    client: (userId = defaultUser, headers = {}) =>
+      new OpenAI({ baseURL: v1Url, apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': userId, ...headers } }),
+    usage: () => subgraph.orm.em.fork().find(UsageRecord, {}, { orderBy: { createdAt: 'asc' }, connectionType: 'write' }),
+    async stop() {
+      await subgraph.stop();
+      await redis?.quit().catch(() => undefined);
+    },
+  };
 }
 
 /**

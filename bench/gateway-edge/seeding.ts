@@ -1,0 +1,57 @@
+import { RegisterDocument, SendMessageDocument } from '@parley/client';
+import { postGraphQL } from '@parley/testing';
+import pg from 'pg';
+
+export const USERS = 50;
+export const CONVERSATIONS_PER_USER = 10;
+export const TURNS_PER_CONVERSATION = 3;
+
+export interface Seeded {
+  /** An access token of each user, in the order of their e-mails (edge-0@…, edge-1@…, …). */
+  tokens: string[];
+  conversations: number;
+  messages: number;
+}
+
+/**
+ * Registers the users and has each ask its questions through the gateway, ten users at a time, then waits until
+ * every reply has finished streaming, so that the reads measured later find every message complete.
+ */
+export async function seed(url: string, databaseUrl: string, progress: (line: string) => void): Promise<Seeded> {
+  progress(`seeding ${USERS} users × ${CONVERSATIONS_PER_USER} conversations × ${TURNS_PER_CONVERSATION} turns`);
+  const tokens: string[] = new Array<string>(USERS);
+  let nextUser = 0;
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (nextUser < USERS) {
+        const u = nextUser++;
+        const { body } = await postGraphQL(url, RegisterDocument, {
+          variables: { input: { email: `edge-${u}@example.com`, password: 'a long enough passphrase', displayName: `Edge user ${u}` } },
+        });
+        if (!body.data) throw new Error(`registration failed: ${JSON.stringify(body.errors)}`);
+        const token = body.data.register.accessToken;
+        tokens[u] = token;
+        for (let c = 0; c < CONVERSATIONS_PER_USER; c++) {
+          let conversationId: string | undefined;
+          for (let t = 0; t < TURNS_PER_CONVERSATION; t++) {
+            const input = { content: `user ${u}, conversation ${c}, question ${t}`, ...(conversationId ? { conversationId } : {}) };
+            const sent = await postGraphQL(url, SendMessageDocument, { token, variables: { input } });
+            if (!sent.body.data) throw new Error(`sendMessage failed: ${JSON.stringify(sent.body.errors)}`);
+            conversationId = sent.body.data.sendMessage.conversation.id;
+          }
+        }
+      }
+    }),
+  );
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  for (;;) {
+    const { rows } = await db.query(`select count(*)::int as n from "chat"."message" where status in ('PENDING', 'STREAMING')`);
+    if (rows[0].n === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const seeded = (await db.query(`select count(*)::int as n, count(distinct conversation_id)::int as c from "chat"."message"`)).rows[0];
+  await db.end();
+  progress(`seeded: ${seeded.c} conversations, ${seeded.n} messages, every reply finished`);
+  return { tokens, conversations: seeded.c, messages: seeded.n };
+}

@@ -1,0 +1,106 @@
+import { createOrm, migrate, startEmbeddedPostgres, type Database } from '@parley/database';
+import { createInProcessBus } from '@parley/events';
+import { createInMemoryMessageStreamLog } from '@parley/message-stream';
+import { createInMemoryPubSub } from '@parley/pubsub';
+import { loadConfig, type Clock, type Logger, type SubgraphServer } from '@parley/runtime';
+import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { captureLogs } from './log-capture';
+import { uniqueName } from './services-env';
+import { createTestDatabase } from './test-database';
+
+export interface SubgraphUnderTest<T> {
+  /** The first instance, and its GraphQL endpoint. */
+  service: T;
+  url: string;
+  /** Its ORM, on the subgraph's schema, migrated: for reading what the service stored. */
+  orm: Database;
+  /**
+   * One more instance on the same database, Redis and clock, as another replica (or the same service restarted)
+   * would be: with the first instance's settings and `settings` over them.
+   */
+  replica(settings?: Record<string, string>): Promise<{ service: T; url: string }>;
+  /** Stops every instance, then drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A subgraph built by its definition's factory, as its host builds it, listening on port 0: its schema migrated in
+ * a database of its own (a fresh one on `databaseServerUrl`, otherwise embedded PGlite), events, pub/sub and message
+ * streams in memory, Redis when given, and the test's clock. Access tokens are checked against the subgraph's own
+ * settings; the users service's JWKS is nowhere (a port nothing listens on), so only the users subgraph can verify
+ * tokens here.
+ */
+export async function startSubgraphUnderTest<TService extends { server: SubgraphServer; stop?: () => Promise<void> }, TSettings>(
+  definition: SubgraphDefinition<TService, TSettings>,
+  {
+    databaseServerUrl,
+    settings = {},
+    clock,
+    redis = null,
+    logger = captureLogs('silent').logger,
+    poolMax,
+  }: {
+    /** A PostgreSQL server (DATABASE_URL); without one, PGlite in memory. */
+    databaseServerUrl?: string;
+    /** The subgraph's own variables, read through its settings schema as at start. */
+    settings?: Record<string, string>;
+    clock: Clock;
+    redis?: SubgraphDependencies['redis'];
+    logger?: Logger;
+    poolMax?: number;
+  },
+): Promise<SubgraphUnderTest<TService>> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    let url: string | undefined;
+    let session;
+    if (databaseServerUrl) {
+      const database = await createTestDatabase(databaseServerUrl);
+      stops.push(() => database.drop());
+      url = database.url;
+    } else {
+      const postgres = await startEmbeddedPostgres({});
+      stops.push(() => postgres.stop());
+      session = postgres.session;
+    }
+    const orm = await createOrm({
+      schema: definition.schemaName,
+      entities: definition.entities,
+      migrations: definition.migrations,
+      logger,
+      url,
+      session,
+      poolMax,
+    });
+    // On PGlite the ORM borrows the one session, which stopping PGlite ends.
+    if (url) stops.push(() => orm.close());
+    await migrate(orm);
+    const dependencies: SubgraphDependencies = {
+      orm,
+      bus: createInProcessBus({ logger }),
+      pubsub: createInMemoryPubSub(),
+      messageStreams: createInMemoryMessageStreamLog(),
+      redis,
+      namespace: `${uniqueName('t')}:`,
+      logger,
+      clock,
+      auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
+      readiness: [],
+    };
+    const instance = async (overrides: Record<string, string>) => {
+      const service = await definition.create(dependencies, loadConfig(definition.settings, { ...settings, ...overrides }));
+      if (service.stop) stops.push(() => service.stop!());
+      const listening = await service.server.listen(0);
+      stops.push(() => listening.close());
+      return { service, url: listening.url };
+    };
+    const first = await instance({});
+    return { ...first, orm, replica: (overrides = {}) => instance(overrides), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
