@@ -4,3 +4,4 @@ export { bearerTokenFrom } from './bearer-token';
 export { createAccessTokenVerifier, remoteKeySet, type AccessTokenVerifier, type VerifierOptions } from './access-token-verifier';
 export { viewerFromAuthorization } from './request-viewer';
 export { API_KEY_TOKEN_PATH } from './api-key-exchange';
+export { clientAddress, trustedProxies, type AddressedRequest, type TrustedProxies } from './client-address';
