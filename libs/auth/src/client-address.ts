@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 /** What a request says about where it came from (an `IncomingMessage` is one). */
 export interface AddressedRequest {
   socket: { remoteAddress?: string | undefined };
-  headers: { 'x-forwarded-for'?: string | string[] | undefined };
+  headers: { readonly [name: string]: string | string[] | undefined };
 }
 
 /** The proxies whose X-Forwarded-For a service believes. */
