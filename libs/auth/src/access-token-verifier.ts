@@ -102,8 +102,11 @@ function explain(error: unknown): string {
  * jose's cooldown, but at most once per unknown kid every few seconds, so
  * tokens with made-up kids cannot turn the gateway into a JWKS flood.
  */
-export function remoteKeySet(jwksUrl: string, { unknownKidRetrySeconds = 5 }: { unknownKidRetrySeconds?: number } = {}): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+export function remoteKeySet(
+  jwksUrl: string,
+  { unknownKidRetrySeconds = 5, timeoutMs = 3000 }: { unknownKidRetrySeconds?: number; timeoutMs?: number } = {},
+): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: timeoutMs });
   const lastRetry = new Map<string, number>();
   return async (header, token) => {
     try {
@@ -118,4 +121,29 @@ export function remoteKeySet(jwksUrl: string, { unknownKidRetrySeconds = 5 }: { 
       return remote(header, token);
     }
   };
+}
+
+export interface RemoteVerifierOptions extends AccessTokenSettings {
+  /** The users service's published keys; a function when its address is known only after the verifier is built. */
+  jwksUrl: string | (() => string);
+  now?: () => Date;
+  /** Bound on one fetch of the key set. */
+  jwksTimeoutMs?: number;
+}
+
+/**
+ * The verifier of a service that checks tokens against the users service's
+ * JWKS: what a service host builds once per process and hands to the
+ * service in its dependencies (the gateway's assembly builds its own).
+ */
+export function remoteAccessTokenVerifier({ jwksUrl, issuer, audience, now, jwksTimeoutMs }: RemoteVerifierOptions): AccessTokenVerifier {
+  const keySet = () =>
+    remoteKeySet(typeof jwksUrl === 'string' ? jwksUrl : jwksUrl(), jwksTimeoutMs === undefined ? {} : { timeoutMs: jwksTimeoutMs });
+  let keys = typeof jwksUrl === 'string' ? keySet() : undefined;
+  return createAccessTokenVerifier({
+    keys: (header, token) => (keys ??= keySet())(header, token),
+    issuer,
+    audience,
+    ...(now && { now }),
+  });
 }

@@ -1,5 +1,5 @@
 import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
-import type { AccessTokenSettings } from '@parley/auth';
+import type { AccessTokenSettings, AccessTokenVerifier } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
@@ -24,6 +24,12 @@ export interface SubgraphDependencies {
     /** Where the users service publishes its public keys. */
     jwksUrl: string;
   };
+  /**
+   * The process's one access-token verifier, against those keys, built by the
+   * host (services mode, the embedded platform, the test platform). The users
+   * service, which holds the keys, verifies with them directly instead.
+   */
+  verifier: AccessTokenVerifier;
   /** The process's dependencies (PostgreSQL, Redis, Kafka), for /readyz. */
   readiness: ReadinessCheck[];
 }

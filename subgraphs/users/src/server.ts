@@ -46,6 +46,7 @@ export async function createUsersService(
     rotationDays: settings.SIGNING_KEY_ROTATION_DAYS,
   });
   await keys.ensureActiveKey();
+  // The one service that holds the keys verifies with them, not over HTTP with the host's `verifier`.
   const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now() });
   const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
   const hasher = await createPasswordHasher();

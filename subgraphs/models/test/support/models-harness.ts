@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createOrm, migrate, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
@@ -70,6 +71,8 @@ export async function startModelsHarness(
     if (url) stops.push(() => orm.close());
     await migrate(orm);
     const internalToken = randomBytes(32).toString('base64');
+    // No users service: nothing here is signed by one (the suites call /v1 with the internal token).
+    const auth = { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' };
     const service = await modelsSubgraph.create(
       {
         orm,
@@ -80,7 +83,8 @@ export async function startModelsHarness(
         namespace: `${uniqueName('t')}:`,
         logger,
         clock,
-        auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
+        auth,
+        verifier: remoteAccessTokenVerifier({ ...auth, now: () => clock.now() }),
         readiness: [],
       },
       loadConfig(modelsSubgraph.settings, {
