@@ -8,7 +8,7 @@ export interface GatewayContext {
   requestId: string;
   logger: Logger;
   userAgent?: string | undefined;
-  /** X-Forwarded-For as the subgraphs should see it (ending with the caller's address). */
+  /** The caller's address (libs/auth `clientAddress`, the gateway's TRUSTED_PROXIES), sent on to the subgraphs as X-Forwarded-For. */
   clientAddress?: string | undefined;
   /** Set on the gateway's own follow-up operations (built at run time), which trusted-documents mode lets through. */
   internal?: boolean;

@@ -113,7 +113,8 @@ export async function createGateway({
           const headers = request.http.headers;
           if (context.authorization) headers.set('authorization', context.authorization);
           if (context.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
-          // Who the person is (sessions show the device; limits count per address).
+          // Who the person is (sessions show the device; limits count per address): the address the
+          // gateway settled on, alone, so a subgraph that trusts the gateway reaches the same one.
           if (context.userAgent) headers.set('user-agent', context.userAgent);
           if (context.clientAddress) headers.set('x-forwarded-for', context.clientAddress);
         },
@@ -159,21 +160,21 @@ export async function createGateway({
     if (!pending) authentications.set(req, (pending = authenticate(req.headers.authorization)));
     return pending;
   };
-  const contextFor = async (req: IncomingMessage, { requestId, logger: requestLogger }: RequestScope): Promise<GatewayContext> => ({
-    ...(await authenticationOf(req)),
-    requestId,
-    logger: requestLogger,
-    userAgent: req.headers['user-agent'],
-    clientAddress: forwardedFor(req),
-  });
-  const runOperation = createOperationRunner(apollo);
-  const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
-  const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
   const edgeProtection = createEdgeProtection({
     settings: protection.edge,
     rateLimiter: rateLimiter ?? unlimited,
     userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
   });
+  const contextFor = async (req: IncomingMessage, { requestId, logger: requestLogger }: RequestScope): Promise<GatewayContext> => ({
+    ...(await authenticationOf(req)),
+    requestId,
+    logger: requestLogger,
+    userAgent: req.headers['user-agent'],
+    clientAddress: edgeProtection.addressOf(req),
+  });
+  const runOperation = createOperationRunner(apollo);
+  const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
+  const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
   const protect = (table: Record<string, RouteHandler>) =>
     Object.fromEntries(Object.entries(table).map(([path, handler]) => [path, edgeProtection.wrap(path, handler)]));
   const http = createHttpService({
@@ -200,6 +201,7 @@ export async function createGateway({
       return schema;
     },
     authenticate,
+    addressOf: edgeProtection.addressOf,
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
     ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
@@ -256,13 +258,4 @@ function explainTerseRefusals(formatted: GraphQLFormattedError): GraphQLFormatte
     ...formatted,
     message: `The document has more than ${limit} tokens (names, punctuation, values); the parser stopped there. Send a smaller operation.`,
   };
-}
-
-/** The X-Forwarded-For to send on: what came in, plus the address this request came from. */
-function forwardedFor(req: IncomingMessage): string | undefined {
-  const peer = req.socket.remoteAddress;
-  const incoming = req.headers['x-forwarded-for'];
-  const prior = Array.isArray(incoming) ? incoming.join(', ') : incoming;
-  if (!peer) return prior;
-  return prior ? `${prior}, ${peer}` : peer;
 }

@@ -1,4 +1,4 @@
-import { API_KEY_TOKEN_PATH, createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
+import { API_KEY_TOKEN_PATH, remoteAccessTokenVerifier } from '@parley/auth';
 import type { Clock } from '@parley/runtime';
 import { createAuthenticator } from './auth/request-authentication';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway-server';
@@ -33,8 +33,8 @@ export function assembleGateway({ usersUrl, auth, clock, ...options }: GatewayAs
   return createGateway({
     ...options,
     authenticate: createAuthenticator({
-      verifier: createAccessTokenVerifier({
-        keys: remoteKeySet(new URL('/.well-known/jwks.json', usersUrl).toString()),
+      verifier: remoteAccessTokenVerifier({
+        jwksUrl: new URL('/.well-known/jwks.json', usersUrl).toString(),
         issuer: auth.issuer,
         audience: auth.audience,
         ...(clock && { now: () => clock.now() }),

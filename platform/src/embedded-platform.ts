@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { remoteAccessTokenVerifier } from '@parley/auth';
 import { chatSubgraph, startChatWorkerFrom, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
@@ -87,6 +88,8 @@ export async function startEmbeddedPlatform({
     const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
     let chatOrm: MikroORM | undefined;
     let jwksUrl = '';
+    // One verifier for every embedded service: it fetches the users service's keys on first use, by when users listens.
+    const verifier = remoteAccessTokenVerifier({ ...auth, jwksUrl: () => jwksUrl, now: () => clock.now() });
 
     const environment: Record<string, string> = {
       USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'),
@@ -120,7 +123,8 @@ export async function startEmbeddedPlatform({
           namespace: '',
           logger: serviceLogger,
           clock,
-          auth: { ...auth, jwksUrl },
+          auth,
+          verifier,
           readiness,
         },
         loadConfig(definition.settings, environment),
@@ -145,7 +149,8 @@ export async function startEmbeddedPlatform({
         orm: chatOrm!,
         logger: logger.child({ service: 'chat-worker' }),
         clock,
-        auth: { ...auth, jwksUrl },
+        auth,
+        verifier,
         readiness: [],
       },
       loadConfig(chatSubgraph.settings, environment),

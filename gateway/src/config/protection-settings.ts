@@ -46,7 +46,9 @@ export const gatewayProtectionSettingsSchema = z.object({
     ),
   REQUEST_TIMEOUT_MS: env.milliseconds(30_000),
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
-  /** "true" only behind a load balancer that writes X-Forwarded-For: rate limits then count its first address. */
+  /** The load balancers in front whose X-Forwarded-For is believed (addresses or CIDR ranges; "*" any); empty: the socket's peer is the client. */
+  TRUSTED_PROXIES: env.trustedProxies(''),
+  /** Its former form: "true" trusts any proxy in front (TRUSTED_PROXIES="*"), so the first X-Forwarded-For address is the client. */
   TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
   /** "on": only operations in the client's manifest run (libs/client/src/generated/operation-manifest.json). */
   TRUSTED_DOCUMENTS: z.enum(['on', 'off']).default('off'),
@@ -73,7 +75,7 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
       windowSeconds: settings.RATE_LIMIT_WINDOW_SECONDS,
       corsOrigins: settings.CORS_ORIGINS,
       requestTimeoutMs: settings.REQUEST_TIMEOUT_MS,
-      trustForwardedFor: settings.TRUST_FORWARDED_FOR === 'true',
+      trustedProxies: settings.TRUST_FORWARDED_FOR === 'true' ? ['*'] : settings.TRUSTED_PROXIES,
     },
   };
 }

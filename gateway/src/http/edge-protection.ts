@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { clientAddress, trustedProxies } from '@parley/auth';
 import { ErrorCode, httpStatusFor } from '@parley/errors';
 import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter';
@@ -13,8 +14,8 @@ export interface EdgeProtectionSettings {
   corsOrigins: string[];
   /** Bound on one GraphQL request from arrival to answer. */
   requestTimeoutMs: number;
-  /** Believe the first X-Forwarded-For address (set only behind a load balancer that writes it). */
-  trustForwardedFor: boolean;
+  /** The load balancers in front (addresses, CIDR ranges, or "*" for any) whose X-Forwarded-For is believed; empty: none. */
+  trustedProxies: string[];
 }
 
 /** Which error format a route speaks: GraphQL's, the REST API's, or OpenAI's (for /v1). */
@@ -72,10 +73,10 @@ export function createEdgeProtection({
     res.setHeader('Access-Control-Expose-Headers', 'RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id');
   }
 
+  const trusted = trustedProxies(settings.trustedProxies);
+  /** Who is calling, by address: the one rule of libs/auth, for rate limits and for what the subgraphs are told. */
   function addressOf(req: IncomingMessage): string {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    return settings.trustForwardedFor && first ? first : (req.socket.remoteAddress ?? 'unknown');
+    return clientAddress(req, trusted);
   }
 
   /** Counts a request from `address` (and `userId`); the decision to report is the tightest one. */

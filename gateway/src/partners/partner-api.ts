@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Viewer } from '@parley/auth';
+import { hasScope, type Viewer } from '@parley/auth';
 import { ParleyError } from '@parley/errors';
 import { BodyTooLargeError, readBody, type RouteHandler } from '@parley/runtime';
 import type { EdgeDependencies, EdgeRoutes } from '../http/edge-routes';
@@ -85,8 +85,7 @@ function admit(viewer: Viewer | null, authorization: string | undefined, res: Se
     );
     return false;
   }
-  // null scopes: a person's own session, not a key.
-  if (viewer.scopes !== null && !viewer.scopes.includes(MODELS_SCOPE)) {
+  if (!hasScope(viewer, MODELS_SCOPE)) {
     sendOpenAIError(res, 403, {
       message: `This API key lacks the "${MODELS_SCOPE}" scope; create a key with scopes: ["${MODELS_SCOPE}"].`,
       type: 'permission_error',

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { ErrorCode } from '@parley/errors';
+import { requireViewer } from '@parley/auth';
 import type { RequestScope } from '@parley/runtime';
 import type { EdgeDependencies } from '../http/edge-routes';
 import type { GatewayContext } from '../gateway-context';
-import { RestError, restErrorFromGraphQL } from './rest-errors';
+import { restErrorFromGraphQL } from './rest-errors';
 
 /** Someone calling the REST API, and what they can do: run operations on the graph as themselves. */
 export interface GraphCaller {
@@ -49,15 +49,8 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
     },
     async signedIn(req, scope) {
       const context = await contextFor(req, scope);
-      if (!context.viewer) {
-        throw new RestError(
-          401,
-          ErrorCode.UNAUTHENTICATED,
-          'Sign in first: send "Authorization: Bearer <access token or API key>".',
-          {},
-          { 'www-authenticate': 'Bearer' },
-        );
-      }
+      // A route answers it as 401 UNAUTHENTICATED with WWW-Authenticate: Bearer (asRestError).
+      requireViewer(context.viewer, 'Sign in first: send "Authorization: Bearer <access token or API key>".');
       return callerWith(context);
     },
   };

@@ -1,4 +1,5 @@
-import { BadUserInputError, NotFoundError, UnauthenticatedError } from '@parley/errors';
+import { requireViewer } from '@parley/auth';
+import { BadUserInputError, NotFoundError } from '@parley/errors';
 import { finalEvent, isInFlight, type MessageStatus, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import { parse, type GraphQLResolveInfo } from 'graphql';
 import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
@@ -108,9 +109,7 @@ export function createMessageStreamSubscription({
   return async function openMessageStream({ messageId, afterSeq: requestedAfterSeq, context, completedMessage }) {
     const afterSeq = requestedAfterSeq ?? 0;
     if (afterSeq < 0) throw new BadUserInputError('"afterSeq" must be 0 or more: the last seq you received.', { field: 'afterSeq' });
-    if (!context.viewer) {
-      throw new UnauthenticatedError('Sign in to follow a reply: send { authorization: "Bearer <token>" } in connection_init.');
-    }
+    requireViewer(context.viewer, 'Sign in to follow a reply: send { authorization: "Bearer <token>" } in connection_init.');
     const message = await storedMessage(messageId, context);
     // A reply finished before streams recorded seqs (no lastSeq) counts as a one-event stream.
     const finalFromDatabase = isInFlight(message.status)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { clientAddress, trustedProxies } from '@parley/auth';
 import { BadUserInputError, ForbiddenError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
 import {
@@ -39,6 +40,8 @@ export interface WebSocketOptions {
   /** The gateway's current API schema (it changes only when the supergraph does). */
   schema: () => GraphQLSchema;
   authenticate: Authenticate;
+  /** The caller's address, by the same rule as HTTP requests (the gateway's trusted proxies); the socket's peer by default. */
+  addressOf?: (request: IncomingMessage) => string;
   logger: Logger;
   limits?: Partial<WebSocketLimits>;
   /** Rate limits per operation, the same counters as HTTP requests: a refusal to send, or null to go ahead. */
@@ -66,6 +69,7 @@ export function attachWebSocketServer({
   subscriptions,
   schema,
   authenticate,
+  addressOf = (request) => clientAddress(request, trustedProxies([])),
   logger,
   limits = {},
   admit = async () => null,
@@ -107,7 +111,7 @@ export function attachWebSocketServer({
             requestId,
             logger: logger.child({ requestId, transport: 'ws' }),
             userAgent: request.headers['user-agent'],
-            clientAddress: request.socket.remoteAddress,
+            clientAddress: addressOf(request),
           };
           return true;
         } catch (error) {

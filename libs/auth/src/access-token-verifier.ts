@@ -1,10 +1,14 @@
-import { UnauthenticatedError } from '@parley/errors';
+import { UnauthenticatedError, UpstreamUnavailableError } from '@parley/errors';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, type AccessTokenSettings } from './token-claims';
 import type { Viewer } from './viewer';
 
 export interface AccessTokenVerifier {
-  /** Resolves with the viewer, or rejects with UnauthenticatedError saying what is wrong. */
+  /**
+   * Resolves with the viewer, or rejects with UnauthenticatedError saying what
+   * is wrong with the token, or with UpstreamUnavailableError (retriable) when
+   * the keys to check it with cannot be had right now.
+   */
   verify(token: string): Promise<Viewer>;
 }
 
@@ -71,6 +75,8 @@ export function createAccessTokenVerifier({
         }
         return { ...viewer, roles: [...viewer.roles], scopes: viewer.scopes && [...viewer.scopes] };
       } catch (error) {
+        if (error instanceof UpstreamUnavailableError) throw error;
+        if (error instanceof errors.JWKSTimeout) throw keysUnavailable(error);
         throw new UnauthenticatedError(explain(error));
       }
     },
@@ -88,24 +94,47 @@ function explain(error: unknown): string {
     return `The access token is signed with an algorithm that is not accepted; use ${ACCESS_TOKEN_ALGORITHMS.join(', ')}.`;
   if (error instanceof errors.JWKSNoMatchingKey) return 'The access token was signed with an unknown key.';
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'The access token signature is invalid.';
-  if (error instanceof errors.JWKSTimeout || error instanceof errors.JOSENotSupported) {
-    return 'The access token could not be verified right now.';
-  }
+  if (error instanceof errors.JOSENotSupported) return 'The access token could not be verified right now.';
   if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'The access token is malformed.';
   if (error instanceof errors.JOSEError) return `The access token was refused (${error.code}).`;
   return 'The access token could not be verified.';
+}
+
+/** Not the token's fault: the caller may send the same token again shortly (503, not 401). */
+function keysUnavailable(cause: unknown): UpstreamUnavailableError {
+  return new UpstreamUnavailableError(
+    'Access tokens cannot be checked right now: the signing keys could not be fetched. Try again shortly.',
+    {},
+    { cause },
+  );
+}
+
+/**
+ * Whether a key lookup failed because the key set could not be fetched: no
+ * answer in time (JWKSTimeout), no connection (fetch's own TypeError), an
+ * answer other than 200 or not JSON (jose's plain JOSEError), or a set that is
+ * not a JWKS. What a token can cause (no key matches its kid, several do, an
+ * algorithm the key does not support) is refused as the token's.
+ */
+function isFetchFailure(error: unknown): boolean {
+  if (!(error instanceof errors.JOSEError)) return true;
+  return error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid || error.code === 'ERR_JOSE_GENERIC';
 }
 
 /**
  * Public keys fetched from the users service and cached. A token naming a kid
  * the cache lacks triggers a refetch at once (a key was rotated), even inside
  * jose's cooldown, but at most once per unknown kid every few seconds, so
- * tokens with made-up kids cannot turn the gateway into a JWKS flood.
+ * tokens with made-up kids cannot turn the gateway into a JWKS flood. When the
+ * set cannot be fetched, the lookup rejects with UpstreamUnavailableError.
  */
-export function remoteKeySet(jwksUrl: string, { unknownKidRetrySeconds = 5 }: { unknownKidRetrySeconds?: number } = {}): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 3000 });
+export function remoteKeySet(
+  jwksUrl: string,
+  { unknownKidRetrySeconds = 5, timeoutMs = 3000 }: { unknownKidRetrySeconds?: number; timeoutMs?: number } = {},
+): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: timeoutMs });
   const lastRetry = new Map<string, number>();
-  return async (header, token) => {
+  const lookup: JWTVerifyGetKey = async (header, token) => {
     try {
       return await remote(header, token);
     } catch (error) {
@@ -115,7 +144,39 @@ export function remoteKeySet(jwksUrl: string, { unknownKidRetrySeconds = 5 }: { 
       if (lastRetry.size > 1000) lastRetry.clear();
       lastRetry.set(header.kid, now);
       await remote.reload();
-      return remote(header, token);
+      return await remote(header, token);
     }
   };
+  return async (header, token) => {
+    try {
+      return await lookup(header, token);
+    } catch (error) {
+      throw isFetchFailure(error) ? keysUnavailable(error) : error;
+    }
+  };
+}
+
+export interface RemoteVerifierOptions extends AccessTokenSettings {
+  /** The users service's published keys; a function when its address is known only after the verifier is built. */
+  jwksUrl: string | (() => string);
+  now?: () => Date;
+  /** Bound on one fetch of the key set. */
+  jwksTimeoutMs?: number;
+}
+
+/**
+ * The verifier of a service that checks tokens against the users service's
+ * JWKS: what a service host builds once per process and hands to the
+ * service in its dependencies (the gateway's assembly builds its own).
+ */
+export function remoteAccessTokenVerifier({ jwksUrl, issuer, audience, now, jwksTimeoutMs }: RemoteVerifierOptions): AccessTokenVerifier {
+  const keySet = () =>
+    remoteKeySet(typeof jwksUrl === 'string' ? jwksUrl : jwksUrl(), jwksTimeoutMs === undefined ? {} : { timeoutMs: jwksTimeoutMs });
+  let keys = typeof jwksUrl === 'string' ? keySet() : undefined;
+  return createAccessTokenVerifier({
+    keys: (header, token) => (keys ??= keySet())(header, token),
+    issuer,
+    audience,
+    ...(now && { now }),
+  });
 }

@@ -1,6 +1,15 @@
 export type { Viewer } from './viewer';
 export { ACCESS_TOKEN_TYPE, ACCESS_TOKEN_ALGORITHMS, type AccessTokenSettings } from './token-claims';
 export { bearerTokenFrom } from './bearer-token';
-export { createAccessTokenVerifier, remoteKeySet, type AccessTokenVerifier, type VerifierOptions } from './access-token-verifier';
+export {
+  createAccessTokenVerifier,
+  remoteAccessTokenVerifier,
+  remoteKeySet,
+  type AccessTokenVerifier,
+  type RemoteVerifierOptions,
+  type VerifierOptions,
+} from './access-token-verifier';
 export { viewerFromAuthorization } from './request-viewer';
 export { API_KEY_TOKEN_PATH } from './api-key-exchange';
+export { clientAddress, trustedProxies, type AddressedRequest, type TrustedProxies } from './client-address';
+export { ADMIN_ROLE, hasScope, isAdmin, requireAdmin, requireScope, requireViewer } from './guards';

@@ -1,3 +1,4 @@
+import { trustedProxies } from '@parley/auth';
 import { z } from 'zod';
 
 /** Start-up fails with this when the environment is missing or malformed; the message names each variable. */
@@ -37,6 +38,12 @@ function redactValue(name: string, value: string): string {
   }
 }
 
+const commaSeparated = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
 /** Reusable environment fields with messages that say what is expected. */
 export const env = {
   port: (fallback: number) =>
@@ -58,23 +65,13 @@ export const env = {
     z
       .string()
       .optional()
-      .transform((value) =>
-        (value ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+      .transform(commaSeparated)
       .refine((values) => values.every((value) => hasProtocol(value, protocols)), `must be a comma-separated list of ${description}`),
   hostPortList: () =>
     z
       .string()
       .optional()
-      .transform((value) =>
-        (value ?? '')
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean),
-      )
+      .transform(commaSeparated)
       .refine(
         (values) => values.every((value) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(value)),
         'must be a comma-separated list of host:port (e.g. 127.0.0.1:9092)',
@@ -87,6 +84,19 @@ export const env = {
       .default('info'),
   milliseconds: (fallback: number) =>
     z.coerce.number({ message: 'must be a number of milliseconds' }).int().positive('must be positive').default(fallback),
+  /** TRUSTED_PROXIES: comma-separated addresses or CIDR ranges (or `*`, any) whose X-Forwarded-For is believed. */
+  trustedProxies: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform(commaSeparated)
+      .superRefine((entries, ctx) => {
+        try {
+          trustedProxies(entries);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
 };
 
 /**

@@ -34,6 +34,22 @@ describe('loadConfig', () => {
   });
 });
 
+describe('env.trustedProxies', () => {
+  const schema = z.object({ TRUSTED_PROXIES: env.trustedProxies('127.0.0.1,::1') });
+
+  it('reads a comma-separated list of addresses and CIDR ranges, with its default when unset', () => {
+    expect(loadConfig(schema, {}).TRUSTED_PROXIES).toEqual(['127.0.0.1', '::1']);
+    expect(loadConfig(schema, { TRUSTED_PROXIES: ' 10.0.0.0/8 , fd00::/8,*' }).TRUSTED_PROXIES).toEqual(['10.0.0.0/8', 'fd00::/8', '*']);
+    expect(loadConfig(schema, { TRUSTED_PROXIES: '' }).TRUSTED_PROXIES).toEqual([]);
+  });
+
+  it('fails start on an entry that is not an address, naming it', () => {
+    expect(() => loadConfig(schema, { TRUSTED_PROXIES: '10.0.0.1,gateway' })).toThrow(
+      /TRUSTED_PROXIES: "gateway" is not an IP address or a CIDR range/,
+    );
+  });
+});
+
 describe('namespaceFrom', () => {
   const schema = z.object(namespaceSettings);
 

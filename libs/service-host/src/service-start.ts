@@ -1,3 +1,4 @@
+import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createLogger, createShutdown, env, loadConfig, systemClock, type Logger } from '@parley/runtime';
 import { connectInfrastructure, type Infrastructure } from './infrastructure';
 import { servicesConfigSchema, type ServicesConfig } from './services-config';
@@ -32,15 +33,17 @@ export async function startService<TSettings>(
     database: definition,
   });
   shutdown.add('infrastructure', () => infrastructure.close());
+  const auth = {
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    jwksUrl: new URL('/.well-known/jwks.json', config.USERS_URL).toString(),
+  };
   const dependencies: SubgraphDependencies = {
     ...infrastructure,
     logger,
     clock: systemClock,
-    auth: {
-      issuer: config.AUTH_ISSUER,
-      audience: config.AUTH_AUDIENCE,
-      jwksUrl: new URL('/.well-known/jwks.json', config.USERS_URL).toString(),
-    },
+    auth,
+    verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now() }),
   };
   return { config, settings, logger, shutdown, infrastructure, dependencies };
 }

@@ -1,5 +1,5 @@
 import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
-import type { AccessTokenSettings } from '@parley/auth';
+import type { AccessTokenSettings, AccessTokenVerifier } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
@@ -20,10 +20,14 @@ export interface SubgraphDependencies {
   namespace: string;
   logger: Logger;
   clock: Clock;
-  auth: AccessTokenSettings & {
-    /** Where the users service publishes its public keys. */
-    jwksUrl: string;
-  };
+  /** What the users service signs into access tokens (and every verifier checks). */
+  auth: AccessTokenSettings;
+  /**
+   * The process's one access-token verifier, against those keys, built by the
+   * host (services mode, the embedded platform, the test platform). The users
+   * service, which holds the keys, verifies with them directly instead.
+   */
+  verifier: AccessTokenVerifier;
   /** The process's dependencies (PostgreSQL, Redis, Kafka), for /readyz. */
   readiness: ReadinessCheck[];
 }

@@ -1,3 +1,4 @@
+import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createOrm, migrate, startEmbeddedPostgres, type Database } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
@@ -78,6 +79,7 @@ export async function startSubgraphUnderTest<TService extends { server: Subgraph
     // On PGlite the ORM borrows the one session, which stopping PGlite ends.
     if (url) stops.push(() => orm.close());
     await migrate(orm);
+    const auth = { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' };
     const dependencies: SubgraphDependencies = {
       orm,
       bus: createInProcessBus({ logger }),
@@ -87,7 +89,9 @@ export async function startSubgraphUnderTest<TService extends { server: Subgraph
       namespace: `${uniqueName('t')}:`,
       logger,
       clock,
-      auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' },
+      auth,
+      // No users service: nothing here is signed by one (a suite calls with an internal token).
+      verifier: remoteAccessTokenVerifier({ ...auth, now: () => clock.now() }),
       readiness: [],
     };
     const instance = async (overrides: Record<string, string>) => {

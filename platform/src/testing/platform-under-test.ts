@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { remoteAccessTokenVerifier } from '@parley/auth';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
@@ -215,6 +216,8 @@ async function startServices(
       }),
     );
 
+    const auth = { issuer: 'parley', audience: 'parley-api', jwksUrl: `${usersUrl}/.well-known/jwks.json` };
+    const verifier = remoteAccessTokenVerifier(auth);
     /** A subgraph built in this process on the same database, for fixtures only (it never listens). */
     const inProcess = async <T extends { server: SubgraphServer }, S>(definition: SubgraphDefinition<T, S>): Promise<T> => {
       const orm = await createOrm({
@@ -236,7 +239,8 @@ async function startServices(
           namespace: '',
           logger,
           clock: systemClock,
-          auth: { issuer: 'parley', audience: 'parley-api', jwksUrl: `${usersUrl}/.well-known/jwks.json` },
+          auth,
+          verifier,
           readiness: [],
         },
         // Fixtures only: the chat process under test relays the outbox, not this handle.

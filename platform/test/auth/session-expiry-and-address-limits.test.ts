@@ -63,4 +63,21 @@ describe('sessions that expire, and limits per client address', () => {
     // Another machine is not affected.
     expect((await from('127.0.0.3', 'stranger0@example.com')).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
+
+  it('counts the address the gateway settled on: an X-Forwarded-For the client wrote itself does not escape the limit', async () => {
+    // The gateway trusts no proxy here, so the client is its socket's peer (127.0.0.1) whatever the header says. Users
+    // trusts loopback (the gateway) and is told that one address: were the client's header passed on, users would
+    // walk past the loopback hop and believe the entry the client wrote.
+    const spoofing = (forwardedFor: string) =>
+      postGraphQL(platform.url, LoginDocument, {
+        variables: { email: 'someone@example.com', password: 'wrong password!' },
+        headers: { 'x-forwarded-for': forwardedFor },
+      });
+    for (const forwardedFor of ['198.51.100.1', '198.51.100.2', '198.51.100.3, 127.0.0.1']) {
+      expect((await spoofing(forwardedFor)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    }
+    const limited = (await spoofing('198.51.100.4')).body.errors?.[0];
+    expect(limited?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(limited?.message).toMatch(/from your address/);
+  });
 });

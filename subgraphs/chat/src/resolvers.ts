@@ -1,25 +1,25 @@
-import { BadUserInputError, ForbiddenError, NotFoundError, UnauthenticatedError } from '@parley/errors';
+import { requireAdmin, requireScope, requireViewer } from '@parley/auth';
+import { BadUserInputError, NotFoundError } from '@parley/errors';
 import type { ChatContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 import { pageSize, toPage } from './pagination';
 
 /** Everything in chat belongs to someone: an anonymous request is refused with a hint. */
 function signedIn(context: ChatContext) {
-  if (!context.viewer || !context.loaders) {
-    throw new UnauthenticatedError('Sign in to use conversations: send an access token as "Authorization: Bearer <token>".');
-  }
+  // Loaders exist exactly when a viewer does.
+  const viewer = requireViewer(
+    context.loaders ? context.viewer : null,
+    'Sign in to use conversations: send an access token as "Authorization: Bearer <token>".',
+  );
   // An API key reaches conversations only when it was granted the "chat" scope.
-  if (context.viewer.scopes !== null && !context.viewer.scopes.includes('chat')) {
-    throw new ForbiddenError('This API key lacks the "chat" scope; create a key with scopes ["chat"] to read conversations.');
-  }
-  return { viewer: context.viewer, loaders: context.loaders };
+  requireScope(viewer, 'chat', 'This API key lacks the "chat" scope; create a key with scopes ["chat"] to read conversations.');
+  return { viewer, loaders: context.loaders! };
 }
 
 export const resolvers: Resolvers = {
   Query: {
     moderationFlags: (_root, { first, after }, context) => {
-      const { viewer } = signedIn(context);
-      if (!viewer.roles.includes('admin')) throw new ForbiddenError('Only admins can review moderation flags.');
+      requireAdmin(signedIn(context).viewer, 'Only admins can review moderation flags.');
       return context.moderationFlags.list(first, after);
     },
     message: async (_root, { id }, context) => signedIn(context).loaders.message.load(id),

@@ -1,7 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn, type Sql } from '@parley/database';
-import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { Topics, type EventSubscription } from '@parley/events';
 import { createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
@@ -70,11 +69,10 @@ function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings): 
  * services mode.
  */
 export async function createChatService(
-  { orm, bus, pubsub, messageStreams, logger, auth, readiness, clock }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatService> {
   const sql = sqlOn(orm.em.getConnection());
-  const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
   const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
   const cancelSignals = createCancelSignals(pubsub);
   const moderation = contentModerationFrom(sql, clock, settings);

@@ -1,13 +1,10 @@
-import { ForbiddenError, UnauthenticatedError } from '@parley/errors';
+import { requireAdmin, requireViewer } from '@parley/auth';
 import type { ModelsContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 
 const DAY = 86_400_000;
 
-function signedIn(context: ModelsContext) {
-  if (!context.viewer) throw new UnauthenticatedError('Sign in to see usage and budgets.');
-  return context.viewer;
-}
+const signedIn = (context: ModelsContext) => requireViewer(context.viewer, 'Sign in to see usage and budgets.');
 
 function period(from: Date | string | null | undefined, to: Date | string | null | undefined) {
   const end = to ? new Date(to) : new Date();
@@ -19,7 +16,7 @@ export const resolvers: Resolvers = {
     models: (_root, _args, context) => context.catalog.list(),
     myUsage: (_root, args, context) => context.reports.report({ userId: signedIn(context).userId, ...period(args.from, args.to) }),
     usageReport: (_root, args, context) => {
-      if (!signedIn(context).roles.includes('admin')) throw new ForbiddenError('Only admins can read other users’ usage.');
+      requireAdmin(signedIn(context), 'Only admins can read other users’ usage.');
       return context.reports.report({ userId: args.userId ?? null, ...period(args.from, args.to) });
     },
     myBudget: async (_root, _args, context) => {

@@ -1,5 +1,4 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import DataLoader from 'dataloader';
@@ -45,7 +44,7 @@ export interface ModelsService {
  * HTTP API every model call in Parley goes through.
  */
 export async function createModelsService(
-  { orm, bus, redis, namespace, logger, auth, readiness, clock }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock }: SubgraphDependencies,
   settings: ModelsSettings,
 ): Promise<ModelsService> {
   const { config } = settings;
@@ -127,7 +126,6 @@ export async function createModelsService(
     now: millis,
   });
   const healthy = (modelId: string) => config.deployments.some((d) => d.model === modelId && states.available(d.id, millis()));
-  const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
 
   const server = await createSubgraphServer<ModelsContext>({
     name: 'models',

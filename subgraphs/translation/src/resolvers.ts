@@ -1,11 +1,12 @@
-import { UnauthenticatedError } from '@parley/errors';
+import { requireViewer } from '@parley/auth';
 import type { TranslationContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 import { SUPPORTED_LANGUAGES } from './supported-languages';
 
 function signedIn(context: TranslationContext) {
-  if (!context.viewer || !context.translations) throw new UnauthenticatedError('Sign in to translate: send a bearer access token.');
-  return { viewer: context.viewer, translations: context.translations };
+  // The translations loader exists exactly when a viewer does.
+  const viewer = requireViewer(context.translations ? context.viewer : null, 'Sign in to translate: send a bearer access token.');
+  return { viewer, translations: context.translations! };
 }
 
 export const resolvers: Resolvers = {

@@ -1,5 +1,4 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { createAccessTokenVerifier, remoteKeySet } from '@parley/auth';
 import { sqlOn } from '@parley/database';
 import type { EventSubscription } from '@parley/events';
 import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
@@ -53,11 +52,10 @@ function providersFrom(settings: TranslationSettings): TranslationProvider[] {
  * finished replies for users with auto-translate on.
  */
 export async function createTranslationService(
-  { orm, bus, redis, namespace, logger, auth, readiness, clock }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock }: SubgraphDependencies,
   settings: TranslationSettings,
 ): Promise<TranslationService> {
   const sql = sqlOn(orm.em.getConnection());
-  const verifier = createAccessTokenVerifier({ keys: remoteKeySet(auth.jwksUrl), ...auth, now: () => clock.now() });
   const metrics = createTranslationMetrics();
   const translator = createTranslator({
     providers: providersFrom(settings),

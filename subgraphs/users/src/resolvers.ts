@@ -1,5 +1,5 @@
-import type { Viewer } from '@parley/auth';
-import { ForbiddenError, UnauthenticatedError } from '@parley/errors';
+import { isAdmin, requireAdmin, requireViewer, type Viewer } from '@parley/auth';
+import { ForbiddenError } from '@parley/errors';
 import type { UsersContext } from './context';
 import { LinkedIdentity } from './entities/linked-identity';
 import type { User } from './entities/user';
@@ -8,17 +8,12 @@ import type { Resolvers } from './generated/resolvers-types';
 /** A user's own record is theirs and admins' to see; to anyone else it does not exist. */
 function visibleTo(user: User | null, viewer: Viewer | null): User | null {
   if (!user || !viewer) return null;
-  return viewer.userId === user.id || viewer.roles.includes('admin') ? user : null;
-}
-
-function signedIn(context: UsersContext): Viewer {
-  if (!context.viewer) throw new UnauthenticatedError('Sign in first: send an access token as "Authorization: Bearer <token>".');
-  return context.viewer;
+  return viewer.userId === user.id || isAdmin(viewer) ? user : null;
 }
 
 /** Account management needs the person's own session; an API key is for a program's work, never for this. */
 function ownSession(context: UsersContext): Viewer {
-  const viewer = signedIn(context);
+  const viewer = requireViewer(context.viewer);
   if (viewer.scopes !== null) throw new ForbiddenError('API keys cannot manage an account; sign in as the person instead.');
   return viewer;
 }
@@ -71,7 +66,7 @@ export const resolvers: Resolvers = {
     finishOidcLogin: async (_root, { provider, callbackUrl }, context) =>
       signedInAs(context, await context.accounts.signInAs(await context.oidc.finish(context.em, provider, callbackUrl), context.origin)),
     rotateSigningKey: async (_root, _args, context) => {
-      if (!ownSession(context).roles.includes('admin')) throw new ForbiddenError('Only admins can rotate signing keys.');
+      requireAdmin(ownSession(context), 'Only admins can rotate signing keys.');
       await context.keys.rotate();
       context.logger.info({ by: context.viewer?.userId }, 'signing key rotated');
       return true;

@@ -1,12 +1,11 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { API_KEY_TOKEN_PATH, createAccessTokenVerifier } from '@parley/auth';
+import { API_KEY_TOKEN_PATH, clientAddress, createAccessTokenVerifier, trustedProxies } from '@parley/auth';
 import { ParleyError } from '@parley/errors';
 import { createSubgraphServer, readBody, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
 import { createAccounts } from './accounts';
 import { createApiKeys } from './api-keys';
-import { clientAddress } from './client-address';
 import type { UsersContext } from './context';
 import { ApiKeySchema } from './entities/api-key';
 import { LinkedIdentitySchema, OidcLoginAttemptSchema } from './entities/linked-identity';
@@ -47,6 +46,7 @@ export async function createUsersService(
     rotationDays: settings.SIGNING_KEY_ROTATION_DAYS,
   });
   await keys.ensureActiveKey();
+  // The one service that holds the keys verifies with them, not over HTTP with the host's `verifier`.
   const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now() });
   const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
   const hasher = await createPasswordHasher();
@@ -63,6 +63,7 @@ export async function createUsersService(
   });
   const sessionPolicy = { idleDays: settings.REFRESH_IDLE_DAYS, maxDays: settings.REFRESH_MAX_DAYS };
   const oidc = createOidcLogin({ providers: settings.OIDC_PROVIDERS, clock });
+  const proxies = trustedProxies(settings.TRUSTED_PROXIES);
 
   const server = await createSubgraphServer<UsersContext>({
     name: 'users',
@@ -107,7 +108,7 @@ export async function createUsersService(
         signedInUserId: null,
         requestId,
         logger: requestLogger,
-        origin: { ip: clientAddress(req, settings.TRUSTED_PROXIES), userAgent },
+        origin: { ip: clientAddress(req, proxies), userAgent },
         em,
         accounts: createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails: settings.ADMIN_EMAILS }),
         sessions: createSessions({ em, clock, policy: sessionPolicy }),

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { bearerTokenFrom, type AccessTokenVerifier } from '@parley/auth';
+import { bearerTokenFrom, hasScope, type AccessTokenVerifier } from '@parley/auth';
 
 export const INTERNAL_USER_HEADER = 'x-parley-user-id';
 
@@ -42,7 +42,7 @@ export function createCallerAuth({
       return { userId, apiKeyId: null };
     }
     const viewer = await verifier.verify(token);
-    if (viewer.scopes !== null && !viewer.scopes.includes('models')) throw new AuthError('This API key lacks the "models" scope.', 403);
+    if (!hasScope(viewer, 'models')) throw new AuthError('This API key lacks the "models" scope.', 403);
     return { userId: viewer.userId, apiKeyId: viewer.apiKeyId };
   };
 }
