@@ -15,26 +15,17 @@ import {
   UpdateSettingsDocument,
 } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { PASSPHRASE, registerUser } from '@parley/testing/parley-client';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
-
-const PASSWORD = 'correct horse battery';
 
 describe('accounts and sessions through the gateway', () => {
   let platform: PlatformUnderTest;
   let url: string;
   let n = 0;
   const email = () => `person${++n}-${Date.now()}@example.com`;
-  const register = async (address = email(), password = PASSWORD, userAgent = 'test-agent/1') => {
-    const { body } = await postGraphQL(url, RegisterDocument, {
-      variables: { input: { email: address, password } },
-      headers: { 'user-agent': userAgent },
-    });
-    expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-    return body.data!.register;
-  };
-  const login = (address: string, password = PASSWORD, userAgent = 'test-agent/1') =>
+  const login = (address: string, password = PASSPHRASE, userAgent = 'test-agent/1') =>
     postGraphQL(url, LoginDocument, { variables: { email: address, password }, headers: { 'user-agent': userAgent } });
 
   beforeAll(async () => {
@@ -49,16 +40,16 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('registers an account with a normalized e-mail and signs it in', async () => {
-    const payload = await register('  New.Person@Example.COM ');
-    expect(payload.user).toMatchObject({ email: 'new.person@example.com', displayName: 'new.person', roles: ['user'] });
+    const payload = await registerUser(url, '  New.Person@Example.COM ');
+    expect(payload).toMatchObject({ email: 'new.person@example.com', displayName: 'new.person', roles: ['user'] });
     expect(payload.refreshToken).toMatch(/^rt_/);
     expect(new Date(payload.expiresAt).getTime() - Date.now()).toBeGreaterThan(14 * 60_000);
-    const me = await postGraphQL(url, MeDocument, { token: payload.accessToken });
+    const me = await postGraphQL(url, MeDocument, { token: payload.token });
     expect(me.body.data!.me!.email).toBe('new.person@example.com');
   });
 
   it.each([
-    ['not-an-email', PASSWORD, 'email', /not a valid e-mail address/],
+    ['not-an-email', PASSPHRASE, 'email', /not a valid e-mail address/],
     ['short@example.com', 'short', 'password', /at least 10 characters/],
     ['common@example.com', 'password123', 'password', /too common/],
     ['same@example.com', 'same@example.com', 'password', /must not be your e-mail/],
@@ -67,16 +58,16 @@ describe('accounts and sessions through the gateway', () => {
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     expect(body.errors?.[0]?.message).toMatch(message);
     if (address.includes('@')) {
-      const retry = await postGraphQL(url, RegisterDocument, { variables: { input: { email: address, password: PASSWORD } } });
+      const retry = await postGraphQL(url, RegisterDocument, { variables: { input: { email: address, password: PASSPHRASE } } });
       expect(retry.body.errors).toBeUndefined();
     }
   });
 
   it('refuses a second account for the same e-mail with a clear CONFLICT', async () => {
     const address = email();
-    await register(address);
+    await registerUser(url, address);
     const { body } = await postGraphQL(url, RegisterDocument, {
-      variables: { input: { email: address.toUpperCase(), password: PASSWORD } },
+      variables: { input: { email: address.toUpperCase(), password: PASSPHRASE } },
     });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'email' });
     expect(body.errors?.[0]?.message).toMatch(/already exists; sign in instead/);
@@ -84,7 +75,7 @@ describe('accounts and sessions through the gateway', () => {
 
   it('answers an unknown e-mail and a wrong password alike', async () => {
     const address = email();
-    await register(address);
+    await registerUser(url, address);
     const wrong = await login(address, 'not the password');
     const unknown = await login(email(), 'not the password');
     for (const { body } of [wrong, unknown]) {
@@ -94,11 +85,11 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('rotates the refresh token on every use and ends the session when an old one is replayed', async () => {
-    const first = await register();
+    const first = await registerUser(url, email());
     const refreshed = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: first.refreshToken } });
     const second = refreshed.body.data!.refreshToken;
     expect(second.refreshToken).not.toBe(first.refreshToken);
-    expect((await postGraphQL(url, MeDocument, { token: second.accessToken })).body.data!.me!.id).toBe(first.user.id);
+    expect((await postGraphQL(url, MeDocument, { token: second.accessToken })).body.data!.me!.id).toBe(first.id);
 
     const replay = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: first.refreshToken } });
     expect(replay.body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
@@ -109,7 +100,7 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('ends the session on logout', async () => {
-    const payload = await register();
+    const payload = await registerUser(url, email());
     const { body } = await postGraphQL(url, LogoutDocument, { variables: { refreshToken: payload.refreshToken } });
     expect(body.data!.logout).toBe(true);
     const refresh = await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: payload.refreshToken } });
@@ -118,8 +109,8 @@ describe('accounts and sessions through the gateway', () => {
 
   it('shows each signed-in device as a session that can be ended from another', async () => {
     const address = email();
-    const laptop = await register(address, PASSWORD, 'Laptop Browser');
-    const phone = (await login(address, PASSWORD, 'Phone App')).body.data!.login;
+    const laptop = await registerUser(url, address, { headers: { 'user-agent': 'Laptop Browser' } });
+    const phone = (await login(address, PASSPHRASE, 'Phone App')).body.data!.login;
     const sessions = (await postGraphQL(url, MySessionsDocument, { token: phone.accessToken })).body.data!.me!.sessions;
     expect(sessions.map((s) => [s.userAgent, s.current])).toEqual([
       ['Phone App', true],
@@ -136,11 +127,11 @@ describe('accounts and sessions through the gateway', () => {
 
   it('ends every session when the password changes', async () => {
     const address = email();
-    const one = await register(address);
+    const one = await registerUser(url, address);
     const two = (await login(address)).body.data!.login;
     const changed = await postGraphQL(url, ChangePasswordDocument, {
       token: two.accessToken,
-      variables: { currentPassword: PASSWORD, newPassword: 'an entirely new phrase' },
+      variables: { currentPassword: PASSPHRASE, newPassword: 'an entirely new phrase' },
     });
     expect(changed.body.data!.changePassword).toBe(true);
     for (const session of [one, two]) {
@@ -152,17 +143,17 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('refuses a wrong current password without changing anything', async () => {
-    const payload = await register();
+    const payload = await registerUser(url, email());
     const { body } = await postGraphQL(url, ChangePasswordDocument, {
-      token: payload.accessToken,
+      token: payload.token,
       variables: { currentPassword: 'wrong wrong wrong', newPassword: 'an entirely new phrase' },
     });
     expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'currentPassword' });
-    expect((await login(payload.user.email)).body.errors).toBeUndefined();
+    expect((await login(payload.email)).body.errors).toBeUndefined();
   });
 
   it('updates settings with canonical BCP 47 tags and refuses what is not one', async () => {
-    const { accessToken } = await register();
+    const { token: accessToken } = await registerUser(url, email());
     const updated = await postGraphQL(url, UpdateSettingsDocument, {
       token: accessToken,
       variables: { input: { preferredLanguage: 'zh-cn', defaultModel: 'dev/echo', autoTranslate: true } },
@@ -183,31 +174,31 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('gives partners API keys that work once shown, carry scopes, and stop when revoked', async () => {
-    const owner = await register();
+    const owner = await registerUser(url, email());
     const created = await postGraphQL(url, CreateApiKeyDocument, {
-      token: owner.accessToken,
+      token: owner.token,
       variables: { name: 'CI bot', scopes: ['chat'] },
     });
     const { key, apiKey } = created.body.data!.createApiKey;
     expect(key).toMatch(/^pk_[0-9a-f]{32}_/);
     expect(apiKey).toMatchObject({ name: 'CI bot', scopes: ['chat'], lastUsedAt: null });
-    const listed = await postGraphQL(url, MyApiKeysDocument, { token: owner.accessToken });
+    const listed = await postGraphQL(url, MyApiKeysDocument, { token: owner.token });
     expect(listed.body.data!.me!.apiKeys).toEqual([{ id: apiKey.id, name: 'CI bot', scopes: ['chat'], lastUsedAt: null }]);
     expect(JSON.stringify(listed.body)).not.toContain(key.slice('pk_'.length + 32 + 1));
 
     const asKey = await postGraphQL(url, MeDocument, { token: key });
-    expect(asKey.body.data!.me!.id).toBe(owner.user.id);
+    expect(asKey.body.data!.me!.id).toBe(owner.id);
     const escalate = await postGraphQL(url, CreateApiKeyDocument, { token: key, variables: { name: 'another' } });
     expect(escalate.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
 
     const badScope = await postGraphQL(url, CreateApiKeyDocument, {
-      token: owner.accessToken,
+      token: owner.token,
       variables: { name: 'x', scopes: ['admin'] },
     });
     expect(badScope.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'scopes' });
     expect(badScope.body.errors?.[0]?.message).toMatch(/choose from chat, models/);
 
-    await postGraphQL(url, RevokeApiKeyDocument, { token: owner.accessToken, variables: { id: apiKey.id } });
+    await postGraphQL(url, RevokeApiKeyDocument, { token: owner.token, variables: { id: apiKey.id } });
     const revoked = await postGraphQL(url, MeDocument, { token: key });
     expect(revoked.status).toBe(401);
     expect(revoked.body.errors?.[0]).toMatchObject({
@@ -217,29 +208,29 @@ describe('accounts and sessions through the gateway', () => {
   });
 
   it('makes admins only from ADMIN_EMAILS and lets only them rotate signing keys, logging nobody out', async () => {
-    const admin = await register('boss@example.com');
-    expect(admin.user.roles).toEqual(['user', 'admin']);
-    const user = await register();
-    const refused = await postGraphQL(url, RotateSigningKeyDocument, { token: user.accessToken });
+    const admin = await registerUser(url, 'boss@example.com');
+    expect(admin.roles).toEqual(['user', 'admin']);
+    const user = await registerUser(url, email());
+    const refused = await postGraphQL(url, RotateSigningKeyDocument, { token: user.token });
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
 
-    const oldKid = decodeProtectedHeader(user.accessToken).kid;
-    const rotated = await postGraphQL(url, RotateSigningKeyDocument, { token: admin.accessToken });
+    const oldKid = decodeProtectedHeader(user.token).kid;
+    const rotated = await postGraphQL(url, RotateSigningKeyDocument, { token: admin.token });
     expect(rotated.body.data!.rotateSigningKey).toBe(true);
     // A token signed before the rotation still works everywhere…
-    expect((await postGraphQL(url, MeDocument, { token: user.accessToken })).body.data!.me!.id).toBe(user.user.id);
+    expect((await postGraphQL(url, MeDocument, { token: user.token })).body.data!.me!.id).toBe(user.id);
     // …and a new one is signed with the new key and works too.
     const fresh = (await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: user.refreshToken } })).body.data!
       .refreshToken;
     expect(decodeProtectedHeader(fresh.accessToken).kid).not.toBe(oldKid);
     const me = await postGraphQL(url, MySessionsDocument, { token: fresh.accessToken });
     expect(me.body.errors).toBeUndefined();
-    expect(me.body.data!.me!.id).toBe(user.user.id);
+    expect(me.body.data!.me!.id).toBe(user.id);
   });
 
   it('limits login attempts per account, and aliases do not buy extra attempts', async () => {
     const address = email();
-    await register(address);
+    await registerUser(url, address);
     const aliases = Array.from(
       { length: 7 },
       (_, i) => `a${i}: login(email: "${address}", password: "wrong password ${i}") { accessToken }`,
@@ -261,16 +252,16 @@ describe('accounts and sessions through the gateway', () => {
   it('never writes a password or a token into the logs', async () => {
     const address = email();
     const secret = 'a secret that must not be logged';
-    const payload = await register(address, secret);
+    const payload = await registerUser(url, address, { password: secret });
     await login(address, secret);
     await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken: payload.refreshToken } });
-    await postGraphQL(url, MeDocument, { token: payload.accessToken });
+    await postGraphQL(url, MeDocument, { token: payload.token });
     await postGraphQL(url, LoginDocument, { variables: { email: address, password: 'wrong but secret-ish 123' } });
     const text = platform.logs();
     expect(text.length).toBeGreaterThan(0);
     expect(text).not.toContain(secret);
     expect(text).not.toContain('wrong but secret-ish 123');
     expect(text).not.toContain(payload.refreshToken);
-    expect(text).not.toContain(payload.accessToken.split('.')[2]);
+    expect(text).not.toContain(payload.token.split('.')[2]);
   });
 });

@@ -7,16 +7,14 @@ import {
   MyApiKeysDocument,
   MySessionsDocument,
   RefreshTokenDocument,
-  RegisterDocument,
   RevokeApiKeyDocument,
   RevokeSessionDocument,
   UpdateSettingsDocument,
 } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { PASSPHRASE, registerUser } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
-
-const PASSWORD = 'correct horse battery';
 
 describe('one user against another, and limits shared by every gateway', () => {
   let platform: PlatformUnderTest;
@@ -28,13 +26,12 @@ describe('one user against another, and limits shared by every gateway', () => {
   let aliceMessage: string;
 
   async function person(email: string): Promise<Person> {
-    const registered = (await postGraphQL(url, RegisterDocument, { variables: { input: { email, password: PASSWORD } } })).body.data!
-      .register;
-    const token = registered.accessToken;
+    const registered = await registerUser(url, email);
+    const token = registered.token;
     const sessions = (await postGraphQL(url, MySessionsDocument, { token })).body.data!.me!.sessions;
     const created = (await postGraphQL(url, CreateApiKeyDocument, { token, variables: { name: `${email} key` } })).body.data!.createApiKey;
     return {
-      id: registered.user.id,
+      id: registered.id,
       email,
       token,
       refreshToken: registered.refreshToken,
@@ -165,7 +162,7 @@ describe('one user against another, and limits shared by every gateway', () => {
       expect((await attempt(i, `wrong ${i}`)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     }
     for (let i = 4; i < 6; i++) {
-      const refused = (await attempt(i, i === 5 ? PASSWORD : `wrong ${i}`)).body.errors?.[0];
+      const refused = (await attempt(i, i === 5 ? PASSPHRASE : `wrong ${i}`)).body.errors?.[0];
       expect(refused?.extensions?.['code'], `attempt ${i + 1} through gateway ${(i % gateways.length) + 1}`).toBe('RATE_LIMITED');
     }
     if (platform.mode === 'services') expect(gateways).toHaveLength(2);

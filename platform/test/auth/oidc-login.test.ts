@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
-import { FinishOidcLoginDocument, IdentityProvidersDocument, MeDocument, RegisterDocument, StartOidcLoginDocument } from '@parley/client';
+import { FinishOidcLoginDocument, IdentityProvidersDocument, MeDocument, StartOidcLoginDocument } from '@parley/client';
 import { freePort, postGraphQL } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
@@ -134,10 +135,7 @@ describe('signing in with an external OpenID Connect provider', () => {
   });
 
   it('links the provider to an existing account with the same verified e-mail', async () => {
-    const registered = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email: 'linus@example.com', password: 'a long enough passphrase' } },
-    });
-    const existingId = registered.body.data!.register.user.id;
+    const existingId = (await registerUser(platform.url, 'linus@example.com')).id;
     const { body } = await (await signIn('linus')).finish();
     expect(body.data!.finishOidcLogin.user.id).toBe(existingId);
     // And the next sign-in finds the link by the provider's subject.

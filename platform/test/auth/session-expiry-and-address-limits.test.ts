@@ -1,9 +1,8 @@
-import { LoginDocument, RefreshTokenDocument, RegisterDocument } from '@parley/client';
+import { LoginDocument, RefreshTokenDocument } from '@parley/client';
 import { captureLogs, postGraphQL } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../src/embedded-platform';
-
-const PASSWORD = 'correct horse battery';
 
 describe('sessions that expire, and limits per client address', () => {
   let platform: EmbeddedPlatform;
@@ -22,11 +21,8 @@ describe('sessions that expire, and limits per client address', () => {
     await platform?.stop();
   });
 
-  const register = async (email: string) =>
-    (await postGraphQL(platform.url, RegisterDocument, { variables: { input: { email, password: PASSWORD } } })).body.data!.register;
-
   it('ends a session left unused longer than the idle limit', async () => {
-    const { refreshToken } = await register('idle@example.com');
+    const { refreshToken } = await registerUser(platform.url, 'idle@example.com');
     now += days(29);
     const kept = await postGraphQL(platform.url, RefreshTokenDocument, { variables: { refreshToken } });
     expect(kept.body.errors).toBeUndefined();
@@ -41,7 +37,7 @@ describe('sessions that expire, and limits per client address', () => {
   });
 
   it('ends a session at its maximum age even when used every day', async () => {
-    let { refreshToken } = await register('busy@example.com');
+    let { refreshToken } = await registerUser(platform.url, 'busy@example.com');
     for (let day = 0; day < 90; day += 20) {
       now += days(20);
       const next = await postGraphQL(platform.url, RefreshTokenDocument, { variables: { refreshToken } });

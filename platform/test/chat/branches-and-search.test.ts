@@ -1,44 +1,20 @@
 import {
   BranchViewDocument,
   EditMessageDocument,
-  MessageStateDocument,
   RegenerateMessageDocument,
-  RegisterDocument,
   SearchConversationsDocument,
   SelectBranchDocument,
-  SendMessageDocument,
 } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { echoReply, finishedReply, registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
-
-const echo = (question: string) => `Echo: ${question}`;
 
 describe('message branches and conversation search', () => {
   let platform: PlatformUnderTest;
   let alice: string;
   let bob: string;
 
-  const register = async (email: string) =>
-    (await postGraphQL(platform.url, RegisterDocument, { variables: { input: { email, password: 'a long enough passphrase' } } })).body
-      .data!.register.accessToken;
-  const finished = async (token: string, id: string) => {
-    await expect
-      .poll(async () => (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body.data?.message?.status, {
-        timeout: 20_000,
-        interval: 50,
-      })
-      .toMatch(/COMPLETED|FAILED|CANCELLED/);
-  };
-  const send = async (token: string, content: string, conversationId?: string) => {
-    const { body } = await postGraphQL(platform.url, SendMessageDocument, {
-      token,
-      variables: { input: { content, ...(conversationId ? { conversationId } : {}) } },
-    });
-    expect(body.errors).toBeUndefined();
-    await finished(token, body.data!.sendMessage.assistantMessage.id);
-    return body.data!.sendMessage;
-  };
   const view = async (token: string, id: string) =>
     (await postGraphQL(platform.url, BranchViewDocument, { token, variables: { id } })).body.data!.conversation!.messages.edges.map(
       (e) => e.node,
@@ -46,15 +22,15 @@ describe('message branches and conversation search', () => {
 
   beforeAll(async () => {
     platform = await startPlatformUnderTest();
-    alice = await register('alice@example.com');
-    bob = await register('bob@example.com');
+    alice = (await registerUser(platform.url, 'alice@example.com')).token;
+    bob = (await registerUser(platform.url, 'bob@example.com')).token;
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
   });
 
   it('regenerates a reply as a sibling branch that becomes the active one; the old reply stays reachable', async () => {
-    const first = await send(alice, 'Tell me a joke');
+    const first = await sendAndWaitForReply(platform.url, alice, { content: 'Tell me a joke' });
     const conversationId = first.conversation.id;
     const { body } = await postGraphQL(platform.url, RegenerateMessageDocument, {
       token: alice,
@@ -64,7 +40,7 @@ describe('message branches and conversation search', () => {
     const again = body.data!.regenerateMessage;
     expect(again.userMessage.id).toBe(first.userMessage.id);
     expect(again.assistantMessage.parentId).toBe(first.userMessage.id);
-    await finished(alice, again.assistantMessage.id);
+    await finishedReply(platform.url, alice, again.assistantMessage.id);
 
     const messages = await view(alice, conversationId);
     expect(messages.map((m) => m.id)).toEqual([first.userMessage.id, again.assistantMessage.id]);
@@ -76,8 +52,8 @@ describe('message branches and conversation search', () => {
   });
 
   it('edits a question into a new branch with its own reply; the original stays reachable as a sibling', async () => {
-    const q1 = await send(alice, 'Question one');
-    const q2 = await send(alice, 'Question two', q1.conversation.id);
+    const q1 = await sendAndWaitForReply(platform.url, alice, { content: 'Question one' });
+    const q2 = await sendAndWaitForReply(platform.url, alice, { content: 'Question two', conversationId: q1.conversation.id });
     const { body } = await postGraphQL(platform.url, EditMessageDocument, {
       token: alice,
       variables: { messageId: q2.userMessage.id, content: 'Question two, better' },
@@ -85,19 +61,19 @@ describe('message branches and conversation search', () => {
     expect(body.errors).toBeUndefined();
     const edited = body.data!.editMessage;
     expect(edited.userMessage.parentId).toBe(q1.assistantMessage.id);
-    await finished(alice, edited.assistantMessage.id);
+    await finishedReply(platform.url, alice, edited.assistantMessage.id);
     const messages = await view(alice, q1.conversation.id);
     expect(messages.map((m) => m.content)).toEqual([
       'Question one',
-      echo('Question one'),
+      echoReply('Question one'),
       'Question two, better',
-      echo('Question two, better'),
+      echoReply('Question two, better'),
     ]);
     expect(messages[2]!.siblings.map((s) => s.id)).toEqual([q2.userMessage.id, edited.userMessage.id]);
   });
 
   it('refuses to regenerate a question, to edit a reply, or to touch another user’s messages', async () => {
-    const sent = await send(alice, 'Mine');
+    const sent = await sendAndWaitForReply(platform.url, alice, { content: 'Mine' });
     const wrongKind = await postGraphQL(platform.url, RegenerateMessageDocument, {
       token: alice,
       variables: { messageId: sent.userMessage.id },
@@ -118,12 +94,12 @@ describe('message branches and conversation search', () => {
   });
 
   it('finds conversations by words in their titles or messages, best match first, only the searcher’s own', async () => {
-    const carol = await register('carol@example.com');
-    const inTitleAndBody = await send(carol, 'Volcanoes of Iceland');
-    const inBodyOnly = await send(carol, 'Tell me about travel');
-    await send(carol, 'We could see volcanoes there', inBodyOnly.conversation.id);
-    await send(carol, 'Nothing relevant');
-    await send(bob, 'volcanoes are hot');
+    const carol = (await registerUser(platform.url, 'carol@example.com')).token;
+    const inTitleAndBody = await sendAndWaitForReply(platform.url, carol, { content: 'Volcanoes of Iceland' });
+    const inBodyOnly = await sendAndWaitForReply(platform.url, carol, { content: 'Tell me about travel' });
+    await sendAndWaitForReply(platform.url, carol, { content: 'We could see volcanoes there', conversationId: inBodyOnly.conversation.id });
+    await sendAndWaitForReply(platform.url, carol, { content: 'Nothing relevant' });
+    await sendAndWaitForReply(platform.url, bob, { content: 'volcanoes are hot' });
 
     const search = async (term: string, first = 10, after?: string) =>
       (

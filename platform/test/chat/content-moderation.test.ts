@@ -1,18 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  ConversationsWithOwnersDocument,
-  MessageStateDocument,
-  MessageStreamDocument,
-  ModerationFlagsDocument,
-  RegisterDocument,
-  SendMessageDocument,
-} from '@parley/client';
+import { ConversationsWithOwnersDocument, MessageStreamDocument, ModerationFlagsDocument } from '@parley/client';
 import { postGraphQL, startFakeUpstream } from '@parley/testing';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { finishedReply, registerUser, trySendMessage } from '@parley/testing/parley-client';
 import { connect, subscribe } from '@parley/testing/subscriptions';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
 
@@ -47,20 +41,6 @@ describe('content moderation of what users send and what models answer', () => {
   let alice: string;
   let admin: string;
 
-  const register = async (email: string) =>
-    (await postGraphQL(platform.url, RegisterDocument, { variables: { input: { email, password: 'a long enough passphrase' } } })).body
-      .data!.register.accessToken;
-  const send = (content: string, model = 'fake/model', token = alice) =>
-    postGraphQL(platform.url, SendMessageDocument, { token, variables: { input: { content, model } } });
-  const finished = async (id: string, token = alice) => {
-    await expect
-      .poll(async () => (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body.data?.message?.status, {
-        timeout: 20_000,
-        interval: 25,
-      })
-      .toMatch(/COMPLETED|FAILED|CANCELLED/);
-    return (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body.data!.message!;
-  };
   const lastPrompt = () => upstream.chatRequests().at(-1)!.body.messages.at(-1)!.content;
 
   beforeAll(async () => {
@@ -75,8 +55,8 @@ describe('content moderation of what users send and what models answer', () => {
         ADMIN_EMAILS: 'admin@example.com',
       },
     });
-    alice = await register('alice@example.com');
-    admin = await register('admin@example.com');
+    alice = (await registerUser(platform.url, 'alice@example.com')).token;
+    admin = (await registerUser(platform.url, 'admin@example.com')).token;
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -84,23 +64,29 @@ describe('content moderation of what users send and what models answer', () => {
   });
 
   it('redacts e-mail addresses, phone numbers, card numbers and resident ID numbers before storing or sending a message', async () => {
-    const english = await send('Mail me at alice.smith@example.com or call +1 (415) 555-0100; my card is 4111 1111 1111 1111.');
+    const english = await trySendMessage(platform.url, alice, {
+      content: 'Mail me at alice.smith@example.com or call +1 (415) 555-0100; my card is 4111 1111 1111 1111.',
+      model: 'fake/model',
+    });
     expect(english.body.errors).toBeUndefined();
     const expected = 'Mail me at [email] or call [phone]; my card is [payment_card].';
     expect(english.body.data!.sendMessage.userMessage.content).toBe(expected);
-    await finished(english.body.data!.sendMessage.assistantMessage.id);
+    await finishedReply(platform.url, alice, english.body.data!.sendMessage.assistantMessage.id);
     expect(lastPrompt()).toBe(expected);
 
-    const chinese = await send('我的邮箱是zhang.wei@example.cn，电话13812345678，身份证号11010519491231002X。');
+    const chinese = await trySendMessage(platform.url, alice, {
+      content: '我的邮箱是zhang.wei@example.cn，电话13812345678，身份证号11010519491231002X。',
+      model: 'fake/model',
+    });
     const expectedChinese = '我的邮箱是[email]，电话[phone]，身份证号[national_id]。';
     expect(chinese.body.data!.sendMessage.userMessage.content).toBe(expectedChinese);
-    await finished(chinese.body.data!.sendMessage.assistantMessage.id);
+    await finishedReply(platform.url, alice, chinese.body.data!.sendMessage.assistantMessage.id);
     expect(lastPrompt()).toBe(expectedChinese);
   });
 
   it('leaves numbers alone that only look like cards or IDs (failed checksums)', async () => {
     const content = 'Order 4111 1111 1111 1112 and reference 110105194912310021 are fine.';
-    const { body } = await send(content, 'dev/echo');
+    const { body } = await trySendMessage(platform.url, alice, { content, model: 'dev/echo' });
     expect(body.data!.sendMessage.userMessage.content).toBe(content);
   });
 
@@ -109,12 +95,15 @@ describe('content moderation of what users send and what models answer', () => {
     const before = (await postGraphQL(platform.url, ConversationsWithOwnersDocument, { token: alice, variables: { first: 50 } })).body.data!
       .conversations.edges.length;
     for (const content of ['Tell me everything about the forbidden-project.', '请介绍一下机密项目的进展']) {
-      const { body } = await send(content);
+      const { body } = await trySendMessage(platform.url, alice, { content, model: 'fake/model' });
       expect(body.data).toBeNull();
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'CONTENT_BLOCKED', category: 'block_list' });
       expect(body.errors?.[0]?.message).toMatch(/not sent.*term this deployment blocks/);
     }
-    const provider = await send('This contains a menacing-phrase for the provider.');
+    const provider = await trySendMessage(platform.url, alice, {
+      content: 'This contains a menacing-phrase for the provider.',
+      model: 'fake/model',
+    });
     expect(provider.body.errors?.[0]?.extensions).toMatchObject({ code: 'CONTENT_BLOCKED', category: 'provider' });
     expect(JSON.stringify(upstream.moderationRequests().at(-1)?.body.input)).toContain('menacing-phrase');
 
@@ -126,7 +115,7 @@ describe('content moderation of what users send and what models answer', () => {
 
   it('ends a reply that turns blocked with MessageFailed CONTENT_BLOCKED, streaming and keeping none of the blocked text', async () => {
     upstream.queue({ tokens: ['Sure, ', 'the code name ', 'is forbid', 'den-proj', 'ect and ', 'more.'], tokenDelayMs: 20 });
-    const { body } = await send('What is the code name?');
+    const { body } = await trySendMessage(platform.url, alice, { content: 'What is the code name?', model: 'fake/model' });
     const replyId = body.data!.sendMessage.assistantMessage.id;
     const client = connect(platform.url, { token: alice });
     try {
@@ -143,15 +132,15 @@ describe('content moderation of what users send and what models answer', () => {
     } finally {
       await client.dispose();
     }
-    const reply = await finished(replyId);
+    const reply = await finishedReply(platform.url, alice, replyId);
     expect(reply).toMatchObject({ status: 'FAILED', content: '', failure: { code: 'CONTENT_BLOCKED' } });
   });
 
   it('redacts PII in a reply as it streams, even when it arrives split across deltas', async () => {
     upstream.queue({ tokens: ['Write to ', 'bob.jones@', 'exam', 'ple.org or ', 'call 138', '1234', '5678 today.'] });
-    const { body } = await send('How do I reach Bob?');
+    const { body } = await trySendMessage(platform.url, alice, { content: 'How do I reach Bob?', model: 'fake/model' });
     const replyId = body.data!.sendMessage.assistantMessage.id;
-    const reply = await finished(replyId);
+    const reply = await finishedReply(platform.url, alice, replyId);
     expect(reply).toMatchObject({ status: 'COMPLETED', content: 'Write to [email] or call [phone] today.' });
     const log = await platform.messageStreams.readAfter(replyId, 0);
     const streamed = log.flatMap((e) => (e.kind === 'delta' ? [e.delta] : [])).join('');

@@ -3,19 +3,16 @@ import {
   ConversationThreadDocument,
   DeleteConversationDocument,
   MessageStateDocument,
-  RegisterDocument,
   RenameConversationDocument,
-  SendMessageDocument,
   UpdateSettingsDocument,
 } from '@parley/client';
 import type { MessageStreamEvent } from '@parley/message-stream';
 import { postGraphQL } from '@parley/testing';
+import { echoReply, finishedReply, registerUser, sendMessage, trySendMessage } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
 import { testModelsSettings } from '../../src/testing/test-models-config';
 
-/** Words of the dev model's reply ("Echo: <question>"), each a delta. */
-const echo = (question: string) => `Echo: ${question}`;
 /**
  * A question the slow model takes a minute to echo (a word every 60 ms): its reply is still being generated when
  * the test acts on it, however slowly the machine runs. The tests that ask one cancel its reply.
@@ -27,30 +24,8 @@ describe('sending a message: the reply is generated in the background and stream
   let alice: string;
   let bob: string;
 
-  const register = async (email: string) => {
-    const { body } = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email, password: 'a long enough passphrase' } },
-    });
-    return body.data!.register.accessToken;
-  };
-  const send = (token: string, input: { content: string; conversationId?: string; model?: string; clientMessageId?: string }) =>
-    postGraphQL(platform.url, SendMessageDocument, { token, variables: { input } });
   const state = async (token: string, id: string) =>
     (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body;
-  const finished = async (token: string, id: string) => {
-    let message;
-    await expect
-      .poll(
-        async () => {
-          message = (await state(token, id)).data?.message;
-          return message?.status;
-        },
-        { timeout: 20_000, interval: 50 },
-      )
-      .toMatch(/COMPLETED|FAILED|CANCELLED/);
-    return message!;
-  };
-
   /** Message.model comes from the models service's usage record, written in small batches just after the reply. */
   const modelOf = async (token: string, id: string) => {
     await expect.poll(async () => (await state(token, id)).data?.message?.model, { timeout: 10_000, interval: 50 }).toBeTruthy();
@@ -60,22 +35,22 @@ describe('sending a message: the reply is generated in the background and stream
   beforeAll(async () => {
     // A slow model for the cancel and limit cases; "dev/echo" at full speed elsewhere.
     platform = await startPlatformUnderTest({ settings: { MAX_GENERATIONS_PER_USER: '3', ...testModelsSettings({ slowTokenMs: 60 }) } });
-    alice = await register('alice@example.com');
-    bob = await register('bob@example.com');
+    alice = (await registerUser(platform.url, 'alice@example.com')).token;
+    bob = (await registerUser(platform.url, 'bob@example.com')).token;
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
   });
 
   it('answers at once with the stored user message and a PENDING reply, then completes the reply', async () => {
-    const { body } = await send(alice, { content: 'What is a tree?' });
+    const { body } = await trySendMessage(platform.url, alice, { content: 'What is a tree?' });
     expect(body.errors).toBeUndefined();
     const sent = body.data!.sendMessage;
     expect(sent.userMessage).toMatchObject({ role: 'USER', content: 'What is a tree?', status: 'COMPLETED', parentId: null });
     expect(sent.assistantMessage).toMatchObject({ role: 'ASSISTANT', status: 'PENDING', parentId: sent.userMessage.id });
 
-    const reply = await finished(alice, sent.assistantMessage.id);
-    expect(reply).toMatchObject({ status: 'COMPLETED', content: echo('What is a tree?'), failure: null });
+    const reply = await finishedReply(platform.url, alice, sent.assistantMessage.id);
+    expect(reply).toMatchObject({ status: 'COMPLETED', content: echoReply('What is a tree?'), failure: null });
     expect(await modelOf(alice, sent.assistantMessage.id)).toEqual({ id: 'dev/echo' });
     // The conversation was named after its first question once the reply came.
     expect(reply.conversation.title).toBe('What is a tree?');
@@ -83,9 +58,9 @@ describe('sending a message: the reply is generated in the background and stream
 
   it('streams every delta with gap-free seqs that concatenate to the stored content, then one final event', async () => {
     const question = 'one two three four five six seven eight';
-    const { body } = await send(alice, { content: question });
+    const { body } = await trySendMessage(platform.url, alice, { content: question });
     const id = body.data!.sendMessage.assistantMessage.id;
-    const reply = await finished(alice, id);
+    const reply = await finishedReply(platform.url, alice, id);
     const events: MessageStreamEvent[] = await platform.messageStreams.readAfter(id, 0);
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     const last = events.at(-1)!;
@@ -96,29 +71,29 @@ describe('sending a message: the reply is generated in the background and stream
   });
 
   it('continues a conversation: the reply sees the history, and the thread lists the turns in order', async () => {
-    const first = (await send(alice, { content: 'First question' })).body.data!.sendMessage;
-    await finished(alice, first.assistantMessage.id);
-    const second = (await send(alice, { content: 'Second question', conversationId: first.conversation.id })).body.data!.sendMessage;
+    const first = await sendMessage(platform.url, alice, { content: 'First question' });
+    await finishedReply(platform.url, alice, first.assistantMessage.id);
+    const second = await sendMessage(platform.url, alice, { content: 'Second question', conversationId: first.conversation.id });
     expect(second.userMessage.parentId).toBe(first.assistantMessage.id);
-    await finished(alice, second.assistantMessage.id);
+    await finishedReply(platform.url, alice, second.assistantMessage.id);
     const thread = (await postGraphQL(platform.url, ConversationThreadDocument, { token: alice, variables: { id: first.conversation.id } }))
       .body.data!.conversation!;
     expect(thread.messages.edges.map((e) => [e.node.role, e.node.content])).toEqual([
       ['USER', 'First question'],
-      ['ASSISTANT', echo('First question')],
+      ['ASSISTANT', echoReply('First question')],
       ['USER', 'Second question'],
-      ['ASSISTANT', echo('Second question')],
+      ['ASSISTANT', echoReply('Second question')],
     ]);
   });
 
   it('returns the same messages for a retried clientMessageId, and generates one reply', async () => {
     const input = { content: 'Only once, please', clientMessageId: `retry-${Date.now()}` };
-    const [a, b] = await Promise.all([send(alice, input), send(alice, input)]);
+    const [a, b] = await Promise.all([trySendMessage(platform.url, alice, input), trySendMessage(platform.url, alice, input)]);
     expect(a.body.errors).toBeUndefined();
     expect(b.body.data!.sendMessage.assistantMessage.id).toBe(a.body.data!.sendMessage.assistantMessage.id);
     expect(b.body.data!.sendMessage.conversation.id).toBe(a.body.data!.sendMessage.conversation.id);
-    const reply = await finished(alice, a.body.data!.sendMessage.assistantMessage.id);
-    expect(reply.content).toBe(echo('Only once, please'));
+    const reply = await finishedReply(platform.url, alice, a.body.data!.sendMessage.assistantMessage.id);
+    expect(reply.content).toBe(echoReply('Only once, please'));
     const thread = (
       await postGraphQL(platform.url, ConversationThreadDocument, {
         token: alice,
@@ -139,7 +114,7 @@ describe('sending a message: the reply is generated in the background and stream
       [{ content: 'hi', clientMessageId: 'k'.repeat(201) }, 'BAD_USER_INPUT', /clientMessageId/],
     ];
     for (const [input, code, message] of cases) {
-      const { body } = await send(alice, input as { content: string });
+      const { body } = await trySendMessage(platform.url, alice, input as { content: string });
       expect(body.data).toBeNull();
       expect(body.errors?.[0]?.extensions?.['code'], JSON.stringify(input).slice(0, 80)).toBe(code);
       expect(body.errors?.[0]?.message).toMatch(message);
@@ -148,8 +123,8 @@ describe('sending a message: the reply is generated in the background and stream
   });
 
   it("keeps users apart: Bob can neither add to, read, cancel nor delete Alice's conversation", async () => {
-    const sent = (await send(alice, { content: 'Private' })).body.data!.sendMessage;
-    const intrusion = await send(bob, { content: 'Let me in', conversationId: sent.conversation.id });
+    const sent = await sendMessage(platform.url, alice, { content: 'Private' });
+    const intrusion = await trySendMessage(platform.url, bob, { content: 'Let me in', conversationId: sent.conversation.id });
     expect(intrusion.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     expect((await state(bob, sent.assistantMessage.id)).data!.message).toBeNull();
     const cancel = await postGraphQL(platform.url, CancelGenerationDocument, {
@@ -159,17 +134,17 @@ describe('sending a message: the reply is generated in the background and stream
     expect(cancel.body.errors?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
     const del = await postGraphQL(platform.url, DeleteConversationDocument, { token: bob, variables: { id: sent.conversation.id } });
     expect(del.body.data!.deleteConversation).toBe(false);
-    expect((await finished(alice, sent.assistantMessage.id)).content).toBe(echo('Private'));
+    expect((await finishedReply(platform.url, alice, sent.assistantMessage.id)).content).toBe(echoReply('Private'));
   });
 
   it('renames a conversation (a later generated title never overwrites it) and deletes it with its messages', async () => {
-    const sent = (await send(alice, { content: 'Rename me' })).body.data!.sendMessage;
+    const sent = await sendMessage(platform.url, alice, { content: 'Rename me' });
     const renamed = await postGraphQL(platform.url, RenameConversationDocument, {
       token: alice,
       variables: { id: sent.conversation.id, title: '  My own title ' },
     });
     expect(renamed.body.data!.renameConversation.title).toBe('My own title');
-    const reply = await finished(alice, sent.assistantMessage.id);
+    const reply = await finishedReply(platform.url, alice, sent.assistantMessage.id);
     expect(reply.conversation.title).toBe('My own title');
     const empty = await postGraphQL(platform.url, RenameConversationDocument, {
       token: alice,
@@ -186,7 +161,7 @@ describe('sending a message: the reply is generated in the background and stream
 
   it('cancels a reply mid-stream: the partial content is kept, status CANCELLED, and the stream ends with a final event', async () => {
     const question = longQuestion();
-    const sent = (await send(alice, { content: question, model: 'dev/slow' })).body.data!.sendMessage;
+    const sent = await sendMessage(platform.url, alice, { content: question, model: 'dev/slow' });
     const id = sent.assistantMessage.id;
     await expect
       .poll(async () => (await platform.messageStreams.readAfter(id, 0)).length, { timeout: 15_000, interval: 20 })
@@ -196,8 +171,8 @@ describe('sending a message: the reply is generated in the background and stream
     const cancelled = body.data!.cancelGeneration;
     expect(cancelled.status).toBe('CANCELLED');
     expect(cancelled.content.length).toBeGreaterThan(0);
-    expect(echo(question).startsWith(cancelled.content)).toBe(true);
-    expect(cancelled.content.length).toBeLessThan(echo(question).length);
+    expect(echoReply(question).startsWith(cancelled.content)).toBe(true);
+    expect(cancelled.content.length).toBeLessThan(echoReply(question).length);
     // The worker appends the final event just after storing the status: the stream ends with it, whenever it lands.
     await expect
       .poll(async () => (await platform.messageStreams.readAfter(id, 0)).at(-1))
@@ -212,36 +187,37 @@ describe('sending a message: the reply is generated in the background and stream
 
   it('cancels a reply no worker has started yet, and refuses to cancel a user message', async () => {
     // Long, so that a worker quicker than this cancel is still streaming it (a three-word reply could finish first).
-    const sent = (await send(bob, { content: `never mind ${longQuestion()}`, model: 'dev/slow' })).body.data!.sendMessage;
+    const sent = (await trySendMessage(platform.url, bob, { content: `never mind ${longQuestion()}`, model: 'dev/slow' })).body.data!
+      .sendMessage;
     const { body } = await postGraphQL(platform.url, CancelGenerationDocument, {
       token: bob,
       variables: { messageId: sent.assistantMessage.id },
     });
     expect(body.data!.cancelGeneration.status).toBe('CANCELLED');
-    const reply = await finished(bob, sent.assistantMessage.id);
+    const reply = await finishedReply(platform.url, bob, sent.assistantMessage.id);
     expect(reply.status).toBe('CANCELLED');
     const wrong = await postGraphQL(platform.url, CancelGenerationDocument, { token: bob, variables: { messageId: sent.userMessage.id } });
     expect(wrong.body.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 
   it('limits the replies one user has in generation at once (RATE_LIMITED), and frees the slot when one ends', async () => {
-    const carol = await register('carol@example.com');
+    const carol = (await registerUser(platform.url, 'carol@example.com')).token;
     const long = longQuestion();
     const running = [];
-    for (let i = 0; i < 3; i++) running.push((await send(carol, { content: long, model: 'dev/slow' })).body.data!.sendMessage);
-    const refused = await send(carol, { content: 'one more' });
+    for (let i = 0; i < 3; i++) running.push(await sendMessage(platform.url, carol, { content: long, model: 'dev/slow' }));
+    const refused = await trySendMessage(platform.url, carol, { content: 'one more' });
     expect(refused.body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
     expect(refused.body.errors?.[0]?.message).toMatch(/already have 3 replies being generated/);
     await postGraphQL(platform.url, CancelGenerationDocument, { token: carol, variables: { messageId: running[0]!.assistantMessage.id } });
-    const accepted = await send(carol, { content: 'one more' });
+    const accepted = await trySendMessage(platform.url, carol, { content: 'one more' });
     expect(accepted.body.errors).toBeUndefined();
     for (const r of running.slice(1))
       await postGraphQL(platform.url, CancelGenerationDocument, { token: carol, variables: { messageId: r.assistantMessage.id } });
   });
 
   it('marks a reply FAILED with a code and reason the client sees when its model cannot answer, after retries', async () => {
-    const sent = (await send(alice, { content: 'Anyone there?', model: 'broken/model' })).body.data!.sendMessage;
-    const reply = await finished(alice, sent.assistantMessage.id);
+    const sent = await sendMessage(platform.url, alice, { content: 'Anyone there?', model: 'broken/model' });
+    const reply = await finishedReply(platform.url, alice, sent.assistantMessage.id);
     expect(reply.status).toBe('FAILED');
     expect(reply.failure).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(reply.failure!.reason.length).toBeGreaterThan(10);
@@ -252,9 +228,9 @@ describe('sending a message: the reply is generated in the background and stream
   });
 
   it("uses the user's default model when a message names none, and the platform's when the user has none", async () => {
-    const dave = await register('dave@example.com');
-    const plain = (await send(dave, { content: 'no preference yet' })).body.data!.sendMessage;
-    await finished(dave, plain.assistantMessage.id);
+    const dave = (await registerUser(platform.url, 'dave@example.com')).token;
+    const plain = await sendMessage(platform.url, dave, { content: 'no preference yet' });
+    await finishedReply(platform.url, dave, plain.assistantMessage.id);
     expect(await modelOf(dave, plain.assistantMessage.id)).toEqual({ id: 'dev/echo' });
     const updated = await postGraphQL(platform.url, UpdateSettingsDocument, {
       token: dave,
@@ -262,13 +238,13 @@ describe('sending a message: the reply is generated in the background and stream
     });
     expect(updated.body.data!.updateSettings.defaultModel).toBe('dev/slow');
     // A new account: its settings are read once and kept for a while, so a fresh user shows the change at once.
-    const erin = await register('erin@example.com');
+    const erin = (await registerUser(platform.url, 'erin@example.com')).token;
     await postGraphQL(platform.url, UpdateSettingsDocument, { token: erin, variables: { input: { defaultModel: 'dev/slow' } } });
-    const preferred = (await send(erin, { content: 'my usual model' })).body.data!.sendMessage;
-    await finished(erin, preferred.assistantMessage.id);
+    const preferred = await sendMessage(platform.url, erin, { content: 'my usual model' });
+    await finishedReply(platform.url, erin, preferred.assistantMessage.id);
     expect(await modelOf(erin, preferred.assistantMessage.id)).toEqual({ id: 'dev/slow' });
-    const explicit = (await send(erin, { content: 'this once', model: 'dev/echo' })).body.data!.sendMessage;
-    await finished(erin, explicit.assistantMessage.id);
+    const explicit = await sendMessage(platform.url, erin, { content: 'this once', model: 'dev/echo' });
+    await finishedReply(platform.url, erin, explicit.assistantMessage.id);
     expect(await modelOf(erin, explicit.assistantMessage.id)).toEqual({ id: 'dev/echo' });
   });
 

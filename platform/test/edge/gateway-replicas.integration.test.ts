@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { RegisterDocument } from '@parley/client';
-import { createManualClock, postGraphQL, uniqueName } from '@parley/testing';
+import { createManualClock, uniqueName } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisRateLimiter, defaultGatewayProtection } from '@parley/gateway';
@@ -35,10 +35,8 @@ describe.runIf(realServices())('gateway replicas share rate limits and persisted
       return gateway.url;
     };
     const [a, b] = [await replica(), await replica()];
-    const { body } = await postGraphQL(a, RegisterDocument, {
-      variables: { input: { email: 'replicas@example.com', password: 'a long enough passphrase' } },
-    });
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${body.data!.register.accessToken}` };
+    const { token } = await registerUser(a, 'replicas@example.com');
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const response = await fetch(i % 2 === 0 ? a : b, { method: 'POST', headers, body: JSON.stringify({ query: '{ me { id } }' }) });

@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
-import { RegisterDocument, SendMessageDocument } from '@parley/client';
-import { postGraphQL } from '@parley/testing';
+import { registerUser, sendMessage } from '@parley/testing/parley-client';
 import * as graphql from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -302,9 +301,6 @@ describe('the explorer', () => {
       for await (const result of results as AsyncIterable<(typeof all)[number]>) all.push(result);
       return all;
     };
-    const register = async (email: string) =>
-      (await postGraphQL(platform.url, RegisterDocument, { variables: { input: { email, password: 'a long enough passphrase' } } })).body
-        .data!.register.accessToken;
 
     it('renders GraphiQL on #graphiql, sending queries over HTTP to /graphql with the headers as given', async () => {
       const { props, http, sockets } = start();
@@ -330,9 +326,8 @@ describe('the explorer', () => {
     });
 
     it("runs subscriptions over graphql-ws on ws://host/graphql, with the Headers tab's token in connection_init", async () => {
-      const token = await register('explorer-stream@example.com');
-      const sent = await postGraphQL(platform.url, SendMessageDocument, { token, variables: { input: { content: 'What is a tree?' } } });
-      const replyId = sent.body.data!.sendMessage.assistantMessage.id;
+      const token = (await registerUser(platform.url, 'explorer-stream@example.com')).token;
+      const replyId = (await sendMessage(platform.url, token, { content: 'What is a tree?' })).assistantMessage.id;
       const { props, sockets } = start();
       const query = `subscription Follow($id: ID!) {
         messageStream(messageId: $id) { seq ... on MessageDelta { delta } ... on MessageCompleted { message { status content } } }
@@ -360,7 +355,7 @@ describe('the explorer', () => {
       // At once: it gave up on its first socket, where a client that retried would have opened more before failing
       // (timing the refusal against 2 s was a stand-in for this that a busy machine could break).
       expect(sockets[0]!.connections).toBe(1);
-      const token = await register('explorer-refused@example.com');
+      const token = (await registerUser(platform.url, 'explorer-refused@example.com')).token;
       const invalid = 'subscription { messageStream(messageId: "m") { nope } }';
       const [refusal] = await collect(props.fetcher({ query: invalid }, fetcherOptions(invalid, { Authorization: `Bearer ${token}` })));
       // The gateway's own refusal of an operation reaches GraphiQL as a result, to show in its pane.

@@ -1,5 +1,6 @@
-import { ConversationUsageDocument, MyBudgetDocument, MyUsageDocument, RegisterDocument, UsageReportDocument } from '@parley/client';
+import { ConversationUsageDocument, MyBudgetDocument, MyUsageDocument, UsageReportDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
@@ -13,18 +14,11 @@ describe('what each reply cost, through the gateway', () => {
   let conversationId: string;
   let replies: string[];
 
-  const register = async (email: string) => {
-    const { body } = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email, password: 'a long enough passphrase' } },
-    });
-    return { id: body.data!.register.user.id, token: body.data!.register.accessToken };
-  };
-
   beforeAll(async () => {
     platform = await startPlatformUnderTest({ settings: { ADMIN_EMAILS: 'admin@example.com' }, onQuery: (sql) => queries.push(sql) });
-    alice = await register('alice@example.com');
-    bob = await register('bob@example.com');
-    admin = await register('admin@example.com');
+    alice = await registerUser(platform.url, 'alice@example.com');
+    bob = await registerUser(platform.url, 'bob@example.com');
+    admin = await registerUser(platform.url, 'admin@example.com');
     const history = platform.chat.history();
     const conversation = await history.createConversation({ ownerId: alice.id, title: 'Costs' });
     conversationId = conversation.id;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CreateApiKeyDocument, MyUsageDocument, RegisterDocument, RevokeApiKeyDocument } from '@parley/client';
+import { CreateApiKeyDocument, MyUsageDocument, RevokeApiKeyDocument } from '@parley/client';
 import { postGraphQL, startFakeUpstream } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import OpenAI from 'openai';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,17 +42,14 @@ describe('the OpenAI-compatible API for partners, at the gateway', () => {
 
   /** A partner as they start out: an account, and a key made for the models API. */
   const partner = async (scopes = ['models']) => {
-    const { body } = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email: `partner${++n}-${Date.now()}@example.com`, password: 'a long enough passphrase' } },
-    });
-    const { accessToken, user } = body.data!.register;
+    const { token: accessToken, id: userId } = await registerUser(platform.url, `partner${++n}-${Date.now()}@example.com`);
     const created = await postGraphQL(platform.url, CreateApiKeyDocument, {
       token: accessToken,
       variables: { name: 'integration', scopes },
     });
     expect(created.body.errors).toBeUndefined();
     const { key, apiKey } = created.body.data!.createApiKey;
-    return { userId: user.id, accessToken, key, keyId: apiKey.id };
+    return { userId, accessToken, key, keyId: apiKey.id };
   };
   /** The official SDK as a partner configures it: only the base URL differs from talking to OpenAI. */
   const sdk = (apiKey: string, options: ConstructorParameters<typeof OpenAI>[0] = {}) =>

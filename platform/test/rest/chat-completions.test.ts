@@ -1,18 +1,17 @@
-import { CancelGenerationDocument, ConversationThreadDocument, MessageStateDocument } from '@parley/client';
+import { CancelGenerationDocument, ConversationThreadDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { echoReply, finishedReply, questionOfWords, registerUser, storedMessage } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
 import { testModelsSettings } from '../../src/testing/test-models-config';
 import { allEvents, callRest, fetchRest, originOf, serverSentEvents, type ServerSentEvent } from '@parley/testing/rest';
-import { followerCounter, registerAccount } from './rest-support';
+import { followerCounter } from './rest-support';
 
-/** The dev models' reply to a question. */
-const echo = (question: string) => `Echo: ${question}`;
 /**
- * A question of `n` words for the slow model (a word every 40 ms): 150 take it six seconds to echo, far longer
- * than the few requests a test makes meanwhile take on a busy machine, and well inside its 20 s wait for the end.
+ * Questions of `n` words for the slow model (a word every 40 ms, see `questionOfWords`): 150 take it six seconds to
+ * echo, far longer than the few requests a test makes meanwhile take on a busy machine, and well inside its 20 s
+ * wait for the end.
  */
-const words = (n: number, tag = 'word') => Array.from({ length: n }, (_, i) => `${tag}${i}`).join(' ');
 
 describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
   let platform: PlatformUnderTest;
@@ -24,15 +23,6 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
     callRest(origin, 'POST', '/api/v1/chat/completions', { token, body, headers });
   const stream = (token: string, body: Record<string, unknown>, signal?: AbortSignal) =>
     fetchRest(origin, 'POST', '/api/v1/chat/completions', { token, body: { ...body, stream: true }, ...(signal ? { signal } : {}) });
-  const stored = async (token: string, id: string) =>
-    (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id } })).body.data!.message!;
-  const finished = async (token: string, id: string) => {
-    await expect
-      .poll(async () => (await stored(token, id)).status, { timeout: 20_000, interval: 50 })
-      .toMatch(/COMPLETED|FAILED|CANCELLED/);
-    return stored(token, id);
-  };
-
   beforeAll(async () => {
     platform = await startPlatformUnderTest({
       settings: {
@@ -44,7 +34,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
     });
     origin = originOf(platform.url);
     followers = await followerCounter(platform);
-    alice = await registerAccount(platform, 'alice@example.com');
+    alice = await registerUser(platform.url, 'alice@example.com');
   }, 120_000);
   afterAll(async () => {
     await followers?.close();
@@ -59,7 +49,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       expect(body.assistantMessage).toMatchObject({
         role: 'ASSISTANT',
         status: 'COMPLETED',
-        content: echo('What is a tree?'),
+        content: echoReply('What is a tree?'),
         parentId: body.userMessage.id,
         failure: null,
         lastSeq: expect.any(Number),
@@ -71,7 +61,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
         updatedAt: expect.any(String),
       });
 
-      const overGraphQL = await stored(alice.token, body.assistantMessage.id);
+      const overGraphQL = await storedMessage(platform.url, alice.token, body.assistantMessage.id);
       expect(overGraphQL).toMatchObject({
         status: 'COMPLETED',
         content: body.assistantMessage.content,
@@ -102,9 +92,9 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       ).body.data!.conversation!;
       expect(thread.messages.edges.map((e) => [e.node.role, e.node.content])).toEqual([
         ['USER', 'First question'],
-        ['ASSISTANT', echo('First question')],
+        ['ASSISTANT', echoReply('First question')],
         ['USER', 'Second question'],
-        ['ASSISTANT', echo('Second question')],
+        ['ASSISTANT', echoReply('Second question')],
       ]);
     });
 
@@ -118,13 +108,13 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
     });
 
     it('answers 202 with the reply still under way when the wait the client prefers is over first', async () => {
-      const bea = await registerAccount(platform, 'bea@example.com');
-      const content = words(150);
+      const bea = await registerUser(platform.url, 'bea@example.com');
+      const content = questionOfWords(150);
       const { status, headers, body } = await complete(bea.token, { content, model: 'dev/slow' }, { prefer: 'wait=0' });
       expect(status).toBe(202);
       expect(headers.get('preference-applied')).toBe('wait=0');
       expect(body.assistantMessage.status).toMatch(/PENDING|STREAMING/);
-      expect((await finished(bea.token, body.assistantMessage.id)).content).toBe(echo(content));
+      expect((await finishedReply(platform.url, bea.token, body.assistantMessage.id)).content).toBe(echoReply(content));
     });
 
     it('answers a failed reply with 200, its status FAILED and why', async () => {
@@ -156,7 +146,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       expect(deltas.map((e) => e.data.seq)).toEqual(deltas.map((_, i) => i + 1));
       expect(deltas.map((e) => e.id)).toEqual(deltas.map((_, i) => String(i + 1)));
 
-      const reply = await stored(alice.token, messageId);
+      const reply = await storedMessage(platform.url, alice.token, messageId);
       expect(final).toEqual({
         event: 'completed',
         id: String(deltas.length + 1),
@@ -167,7 +157,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
         },
       });
       expect(deltas.map((e) => e.data.delta).join('')).toBe(reply.content);
-      expect(reply.content).toBe(echo(question));
+      expect(reply.content).toBe(echoReply(question));
       expect(reply.lastSeq).toBe(final.data.seq);
     });
 
@@ -175,13 +165,13 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
       const events = await allEvents(await stream(alice.token, { content: 'Anyone there?', model: 'broken/model' }));
       expect(events.map((e) => e.event)).toEqual(['sent', 'failed']);
       const messageId = events[0]!.data.assistantMessage.id;
-      const reply = await stored(alice.token, messageId);
+      const reply = await storedMessage(platform.url, alice.token, messageId);
       expect(events[1]!.data).toEqual({ messageId, seq: reply.lastSeq, code: 'UPSTREAM_UNAVAILABLE', reason: reply.failure!.reason });
     });
 
     it('stops following the reply when the client disconnects, while the reply is still generated', async () => {
-      const cleo = await registerAccount(platform, 'cleo@example.com');
-      const content = words(150, 'piece');
+      const cleo = await registerUser(platform.url, 'cleo@example.com');
+      const content = questionOfWords(150, 'piece');
       const leave = new AbortController();
       const response = await stream(cleo.token, { content, model: 'dev/slow' }, leave.signal);
       const seen: ServerSentEvent[] = [];
@@ -194,8 +184,8 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
 
       leave.abort();
       await expect.poll(() => followers.following(messageId), { interval: 20 }).toBe(0);
-      expect((await stored(cleo.token, messageId)).status).toMatch(/PENDING|STREAMING/);
-      expect((await finished(cleo.token, messageId)).content).toBe(echo(content));
+      expect((await storedMessage(platform.url, cleo.token, messageId)).status).toMatch(/PENDING|STREAMING/);
+      expect((await finishedReply(platform.url, cleo.token, messageId)).content).toBe(echoReply(content));
     });
 
     it('refuses before streaming anything, with a JSON error, what sendMessage refuses', async () => {
@@ -208,7 +198,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
 
   describe('refusals', () => {
     it('refuses content that moderation blocks with 422 CONTENT_BLOCKED, storing nothing', async () => {
-      const dora = await registerAccount(platform, 'dora@example.com');
+      const dora = await registerUser(platform.url, 'dora@example.com');
       const { status, body } = await complete(dora.token, { content: 'What is forbidden-project?' });
       expect(status).toBe(422);
       expect(body.error).toMatchObject({ code: 'CONTENT_BLOCKED', category: 'block_list' });
@@ -234,7 +224,7 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
     });
 
     it("refuses to send into someone else's conversation with 404 NOT_FOUND", async () => {
-      const erin = await registerAccount(platform, 'erin@example.com');
+      const erin = await registerUser(platform.url, 'erin@example.com');
       const mine = (await complete(alice.token, { content: 'Private thoughts' })).body;
       const { status, body } = await complete(erin.token, { conversationId: mine.conversation.id, content: 'Let me in' });
       expect(status).toBe(404);
@@ -242,9 +232,9 @@ describe('POST /api/v1/chat/completions: sendMessage, then the reply', () => {
     });
 
     it('answers 429 RATE_LIMITED with Retry-After when too many replies are being generated', async () => {
-      const finn = await registerAccount(platform, 'finn@example.com');
+      const finn = await registerUser(platform.url, 'finn@example.com');
       // Forty seconds each: both are still being generated when the third arrives. They are cancelled after.
-      const slow = { content: words(1_000, 'w'), model: 'dev/slow' };
+      const slow = { content: questionOfWords(1_000, 'w'), model: 'dev/slow' };
       const inFlight = [];
       for (let i = 0; i < 2; i++) inFlight.push((await complete(finn.token, slow, { prefer: 'wait=0' })).body.assistantMessage.id);
       const { status, headers, body } = await complete(finn.token, slow, { prefer: 'wait=0' });

@@ -4,14 +4,13 @@ import {
   MeDocument,
   RefreshTokenDocument,
   SearchConversationsDocument,
-  SendMessageDocument,
 } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { PASSPHRASE, registerUser, sendMessage } from '@parley/testing/parley-client';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
 import { callRest, fetchRest, originOf } from '@parley/testing/rest';
-import { registerAccount } from './rest-support';
 
 /** Every route of the REST API, as "METHOD path" (path parameters in braces, as OpenAPI writes them). */
 const ROUTES = [
@@ -29,7 +28,6 @@ const ROUTES = [
   'GET /api/v1/openapi.json',
 ];
 const PUBLIC_ROUTES = ['POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'GET /api/v1/openapi.json'];
-const PASSWORD = 'a long enough passphrase';
 
 describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
   let platform: PlatformUnderTest;
@@ -40,14 +38,13 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
   const rest = <T = any>(method: string, path: string, call: Parameters<typeof callRest>[3] = {}) =>
     callRest<T>(origin, method, path, call);
   /** Starts a conversation over GraphQL (the dev model answers at once). */
-  const startConversation = async (token: string, content: string) =>
-    (await postGraphQL(platform.url, SendMessageDocument, { token, variables: { input: { content } } })).body.data!.sendMessage;
+  const startConversation = (token: string, content: string) => sendMessage(platform.url, token, { content });
 
   beforeAll(async () => {
     platform = await startPlatformUnderTest({ settings: { LOGIN_ATTEMPTS_PER_ACCOUNT: '3', REGISTRATIONS_PER_IP: '100' } });
     origin = originOf(platform.url);
-    alice = await registerAccount(platform, 'alice@example.com');
-    bob = await registerAccount(platform, 'bob@example.com');
+    alice = await registerUser(platform.url, 'alice@example.com');
+    bob = await registerUser(platform.url, 'bob@example.com');
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -56,7 +53,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
   describe('auth', () => {
     it('signs in with e-mail and password, giving tokens that work on the graph', async () => {
       const { status, headers, body } = await rest('POST', '/api/v1/auth/login', {
-        body: { email: 'alice@example.com', password: PASSWORD },
+        body: { email: 'alice@example.com', password: PASSPHRASE },
       });
       expect(status).toBe(200);
       expect(headers.get('cache-control')).toBe('no-store');
@@ -71,7 +68,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
     });
 
     it('refreshes tokens, retiring the refresh token used, and signs out a session', async () => {
-      const carol = await registerAccount(platform, 'carol@example.com');
+      const carol = await registerUser(platform.url, 'carol@example.com');
       const refreshed = await rest('POST', '/api/v1/auth/refresh', { body: { refreshToken: carol.refreshToken } });
       expect(refreshed.status).toBe(200);
       expect(refreshed.body.refreshToken).not.toBe(carol.refreshToken);
@@ -91,7 +88,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
     });
 
     it('refuses a wrong password with 401 UNAUTHENTICATED, and too many with 429 RATE_LIMITED and Retry-After', async () => {
-      await registerAccount(platform, 'dave@example.com');
+      await registerUser(platform.url, 'dave@example.com');
       const wrong = await rest('POST', '/api/v1/auth/login', { body: { email: 'dave@example.com', password: 'not the password' } });
       expect(wrong.status).toBe(401);
       expect(wrong.body).toEqual({ error: { code: 'UNAUTHENTICATED', message: expect.any(String) } });
@@ -178,7 +175,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
 
   describe('chat history', () => {
     it('lists the conversations started over GraphQL, most recent first, page by page', async () => {
-      const erin = await registerAccount(platform, 'erin@example.com');
+      const erin = await registerUser(platform.url, 'erin@example.com');
       const started = [];
       for (const question of ['First topic', 'Second topic', 'Third topic']) started.push(await startConversation(erin.token, question));
 
@@ -195,7 +192,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
     });
 
     it('searches the conversations as GraphQL `conversations(search:)` does', async () => {
-      const frank = await registerAccount(platform, 'frank@example.com');
+      const frank = await registerUser(platform.url, 'frank@example.com');
       await startConversation(frank.token, 'How do volcanoes erupt?');
       await startConversation(frank.token, 'A recipe for bread');
       const found = await rest('GET', '/api/v1/chat/history?search=volcanoes', { token: frank.token });

@@ -1,15 +1,6 @@
-import { RegisterDocument } from '@parley/client';
-import { postGraphQL } from '@parley/testing';
 import Redis from 'ioredis';
 import { watchFollowers } from '@parley/testing/subscriptions';
 import type { PlatformUnderTest } from '../../src/testing/platform-under-test';
-
-/** A new account, signed in over GraphQL: its access and refresh tokens. */
-export async function registerAccount(platform: PlatformUnderTest, email: string, password = 'a long enough passphrase') {
-  const { body } = await postGraphQL(platform.url, RegisterDocument, { variables: { input: { email, password } } });
-  if (!body.data) throw new Error(`Could not register ${email}: ${JSON.stringify(body.errors)}`);
-  return { token: body.data.register.accessToken, refreshToken: body.data.register.refreshToken, id: body.data.register.user.id };
-}
 
 /**
  * How many gateways follow a reply's live events right now: embedded, by

@@ -6,16 +6,17 @@ import type { PlatformUnderTest } from '../../src/testing/platform-under-test';
 /**
  * A second gateway, built in the test process over a running platform's
  * subgraphs, for what the platform's own gateway is not configured to show
- * (a subgraph swapped for a stand-in, TLS, a short timeout, rate limits on a
- * clock the test holds). Returns its URL and a close.
+ * (replicas sharing Redis, with rate limits on a clock the test holds).
+ * Returns its URL and a close. What the gateway decides alone (limits, CORS,
+ * timeouts, TLS) is tested over stand-in subgraphs in gateway/test/edge.
  */
 export async function startGatewayOver(
   platform: PlatformUnderTest,
-  options: Partial<Pick<GatewayOptions, 'subgraphUrls' | 'protection' | 'tls' | 'rateLimiter'>> = {},
+  options: Partial<Pick<GatewayOptions, 'protection' | 'rateLimiter'>> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = await assembleGateway({
     supergraphSdl: readFileSync(new URL('../../../supergraph.graphql', import.meta.url), 'utf8'),
-    subgraphUrls: { ...platform.subgraphUrls, ...options.subgraphUrls },
+    subgraphUrls: platform.subgraphUrls,
     usersUrl: new URL('/', platform.subgraphUrls['users']).toString(),
     auth: { issuer: 'parley', audience: 'parley-api' },
     logger: captureLogs('silent').logger,
@@ -23,7 +24,6 @@ export async function startGatewayOver(
     messageStreams: platform.messageStreams,
     modelsUrl: new URL('/', platform.subgraphUrls['models']).toString(),
     ...(options.protection ? { protection: options.protection } : {}),
-    ...(options.tls ? { tls: options.tls } : {}),
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
   const listening = await gateway.listen(0);

@@ -1,5 +1,6 @@
-import { RegisterDocument, TranslateDocument } from '@parley/client';
+import { TranslateDocument } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { registerUser } from '@parley/testing/parley-client';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realServices, startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
@@ -17,10 +18,7 @@ describe.runIf(services)('the translation cache across two translation processes
     fakes = await startTranslationFakes();
     platform = await startPlatformUnderTest({ settings: fakes.settings, translationReplicas: 2 });
     redis = new Redis(services!.redisUrl);
-    const { body } = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email: 'replicas@example.com', password: 'a long enough passphrase' } },
-    });
-    token = body.data!.register.accessToken;
+    token = (await registerUser(platform.url, 'replicas@example.com')).token;
   }, 120_000);
   afterAll(async () => {
     await redis?.quit();

@@ -1,14 +1,12 @@
 import {
   DetectLanguageDocument,
-  MessageStateDocument,
   MessageTranslationDocument,
-  RegisterDocument,
-  SendMessageDocument,
   TranslateDocument,
   TranslatedThreadDocument,
   UpdateSettingsDocument,
 } from '@parley/client';
 import { postGraphQL } from '@parley/testing';
+import { echoReply, registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
 import { startTranslationFakes, toChinese, type TranslationFakes } from '../support/test-translation-config';
@@ -21,12 +19,6 @@ describe('translation through the gateway', () => {
   /** A sentence no other test translated, so each test starts from an empty cache. */
   const fresh = () => `Please bring the blue notebook number ${++sentence} to the meeting tomorrow.`;
 
-  const register = async (email: string) => {
-    const { body } = await postGraphQL(platform.url, RegisterDocument, {
-      variables: { input: { email, password: 'a long enough passphrase' } },
-    });
-    return body.data!.register.accessToken;
-  };
   const translate = (variables: { text: string; to: string; from?: string }, token: string | undefined = alice) =>
     postGraphQL(platform.url, TranslateDocument, { token, variables });
   const libreTexts = () => fakes.libre.calls.flatMap((c) => c.q);
@@ -34,7 +26,7 @@ describe('translation through the gateway', () => {
   beforeAll(async () => {
     fakes = await startTranslationFakes();
     platform = await startPlatformUnderTest({ settings: fakes.settings });
-    alice = await register('alice@example.com');
+    alice = (await registerUser(platform.url, 'alice@example.com')).token;
   }, 120_000);
   afterAll(async () => {
     await platform?.stop();
@@ -189,32 +181,16 @@ describe('translation through the gateway', () => {
   });
 
   describe('Message.translation', () => {
-    const sendAndFinish = async (token: string, content: string, conversationId?: string) => {
-      const sent = (
-        await postGraphQL(platform.url, SendMessageDocument, {
-          token,
-          variables: { input: { content, ...(conversationId ? { conversationId } : {}) } },
-        })
-      ).body.data!.sendMessage;
-      await expect
-        .poll(
-          async () =>
-            (await postGraphQL(platform.url, MessageStateDocument, { token, variables: { id: sent.assistantMessage.id } })).body.data
-              ?.message?.status,
-          {
-            timeout: 20_000,
-            interval: 25,
-          },
-        )
-        .toBe('COMPLETED');
-      return sent;
-    };
+    /** Sends a message and waits for its reply to complete: the messages translated below are answered ones. */
+    const sendAnswered = (token: string, input: { content: string; conversationId?: string }) =>
+      sendAndWaitForReply(platform.url, token, input, { status: 'COMPLETED' });
 
     // Twenty-five messages sent and answered one after another: 14 s on a busy machine, so the 30 s default is too near.
     it('translates a page of 50 messages with one upstream call, keeping each original beside its translation', async () => {
-      const bob = await register('bob@example.com');
-      const first = await sendAndFinish(bob, 'Tell me about page item 1 of the batch.');
-      for (let i = 2; i <= 25; i++) await sendAndFinish(bob, `Tell me about page item ${i} of the batch.`, first.conversation.id);
+      const bob = (await registerUser(platform.url, 'bob@example.com')).token;
+      const first = await sendAnswered(bob, { content: 'Tell me about page item 1 of the batch.' });
+      for (let i = 2; i <= 25; i++)
+        await sendAnswered(bob, { content: `Tell me about page item ${i} of the batch.`, conversationId: first.conversation.id });
       const calls = fakes.libre.calls.length;
 
       const { body } = await postGraphQL(platform.url, TranslatedThreadDocument, {
@@ -246,9 +222,9 @@ describe('translation through the gateway', () => {
     }, 120_000);
 
     it('does not let another user read a message, or its translation', async () => {
-      const carol = await register('carol@example.com');
-      const dave = await register('dave@example.com');
-      const sent = await sendAndFinish(carol, 'A private thought about my garden.');
+      const carol = (await registerUser(platform.url, 'carol@example.com')).token;
+      const dave = (await registerUser(platform.url, 'dave@example.com')).token;
+      const sent = await sendAnswered(carol, { content: 'A private thought about my garden.' });
       const own = await postGraphQL(platform.url, MessageTranslationDocument, {
         token: carol,
         variables: { id: sent.assistantMessage.id, to: 'zh-CN' },
@@ -262,15 +238,15 @@ describe('translation through the gateway', () => {
     });
 
     it('pre-translates finished replies for users with auto-translate on, so their translation is a cache hit', async () => {
-      const erin = await register('erin@example.com');
+      const erin = (await registerUser(platform.url, 'erin@example.com')).token;
       const settings = await postGraphQL(platform.url, UpdateSettingsDocument, {
         token: erin,
         variables: { input: { autoTranslate: true, preferredLanguage: 'zh-CN' } },
       });
       expect(settings.body.errors).toBeUndefined();
       const question = 'What should I plant in my vegetable garden this spring?';
-      const sent = await sendAndFinish(erin, question);
-      const reply = `Echo: ${question}`;
+      const sent = await sendAnswered(erin, { content: question });
+      const reply = echoReply(question);
       // The auto-translator works from chat.message.completed, in the background.
       await expect.poll(() => libreTexts().includes(reply), { timeout: 20_000, interval: 50 }).toBe(true);
       const calls = fakes.libre.calls.length;

@@ -3,14 +3,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RegisterDocument } from '@parley/client';
-import { postGraphQL } from '@parley/testing';
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startGatewayOver } from '../support/in-process-gateway';
 import { connect, subscribe } from '@parley/testing/subscriptions';
-import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
+import { startGatewayOverStandIns, startStandInSubgraphs, type StandInSubgraphs } from '../support/stand-in-subgraphs';
 
 /** A throwaway self-signed certificate for 127.0.0.1, made for this run only. */
 function selfSignedCertificate(): { cert: Buffer; key: Buffer } {
@@ -39,28 +36,38 @@ function selfSignedCertificate(): { cert: Buffer; key: Buffer } {
   return { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
 }
 
+/** Two gateways over the stand-in subgraphs: one terminating TLS itself, one on plain HTTP as behind a load balancer. */
 describe('TLS termination and WebSocket paths', () => {
-  let platform: PlatformUnderTest;
+  let standIns: StandInSubgraphs;
   let tlsUrl: string;
-  let closeGateway: () => Promise<void>;
+  let plainUrl: string;
+  const closers: (() => Promise<void>)[] = [];
   let certificate: { cert: Buffer; key: Buffer };
   let token: string;
 
   beforeAll(async () => {
-    platform = await startPlatformUnderTest();
-    token = (
-      await postGraphQL(platform.url, RegisterDocument, {
-        variables: { input: { email: 'tls@example.com', password: 'a long enough passphrase' } },
-      })
-    ).body.data!.register.accessToken;
+    standIns = await startStandInSubgraphs();
+    token = await standIns.signIn('tls@example.com');
     certificate = selfSignedCertificate();
-    const gateway = await startGatewayOver(platform, { tls: certificate });
-    tlsUrl = gateway.url;
-    closeGateway = gateway.close;
-  }, 120_000);
+    const tls = await startGatewayOverStandIns(standIns, { tls: certificate });
+    const plain = await startGatewayOverStandIns(standIns);
+    closers.push(tls.close, plain.close);
+    tlsUrl = tls.url;
+    plainUrl = plain.url;
+  });
+  /** `{ me { email } }` over a graphql-ws client, which is closed after: the results. */
+  const whoAmI = async (client: Client) => {
+    try {
+      const result = subscribe(client, '{ me { email } }');
+      await result.ended;
+      return result.results;
+    } finally {
+      await client.dispose();
+    }
+  };
   afterAll(async () => {
-    await closeGateway?.();
-    await platform?.stop();
+    for (const close of closers) await close();
+    await standIns?.close();
   });
 
   it('serves GraphQL over HTTPS when given a certificate and key', async () => {
@@ -93,26 +100,14 @@ describe('TLS termination and WebSocket paths', () => {
       connectionParams: { authorization: `Bearer ${token}` },
       retryAttempts: 0,
     });
-    try {
-      const result = subscribe(client, '{ me { email } }');
-      await result.ended;
-      expect(result.results).toEqual([{ data: { me: { email: 'tls@example.com' } } }]);
-    } finally {
-      await client.dispose();
-    }
+    expect(await whoAmI(client)).toEqual([{ data: { me: { email: 'tls@example.com' } } }]);
   });
 
   it('accepts graphql-ws on /ws/chat too, for clients written against the seed API, and refuses other paths', async () => {
-    const client = connect(platform.url.replace('/graphql', '/ws/chat'), { token });
-    try {
-      const result = subscribe(client, '{ me { email } }');
-      await result.ended;
-      expect(result.results).toEqual([{ data: { me: { email: 'tls@example.com' } } }]);
-    } finally {
-      await client.dispose();
-    }
+    const client = connect(plainUrl.replace('/graphql', '/ws/chat'), { token });
+    expect(await whoAmI(client)).toEqual([{ data: { me: { email: 'tls@example.com' } } }]);
     const refused = await new Promise<number>((resolve) => {
-      const socket = new WebSocket(platform.url.replace(/^http/, 'ws').replace('/graphql', '/somewhere-else'), 'graphql-transport-ws');
+      const socket = new WebSocket(plainUrl.replace(/^http/, 'ws').replace('/graphql', '/somewhere-else'), 'graphql-transport-ws');
       socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       socket.on('error', () => resolve(-1));
     });

@@ -1,12 +1,11 @@
-import { RegisterDocument } from '@parley/client';
 import { loadConfig } from '@parley/runtime';
-import { createManualClock, postGraphQL, uniqueName } from '@parley/testing';
+import { createManualClock, uniqueName } from '@parley/testing';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMemoryRateLimiter, createRedisRateLimiter, gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '@parley/gateway';
 import { connect, subscribe } from '@parley/testing/subscriptions';
-import { startGatewayOver } from '../support/in-process-gateway';
-import { realServices, startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
+import { gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '../../src/config/protection-settings';
+import { createMemoryRateLimiter, createRedisRateLimiter } from '../../src/http/rate-limiter';
+import { startGatewayOverStandIns, startStandInSubgraphs, type StandInSubgraphs } from '../support/stand-in-subgraphs';
 
 const query = (url: string, headers: Record<string, string>) =>
   fetch(url, {
@@ -16,20 +15,20 @@ const query = (url: string, headers: Record<string, string>) =>
   });
 
 /**
- * The gateway under test is built over the platform's subgraphs, configured
- * from the same settings a gateway process reads, with its rate-limit windows
- * on a clock that stands still: on real time, a burst that straddled a minute
- * boundary found the previous minute's count already partly discounted, and
- * its fifth request was let through. Counters live in Redis in services mode,
- * as the gateway processes keep them, and in memory in embedded mode.
+ * The gateway over stand-in subgraphs, configured from the same settings a
+ * gateway process reads, with its rate-limit windows on a clock that stands
+ * still: on real time, a burst that straddled a minute boundary found the
+ * previous minute's count already partly discounted, and its fifth request
+ * was let through. Counters live in Redis when REDIS_URL is set (as the
+ * gateway processes keep them), and in memory otherwise.
  */
 describe('rate limits and CORS at the gateway', () => {
-  let platform: PlatformUnderTest;
+  let standIns: StandInSubgraphs;
   let gateway: { url: string; close(): Promise<void> };
   let redis: Redis | null = null;
 
   beforeAll(async () => {
-    platform = await startPlatformUnderTest();
+    standIns = await startStandInSubgraphs();
     const settings = loadConfig(gatewayProtectionSettingsSchema, {
       RATE_LIMIT_PER_USER: '4',
       RATE_LIMIT_PER_ADDRESS: '10',
@@ -39,27 +38,23 @@ describe('rate limits and CORS at the gateway', () => {
       CORS_ORIGINS: 'https://app.example.com',
     });
     const clock = createManualClock();
-    const real = realServices();
-    redis = real ? new Redis(real.redisUrl) : null;
-    gateway = await startGatewayOver(platform, {
+    redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : null;
+    gateway = await startGatewayOverStandIns(standIns, {
       protection: gatewayProtectionFrom(settings),
       rateLimiter: redis
         ? createRedisRateLimiter({ redis, namespace: `${uniqueName('rl')}:`, now: clock.millis })
         : createMemoryRateLimiter({ now: clock.millis }),
     });
-  }, 120_000);
+  });
   afterAll(async () => {
     await gateway?.close();
     await redis?.quit();
-    await platform?.stop();
+    await standIns?.close();
   });
 
   it('limits each user, reporting what is left in RateLimit headers, then refuses with 429, Retry-After and RATE_LIMITED', async () => {
-    const { body } = await postGraphQL(gateway.url, RegisterDocument, {
-      variables: { input: { email: 'busy@example.com', password: 'a long enough passphrase' } },
-      headers: { 'x-forwarded-for': '10.0.0.1' },
-    });
-    const headers = { authorization: `Bearer ${body.data!.register.accessToken}`, 'x-forwarded-for': '10.0.0.1' };
+    const token = await standIns.signIn('busy@example.com');
+    const headers = { authorization: `Bearer ${token}`, 'x-forwarded-for': '10.0.0.1' };
     const remaining: string[] = [];
     for (let i = 0; i < 4; i++) {
       const response = await query(gateway.url, headers);
@@ -76,7 +71,7 @@ describe('rate limits and CORS at the gateway', () => {
     expect(error.message).toMatch(/at most 4 per 60 s\. Try again in \d+ s/);
 
     // The same counters hold on the WebSocket: the user is out of requests there too.
-    const client = connect(gateway.url, { token: body.data!.register.accessToken });
+    const client = connect(gateway.url, { token });
     try {
       const overSocket = subscribe(client, '{ models { id } }');
       const ended = await overSocket.ended;
