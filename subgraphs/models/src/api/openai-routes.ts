@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from '@parley/auth';
-import { ParleyError } from '@parley/errors';
+import { ParleyError, toOpenAIError } from '@parley/errors';
 import type { Logger, RouteHandler } from '@parley/runtime';
 import type { Completions } from '../completions';
 import type { ChatMessage } from '../providers/chat-provider';
@@ -9,7 +9,7 @@ import type { Router } from '../routing/router';
 import { createCallerAuth, type Caller } from './callers';
 import { chatCompletionRequestSchema } from './chat-completion-request';
 import { readJsonRequest } from './json-request';
-import { sendOpenAIError, sendRefusal, toOpenAIError } from './openai-errors';
+import { sendOpenAIError, sendRefusal } from './openai-errors';
 
 export { INTERNAL_USER_HEADER } from './callers';
 export const MESSAGE_ID_HEADER = 'x-parley-message-id';

@@ -1,0 +1,190 @@
+import { type AnyErrorCode, ErrorCode, errorFormats, ProtocolErrorCode } from './codes';
+
+/** What a client is told of a failure we did not expect: its own text may carry internals (SQL, hostnames). */
+export const UNEXPECTED_FAILURE_MESSAGE =
+  'Internal server error: the request could not be completed. Try again; if it persists, report the request id.';
+
+type Details = Record<string, unknown>;
+
+/**
+ * Base of every error that Parley code throws on purpose. The thrower knows
+ * nothing of GraphQL, REST or OpenAI: it throws one of these, and a dialect
+ * (`dialects/`) turns it into what its client sees, from the one table in
+ * `codes.ts`. Each class has its code as a static too (jose style), so
+ * `error.code === NotFoundError.code` reads as what it means.
+ */
+export abstract class ParleyError extends Error {
+  abstract readonly code: AnyErrorCode;
+  /**
+   * Extra public fields, beside the code (`extensions` in GraphQL, the REST
+   * body); never secrets. `field` names the offending input; `code`, when a
+   * thrower sets it, is a finer OpenAI `error.code` (`model_not_found`, or
+   * null for none) and is shown nowhere else.
+   */
+  readonly details: Details;
+
+  constructor(message: string, details: Details = {}, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.details = details;
+  }
+
+  /** True when the same call may succeed if repeated later (kafkajs style); the table's `retriable`. */
+  get retriable(): boolean {
+    return errorFormats[this.code].retriable;
+  }
+}
+
+export class UnauthenticatedError extends ParleyError {
+  static readonly code = ErrorCode.UNAUTHENTICATED;
+  readonly code = UnauthenticatedError.code;
+}
+
+export class ForbiddenError extends ParleyError {
+  static readonly code = ErrorCode.FORBIDDEN;
+  readonly code = ForbiddenError.code;
+}
+
+/** Bad input; `field` names the offending input path so a client can point at it. */
+export class BadUserInputError extends ParleyError {
+  static readonly code = ErrorCode.BAD_USER_INPUT;
+  readonly code = BadUserInputError.code;
+  constructor(message: string, details: { field?: string } & Details = {}) {
+    super(message, details);
+  }
+}
+
+/** Also used for another user's data, so that existence is not revealed. */
+export class NotFoundError extends ParleyError {
+  static readonly code = ErrorCode.NOT_FOUND;
+  readonly code = NotFoundError.code;
+}
+
+export class ConflictError extends ParleyError {
+  static readonly code = ErrorCode.CONFLICT;
+  readonly code = ConflictError.code;
+}
+
+export class RateLimitedError extends ParleyError {
+  static readonly code = ErrorCode.RATE_LIMITED;
+  readonly code = RateLimitedError.code;
+  /** `retryAfterSeconds` becomes a public detail (and REST's Retry-After) when it is known. */
+  constructor(message: string, retryAfterSeconds?: number, details: Details = {}) {
+    super(message, retryAfterSeconds === undefined ? details : { ...details, retryAfterSeconds });
+  }
+}
+
+export class BudgetExceededError extends ParleyError {
+  static readonly code = ErrorCode.BUDGET_EXCEEDED;
+  readonly code = BudgetExceededError.code;
+}
+
+export class ContentBlockedError extends ParleyError {
+  static readonly code = ErrorCode.CONTENT_BLOCKED;
+  readonly code = ContentBlockedError.code;
+  /** `category` (what the policy found) becomes a public detail when it is known. */
+  constructor(message: string, category?: string, details: Details = {}) {
+    super(message, category === undefined ? details : { ...details, category });
+  }
+}
+
+export class UpstreamUnavailableError extends ParleyError {
+  static readonly code = ErrorCode.UPSTREAM_UNAVAILABLE;
+  readonly code = UpstreamUnavailableError.code;
+}
+
+/**
+ * A failure of ours, in words meant for the client (`UNEXPECTED_FAILURE_MESSAGE`,
+ * or what another service already told us). Never wrap an unexpected error's
+ * own text in one: dialects show this message as it is.
+ */
+export class InternalServerError extends ParleyError {
+  static readonly code = ErrorCode.INTERNAL_SERVER_ERROR;
+  readonly code = InternalServerError.code;
+}
+
+/** A request that is malformed as a whole (not JSON, a persisted query whose hash does not match). */
+export class BadRequestError extends ParleyError {
+  static readonly code = ProtocolErrorCode.BAD_REQUEST;
+  readonly code = BadRequestError.code;
+}
+
+/** The HTTP method is not one the route serves; the sender adds `Allow`. */
+export class MethodNotAllowedError extends ParleyError {
+  static readonly code = ProtocolErrorCode.METHOD_NOT_ALLOWED;
+  readonly code = MethodNotAllowedError.code;
+}
+
+export class PayloadTooLargeError extends ParleyError {
+  static readonly code = ProtocolErrorCode.PAYLOAD_TOO_LARGE;
+  readonly code = PayloadTooLargeError.code;
+}
+
+export class UnsupportedMediaTypeError extends ParleyError {
+  static readonly code = ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE;
+  readonly code = UnsupportedMediaTypeError.code;
+}
+
+type GraphQLProtocolCode = Exclude<
+  ProtocolErrorCode,
+  'BAD_REQUEST' | 'METHOD_NOT_ALLOWED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE'
+>;
+
+/**
+ * A refusal graphql-js or Apollo Server made (parse, validation, persisted
+ * queries), met again outside Apollo: an error of the graph that the REST API
+ * relays, or one the gateway raises the way Apollo would.
+ */
+export class GraphQLProtocolError extends ParleyError {
+  constructor(
+    readonly code: GraphQLProtocolCode,
+    message: string,
+    details: Details = {},
+  ) {
+    super(message, details);
+  }
+}
+
+/**
+ * The ParleyError for a code, as a dialect's inverse rebuilds it (from a
+ * GraphQL error, an OpenAI answer): `details` as given, the class the code has.
+ */
+export function parleyErrorFor(code: AnyErrorCode, message: string, details: Details = {}): ParleyError {
+  return builders[code](message, details);
+}
+
+const graphqlProtocol =
+  (code: GraphQLProtocolCode) =>
+  (message: string, details: Details): ParleyError =>
+    new GraphQLProtocolError(code, message, details);
+
+const builders: { readonly [C in AnyErrorCode]: (message: string, details: Details) => ParleyError } = {
+  UNAUTHENTICATED: (message, details) => new UnauthenticatedError(message, details),
+  FORBIDDEN: (message, details) => new ForbiddenError(message, details),
+  BAD_USER_INPUT: (message, details) => new BadUserInputError(message, details),
+  NOT_FOUND: (message, details) => new NotFoundError(message, details),
+  CONFLICT: (message, details) => new ConflictError(message, details),
+  // The detail travels as it came (a number or not); only a number is also a Retry-After.
+  RATE_LIMITED: (message, details) => new RateLimitedError(message, undefined, details),
+  BUDGET_EXCEEDED: (message, details) => new BudgetExceededError(message, details),
+  CONTENT_BLOCKED: (message, details) => new ContentBlockedError(message, undefined, details),
+  UPSTREAM_UNAVAILABLE: (message, details) => new UpstreamUnavailableError(message, details),
+  INTERNAL_SERVER_ERROR: (message, details) => new InternalServerError(message, details),
+  BAD_REQUEST: (message, details) => new BadRequestError(message, details),
+  METHOD_NOT_ALLOWED: (message, details) => new MethodNotAllowedError(message, details),
+  PAYLOAD_TOO_LARGE: (message, details) => new PayloadTooLargeError(message, details),
+  UNSUPPORTED_MEDIA_TYPE: (message, details) => new UnsupportedMediaTypeError(message, details),
+  GRAPHQL_PARSE_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_PARSE_FAILED),
+  GRAPHQL_VALIDATION_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED),
+  PERSISTED_QUERY_NOT_FOUND: graphqlProtocol(ProtocolErrorCode.PERSISTED_QUERY_NOT_FOUND),
+  PERSISTED_QUERY_NOT_SUPPORTED: graphqlProtocol(ProtocolErrorCode.PERSISTED_QUERY_NOT_SUPPORTED),
+  OPERATION_RESOLUTION_FAILURE: graphqlProtocol(ProtocolErrorCode.OPERATION_RESOLUTION_FAILURE),
+};
+
+/** Ends an exhaustive switch: the compiler proves it unreachable, runtime reports what slipped through. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`);
+    this.name = 'UnreachableCaseError';
+  }
+}
