@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { ErrorCode } from '@parley/errors';
+import { fromGraphQLError, UnauthenticatedError } from '@parley/errors';
 import type { RequestScope } from '@parley/runtime';
 import type { EdgeDependencies } from '../http/edge-routes';
 import type { GatewayContext } from '../gateway-context';
-import { RestError, restErrorFromGraphQL } from './rest-errors';
 
 /** Someone calling the REST API, and what they can do: run operations on the graph as themselves. */
 export interface GraphCaller {
@@ -37,7 +36,7 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
       // An absent field must reach the graph absent (so argument defaults apply), never as undefined.
       const result = await runOperation({ query: document, variables: JSON.parse(JSON.stringify(variables)) }, context);
       const [error] = result.errors ?? [];
-      if (error) throw restErrorFromGraphQL(error);
+      if (error) throw fromGraphQLError(error);
       if (!result.data) throw new Error('The gateway answered neither data nor errors.');
       return result.data as Result;
     }
@@ -50,13 +49,8 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
     async signedIn(req, scope) {
       const context = await contextFor(req, scope);
       if (!context.viewer) {
-        throw new RestError(
-          401,
-          ErrorCode.UNAUTHENTICATED,
-          'Sign in first: send "Authorization: Bearer <access token or API key>".',
-          {},
-          { 'www-authenticate': 'Bearer' },
-        );
+        // Answered 401 with WWW-Authenticate: Bearer, as the REST dialect gives UNAUTHENTICATED.
+        throw new UnauthenticatedError('Sign in first: send "Authorization: Bearer <access token or API key>".');
       }
       return callerWith(context);
     },

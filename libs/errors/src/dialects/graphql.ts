@@ -72,7 +72,7 @@ export function graphQLErrorBody(error: ParleyError): { errors: [GraphQLFormatte
  * (INTERNAL_SERVER_ERROR); its message is kept, as the graph already chose it
  * for clients.
  */
-export function fromGraphQLError(error: Pick<GraphQLFormattedError, 'message' | 'extensions'>): ParleyError {
+export function fromGraphQLError(error: GraphQLFormattedError | GraphQLError): ParleyError {
   const extensions = error.extensions ?? {};
   const code = extensions['code'];
   const details = publicDetails(extensions);

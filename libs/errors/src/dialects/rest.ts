@@ -1,4 +1,4 @@
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, errorFormats } from '../codes';
 import type { ParleyError } from '../parley-error';
 import { fromGraphQLError, publicDetails } from './graphql';
@@ -38,6 +38,6 @@ export function restErrorBody(error: RestError): RestErrorBody {
 }
 
 /** A GraphQL error of an operation run for a route, with the status its code has there. */
-export function restErrorFromGraphQL(error: Pick<GraphQLFormattedError, 'message' | 'extensions'>): RestError {
+export function restErrorFromGraphQL(error: GraphQLFormattedError | GraphQLError): RestError {
   return toRestError(fromGraphQLError(error));
 }
