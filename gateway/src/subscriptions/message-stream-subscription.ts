@@ -1,4 +1,4 @@
-import { BadUserInputError, NotFoundError, UnauthenticatedError } from '@parley/errors';
+import { BadUserInputError, ErrorCode, NotFoundError, UnauthenticatedError } from '@parley/errors';
 import type { MessageStreamEvent, MessageStreamLog } from '@parley/message-stream';
 import { parse, type GraphQLResolveInfo } from 'graphql';
 import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
@@ -208,7 +208,7 @@ function finalEventOf(message: StoredMessage): MessageStreamEvent {
       messageId: message.id,
       seq,
       reason: message.failure?.reason ?? 'The reply failed.',
-      code: message.failure?.code ?? 'INTERNAL_SERVER_ERROR',
+      code: message.failure?.code ?? ErrorCode.INTERNAL_SERVER_ERROR,
     };
   }
   return { kind: 'completed', messageId: message.id, seq, status: message.status === 'CANCELLED' ? 'CANCELLED' : 'COMPLETED' };

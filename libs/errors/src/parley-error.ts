@@ -127,7 +127,10 @@ export class UnsupportedMediaTypeError extends ParleyError {
 
 type GraphQLProtocolCode = Exclude<
   ProtocolErrorCode,
-  'BAD_REQUEST' | 'METHOD_NOT_ALLOWED' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE'
+  | typeof ProtocolErrorCode.BAD_REQUEST
+  | typeof ProtocolErrorCode.METHOD_NOT_ALLOWED
+  | typeof ProtocolErrorCode.PAYLOAD_TOO_LARGE
+  | typeof ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE
 >;
 
 /**
