@@ -35,95 +35,64 @@ export abstract class ParleyError extends Error {
   }
 }
 
-export class UnauthenticatedError extends ParleyError {
-  static readonly code = ErrorCode.UNAUTHENTICATED;
-  readonly code = UnauthenticatedError.code;
+/** The base of the class for one code: its code on the class (jose style) and on every instance. */
+function coded<const C extends AnyErrorCode>(code: C) {
+  return class extends ParleyError {
+    static readonly code: C = code;
+    readonly code: C = code;
+  };
 }
 
-export class ForbiddenError extends ParleyError {
-  static readonly code = ErrorCode.FORBIDDEN;
-  readonly code = ForbiddenError.code;
-}
+export class UnauthenticatedError extends coded(ErrorCode.UNAUTHENTICATED) {}
+
+export class ForbiddenError extends coded(ErrorCode.FORBIDDEN) {}
 
 /** Bad input; `field` names the offending input path so a client can point at it. */
-export class BadUserInputError extends ParleyError {
-  static readonly code = ErrorCode.BAD_USER_INPUT;
-  readonly code = BadUserInputError.code;
+export class BadUserInputError extends coded(ErrorCode.BAD_USER_INPUT) {
   constructor(message: string, details: { field?: string } & Details = {}) {
     super(message, details);
   }
 }
 
 /** Also used for another user's data, so that existence is not revealed. */
-export class NotFoundError extends ParleyError {
-  static readonly code = ErrorCode.NOT_FOUND;
-  readonly code = NotFoundError.code;
-}
+export class NotFoundError extends coded(ErrorCode.NOT_FOUND) {}
 
-export class ConflictError extends ParleyError {
-  static readonly code = ErrorCode.CONFLICT;
-  readonly code = ConflictError.code;
-}
+export class ConflictError extends coded(ErrorCode.CONFLICT) {}
 
-export class RateLimitedError extends ParleyError {
-  static readonly code = ErrorCode.RATE_LIMITED;
-  readonly code = RateLimitedError.code;
+export class RateLimitedError extends coded(ErrorCode.RATE_LIMITED) {
   /** `retryAfterSeconds` becomes a public detail (and REST's Retry-After) when it is known. */
   constructor(message: string, retryAfterSeconds?: number, details: Details = {}) {
     super(message, retryAfterSeconds === undefined ? details : { ...details, retryAfterSeconds });
   }
 }
 
-export class BudgetExceededError extends ParleyError {
-  static readonly code = ErrorCode.BUDGET_EXCEEDED;
-  readonly code = BudgetExceededError.code;
-}
+export class BudgetExceededError extends coded(ErrorCode.BUDGET_EXCEEDED) {}
 
-export class ContentBlockedError extends ParleyError {
-  static readonly code = ErrorCode.CONTENT_BLOCKED;
-  readonly code = ContentBlockedError.code;
+export class ContentBlockedError extends coded(ErrorCode.CONTENT_BLOCKED) {
   /** `category` (what the policy found) becomes a public detail when it is known. */
   constructor(message: string, category?: string, details: Details = {}) {
     super(message, category === undefined ? details : { ...details, category });
   }
 }
 
-export class UpstreamUnavailableError extends ParleyError {
-  static readonly code = ErrorCode.UPSTREAM_UNAVAILABLE;
-  readonly code = UpstreamUnavailableError.code;
-}
+export class UpstreamUnavailableError extends coded(ErrorCode.UPSTREAM_UNAVAILABLE) {}
 
 /**
  * A failure of ours, in words meant for the client (`UNEXPECTED_FAILURE_MESSAGE`,
  * or what another service already told us). Never wrap an unexpected error's
  * own text in one: dialects show this message as it is.
  */
-export class InternalServerError extends ParleyError {
-  static readonly code = ErrorCode.INTERNAL_SERVER_ERROR;
-  readonly code = InternalServerError.code;
-}
+export class InternalServerError extends coded(ErrorCode.INTERNAL_SERVER_ERROR) {}
 
 /** A request that is malformed as a whole (not JSON, a persisted query whose hash does not match). */
-export class BadRequestError extends ParleyError {
-  static readonly code = ProtocolErrorCode.BAD_REQUEST;
-  readonly code = BadRequestError.code;
-}
+export class BadRequestError extends coded(ProtocolErrorCode.BAD_REQUEST) {}
 
 /** The HTTP method is not one the route serves; the sender adds `Allow`. */
-export class MethodNotAllowedError extends ParleyError {
-  static readonly code = ProtocolErrorCode.METHOD_NOT_ALLOWED;
-  readonly code = MethodNotAllowedError.code;
-}
+export class MethodNotAllowedError extends coded(ProtocolErrorCode.METHOD_NOT_ALLOWED) {}
 
-export class PayloadTooLargeError extends ParleyError {
-  static readonly code = ProtocolErrorCode.PAYLOAD_TOO_LARGE;
-  readonly code = PayloadTooLargeError.code;
-}
+export class PayloadTooLargeError extends coded(ProtocolErrorCode.PAYLOAD_TOO_LARGE) {}
 
-export class UnsupportedMediaTypeError extends ParleyError {
-  static readonly code = ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE;
-  readonly code = UnsupportedMediaTypeError.code;
-}
+export class UnsupportedMediaTypeError extends coded(ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE) {}
 
 type GraphQLProtocolCode = Exclude<
   ProtocolErrorCode,
@@ -156,27 +125,32 @@ export function parleyErrorFor(code: AnyErrorCode, message: string, details: Det
   return builders[code](message, details);
 }
 
+type Build = (message: string, details: Details) => ParleyError;
+const plain =
+  (Class: new (message: string, details: Details) => ParleyError): Build =>
+  (message, details) =>
+    new Class(message, details);
 const graphqlProtocol =
-  (code: GraphQLProtocolCode) =>
-  (message: string, details: Details): ParleyError =>
+  (code: GraphQLProtocolCode): Build =>
+  (message, details) =>
     new GraphQLProtocolError(code, message, details);
 
-const builders: { readonly [C in AnyErrorCode]: (message: string, details: Details) => ParleyError } = {
-  UNAUTHENTICATED: (message, details) => new UnauthenticatedError(message, details),
-  FORBIDDEN: (message, details) => new ForbiddenError(message, details),
-  BAD_USER_INPUT: (message, details) => new BadUserInputError(message, details),
-  NOT_FOUND: (message, details) => new NotFoundError(message, details),
-  CONFLICT: (message, details) => new ConflictError(message, details),
+const builders: { readonly [C in AnyErrorCode]: Build } = {
+  UNAUTHENTICATED: plain(UnauthenticatedError),
+  FORBIDDEN: plain(ForbiddenError),
+  BAD_USER_INPUT: plain(BadUserInputError),
+  NOT_FOUND: plain(NotFoundError),
+  CONFLICT: plain(ConflictError),
   // The detail travels as it came (a number or not); only a number is also a Retry-After.
   RATE_LIMITED: (message, details) => new RateLimitedError(message, undefined, details),
-  BUDGET_EXCEEDED: (message, details) => new BudgetExceededError(message, details),
+  BUDGET_EXCEEDED: plain(BudgetExceededError),
   CONTENT_BLOCKED: (message, details) => new ContentBlockedError(message, undefined, details),
-  UPSTREAM_UNAVAILABLE: (message, details) => new UpstreamUnavailableError(message, details),
-  INTERNAL_SERVER_ERROR: (message, details) => new InternalServerError(message, details),
-  BAD_REQUEST: (message, details) => new BadRequestError(message, details),
-  METHOD_NOT_ALLOWED: (message, details) => new MethodNotAllowedError(message, details),
-  PAYLOAD_TOO_LARGE: (message, details) => new PayloadTooLargeError(message, details),
-  UNSUPPORTED_MEDIA_TYPE: (message, details) => new UnsupportedMediaTypeError(message, details),
+  UPSTREAM_UNAVAILABLE: plain(UpstreamUnavailableError),
+  INTERNAL_SERVER_ERROR: plain(InternalServerError),
+  BAD_REQUEST: plain(BadRequestError),
+  METHOD_NOT_ALLOWED: plain(MethodNotAllowedError),
+  PAYLOAD_TOO_LARGE: plain(PayloadTooLargeError),
+  UNSUPPORTED_MEDIA_TYPE: plain(UnsupportedMediaTypeError),
   GRAPHQL_PARSE_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_PARSE_FAILED),
   GRAPHQL_VALIDATION_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED),
   PERSISTED_QUERY_NOT_FOUND: graphqlProtocol(ProtocolErrorCode.PERSISTED_QUERY_NOT_FOUND),

@@ -360,5 +360,8 @@ describe('fromOpenAIError: a models refusal as the chat worker reports it', () =
   it('rebuilds errors a dialect can also send: UpstreamUnavailableError is retriable by its code', () => {
     expect(new UpstreamUnavailableError('x').retriable).toBe(true);
     expect(new ContentBlockedError('x', 'violence').details).toEqual({ category: 'violence' });
+    // Each class names its code statically (jose style), and its instances by their class.
+    expect([UnauthenticatedError.code, PayloadTooLargeError.code]).toEqual(['UNAUTHENTICATED', 'PAYLOAD_TOO_LARGE']);
+    expect(new UnauthenticatedError('x').name).toBe('UnauthenticatedError');
   });
 });
