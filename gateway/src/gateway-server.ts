@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
+import { ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
 import type { MessageStreamLog } from '@parley/message-stream';
 import {
   createHttpService,
@@ -249,7 +249,7 @@ function explainTerseRefusals(formatted: GraphQLFormattedError): GraphQLFormatte
       ...formatted,
       message:
         "The persisted query's sha256Hash does not match the query sent with it (provided sha does not match query); send the SHA-256 (hex) of the exact text.",
-      extensions: { ...formatted.extensions, code: 'BAD_REQUEST' },
+      extensions: { ...formatted.extensions, code: ProtocolErrorCode.BAD_REQUEST },
     };
   }
   const limit = /Document contains more that (\d+) tokens/.exec(formatted.message)?.[1];

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '@parley/runtime';
+import { MethodNotAllowedError } from '@parley/errors';
+import { sendHttpError } from '@parley/runtime';
 
 /**
  * The explorer's pages and files only read: anything but GET and HEAD is
@@ -8,6 +9,6 @@ import { sendJson } from '@parley/runtime';
 export function allowOnlyReads(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
   res.setHeader('allow', 'GET, HEAD');
-  sendJson(res, 405, { error: 'method_not_allowed', message: `${req.method} is not allowed here; use GET` });
+  sendHttpError(res, new MethodNotAllowedError(`${req.method} is not allowed here; use GET`));
   return false;
 }

@@ -3,7 +3,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { extname } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { sendJson, type RouteHandler } from '@parley/runtime';
+import { NotFoundError } from '@parley/errors';
+import { sendHttpError, type RouteHandler } from '@parley/runtime';
 import { serializeCsp } from './content-security-policy';
 import { allowOnlyReads } from './read-only-methods';
 
@@ -89,7 +90,7 @@ export function staticAssets(prefix: string, sets: readonly AssetSet[]): StaticA
       const url = new URL(req.url ?? '/', 'http://gateway.invalid');
       const name = url.pathname.slice(prefix.length);
       const asset = await find(name);
-      if (!asset) return sendJson(res, 404, { error: 'not_found', message: `No explorer asset named ${name}` });
+      if (!asset) return sendHttpError(res, new NotFoundError(`No explorer asset named ${name}`));
       const representation = asset.gzip && acceptsGzip(req.headers) ? asset.gzip : asset.identity;
       const headers: Record<string, string | number> = {
         'content-type': asset.contentType,

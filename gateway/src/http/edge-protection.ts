@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, trustedProxies } from '@parley/auth';
-import { ErrorCode, httpStatusFor } from '@parley/errors';
+import {
+  graphQLErrorBody,
+  httpStatusFor,
+  type ParleyError,
+  RateLimitedError,
+  restErrorBody,
+  toOpenAIError,
+  toRestError,
+  UpstreamUnavailableError,
+} from '@parley/errors';
 import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter';
 
@@ -23,18 +32,15 @@ type Dialect = 'graphql' | 'rest' | 'openai';
 
 const dialectOf = (path: string): Dialect => (path.startsWith('/v1/') ? 'openai' : path.startsWith('/api/') ? 'rest' : 'graphql');
 
-function refuse(
-  res: ServerResponse,
-  dialect: Dialect,
-  code: ErrorCode,
-  status: number,
-  message: string,
-  details: Record<string, unknown> = {},
-) {
-  if (dialect === 'graphql') return sendJson(res, status, { errors: [{ message, extensions: { code, ...details } }] });
-  if (dialect === 'rest') return sendJson(res, status, { error: { code, message, ...details } });
-  const type = code === ErrorCode.RATE_LIMITED ? 'rate_limit_exceeded' : code === ErrorCode.FORBIDDEN ? 'permission_error' : 'server_error';
-  return sendJson(res, status, { error: { message, type, code: type, param: null } });
+/** A refusal in the route's dialect (@parley/errors), with the status the dialect gives its code unless `status` says otherwise. */
+function refuse(res: ServerResponse, dialect: Dialect, error: ParleyError, status?: number) {
+  if (dialect === 'graphql') return sendJson(res, status ?? httpStatusFor(error.code), graphQLErrorBody(error));
+  if (dialect === 'rest') {
+    const refusal = toRestError(error);
+    return sendJson(res, status ?? refusal.status, restErrorBody(refusal));
+  }
+  const refusal = toOpenAIError(error);
+  return sendJson(res, status ?? refusal.status, refusal.body);
 }
 
 function setRateLimitHeaders(res: ServerResponse, decision: RateLimitDecision) {
@@ -112,10 +118,10 @@ export function createEdgeProtection({
         return refuse(
           res,
           dialect,
-          ErrorCode.RATE_LIMITED,
-          httpStatusFor(ErrorCode.RATE_LIMITED),
-          `Too many requests: at most ${decision.limit} per ${settings.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
-          { retryAfterSeconds: decision.retryAfterSeconds },
+          new RateLimitedError(
+            `Too many requests: at most ${decision.limit} per ${settings.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
+            decision.retryAfterSeconds,
+          ),
         );
       }
       if (dialect !== 'graphql') return handler(req, res, scope);
@@ -125,12 +131,14 @@ export function createEdgeProtection({
         const outcome = await Promise.race([Promise.resolve(handler(req, res, scope)).then(() => 'done' as const), timedOut]);
         if (outcome === 'timeout' && !res.headersSent) {
           scope.logger.warn({ path, timeoutMs: settings.requestTimeoutMs }, 'request timed out');
+          // 504 rather than UPSTREAM_UNAVAILABLE's 503: the gateway gave up waiting.
           refuse(
             res,
             dialect,
-            ErrorCode.UPSTREAM_UNAVAILABLE,
+            new UpstreamUnavailableError(
+              `The request took longer than ${settings.requestTimeoutMs} ms and was abandoned. Try again, or ask for less.`,
+            ),
             504,
-            `The request took longer than ${settings.requestTimeoutMs} ms and was abandoned. Try again, or ask for less.`,
           );
         }
       } finally {

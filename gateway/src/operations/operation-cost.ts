@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { httpStatusFor, ProtocolErrorCode } from '@parley/errors';
 import {
   getNamedType,
   getNullableType,
@@ -124,7 +125,15 @@ export function operationCostPlugin(maxCost: number): ApolloServerPlugin {
           if (cost > maxCost) {
             throw new GraphQLError(
               `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
-              { extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', actual: cost, maximum: maxCost, http: { status: 400 } } },
+              {
+                extensions: {
+                  code: ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED,
+                  limit: 'cost',
+                  actual: cost,
+                  maximum: maxCost,
+                  http: { status: httpStatusFor(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED) },
+                },
+              },
             );
           }
         },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { ErrorCode } from '@parley/errors';
+import { ErrorCode, httpStatusFor } from '@parley/errors';
 import { GraphQLError } from 'graphql';
 import type { GatewayContext } from '../gateway-context';
 
@@ -58,7 +58,7 @@ export function trustedDocumentsPlugin(manifest: OperationManifest): ApolloServe
           if (contextValue.internal || manifest[queryHash] !== undefined) return;
           throw new GraphQLError(
             "This gateway runs only the operations of Parley's clients (trusted documents), and this one is not among them. Send one from the operation manifest, or have it added there.",
-            { extensions: { code: ErrorCode.FORBIDDEN, http: { status: 403 } } },
+            { extensions: { code: ErrorCode.FORBIDDEN, http: { status: httpStatusFor(ErrorCode.FORBIDDEN) } } },
           );
         },
       };

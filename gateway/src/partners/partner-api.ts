@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasScope, type Viewer } from '@parley/auth';
-import { ParleyError } from '@parley/errors';
+import { ForbiddenError, MethodNotAllowedError, ParleyError, PayloadTooLargeError, UnauthenticatedError } from '@parley/errors';
 import { BodyTooLargeError, readBody, type RouteHandler } from '@parley/runtime';
 import type { EdgeDependencies, EdgeRoutes } from '../http/edge-routes';
-import { BEARER_CHALLENGE, createModelsProxy, sendOpenAIError, sendParleyErrorAsOpenAI, type ModelsProxy } from './partner-proxy';
+import { createModelsProxy, sendParleyErrorAsOpenAI, type ModelsProxy } from './partner-proxy';
 
 /** The API-key scope (users' `API_KEY_SCOPES`) that the models service demands for every /v1 call. */
 export const MODELS_SCOPE = 'models';
@@ -39,7 +39,7 @@ function relay(
 ): RouteHandler {
   return async (req, res, scope) => {
     if (req.method !== method) {
-      return sendOpenAIError(res, 405, { message: `Use ${method} for ${path}.`, type: 'invalid_request_error' }, { allow: method });
+      return sendParleyErrorAsOpenAI(res, new MethodNotAllowedError(`Use ${method} for ${path}.`), { allow: method });
     }
     let context;
     try {
@@ -73,24 +73,19 @@ function relay(
 /** Refuses (and answers) a caller who may not use /v1; true when they may. */
 function admit(viewer: Viewer | null, authorization: string | undefined, res: ServerResponse): boolean {
   if (viewer === null || authorization === undefined) {
-    sendOpenAIError(
+    sendParleyErrorAsOpenAI(
       res,
-      401,
-      {
-        message: 'Send your Parley API key as "Authorization: Bearer pk_…" (create one with the createApiKey mutation).',
-        type: 'authentication_error',
-        code: 'invalid_api_key',
-      },
-      BEARER_CHALLENGE,
+      new UnauthenticatedError('Send your Parley API key as "Authorization: Bearer pk_…" (create one with the createApiKey mutation).'),
     );
     return false;
   }
   if (!hasScope(viewer, MODELS_SCOPE)) {
-    sendOpenAIError(res, 403, {
-      message: `This API key lacks the "${MODELS_SCOPE}" scope; create a key with scopes: ["${MODELS_SCOPE}"].`,
-      type: 'permission_error',
-      code: 'insufficient_scope',
-    });
+    sendParleyErrorAsOpenAI(
+      res,
+      new ForbiddenError(`This API key lacks the "${MODELS_SCOPE}" scope; create a key with scopes: ["${MODELS_SCOPE}"].`, {
+        code: 'insufficient_scope',
+      }),
+    );
     return false;
   }
   return true;
@@ -107,16 +102,9 @@ async function readRequestBody(req: IncomingMessage, res: ServerResponse): Promi
   } catch (error) {
     if (!(error instanceof BodyTooLargeError)) return undefined;
     // Closing stops the rest of an oversized upload instead of reading it only to throw it away.
-    sendOpenAIError(
-      res,
-      413,
-      {
-        message: `The request body is larger than ${MAX_PARTNER_REQUEST_BYTES} bytes.`,
-        type: 'invalid_request_error',
-        code: 'request_too_large',
-      },
-      { connection: 'close' },
-    );
+    sendParleyErrorAsOpenAI(res, new PayloadTooLargeError(`The request body is larger than ${MAX_PARTNER_REQUEST_BYTES} bytes.`), {
+      connection: 'close',
+    });
     return undefined;
   }
 }

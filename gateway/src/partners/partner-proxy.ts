@@ -1,12 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import { ErrorCode, httpStatusFor, type ParleyError } from '@parley/errors';
-import { REQUEST_ID_HEADER, type Logger } from '@parley/runtime';
-
-export interface OpenAIErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
+import {
+  ErrorCode,
+  openAIErrorForStatus,
+  type OpenAIErrorBody,
+  type ParleyError,
+  toOpenAIError,
+  UpstreamUnavailableError,
+} from '@parley/errors';
+import { REQUEST_ID_HEADER, sendOpenAIError, type Logger } from '@parley/runtime';
 
 /** One /v1 call to the models service, made with the caller's own credential. */
 export interface ModelsCall {
@@ -89,54 +92,23 @@ export function createModelsProxy({ modelsUrl, logger }: { modelsUrl: string; lo
           return resolve();
         }
         logger.warn({ err: error, url: `${base}${call.path}` }, 'the models service cannot be reached');
-        sendOpenAIError(res, 503, {
-          message: 'The models service cannot be reached right now; try again shortly.',
-          type: 'api_error',
-          code: 'upstream_unavailable',
-        });
+        sendParleyErrorAsOpenAI(res, new UpstreamUnavailableError('The models service cannot be reached right now; try again shortly.'));
         resolve();
       });
       upstream.end(call.body);
     });
 }
 
-/** Writes an error in OpenAI's shape, which the official SDKs turn into their typed errors by status. */
-export function sendOpenAIError(
-  res: ServerResponse,
-  status: number,
-  { message, type, code = null, param = null }: { message: string; type: string; code?: string | null; param?: string | null },
-  extraHeaders: Record<string, string> = {},
-): void {
-  if (res.headersSent) return void res.end();
-  const text = JSON.stringify({ error: { message, type, param, code } } satisfies OpenAIErrorBody);
-  res.writeHead(status, { ...extraHeaders, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** A refusal the gateway raises itself (a bad credential, users unreachable), as OpenAI would word its kind. */
-export function sendParleyErrorAsOpenAI(res: ServerResponse, error: ParleyError): void {
-  const status = httpStatusFor(error.code);
-  switch (error.code) {
-    case ErrorCode.UNAUTHENTICATED:
-      return sendOpenAIError(
-        res,
-        status,
-        { message: error.message, type: 'authentication_error', code: 'invalid_api_key' },
-        BEARER_CHALLENGE,
-      );
-    case ErrorCode.FORBIDDEN:
-      return sendOpenAIError(res, status, { message: error.message, type: 'permission_error' });
-    case ErrorCode.RATE_LIMITED:
-      return sendOpenAIError(res, status, { message: error.message, type: 'rate_limit_error', code: 'rate_limit_exceeded' });
-    case ErrorCode.UPSTREAM_UNAVAILABLE:
-      return sendOpenAIError(res, status, { message: error.message, type: 'api_error', code: 'upstream_unavailable' });
-    default:
-      return sendOpenAIError(res, status, { message: error.message, type: status >= 500 ? 'api_error' : 'invalid_request_error' });
-  }
+/**
+ * A refusal the gateway raises itself (a bad credential, users unreachable),
+ * in OpenAI's shape (`toOpenAIError`); a 401 names the scheme to use.
+ */
+export function sendParleyErrorAsOpenAI(res: ServerResponse, error: ParleyError, headers: Record<string, string> = {}): void {
+  sendOpenAIError(res, toOpenAIError(error), error.code === ErrorCode.UNAUTHENTICATED ? { ...BEARER_CHALLENGE, ...headers } : headers);
 }
 
 /** RFC 6750: a 401 names the scheme the client should use. */
-export const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer realm="parley"' };
+const BEARER_CHALLENGE = { 'www-authenticate': 'Bearer realm="parley"' };
 
 function isEventStream(headers: IncomingHttpHeaders): boolean {
   return (headers['content-type'] ?? '').startsWith('text/event-stream');
@@ -190,12 +162,7 @@ async function relayError(status: number, answer: IncomingMessage, res: ServerRe
       ? (body as { message: string }).message
       : `The models service answered ${status}.`;
   const retryAfter = headers['retry-after'];
-  sendOpenAIError(
-    res,
-    status,
-    { message, type: status >= 500 ? 'api_error' : 'invalid_request_error' },
-    retryAfter ? { 'retry-after': retryAfter } : {},
-  );
+  sendOpenAIError(res, openAIErrorForStatus(status, message), retryAfter ? { 'retry-after': retryAfter } : {});
 }
 
 function isOpenAIError(body: unknown): body is OpenAIErrorBody {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RestReplyDocument, RestSendMessageDocument, type RestSendMessageMutation, type SendMessageInput } from '@parley/client';
-import { ErrorCode } from '@parley/errors';
+import { BadUserInputError, NotFoundError } from '@parley/errors';
 import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
 import type { EdgeDependencies } from '../http/edge-routes';
 import { clientDeparture } from './client-departure';
@@ -8,7 +8,7 @@ import type { GraphCaller, GraphCallers } from './graph-caller';
 import { readJsonBody } from './json-body';
 import { replyFollower } from './reply-following';
 import { ChatCompletionBody } from './request-bodies';
-import { asRestError, internalError, RestError, restErrorBody } from './rest-errors';
+import { asRestError, internalError, restErrorBody } from './rest-errors';
 import { restRoute } from './rest-route';
 import { openEventStream } from './server-sent-events';
 
@@ -25,15 +25,15 @@ type SentMessages = RestSendMessageMutation['sendMessage'];
 /** The message to send: `content`, or OpenAI-style the last "user" message of `messages`. */
 function sendMessageInput({ content, messages, conversationId, model, clientMessageId }: ChatCompletionBody): SendMessageInput {
   if (content !== undefined && messages !== undefined) {
-    throw new RestError(400, ErrorCode.BAD_USER_INPUT, 'Give either "content" or "messages", not both.', { field: 'content' });
+    throw new BadUserInputError('Give either "content" or "messages", not both.', { field: 'content' });
   }
   const text = content ?? messages?.findLast((message) => message.role.toLowerCase() === 'user')?.content;
   if (typeof text !== 'string') {
     throw messages === undefined
-      ? new RestError(400, ErrorCode.BAD_USER_INPUT, '"content" is required: the message to send (or OpenAI-style "messages").', {
+      ? new BadUserInputError('"content" is required: the message to send (or OpenAI-style "messages").', {
           field: 'content',
         })
-      : new RestError(400, ErrorCode.BAD_USER_INPUT, '"messages" has no "user" message with a text "content" to send.', {
+      : new BadUserInputError('"messages" has no "user" message with a text "content" to send.', {
           field: 'messages',
         });
   }
@@ -65,7 +65,7 @@ export function chatCompletionRoute(
   async function storedReply(caller: GraphCaller, messageId: string) {
     const { message } = await caller.run(RestReplyDocument, { id: messageId });
     // Its conversation was deleted meanwhile.
-    if (!message) throw new RestError(404, ErrorCode.NOT_FOUND, `No message "${messageId}" of yours.`);
+    if (!message) throw new NotFoundError(`No message "${messageId}" of yours.`);
     return message;
   }
 

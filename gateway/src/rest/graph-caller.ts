@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { requireViewer } from '@parley/auth';
+import { fromGraphQLError } from '@parley/errors';
 import type { RequestScope } from '@parley/runtime';
 import type { EdgeDependencies } from '../http/edge-routes';
 import type { GatewayContext } from '../gateway-context';
-import { restErrorFromGraphQL } from './rest-errors';
 
 /** Someone calling the REST API, and what they can do: run operations on the graph as themselves. */
 export interface GraphCaller {
@@ -37,7 +37,7 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
       // An absent field must reach the graph absent (so argument defaults apply), never as undefined.
       const result = await runOperation({ query: document, variables: JSON.parse(JSON.stringify(variables)) }, context);
       const [error] = result.errors ?? [];
-      if (error) throw restErrorFromGraphQL(error);
+      if (error) throw fromGraphQLError(error);
       if (!result.data) throw new Error('The gateway answered neither data nor errors.');
       return result.data as Result;
     }
@@ -49,7 +49,7 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
     },
     async signedIn(req, scope) {
       const context = await contextFor(req, scope);
-      // A route answers it as 401 UNAUTHENTICATED with WWW-Authenticate: Bearer (asRestError).
+      // Answered 401 with WWW-Authenticate: Bearer, as the REST dialect gives UNAUTHENTICATED.
       requireViewer(context.viewer, 'Sign in first: send "Authorization: Bearer <access token or API key>".');
       return callerWith(context);
     },

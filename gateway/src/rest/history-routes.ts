@@ -1,10 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import { RestConversationThreadDocument, RestDeleteConversationDocument, RestHistoryDocument } from '@parley/client';
-import { ErrorCode } from '@parley/errors';
+import { NotFoundError } from '@parley/errors';
 import { sendJson, type RouteHandler } from '@parley/runtime';
 import type { GraphCallers } from './graph-caller';
 import { QueryParameters } from './query-parameters';
-import { RestError } from './rest-errors';
 import { restRoute, unknownRoute } from './rest-route';
 
 export const HISTORY_PATH = '/api/v1/chat/history';
@@ -38,7 +37,7 @@ export function historyRoutes(callers: GraphCallers): { routes: Record<string, R
         first: query.integer('first'),
         after: query.string('after'),
       });
-      if (!conversation) throw new RestError(404, ErrorCode.NOT_FOUND, `No conversation with id "${id}".`);
+      if (!conversation) throw new NotFoundError(`No conversation with id "${id}".`);
       const { messages, ...summary } = conversation;
       sendJson(res, 200, { ...summary, messages: messages.edges.map((edge) => edge.node), pageInfo: messages.pageInfo });
     },
@@ -47,7 +46,7 @@ export function historyRoutes(callers: GraphCallers): { routes: Record<string, R
       const caller = await callers.signedIn(req, scope);
       const { deleteConversation: deleted } = await caller.run(RestDeleteConversationDocument, { id });
       // The graph answers false for no such conversation of the caller's; a resource that is not there is 404.
-      if (!deleted) throw new RestError(404, ErrorCode.NOT_FOUND, `No conversation with id "${id}".`);
+      if (!deleted) throw new NotFoundError(`No conversation with id "${id}".`);
       res.writeHead(204).end();
     },
   });

@@ -1,8 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode } from '@parley/errors';
+import { BadUserInputError, PayloadTooLargeError, UnsupportedMediaTypeError } from '@parley/errors';
 import { BodyTooLargeError, readBody } from '@parley/runtime';
 import type { z } from 'zod';
-import { RestError, RestOnlyCode } from './rest-errors';
 
 /**
  * The request's JSON body, checked against the route's body schema. Only the
@@ -16,41 +15,37 @@ export async function readJsonBody<Schema extends z.ZodType>(
 ): Promise<z.output<Schema>> {
   const contentType = req.headers['content-type'];
   if (contentType !== undefined && !/^application\/([\w.+-]+\+)?json\b/i.test(contentType)) {
-    throw new RestError(415, RestOnlyCode.UNSUPPORTED_MEDIA_TYPE, `Send the body as application/json (not ${contentType}).`);
+    throw new UnsupportedMediaTypeError(`Send the body as application/json (not ${contentType}).`);
   }
   let raw: string;
   try {
     raw = await readBody(req, limitBytes);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) throw new RestError(413, RestOnlyCode.PAYLOAD_TOO_LARGE, error.message, { limitBytes });
+    if (error instanceof BodyTooLargeError) throw new PayloadTooLargeError(error.message, { limitBytes });
     throw error;
   }
   let body: unknown;
   try {
     body = JSON.parse(raw);
   } catch {
-    throw new RestError(
-      400,
-      ErrorCode.BAD_USER_INPUT,
-      raw.trim() === '' ? 'The request needs a JSON body.' : 'The request body is not valid JSON.',
-    );
+    throw new BadUserInputError(raw.trim() === '' ? 'The request needs a JSON body.' : 'The request body is not valid JSON.');
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new RestError(400, ErrorCode.BAD_USER_INPUT, 'The request body must be a JSON object.');
+    throw new BadUserInputError('The request body must be a JSON object.');
   }
   const parsed = schema.safeParse(body, { reportInput: true });
   if (!parsed.success) throw invalidField(parsed.error.issues[0]);
   return parsed.data;
 }
 
-function invalidField(issue: z.core.$ZodIssue | undefined): RestError {
+function invalidField(issue: z.core.$ZodIssue | undefined): BadUserInputError {
   const field = issue?.path.join('.') ?? '';
-  if (!issue || !field) return new RestError(400, ErrorCode.BAD_USER_INPUT, issue?.message ?? 'The request body is not valid.');
+  if (!issue || !field) return new BadUserInputError(issue?.message ?? 'The request body is not valid.');
   const message =
     issue.code === 'invalid_type'
       ? issue.input === undefined
         ? `"${field}" is required (${issue.expected}).`
         : `"${field}" must be ${issue.expected === 'array' || issue.expected === 'object' ? 'an' : 'a'} ${issue.expected}.`
       : `"${field}": ${issue.message}`;
-  return new RestError(400, ErrorCode.BAD_USER_INPUT, message, { field });
+  return new BadUserInputError(message, { field });
 }

@@ -1,3 +1,4 @@
+import { ErrorCode } from '@parley/errors';
 import { z } from 'zod';
 import { ChatCompletionBody, LoginBody, LogoutBody, ProfileUpdateBody, RefreshTokenBody, SettingsUpdateBody } from './request-bodies';
 
@@ -30,7 +31,7 @@ const schemas: Record<string, Schema> = {
       error: {
         type: 'object',
         properties: {
-          code: { type: 'string', examples: ['NOT_FOUND'] },
+          code: { type: 'string', examples: [ErrorCode.NOT_FOUND] },
           message: { type: 'string', description: 'For people: what went wrong and what to do.' },
           field: { type: 'string', description: 'BAD_USER_INPUT: the offending field.' },
           retryAfterSeconds: { type: 'integer', description: 'RATE_LIMITED: also sent as Retry-After.' },

@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ErrorCode } from '@parley/errors';
-import { RestError } from './rest-errors';
+import { BadUserInputError } from '@parley/errors';
 
 /**
  * A request's query string, read as the graph's arguments: absent or empty
@@ -25,7 +24,7 @@ export class QueryParameters {
     const value = this.string(name);
     if (value === undefined) return undefined;
     if (!/^-?\d{1,9}$/.test(value)) {
-      throw new RestError(400, ErrorCode.BAD_USER_INPUT, `"${name}" must be a whole number (got "${value}").`, { field: name });
+      throw new BadUserInputError(`"${name}" must be a whole number (got "${value}").`, { field: name });
     }
     return Number(value);
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode } from '@parley/errors';
+import { MethodNotAllowedError, NotFoundError, toRestError } from '@parley/errors';
 import type { RequestScope, RouteHandler } from '@parley/runtime';
-import { asRestError, internalError, RestError, RestOnlyCode, sendRestError } from './rest-errors';
+import { asRestError, internalError, sendRestError } from './rest-errors';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -20,7 +20,7 @@ export function restRoute(methods: Partial<Record<HttpMethod, MethodHandler>>): 
     try {
       const handler = methods[(req.method ?? 'GET').toUpperCase() as HttpMethod];
       if (!handler) {
-        throw new RestError(405, RestOnlyCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed here; use ${allow}.`, {}, { allow });
+        return sendRestError(res, toRestError(new MethodNotAllowedError(`${req.method} is not allowed here; use ${allow}.`)), { allow });
       }
       await handler(req, res, scope);
     } catch (error) {
@@ -38,9 +38,6 @@ export function unknownRoute(): RouteHandler {
   return (req, res) => {
     res.setHeader('cache-control', 'no-store');
     const path = (req.url ?? '/').split('?', 1)[0];
-    sendRestError(
-      res,
-      new RestError(404, ErrorCode.NOT_FOUND, `No route ${req.method} ${path}; the routes are described at /api/v1/openapi.json.`),
-    );
+    sendRestError(res, toRestError(new NotFoundError(`No route ${req.method} ${path}; the routes are described at /api/v1/openapi.json.`)));
   };
 }

@@ -1,15 +1,14 @@
 import { RestProfileDocument, RestSettingsDocument, RestUpdateProfileDocument, RestUpdateSettingsDocument } from '@parley/client';
-import { ErrorCode } from '@parley/errors';
+import { NotFoundError } from '@parley/errors';
 import { sendJson, type RouteHandler } from '@parley/runtime';
 import type { GraphCallers } from './graph-caller';
 import { readJsonBody } from './json-body';
 import { ProfileUpdateBody, SettingsUpdateBody } from './request-bodies';
-import { RestError } from './rest-errors';
 import { restRoute } from './rest-route';
 
 /** `me` is null for a valid token only when its account was deleted since. */
 function existing<T>(me: T | null): T {
-  if (me === null) throw new RestError(404, ErrorCode.NOT_FOUND, 'The account this token was issued for no longer exists.');
+  if (me === null) throw new NotFoundError('The account this token was issued for no longer exists.');
   return me;
 }
 

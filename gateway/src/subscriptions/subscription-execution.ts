@@ -1,3 +1,4 @@
+import { type AnyErrorCode, ErrorCode, ProtocolErrorCode } from '@parley/errors';
 import {
   defaultFieldResolver,
   getOperationAST,
@@ -52,10 +53,10 @@ export function subscriptionExecutionArgs(
   validated.set(schema, known);
   let invalid = known.get(document);
   if (invalid === undefined) known.set(document, (invalid = validate(schema, document, [...specifiedRules, maxDepthRule(maxDepth)])));
-  if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+  if (invalid.length > 0) return invalid.map((error) => withCode(error, ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED));
   const operation = getOperationAST(document, operationName);
   const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variableValues ?? {});
-  if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
+  if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
   return { ...request, ...subscriptionResolvers(fields) };
 }
 
@@ -88,6 +89,6 @@ function subscriptionResolvers(
   };
 }
 
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, code: AnyErrorCode): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes ?? null, extensions: { ...error.extensions, code } });
 }

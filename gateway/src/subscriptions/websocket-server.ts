@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { clientAddress, trustedProxies } from '@parley/auth';
-import { BadUserInputError, ForbiddenError, ParleyError, toGraphQLErrorShape } from '@parley/errors';
+import { BadUserInputError, ForbiddenError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, type Logger } from '@parley/runtime';
 import {
   getOperationAST,
@@ -138,7 +138,7 @@ export function attachWebSocketServer({
           document = parsedDocument(payload.query);
         } catch (error) {
           const message = error instanceof GraphQLError ? error.message : 'The query could not be parsed.';
-          return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          return [new GraphQLError(message, { extensions: { code: ProtocolErrorCode.GRAPHQL_PARSE_FAILED } })];
         }
         const request = {
           schema: schema(),

@@ -1,4 +1,14 @@
-export { ErrorCode } from './error-codes';
+export {
+  ErrorCode,
+  ProtocolErrorCode,
+  type AnyErrorCode,
+  type ErrorFormat,
+  errorFormats,
+  allErrorCodes,
+  httpStatusFor,
+  isErrorCode,
+  isKnownErrorCode,
+} from './codes';
 export {
   ParleyError,
   UnauthenticatedError,
@@ -10,7 +20,31 @@ export {
   BudgetExceededError,
   ContentBlockedError,
   UpstreamUnavailableError,
+  InternalServerError,
+  BadRequestError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+  GraphQLProtocolError,
+  parleyErrorFor,
+  UNEXPECTED_FAILURE_MESSAGE,
   UnreachableCaseError,
-} from './domain-errors';
-export { toGraphQLErrorShape } from './graphql-error-shape';
-export { httpStatusFor, toRequestError } from './http-status';
+} from './parley-error';
+export {
+  toGraphQLErrorShape,
+  toRequestError,
+  graphQLErrorBody,
+  fromGraphQLError,
+  publicDetails,
+  TRANSPORT_EXTENSIONS,
+} from './dialects/graphql';
+export { toRestError, restErrorBody, restErrorFromGraphQL, type RestError, type RestErrorBody } from './dialects/rest';
+export {
+  toOpenAIError,
+  openAIErrorForStatus,
+  fromOpenAIError,
+  type OpenAIError,
+  type OpenAIErrorBody,
+  type OpenAIErrorAnswer,
+} from './dialects/openai';
+export { toHttpError, type HttpErrorBody } from './dialects/http';

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { ParleyError, toRequestError } from '@parley/errors';
-import { BodyTooLargeError, readBody, sendJson, type RequestScope, type RouteHandler } from './http-server';
+import { BadRequestError, ParleyError, PayloadTooLargeError, toRequestError } from '@parley/errors';
+import { sendGraphQLError } from './error-answers';
+import { BodyTooLargeError, readBody, type RequestScope, type RouteHandler } from './http-server';
 
 export interface GraphQLRouteOptions<TContext extends BaseContext> {
   server: ApolloServer<TContext>;
@@ -30,7 +31,7 @@ export function graphqlRoute<TContext extends BaseContext>({
         raw = await readBody(req, maxBodyBytes);
       } catch (error) {
         if (error instanceof BodyTooLargeError) {
-          return sendGraphQLError(res, 413, error.message, 'PAYLOAD_TOO_LARGE');
+          return sendGraphQLError(res, new PayloadTooLargeError(error.message));
         }
         throw error;
       }
@@ -39,7 +40,7 @@ export function graphqlRoute<TContext extends BaseContext>({
         try {
           body = raw === '' ? undefined : JSON.parse(raw);
         } catch {
-          return sendGraphQLError(res, 400, 'The request body is not valid JSON.', 'BAD_REQUEST');
+          return sendGraphQLError(res, new BadRequestError('The request body is not valid JSON.'));
         }
       } else {
         body = raw;
@@ -72,8 +73,4 @@ export function graphqlRoute<TContext extends BaseContext>({
     for await (const chunk of result.body.asyncIterator) res.write(chunk);
     res.end();
   };
-}
-
-function sendGraphQLError(res: ServerResponse, status: number, message: string, code: string): void {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { InternalServerError, NotFoundError, type ParleyError, toHttpError } from '@parley/errors';
 import type { Logger } from './logger';
 import { checkReadiness, type ReadinessCheck } from './readiness';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -54,11 +55,11 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
         return sendJson(res, ready ? 200 : 503, { ...report, ready, ...(draining ? { draining: true } : {}) });
       }
       const handler = routes[path] ?? prefixRoute(path);
-      if (!handler) return sendJson(res, 404, { error: 'not_found', message: `No route for ${path}` });
+      if (!handler) return sendHttpError(res, new NotFoundError(`No route for ${path}`));
       await handler(req, res, scope);
     } catch (error) {
       scope.logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'Internal server error', requestId });
+      if (!res.headersSent) sendHttpError(res, new InternalServerError('Internal server error', { requestId }));
       else res.destroy();
     }
   };
@@ -111,6 +112,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A refusal on a service's own HTTP routes, in their plain dialect (`toHttpError`): `{ error: "not_found", message, ...details }`. */
+export function sendHttpError(res: ServerResponse, error: ParleyError): void {
+  const { status, body } = toHttpError(error);
+  sendJson(res, status, body);
 }
 
 export class BodyTooLargeError extends Error {

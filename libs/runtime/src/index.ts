@@ -12,6 +12,7 @@ export {
 export {
   createHttpService,
   sendJson,
+  sendHttpError,
   graphqlUrl,
   readBody,
   BodyTooLargeError,
@@ -20,6 +21,7 @@ export {
   type RequestScope,
   type RouteHandler,
 } from './http-server';
+export { sendGraphQLError, sendOpenAIError } from './error-answers';
 export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export { systemClock, systemTimers, type Clock, type Timers } from './clock';

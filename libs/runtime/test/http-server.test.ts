@@ -90,4 +90,31 @@ describe('the service HTTP shell', () => {
       await service.close();
     }
   });
+  it('answers an unknown path 404 and a failed route 500 in the plain HTTP error shape, without the failure’s text', async () => {
+    const logs = captureLogs('silent');
+    const service = createHttpService({
+      logger: logs.logger,
+      routes: {
+        '/boom': () => {
+          throw new Error('connect ECONNREFUSED 10.0.0.5:5432');
+        },
+      },
+      readiness: [],
+    });
+    const { port } = await service.listen(0);
+    try {
+      const missing = await get(port, '/nowhere');
+      expect(missing.status).toBe(404);
+      expect(JSON.parse(missing.body)).toEqual({ error: 'not_found', message: 'No route for /nowhere' });
+      const failed = await get(port, '/boom');
+      expect(failed.status).toBe(500);
+      expect(JSON.parse(failed.body)).toEqual({
+        error: 'internal',
+        message: 'Internal server error',
+        requestId: failed.headers['x-request-id'],
+      });
+    } finally {
+      await service.close();
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { API_KEY_TOKEN_PATH, clientAddress, createAccessTokenVerifier, trustedProxies } from '@parley/auth';
-import { ParleyError } from '@parley/errors';
-import { createSubgraphServer, readBody, sendJson, type SubgraphServer } from '@parley/runtime';
+import { BadRequestError, MethodNotAllowedError, ParleyError } from '@parley/errors';
+import { createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
 import { createAccounts } from './accounts';
@@ -80,10 +80,10 @@ export async function createUsersService(
       // The gateway trades a partner's API key for a short-lived access token,
       // so that subgraphs verify one kind of credential only.
       [API_KEY_TOKEN_PATH]: async (req, res) => {
-        if (req.method !== 'POST') return sendJson(res, 405, { error: 'method_not_allowed' });
+        if (req.method !== 'POST') return sendHttpError(res, new MethodNotAllowedError(`Use POST for ${API_KEY_TOKEN_PATH}.`));
         try {
           const { key } = JSON.parse(await readBody(req, 4096)) as { key?: unknown };
-          if (typeof key !== 'string') return sendJson(res, 400, { error: 'bad_request', message: 'Send {"key": "<api key>"}.' });
+          if (typeof key !== 'string') return sendHttpError(res, new BadRequestError('Send {"key": "<api key>"}.'));
           const { apiKey, user } = await createApiKeys({ em: orm.em.fork(), clock }).authenticate(key);
           const issued = await tokens.issue({
             userId: user.id,
@@ -94,7 +94,8 @@ export async function createUsersService(
           });
           sendJson(res, 200, { accessToken: issued.token, expiresAt: issued.expiresAt.toISOString() });
         } catch (error) {
-          if (error instanceof ParleyError) return sendJson(res, 401, { error: 'unauthenticated', message: error.message });
+          // A key that is not valid or was revoked (UnauthenticatedError, 401).
+          if (error instanceof ParleyError) return sendHttpError(res, error);
           throw error;
         }
       },

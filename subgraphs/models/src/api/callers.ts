@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { bearerTokenFrom, hasScope, type AccessTokenVerifier } from '@parley/auth';
+import { ForbiddenError, UnauthenticatedError } from '@parley/errors';
 
 export const INTERNAL_USER_HEADER = 'x-parley-user-id';
 
@@ -10,20 +11,11 @@ export interface Caller {
   apiKeyId: string | null;
 }
 
-/** A caller without the right credentials: answered 401 (or 403) in OpenAI's shape. */
-export class AuthError extends Error {
-  constructor(
-    message: string,
-    readonly status = 401,
-  ) {
-    super(message);
-  }
-}
-
 /**
  * The one rule for every /v1 route: a person's or an API key's access token
  * (an API key needs the "models" scope), or another Parley service with the
- * internal token, naming the user it acts for. Rejects with an AuthError.
+ * internal token, naming the user it acts for. Rejects with an
+ * UnauthenticatedError (401) or, for a key without the scope, a ForbiddenError (403).
  */
 export function createCallerAuth({
   verifier,
@@ -34,15 +26,16 @@ export function createCallerAuth({
 }): (req: IncomingMessage) => Promise<Caller> {
   return async function caller(req) {
     const token = bearerTokenFrom(req.headers.authorization);
-    if (token === undefined) throw new AuthError('Send an access token or API key as "Authorization: Bearer …".');
+    if (token === undefined) throw new UnauthenticatedError('Send an access token or API key as "Authorization: Bearer …".');
     if (internalToken && safeEqual(token, internalToken)) {
       const userId = req.headers[INTERNAL_USER_HEADER];
       if (typeof userId !== 'string' || !/^[0-9a-f-]{36}$/i.test(userId))
-        throw new AuthError(`Internal callers must name the user in ${INTERNAL_USER_HEADER}.`);
+        throw new UnauthenticatedError(`Internal callers must name the user in ${INTERNAL_USER_HEADER}.`);
       return { userId, apiKeyId: null };
     }
     const viewer = await verifier.verify(token);
-    if (!hasScope(viewer, 'models')) throw new AuthError('This API key lacks the "models" scope.', 403);
+    // The OpenAI code models has always given this refusal; the gateway, which refuses such a key before relaying, says insufficient_scope.
+    if (!hasScope(viewer, 'models')) throw new ForbiddenError('This API key lacks the "models" scope.', { code: 'invalid_api_key' });
     return { userId: viewer.userId, apiKeyId: viewer.apiKeyId };
   };
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody } from '@parley/runtime';
+import { BadRequestError, BadUserInputError, PayloadTooLargeError, toOpenAIError } from '@parley/errors';
+import { BodyTooLargeError, readBody, sendOpenAIError } from '@parley/runtime';
 import type { z } from 'zod';
-import { sendOpenAIError } from './openai-errors';
 
 /** The largest request body any /v1 route reads. */
 export const MAX_REQUEST_BYTES = 4_000_000;
@@ -20,20 +20,27 @@ export async function readJsonRequest<S extends z.ZodType>(
   try {
     raw = await readBody(req, MAX_REQUEST_BYTES);
   } catch (error) {
-    if (error instanceof BodyTooLargeError) return void sendOpenAIError(res, 413, error.message);
+    // No OpenAI code here, as models has always answered (the gateway's own 413 says request_too_large).
+    if (error instanceof BodyTooLargeError)
+      return void sendOpenAIError(res, toOpenAIError(new PayloadTooLargeError(error.message, { code: null })));
     throw error;
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    return void sendOpenAIError(res, 400, 'We could not parse the JSON body of your request.');
+    return void sendOpenAIError(res, toOpenAIError(new BadRequestError('We could not parse the JSON body of your request.')));
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = issue.path.join('.');
-    return void sendOpenAIError(res, 400, `Invalid '${param}': ${issue.message}.`, 'invalid_request_error', param || null, 'invalid_value');
+    // invalid_value even for "model": an unknown model (model_not_found) is told apart later, by the catalogue.
+    const refusal = new BadUserInputError(`Invalid '${param}': ${issue.message}.`, {
+      ...(param ? { field: param } : {}),
+      code: 'invalid_value',
+    });
+    return void sendOpenAIError(res, toOpenAIError(refusal));
   }
   return parsed.data;
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from '@parley/auth';
-import type { Logger, RouteHandler } from '@parley/runtime';
+import { MethodNotAllowedError, toOpenAIError } from '@parley/errors';
+import { type Logger, type RouteHandler, sendOpenAIError } from '@parley/runtime';
 import type { Moderations } from '../moderations';
 import { createCallerAuth } from './callers';
 import { readJsonRequest } from './json-request';
 import { moderationRequestSchema } from './moderation-request';
-import { sendOpenAIError, sendRefusal } from './openai-errors';
+import { sendRefusal } from './openai-errors';
 
 /**
  * OpenAI's `POST /v1/moderations`, for the same callers as chat completions:
@@ -27,7 +28,7 @@ export function moderationRoute({
   const refuse = (res: ServerResponse, error: unknown) => sendRefusal(res, error, logger, 'moderation failed');
 
   const moderate: RouteHandler = async (req, res) => {
-    if (req.method !== 'POST') return sendOpenAIError(res, 405, 'Use POST for /v1/moderations.');
+    if (req.method !== 'POST') return sendOpenAIError(res, toOpenAIError(new MethodNotAllowedError('Use POST for /v1/moderations.')));
     try {
       await caller(req);
     } catch (error) {

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from '@parley/auth';
-import { ParleyError } from '@parley/errors';
-import type { Logger, RouteHandler } from '@parley/runtime';
+import { MethodNotAllowedError, ParleyError, toOpenAIError, UpstreamUnavailableError } from '@parley/errors';
+import { type Logger, type RouteHandler, sendOpenAIError } from '@parley/runtime';
 import type { Completions } from '../completions';
 import type { ChatMessage } from '../providers/chat-provider';
 import type { Router } from '../routing/router';
 import { createCallerAuth, type Caller } from './callers';
 import { chatCompletionRequestSchema } from './chat-completion-request';
 import { readJsonRequest } from './json-request';
-import { sendOpenAIError, sendRefusal, toOpenAIError } from './openai-errors';
+import { sendRefusal } from './openai-errors';
 
 export { INTERNAL_USER_HEADER } from './callers';
 export const MESSAGE_ID_HEADER = 'x-parley-message-id';
@@ -37,7 +37,7 @@ export function openAIRoutes({
   const caller = createCallerAuth({ verifier, internalToken });
 
   const chatCompletions: RouteHandler = async (req, res) => {
-    if (req.method !== 'POST') return sendOpenAIError(res, 405, 'Use POST for /v1/chat/completions.');
+    if (req.method !== 'POST') return sendOpenAIError(res, toOpenAIError(new MethodNotAllowedError('Use POST for /v1/chat/completions.')));
     let who: Caller;
     try {
       who = await caller(req);
@@ -137,10 +137,11 @@ export function openAIRoutes({
       });
     } catch (error) {
       if (controller.signal.aborted) return;
-      const mapped =
+      const mapped = toOpenAIError(
         error instanceof ParleyError
-          ? toOpenAIError(error).body
-          : { error: { message: 'The model provider failed mid-reply.', type: 'api_error', param: null, code: 'upstream_error' } };
+          ? error
+          : new UpstreamUnavailableError('The model provider failed mid-reply.', { code: 'upstream_error' }),
+      ).body;
       logger.warn({ err: error }, 'stream failed after it started');
       write(`data: ${JSON.stringify(mapped)}\n\n`);
       res.end('data: [DONE]\n\n');
