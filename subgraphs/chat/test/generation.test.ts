@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { UpstreamUnavailableError } from '@parley/errors';
 import { createInMemoryMessageStreamLog, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import { createModerator, DEFAULT_MODERATION_POLICY } from '@parley/moderation';
 import type { Timers } from '@parley/runtime';
 import { captureLogs, createManualClock, startFakeUpstream, type ManualClock } from '@parley/testing';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createGeneration, GenerationFailure, type Generate, type GenerationJob } from '../src/worker/generation';
+import { createGeneration, type Generate, type GenerationJob } from '../src/worker/generation';
 
 /**
  * The generation loop against an OpenAI-compatible upstream over real HTTP.
@@ -130,7 +131,7 @@ describe('generating a reply', () => {
 
     expect(upstream.chatRequests()).toHaveLength(3);
     expect(reply.onAttemptsExhausted).toHaveBeenCalledOnce();
-    expect(reply.onAttemptsExhausted).toHaveBeenCalledWith(expect.any(GenerationFailure), 3);
+    expect(reply.onAttemptsExhausted).toHaveBeenCalledWith(expect.any(UpstreamUnavailableError), 3);
     expect(await messageStreams.readAfter(reply.messageId, 0)).toEqual([]);
     expect(reply.progress).toMatchObject({ seq: 0, emitted: '' });
   });

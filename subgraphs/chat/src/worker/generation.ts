@@ -1,4 +1,4 @@
-import { ErrorCode } from '@parley/errors';
+import { ContentBlockedError, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
 import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
 import type { Moderator } from '@parley/moderation';
 import { systemTimers, type Logger, type Timers } from '@parley/runtime';
@@ -7,24 +7,12 @@ import { describeCategory } from '../content-moderation';
 import type { Turn } from './context-window';
 import { createDeltaCoalescer } from './delta-coalescer';
 
-/** How a generation ended, when it did not complete. */
-export class GenerationFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly retriable: boolean,
-  ) {
-    super(message);
-  }
-}
-
 /** The reply itself broke the moderation policy while streaming. */
-export class BlockedOutput extends GenerationFailure {
+export class BlockedOutput extends ContentBlockedError {
   constructor(readonly category: string) {
     super(
-      ErrorCode.CONTENT_BLOCKED,
       `The reply was stopped: it contained ${describeCategory(category)}, which this service does not allow. Rephrase the question and ask again.`,
-      false,
+      category,
     );
   }
 }
@@ -55,7 +43,7 @@ export interface GenerationJob {
   resumeAfter: string;
   progress: GenerationProgress;
   /** Called once when a retriable failure outlasts every attempt, before the generation rejects with it. */
-  onAttemptsExhausted(failure: GenerationFailure, attempts: number): Promise<void>;
+  onAttemptsExhausted(failure: ParleyError, attempts: number): Promise<void>;
 }
 
 export interface GenerationSettings {
@@ -79,7 +67,7 @@ export interface GenerationSettings {
  * token is tried again after a backoff (doubling from `retryBaseMs`, with
  * jitter), up to `maxAttempts`; after that first token a retry could repeat or
  * rewrite what subscribers saw, so the failure stands. Rejects with a
- * GenerationFailure, with the signal's reason when cancelled, or with
+ * ParleyError, with the signal's reason when cancelled, or with
  * SeqConflictError when another worker owns the reply.
  */
 export function createGeneration({
@@ -166,25 +154,14 @@ export function createGeneration({
 
 export type Generate = ReturnType<typeof createGeneration>;
 
-/** The models service's answers, as the client sees them: its OpenAI-style error codes back to Parley's. */
-export function classify(error: unknown): GenerationFailure {
-  if (error instanceof GenerationFailure) return error;
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new GenerationFailure(ErrorCode.UPSTREAM_UNAVAILABLE, 'The models service could not be reached.', true);
-  }
-  if (error instanceof OpenAI.APIError) {
-    const code = (error.code ?? '') as string;
-    const message = (error.error as { message?: string } | undefined)?.message ?? error.message;
-    if (code === 'budget_exceeded') return new GenerationFailure(ErrorCode.BUDGET_EXCEEDED, message, false);
-    if (code === 'content_blocked') return new GenerationFailure(ErrorCode.CONTENT_BLOCKED, message, false);
-    if (error.status === 429) return new GenerationFailure(ErrorCode.RATE_LIMITED, message, true);
-    if (error.status !== undefined && error.status >= 500) return new GenerationFailure(ErrorCode.UPSTREAM_UNAVAILABLE, message, true);
-    if (error.status === 400 || error.status === 404) return new GenerationFailure(ErrorCode.BAD_USER_INPUT, message, false);
-    return new GenerationFailure(ErrorCode.INTERNAL_SERVER_ERROR, message, false);
-  }
-  return new GenerationFailure(
-    ErrorCode.UPSTREAM_UNAVAILABLE,
-    `The reply was interrupted: ${(error as Error)?.message ?? String(error)}.`,
-    true,
-  );
+/**
+ * Why an attempt ended, as a ParleyError: the models service's OpenAI-style
+ * answers are read back through the errors table's OpenAI dialect.
+ */
+export function classify(error: unknown): ParleyError {
+  if (error instanceof ParleyError) return error;
+  // Before APIError: a connection failure is one of its subclasses.
+  if (error instanceof OpenAI.APIConnectionError) return new UpstreamUnavailableError('The models service could not be reached.');
+  if (error instanceof OpenAI.APIError) return fromOpenAIError(error);
+  return new UpstreamUnavailableError(`The reply was interrupted: ${(error as Error)?.message ?? String(error)}.`);
 }

@@ -1,10 +1,9 @@
-import { ErrorCode } from '@parley/errors';
+import { BadUserInputError, ContentBlockedError } from '@parley/errors';
 import type { ChatMessageRequested } from '@parley/events';
 import { describeCategory, type ContentModeration } from '../content-moderation';
 import type { ModelDirectory } from '../model-directory';
 import type { Reply, ReplyStore } from '../replies/reply-store';
 import { fitToContextWindow, type Turn } from './context-window';
-import { GenerationFailure } from './generation';
 
 export interface Prompt {
   model: string;
@@ -30,7 +29,7 @@ export async function promptFor(
   reply: Reply,
 ): Promise<Prompt> {
   const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {
-    throw new GenerationFailure(ErrorCode.BAD_USER_INPUT, error.message, false);
+    throw new BadUserInputError(error.message);
   });
   const branch = (await replies.branchOf(reply))
     // Earlier replies count only with something to show: not failed ones, nor empty ones.
@@ -39,10 +38,8 @@ export async function promptFor(
   const firstQuestion = branch.length === 1 && branch[0]!.role === 'user' ? branch[0]!.content : null;
   const turns = fitToContextWindow(branch, model.contextWindow, Math.min(replyReserve, model.contextWindow / 4));
   if (!turns) {
-    throw new GenerationFailure(
-      ErrorCode.BAD_USER_INPUT,
+    throw new BadUserInputError(
       `The message does not fit the context window of "${model.id}" (${model.contextWindow} tokens). Shorten it.`,
-      false,
     );
   }
   return { model: model.id, turns: await screenPrompt(moderation, request, turns), firstQuestion };
@@ -74,10 +71,9 @@ async function screenPrompt(moderation: ContentModeration, request: ChatMessageR
           action: 'block',
         },
       ]);
-      throw new GenerationFailure(
-        ErrorCode.CONTENT_BLOCKED,
+      throw new ContentBlockedError(
         `No reply: the conversation contains ${describeCategory(result.blocked.category)}, which this service does not accept. Edit the message and ask again.`,
-        false,
+        result.blocked.category,
       );
     }
     screened.push({ ...turn, content: result.text });
