@@ -11,6 +11,7 @@ import { ChatCompletionBody } from './request-bodies';
 import { asRestError, internalError, restErrorBody } from './rest-errors';
 import { restRoute } from './rest-route';
 import { openEventStream } from './server-sent-events';
+import { isInFlight, type MessageStatus } from '@parley/message-stream';
 
 export interface ChatCompletionOptions {
   maxBodyBytes: number;
@@ -46,8 +47,6 @@ function preferredWaitSeconds(req: IncomingMessage): number | undefined {
   const match = /(?:^|[,;])\s*wait\s*=\s*"?(\d+)"?/i.exec(Array.isArray(prefer) ? prefer.join(',') : (prefer ?? ''));
   return match ? Number(match[1]) : undefined;
 }
-
-const isUnderway = (status: string) => status === 'PENDING' || status === 'STREAMING';
 
 /**
  * POST /api/v1/chat/completions: `sendMessage`, then the reply. The reply is
@@ -102,7 +101,11 @@ export function chatCompletionRoute(
     if (departure.aborted) return;
     const { conversation, ...assistantMessage } = await storedReply(caller, sent.assistantMessage.id);
     if (preferred !== undefined) res.setHeader('preference-applied', `wait=${waitSeconds}`);
-    sendJson(res, isUnderway(assistantMessage.status) ? 202 : 200, { conversation, userMessage: sent.userMessage, assistantMessage });
+    sendJson(res, isInFlight(assistantMessage.status as MessageStatus) ? 202 : 200, {
+      conversation,
+      userMessage: sent.userMessage,
+      assistantMessage,
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { ErrorCode } from '@parley/errors';
 import { z } from 'zod';
 import { ChatCompletionBody, LoginBody, LogoutBody, ProfileUpdateBody, RefreshTokenBody, SettingsUpdateBody } from './request-bodies';
+import { MESSAGE_STATUSES } from '@parley/message-stream';
 
 type Schema = Record<string, unknown>;
 
@@ -66,7 +67,7 @@ const schemas: Record<string, Schema> = {
   Message: object({
     id: { type: 'string' },
     role: { type: 'string', enum: ['USER', 'ASSISTANT', 'SYSTEM'] },
-    status: { type: 'string', enum: ['PENDING', 'STREAMING', 'COMPLETED', 'FAILED', 'CANCELLED'] },
+    status: { type: 'string', enum: [...MESSAGE_STATUSES] },
     content: { type: 'string' },
     parentId: nullable({ type: 'string' }),
     createdAt: dateTime,
