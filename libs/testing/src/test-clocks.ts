@@ -1,6 +1,6 @@
 import type { Clock, Timers } from '@parley/runtime';
 
-/** Noon UTC on a fixed day: far from any day, month or rate-limit window boundary. */
+/** Noon UTC on a fixed day: far from any day or month boundary, and exactly at the start of a rate-limit window (a test moving through one starts at its beginning). */
 const FIXED_START = Date.UTC(2026, 0, 15, 12, 0, 0);
 
 /**
