@@ -2,7 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { loadConfig } from '@parley/runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '../../src/config/protection-settings';
-import { rawGraphQLPost } from '../support/raw-graphql-post';
+import { rawGraphQLPost } from '@parley/testing';
 import { startGatewayOverStandIns, startStandInSubgraphs, type StandInSubgraphs } from '../support/stand-in-subgraphs';
 
 const post = rawGraphQLPost;

@@ -6,7 +6,7 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, subscribe } from '@parley/testing/subscriptions';
 import { gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '../../src/config/protection-settings';
-import { rawGraphQLPost } from '../support/raw-graphql-post';
+import { rawGraphQLPost } from '@parley/testing';
 import { startGatewayOverStandIns, startStandInSubgraphs, type StandInSubgraphs } from '../support/stand-in-subgraphs';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -8,3 +8,4 @@ export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-
 export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretranslate';
 export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAheadClock } from './test-clocks';
 export { startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
+export { rawGraphQLPost } from './raw-graphql-post';
