@@ -301,7 +301,7 @@ describe('details that the dialects read', () => {
   });
 });
 
-/** The mapping the chat worker applies to the models service's answers (subgraphs/chat/src/chat-worker.ts `classify`). */
+/** The mapping the chat worker applies to the models service's answers (subgraphs/chat/src/worker/generation.ts `classify`, which calls it). */
 describe('fromOpenAIError: a models refusal as the chat worker reports it', () => {
   const apiError = (status: number | undefined, error: unknown, message = `${status} status code (no body)`) => ({
     status,

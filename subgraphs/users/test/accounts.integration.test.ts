@@ -20,7 +20,7 @@ import { login, PASSWORD, refresh, register, startUsersUnderTest, type UsersUnde
 const DAY = 86_400_000;
 
 /**
- * What the users service does beyond what the gateway suites (gateway/test/auth) already show: the refusals they do
+ * What the users service does beyond what the gateway suites (platform/test/auth) already show: the refusals they do
  * not reach, and what depends on time, on a clock the test moves.
  */
 describe('the users service: accounts, sessions and API keys', () => {
