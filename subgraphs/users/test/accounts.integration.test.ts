@@ -296,7 +296,10 @@ describe('the users service: accounts, sessions and API keys', () => {
 
     it('takes only a POST of {"key": …} at the exchange, and refuses a key it never issued with 401', async () => {
       const get = await exchange({ method: 'GET' });
-      expect([get.status, await get.json()]).toEqual([405, { error: 'method_not_allowed' }]);
+      expect([get.status, await get.json()]).toEqual([
+        405,
+        { error: 'method_not_allowed', message: 'Use POST for /internal/api-key-token.' },
+      ]);
       const noKey = await exchange({ method: 'POST', body: '{}' });
       expect([noKey.status, await noKey.json()]).toEqual([400, { error: 'bad_request', message: 'Send {"key": "<api key>"}.' }]);
       for (const key of ['not a key', `pk_${'0'.repeat(32)}_${'A'.repeat(43)}`]) {
