@@ -136,17 +136,24 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
           partition,
           offset: message.offset,
         };
-        const { finished } = await pool.submit({ key: event.key, partition, offset: BigInt(message.offset) }, () => untilHandled(event));
+        // Fetched before the stop but not yet started: left uncommitted, for the next member.
+        if (stopping) return;
+        const { finished } = await pool.submit({ key: event.key, partition, offset: BigInt(message.offset) }, () =>
+          stopping ? Promise.reject(new Error('stopping: not started')) : untilHandled(event),
+        );
         finished.then(scheduleCommit, () => undefined);
       },
     });
     return {
       async stop(drainMs = 10_000) {
         stopping = true;
-        await consumer.stop();
+        // Paused, not stopped: a stopped consumer has left its group and can no longer commit, so what finishes
+        // during the drain would be delivered again to the next member.
+        consumer.pause([{ topic: name(topic) }]);
         await Promise.race([pool.drained(), new Promise((resolve) => setTimeout(resolve, drainMs).unref())]);
         clearTimeout(commitTimer);
         await commit();
+        await consumer.stop();
         await consumer.disconnect();
       },
     };

@@ -152,6 +152,44 @@ describe('the Kafka event bus (real broker)', () => {
     expect(redelivered).not.toContain('quick-0');
   }, 90_000);
 
+  it('commits what finishes while a stop drains, so the next member gets none of it again', async () => {
+    const group = 'draining';
+    let started = false;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const first = await bus.subscribe({
+      topic: Topics.chatMessageCompleted,
+      group,
+      concurrency: 4,
+      handle: async (event) => {
+        if (event.key !== 'dr-key') return;
+        started = true;
+        await held;
+      },
+    });
+    await bus.publish(Topics.chatMessageCompleted, 'dr-key', completed('in-flight-at-stop'));
+    await expect.poll(() => started, { timeout: 30_000 }).toBe(true);
+    const stopped = first.stop();
+    release();
+    await stopped;
+
+    // The same key lands in the same partition, after the event above: the next member reading "marker" first
+    // means the finished event was committed.
+    await bus.publish(Topics.chatMessageCompleted, 'dr-key', completed('marker'));
+    const seen: string[] = [];
+    const second = await bus.subscribe({
+      topic: Topics.chatMessageCompleted,
+      group,
+      concurrency: 4,
+      handle: async (event) => {
+        if (event.key === 'dr-key') seen.push(event.payload.messageId);
+      },
+    });
+    await expect.poll(() => seen, { timeout: 30_000 }).toContain('marker');
+    await second.stop();
+    expect(seen).toEqual(['marker']);
+  }, 90_000);
+
   it('answers a ping while the broker is up', async () => {
     await expect(bus.ping()).resolves.toBeUndefined();
   });
