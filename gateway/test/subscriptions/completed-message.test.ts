@@ -110,6 +110,24 @@ describe("the completed message, resolved with the subscriber's own selection", 
     });
   });
 
+  it('reports a subgraph that could not be reached as that, not as a missing message', async () => {
+    // Apollo Gateway nulls the field and reports a failed fetch without a path.
+    const { payload } = await streamOf(
+      `subscription($id: ID!) { messageStream(messageId: $id) { seq ... on MessageCompleted { reply: message { text: content } } } }`,
+      {
+        data: { reply: null },
+        errors: [{ message: 'The chat service could not be reached.', extensions: { code: 'UPSTREAM_UNAVAILABLE' } }],
+      },
+    );
+    expect(payload.errors).toEqual([
+      expect.objectContaining({
+        message: 'The chat service could not be reached.',
+        path: ['messageStream', 'reply'],
+        extensions: { code: 'UPSTREAM_UNAVAILABLE' },
+      }),
+    ]);
+  });
+
   it('fetches nothing when the subscriber selects no message', async () => {
     const { payload, asked } = await streamOf(`subscription($id: ID!) { messageStream(messageId: $id) { seq messageId } }`, {});
     expect(asked).toEqual([]);
