@@ -7,5 +7,5 @@ export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-openai-upstream';
 export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretranslate';
 export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAheadClock } from './test-clocks';
-export { startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
+export { inMemoryDependencies, startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
 export { rawGraphQLPost } from './raw-graphql-post';

@@ -79,21 +79,15 @@ export async function startSubgraphUnderTest<TService extends { server: Subgraph
     // On PGlite the ORM borrows the one session, which stopping PGlite ends.
     if (url) stops.push(() => orm.close());
     await migrate(orm);
-    const auth = { issuer: 'parley', audience: 'parley-api', jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' };
-    const dependencies: SubgraphDependencies = {
+    // No users service: nothing here is signed by one (a suite calls with an internal token).
+    const dependencies = inMemoryDependencies({
       orm,
-      bus: createInProcessBus({ logger }),
-      pubsub: createInMemoryPubSub(),
-      messageStreams: createInMemoryMessageStreamLog(),
-      redis,
-      namespace: `${uniqueName('t')}:`,
       logger,
       clock,
-      auth,
-      // No users service: nothing here is signed by one (a suite calls with an internal token).
-      verifier: remoteAccessTokenVerifier({ ...auth, now: () => clock.now() }),
-      readiness: [],
-    };
+      redis,
+      namespace: `${uniqueName('t')}:`,
+      jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+    });
     const instance = async (overrides: Record<string, string>) => {
       const service = await definition.create(dependencies, loadConfig(definition.settings, { ...settings, ...overrides }));
       if (service.stop) stops.push(() => service.stop!());
@@ -107,4 +101,40 @@ export async function startSubgraphUnderTest<TService extends { server: Subgraph
     await stop();
     throw error;
   }
+}
+
+/**
+ * What a subgraph built inside a test process is given: its ORM, and in place of
+ * Kafka and Redis pub/sub their in-memory forms; a verifier against `jwksUrl`.
+ */
+export function inMemoryDependencies({
+  orm,
+  logger,
+  clock,
+  jwksUrl,
+  redis = null,
+  namespace = '',
+}: {
+  orm: SubgraphDependencies['orm'];
+  logger: Logger;
+  clock: Clock;
+  /** The users service's key set. */
+  jwksUrl: string;
+  redis?: SubgraphDependencies['redis'];
+  namespace?: string;
+}): SubgraphDependencies {
+  const auth = { issuer: 'parley', audience: 'parley-api' };
+  return {
+    orm,
+    bus: createInProcessBus({ logger }),
+    pubsub: createInMemoryPubSub(),
+    messageStreams: createInMemoryMessageStreamLog(),
+    redis,
+    namespace,
+    logger,
+    clock,
+    auth,
+    verifier: remoteAccessTokenVerifier({ ...auth, jwksUrl, now: () => clock.now() }),
+    readiness: [],
+  };
 }

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { remoteAccessTokenVerifier } from '@parley/auth';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
-import { createInProcessBus } from '@parley/events';
-import { createInMemoryMessageStreamLog, createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
-import { createInMemoryPubSub, createRedisPubSub } from '@parley/pubsub';
+import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
+import { createRedisPubSub } from '@parley/pubsub';
 import Redis from 'ioredis';
 import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
@@ -13,6 +11,7 @@ import {
   captureLogs,
   createTestDatabase,
   freePort,
+  inMemoryDependencies,
   startServiceProcess,
   uniqueName,
   waitUntilReady,
@@ -216,8 +215,6 @@ async function startServices(
       }),
     );
 
-    const auth = { issuer: 'parley', audience: 'parley-api', jwksUrl: `${usersUrl}/.well-known/jwks.json` };
-    const verifier = remoteAccessTokenVerifier(auth);
     /** A subgraph built in this process on the same database, for fixtures only (it never listens). */
     const inProcess = async <T extends { server: SubgraphServer }, S>(definition: SubgraphDefinition<T, S>): Promise<T> => {
       const orm = await createOrm({
@@ -230,19 +227,7 @@ async function startServices(
       });
       orms.push(orm);
       return definition.create(
-        {
-          orm,
-          bus: createInProcessBus({ logger }),
-          pubsub: createInMemoryPubSub(),
-          messageStreams: createInMemoryMessageStreamLog(),
-          redis: null,
-          namespace: '',
-          logger,
-          clock: systemClock,
-          auth,
-          verifier,
-          readiness: [],
-        },
+        inMemoryDependencies({ orm, logger, clock: systemClock, jwksUrl: `${usersUrl}/.well-known/jwks.json` }),
         // Fixtures only: the chat process under test relays the outbox, not this handle.
         loadConfig(definition.settings, { ...serviceSettings, MODELS_URL: env.MODELS_URL, OUTBOX_RELAY: 'off' }),
       );
