@@ -9,3 +9,4 @@ export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretr
 export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAheadClock } from './test-clocks';
 export { inMemoryDependencies, startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
 export { rawGraphQLPost } from './raw-graphql-post';
+export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from './own-services';
