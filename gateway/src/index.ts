@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createRedisMessageStreamLog } from '@parley/message-stream';
-import { createRedisPubSub } from '@parley/pubsub';
+import { createRedisClient, createRedisPubSub } from '@parley/pubsub';
 import { assertReachable, createLogger, createShutdown, loadConfig, namespaceFrom } from '@parley/runtime';
 import { exitOnStartFailure, hostAndPort, tcpProbe } from '@parley/service-host';
-import Redis from 'ioredis';
 import { gatewayConfigSchema } from './config/gateway-config';
 import { assembleGateway } from './gateway';
 import { gatewayProtectionFrom } from './config/protection-settings';
@@ -36,8 +35,9 @@ async function main() {
   });
   shutdown.add('redis', () => pubsub.close());
   // Replays read the replies' Redis streams (XRANGE), which a pub/sub connection cannot; live events come through `pubsub`.
-  const streamsClient = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-  streamsClient.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const streamsClient = createRedisClient(config.REDIS_URL, {
+    onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+  });
   shutdown.add('redis streams', async () => {
     await streamsClient.quit();
   });

@@ -1,5 +1,5 @@
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import Redis from 'ioredis';
+import { createRedisClient } from './redis-client';
 import type { PubSub } from './pubsub';
 
 /**
@@ -17,17 +17,13 @@ export async function createRedisPubSub({
   /** Sees connection errors (ioredis keeps reconnecting meanwhile). */
   onError?: (error: Error) => void;
 }): Promise<PubSub> {
-  const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
-  const publisher = new Redis(url, options);
-  const subscriber = new Redis(url, options);
   let lastError: Error | undefined;
-  for (const connection of [publisher, subscriber]) {
-    // ioredis reconnects by itself; without a listener each failed attempt is an "unhandled error event".
-    connection.on('error', (error: Error) => {
-      lastError = error;
-      onError?.(error);
-    });
-  }
+  const onConnectionError = (error: Error) => {
+    lastError = error;
+    onError?.(error);
+  };
+  const publisher = createRedisClient(url, { lazyConnect: true, onError: onConnectionError });
+  const subscriber = createRedisClient(url, { lazyConnect: true, onError: onConnectionError });
   try {
     await Promise.all([publisher.connect(), subscriber.connect()]);
   } catch (error) {

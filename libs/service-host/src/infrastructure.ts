@@ -2,8 +2,8 @@ import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgre
 import { createOrm, databaseAddress, migrate, pingDatabase } from '@parley/database';
 import { createKafkaBus, type EventBus } from '@parley/events';
 import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
-import { createRedisPubSub, type PubSub } from '@parley/pubsub';
-import Redis from 'ioredis';
+import { createRedisClient, createRedisPubSub, type PubSub } from '@parley/pubsub';
+import type Redis from 'ioredis';
 import { assertReachable, namespaceFrom, type Logger, type ReadinessCheck } from '@parley/runtime';
 import type { ServicesConfig } from './services-config';
 import { hostAndPort, tcpProbe } from './tcp-probe';
@@ -72,8 +72,10 @@ export async function connectInfrastructure({
   });
 
   // Commands issued in the same tick leave in one write (budgets, limits and caches issue many small ones).
-  const client = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
-  client.on('error', (error) => logger.warn({ err: error }, 'redis connection error'));
+  const client = createRedisClient(config.REDIS_URL, {
+    enableAutoPipelining: true,
+    onError: (error) => logger.warn({ err: error }, 'redis connection error'),
+  });
 
   return {
     orm,
