@@ -97,6 +97,8 @@ export async function createGateway({
   const fetcher = createSubgraphFetcher({
     fetcher: keepAlive,
     timeoutMs: protection.subgraphTimeoutMs,
+    retryBudgetMs: protection.subgraphRetryBudgetMs,
+    logger,
     subgraphNameOf: (url) => subgraphNames.get(url) ?? new URL(url).host,
   });
   const gateway = new ApolloGateway({
