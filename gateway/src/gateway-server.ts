@@ -196,7 +196,9 @@ export async function createGateway({
     paths: ['/graphql', '/ws/chat'],
     runOperation,
     subscriptions: {
-      messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams, runOperation })),
+      messageStream: messageStreamField(
+        createMessageStreamSubscription({ messageStreams, runOperation, retryBudgetMs: protection.subscriptionRetryBudgetMs }),
+      ),
     },
     schema: () => {
       if (!schema) throw new Error('The gateway has not loaded its schema yet');
