@@ -12,7 +12,6 @@ export {
 } from './config/protection-settings';
 export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './http/rate-limiter';
 export { createRedisKeyValueCache } from './operations/redis-key-value-cache';
-export { subgraphReadiness } from './subgraphs/subgraph-readiness';
 export { attachWebSocketServer, defaultWebSocketLimits } from './subscriptions/websocket-server';
 
 export interface GatewayAssembly extends Omit<GatewayOptions, 'authenticate'> {
