@@ -123,3 +123,34 @@ export async function retryConnectionFailures<T>(
     }
   }
 }
+
+/** Methods whose request may run twice with the same effect (RFC 9110 §9.2.2). */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * A `fetch` for calls to another Parley service that waits out its restarts:
+ * connection failures are retried per `retryConnectionFailures` (a request of
+ * an idempotent method also after a broken connection) for `budgetMs`, and the
+ * call's own signal (its timeout) bounds the whole. A streamed body cannot be
+ * sent twice, so such a call is never retried.
+ */
+export function retryingFetch({
+  budgetMs,
+  fetch: base = globalThis.fetch,
+  onRetry,
+}: {
+  budgetMs: number;
+  fetch?: typeof globalThis.fetch;
+  onRetry?: ConnectionRetryOptions['onRetry'];
+}): typeof globalThis.fetch {
+  return (input, init) => {
+    if (init?.body instanceof ReadableStream || (input instanceof Request && input.body)) return base(input, init);
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    return retryConnectionFailures(() => base(input, init), {
+      idempotent: IDEMPOTENT_METHODS.has(method),
+      budgetMs,
+      ...(init?.signal ? { signal: init.signal } : {}),
+      ...(onRetry ? { onRetry } : {}),
+    });
+  };
+}

@@ -28,6 +28,7 @@ export {
   connectionFailureOf,
   mayRetryConnectionFailure,
   retryConnectionFailures,
+  retryingFetch,
   startBackoff,
   waitFor,
   type BackoffPolicy,

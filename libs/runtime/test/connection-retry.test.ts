@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createManualClock, freePort } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectionFailureOf, retryConnectionFailures, startBackoff } from '../src';
+import { connectionFailureOf, retryConnectionFailures, retryingFetch, startBackoff } from '../src';
 
 const failureOf = (call: Promise<unknown>) => call.then(() => 'answered', connectionFailureOf);
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
@@ -142,5 +142,44 @@ describe('retrying connection failures', () => {
     const high = startBackoff({ budgetMs: 60_000, random: () => 0.999, now: () => 0 });
     expect(Array.from({ length: 7 }, () => low.next())).toEqual([25, 50, 100, 200, 400, 500, 500]);
     expect(Array.from({ length: 7 }, () => high.next())).toEqual([50, 100, 200, 400, 800, 1000, 1000]);
+  });
+});
+
+describe('a fetch for calls to another Parley service', () => {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+  /** A service on `port` that cuts the first `cuts` requests after reading them, then answers each with its method. */
+  const serviceOn = async (port: number, cuts = 0) => {
+    const server = createServer((req, res) => {
+      req.resume().on('end', () => {
+        if (cuts-- > 0) return void req.socket.destroy();
+        res.end(req.method);
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  };
+
+  it('sends a POST again when nothing listened yet, and it arrives once the service is up', async () => {
+    const port = await freePort();
+    let started: Promise<void> | undefined;
+    const fetch = retryingFetch({ budgetMs: 10_000, onRetry: () => void (started ??= serviceOn(port)) });
+    const response = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(10_000) });
+    expect(await response.text()).toBe('POST');
+  });
+
+  it('sends a GET again after the connection broke, but never a POST', async () => {
+    const port = await freePort();
+    await serviceOn(port, 1);
+    const fetch = retryingFetch({ budgetMs: 10_000 });
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('GET');
+    const cuttingPort = await freePort();
+    await serviceOn(cuttingPort, 1);
+    await expect(fetch(`http://127.0.0.1:${cuttingPort}/`, { method: 'POST', body: '{}' })).rejects.toThrow(/fetch failed/);
   });
 });
