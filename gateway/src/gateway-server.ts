@@ -180,7 +180,7 @@ export async function createGateway({
   });
   const runOperation = createOperationRunner(apollo);
   const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
-  const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
+  const apis = [restApiRoutes(edge), partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }), explorerRoutes(edge)];
   const protect = (table: Record<string, RouteHandler>) =>
     Object.fromEntries(Object.entries(table).map(([path, handler]) => [path, edgeProtection.wrap(path, handler)]));
   const http = createHttpService({
