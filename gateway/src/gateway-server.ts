@@ -32,6 +32,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
 import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
 import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
+import { subgraphReadiness } from './subgraphs/subgraph-readiness';
 import { attachWebSocketServer, type WebSocketLimits } from './subscriptions/websocket-server';
 
 export interface GatewayOptions {
@@ -41,6 +42,7 @@ export interface GatewayOptions {
   subgraphUrls?: Record<string, string>;
   authenticate: Authenticate;
   logger: Logger;
+  /** The gateway's own dependencies (Redis in services mode); the subgraphs' readiness is the gateway's to probe (`subgraphReadiness`). */
   readiness: ReadinessCheck[];
   /** The replies' event streams (Redis, or memory in embedded mode) that `Subscription.messageStream` serves. */
   messageStreams: MessageStreamLog;
@@ -94,9 +96,12 @@ export async function createGateway({
   const manifest = loadOperationManifest();
   const { fetcher: keepAlive, close: closeFetcher } = createKeepAliveFetcher();
   const subgraphNames = new Map<string, string>();
+  const routingUrls: Record<string, string> = {};
   const fetcher = createSubgraphFetcher({
     fetcher: keepAlive,
     timeoutMs: protection.subgraphTimeoutMs,
+    retryBudgetMs: protection.subgraphRetryBudgetMs,
+    logger,
     subgraphNameOf: (url) => subgraphNames.get(url) ?? new URL(url).host,
   });
   const gateway = new ApolloGateway({
@@ -105,6 +110,7 @@ export async function createGateway({
     buildService: ({ name, url }) => {
       const routingUrl = subgraphUrls[name] ?? url ?? '';
       subgraphNames.set(routingUrl, name);
+      routingUrls[name] = routingUrl;
       return new RemoteGraphQLDataSource<GatewayContext>({
         url: routingUrl,
         fetcher,
@@ -174,12 +180,13 @@ export async function createGateway({
   });
   const runOperation = createOperationRunner(apollo);
   const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
-  const apis = [restApiRoutes(edge), partnerApiRoutes(edge), explorerRoutes(edge)];
+  const apis = [restApiRoutes(edge), partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }), explorerRoutes(edge)];
   const protect = (table: Record<string, RouteHandler>) =>
     Object.fromEntries(Object.entries(table).map(([path, handler]) => [path, edgeProtection.wrap(path, handler)]));
   const http = createHttpService({
     logger,
-    readiness,
+    // Apollo built a data source per subgraph while starting, so every routing URL is known by now.
+    readiness: [...readiness, ...subgraphReadiness({ subgraphUrls: routingUrls })],
     routes: protect(
       Object.assign(
         { '/graphql': graphqlRoute({ server: apollo, context: contextFor, maxBodyBytes: protection.operations.maxBodyBytes }) },
@@ -194,7 +201,9 @@ export async function createGateway({
     paths: ['/graphql', '/ws/chat'],
     runOperation,
     subscriptions: {
-      messageStream: messageStreamField(createMessageStreamSubscription({ messageStreams, runOperation })),
+      messageStream: messageStreamField(
+        createMessageStreamSubscription({ messageStreams, runOperation, retryBudgetMs: protection.subscriptionRetryBudgetMs }),
+      ),
     },
     schema: () => {
       if (!schema) throw new Error('The gateway has not loaded its schema yet');

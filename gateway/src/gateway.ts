@@ -1,5 +1,5 @@
 import { API_KEY_TOKEN_PATH, remoteAccessTokenVerifier } from '@parley/auth';
-import type { Clock } from '@parley/runtime';
+import { retryingFetch, type Clock } from '@parley/runtime';
 import { createAuthenticator } from './auth/request-authentication';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway-server';
 
@@ -12,7 +12,6 @@ export {
 } from './config/protection-settings';
 export { createMemoryRateLimiter, createRedisRateLimiter, type RateLimiter } from './http/rate-limiter';
 export { createRedisKeyValueCache } from './operations/redis-key-value-cache';
-export { subgraphReadiness } from './subgraphs/subgraph-readiness';
 export { attachWebSocketServer, defaultWebSocketLimits } from './subscriptions/websocket-server';
 
 export interface GatewayAssembly extends Omit<GatewayOptions, 'authenticate'> {
@@ -30,6 +29,9 @@ export interface GatewayAssembly extends Omit<GatewayOptions, 'authenticate'> {
  * decides how a request's credentials are checked.
  */
 export function assembleGateway({ usersUrl, auth, clock, ...options }: GatewayAssembly): Promise<Gateway> {
+  // A users service restarting is waited for within each call's own bound (3 s for the keys and for an API
+  // key's trade), not reported at once; a trade, a POST, is sent again only when it never left.
+  const usersFetch = retryingFetch({ budgetMs: 3_000 });
   return createGateway({
     ...options,
     authenticate: createAuthenticator({
@@ -38,8 +40,10 @@ export function assembleGateway({ usersUrl, auth, clock, ...options }: GatewayAs
         issuer: auth.issuer,
         audience: auth.audience,
         ...(clock && { now: () => clock.now() }),
+        jwksFetch: usersFetch,
       }),
       apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, usersUrl).toString(),
+      fetcher: usersFetch,
     }),
   });
 }

@@ -9,7 +9,6 @@ import { assembleGateway } from './gateway';
 import { gatewayProtectionFrom } from './config/protection-settings';
 import { createRedisRateLimiter } from './http/rate-limiter';
 import { createRedisKeyValueCache } from './operations/redis-key-value-cache';
-import { subgraphReadiness } from './subgraphs/subgraph-readiness';
 import { routingUrlsOf } from '@parley/composition';
 
 async function main() {
@@ -50,7 +49,8 @@ async function main() {
     logger,
     usersUrl: config.USERS_URL,
     auth: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
-    readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }, ...subgraphReadiness(subgraphUrls)],
+    // Subscriptions need Redis; the subgraphs' readiness the gateway probes itself.
+    readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }],
     messageStreams,
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),

@@ -12,13 +12,7 @@ import type { SubgraphDefinition } from '@parley/service-host';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
 import { embeddedSecret } from './embedded-secrets';
-import {
-  assembleGateway,
-  createMemoryRateLimiter,
-  gatewayProtectionFrom,
-  gatewayProtectionSettingsSchema,
-  subgraphReadiness,
-} from '@parley/gateway';
+import { assembleGateway, createMemoryRateLimiter, gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '@parley/gateway';
 import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
 
 export interface EmbeddedPlatformOptions {
@@ -165,7 +159,7 @@ export async function startEmbeddedPlatform({
       usersUrl: environment.USERS_URL,
       auth,
       clock,
-      readiness: subgraphReadiness(subgraphUrls),
+      readiness: [],
       messageStreams,
       modelsUrl: environment.MODELS_URL!,
       protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),

@@ -9,8 +9,12 @@ const count = (fallback: number) =>
 export interface GatewayProtection {
   operations: OperationLimits;
   edge: EdgeProtectionSettings;
-  /** Bound on each subgraph request. */
+  /** Bound on each subgraph request, its retries included. */
   subgraphTimeoutMs: number;
+  /** How long a subgraph that cannot be reached is tried again within one request (inside `subgraphTimeoutMs`). */
+  subgraphRetryBudgetMs: number;
+  /** How long a subscription keeps trying to fetch the completed message from a subgraph that cannot answer: nobody waits on a page for it. */
+  subscriptionRetryBudgetMs: number;
   /** Production: no introspection, no "Did you mean …?" hints naming fields in errors. */
   production: boolean;
   /** Trusted documents: only the operations in the client's manifest run (automatic persisted queries work either way). */
@@ -46,6 +50,10 @@ export const gatewayProtectionSettingsSchema = z.object({
     ),
   REQUEST_TIMEOUT_MS: env.milliseconds(30_000),
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
+  /** A subgraph restarting is waited for this long within a request (capped by SUBGRAPH_TIMEOUT_MS), then reported UPSTREAM_UNAVAILABLE. */
+  SUBGRAPH_RETRY_BUDGET_MS: env.milliseconds(5_000),
+  /** A subscription's fetch of the completed message retries a subgraph that is down for this long. */
+  SUBSCRIPTION_RETRY_BUDGET_MS: env.milliseconds(30_000),
   /** The load balancers in front whose X-Forwarded-For is believed (addresses or CIDR ranges; "*" any); empty: the socket's peer is the client. */
   TRUSTED_PROXIES: env.trustedProxies(''),
   /** Its former form: "true" trusts any proxy in front (TRUSTED_PROXIES="*"), so the first X-Forwarded-For address is the client. */
@@ -61,6 +69,8 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
     production: settings.NODE_ENV === 'production',
     trustedDocumentsOnly: settings.TRUSTED_DOCUMENTS === 'on',
     subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
+    subgraphRetryBudgetMs: settings.SUBGRAPH_RETRY_BUDGET_MS,
+    subscriptionRetryBudgetMs: settings.SUBSCRIPTION_RETRY_BUDGET_MS,
     operations: {
       maxDepth: settings.MAX_QUERY_DEPTH,
       maxCost: settings.MAX_QUERY_COST,

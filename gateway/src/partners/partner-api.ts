@@ -22,8 +22,13 @@ export const MAX_PARTNER_REQUEST_BYTES = 4_000_000;
  * on the models service itself). A key without the scope is refused here,
  * before anything is read or forwarded.
  */
-export function partnerApiRoutes({ contextFor, modelsUrl, logger }: EdgeDependencies): EdgeRoutes {
-  const proxy = createModelsProxy({ modelsUrl, logger });
+export function partnerApiRoutes(
+  { contextFor, modelsUrl, logger }: EdgeDependencies,
+  {
+    retryBudgetMs,
+  }: { /** How long a models service that cannot be reached is tried again (SUBGRAPH_RETRY_BUDGET_MS). */ retryBudgetMs?: number } = {},
+): EdgeRoutes {
+  const proxy = createModelsProxy({ modelsUrl, logger, ...(retryBudgetMs !== undefined && { retryBudgetMs }) });
   return {
     routes: {
       '/v1/chat/completions': relay(proxy, contextFor, { method: 'POST', path: '/v1/chat/completions', readsBody: true }),

@@ -9,7 +9,8 @@ import {
   toOpenAIError,
   UpstreamUnavailableError,
 } from '@parley/errors';
-import { REQUEST_ID_HEADER, sendOpenAIError, type Logger } from '@parley/runtime';
+import { mayRetryConnectionFailure, REQUEST_ID_HEADER, sendOpenAIError, startBackoff, type Logger } from '@parley/runtime';
+import { defaultGatewayProtection } from '../config/protection-settings';
 
 /** One /v1 call to the models service, made with the caller's own credential. */
 export interface ModelsCall {
@@ -39,8 +40,21 @@ const MAX_ERROR_BODY_BYTES = 64_000;
  * the upstream request (and so the provider's) down with them. The only
  * answers of its own are 503 when models cannot be reached and an OpenAI
  * shape for the rare error models answers without one.
+ *
+ * A models service that refuses connections while it restarts is tried again
+ * for `retryBudgetMs` (the subgraphs' budget) before that 503; a call whose
+ * connection broke after it went out is tried again only when it is a GET: a
+ * completion may already be running, and billed.
  */
-export function createModelsProxy({ modelsUrl, logger }: { modelsUrl: string; logger: Logger }): ModelsProxy {
+export function createModelsProxy({
+  modelsUrl,
+  logger,
+  retryBudgetMs = defaultGatewayProtection.subgraphRetryBudgetMs,
+}: {
+  modelsUrl: string;
+  logger: Logger;
+  retryBudgetMs?: number;
+}): ModelsProxy {
   const base = modelsUrl.replace(/\/+$/, '');
   const secure = base.startsWith('https:');
   const send = secure ? httpsRequest : httpRequest;
@@ -59,43 +73,62 @@ export function createModelsProxy({ modelsUrl, logger }: { modelsUrl: string; lo
         ...(call.cache ? { 'x-parley-cache': 'true' } : {}),
         ...(call.body ? { 'content-type': 'application/json', 'content-length': String(call.body.length) } : {}),
       };
-      const upstream = send(`${base}${call.path}`, { method: call.method, headers, agent });
+      const backoff = startBackoff({ budgetMs: retryBudgetMs });
+      let upstream: ReturnType<typeof send>;
+      let retryTimer: NodeJS.Timeout | undefined;
       const onClientClose = () => {
         if (res.writableFinished) return;
         clientGone = true;
+        clearTimeout(retryTimer);
         upstream.destroy(new Error('the client closed the connection'));
+        if (retryTimer !== undefined) resolve();
       };
       res.once('close', onClientClose);
 
-      upstream.once('response', (answer) => {
-        const status = answer.statusCode ?? 502;
-        if (status >= 400 && !isEventStream(answer.headers)) {
-          void relayError(status, answer, res, logger).then(resolve);
-          return;
-        }
-        res.writeHead(status, answerHeaders(answer.headers));
-        // Without this the caller sees nothing until models writes its first token.
-        res.flushHeaders();
-        pipeline(answer, res).then(resolve, (error: unknown) => {
-          if (!clientGone) logger.warn({ err: error, path: call.path }, 'the models service stopped mid-answer');
+      const attempt = () => {
+        retryTimer = undefined;
+        upstream = send(`${base}${call.path}`, { method: call.method, headers, agent });
+        upstream.once('response', (answer) => {
+          const status = answer.statusCode ?? 502;
+          if (status >= 400 && !isEventStream(answer.headers)) {
+            void relayError(status, answer, res, logger).then(resolve);
+            return;
+          }
+          res.writeHead(status, answerHeaders(answer.headers));
+          // Without this the caller sees nothing until models writes its first token.
+          res.flushHeaders();
+          pipeline(answer, res).then(resolve, (error: unknown) => {
+            if (!clientGone) logger.warn({ err: error, path: call.path }, 'the models service stopped mid-answer');
+            resolve();
+          });
+        });
+        // `on`, not `once`: a socket can fail again after the first error, and an unheard error would end the process.
+        let failed = false;
+        let answered = false;
+        upstream.once('response', () => (answered = true));
+        upstream.on('error', (error) => {
+          if (failed) return;
+          failed = true;
+          if (clientGone) return resolve();
+          if (res.headersSent) {
+            res.destroy();
+            return resolve();
+          }
+          const delay = !answered && mayRetryConnectionFailure(error, { idempotent: call.method === 'GET' }) ? backoff.next() : null;
+          if (delay !== null) {
+            // One line per call, not per attempt.
+            if (backoff.attempts() === 2)
+              logger.warn({ err: error, path: call.path, delayMs: delay }, 'the models service could not be reached; retrying');
+            retryTimer = setTimeout(attempt, delay);
+            return;
+          }
+          logger.warn({ err: error, url: `${base}${call.path}` }, 'the models service cannot be reached');
+          sendParleyErrorAsOpenAI(res, new UpstreamUnavailableError('The models service cannot be reached right now; try again shortly.'));
           resolve();
         });
-      });
-      // `on`, not `once`: a socket can fail again after the first error, and an unheard error would end the process.
-      let failed = false;
-      upstream.on('error', (error) => {
-        if (failed) return;
-        failed = true;
-        if (clientGone) return resolve();
-        if (res.headersSent) {
-          res.destroy();
-          return resolve();
-        }
-        logger.warn({ err: error, url: `${base}${call.path}` }, 'the models service cannot be reached');
-        sendParleyErrorAsOpenAI(res, new UpstreamUnavailableError('The models service cannot be reached right now; try again shortly.'));
-        resolve();
-      });
-      upstream.end(call.body);
+        upstream.end(call.body);
+      };
+      attempt();
     });
 }
 

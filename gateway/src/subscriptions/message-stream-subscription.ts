@@ -1,7 +1,9 @@
 import { requireViewer } from '@parley/auth';
-import { BadUserInputError, NotFoundError } from '@parley/errors';
+import { BadUserInputError, errorFormats, isKnownErrorCode, NotFoundError } from '@parley/errors';
 import { finalEvent, isInFlight, type MessageStatus, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
-import { parse, type GraphQLResolveInfo } from 'graphql';
+import { startBackoff, systemTimers, waitFor, type Timers } from '@parley/runtime';
+import { parse, type FormattedExecutionResult, type GraphQLResolveInfo } from 'graphql';
+import { defaultGatewayProtection } from '../config/protection-settings';
 import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
 import type { GatewayContext } from '../gateway-context';
 import { errorFromFormatted, type GatewayOperation, type RunOperation } from '../operations/gateway-operation';
@@ -47,6 +49,11 @@ export interface MessageStreamSubscriptionDependencies {
   messageStreams: MessageStreamLog;
   /** Runs an operation through the gateway as the subscriber: ownership and federation as over HTTP. */
   runOperation: RunOperation;
+  /** How long the completed message is fetched again while a subgraph cannot answer (SUBSCRIPTION_RETRY_BUDGET_MS). */
+  retryBudgetMs?: number;
+  /** The waits between those fetches: a test moves them instead of waiting. */
+  timers?: Timers;
+  now?: () => number;
 }
 
 export type OpenMessageStream = (request: MessageStreamRequest) => Promise<AsyncIterableIterator<MessageStreamPayload>>;
@@ -65,7 +72,12 @@ export type OpenMessageStream = (request: MessageStreamRequest) => Promise<Async
  * 3. A reply already finished ends with its final event rebuilt from
  *    PostgreSQL when the log lacks it (the log lives an hour).
  * 4. `MessageCompleted.message` is fetched once, when the final event goes
- *    out, with the subscriber's own selection (one federated query).
+ *    out, with the subscriber's own selection (one federated query). A reply
+ *    that finished while chat restarts would otherwise reach its subscriber
+ *    without its message: while the message is missing for a retriable reason
+ *    (UPSTREAM_UNAVAILABLE), the fetch is tried again for `retryBudgetMs`
+ *    (nobody waits on a page for this event; the deltas are already out), and
+ *    only then is that error reported, at the client's path.
  *
  * Following stops on the final event, on a failure, and when the subscriber
  * leaves (the iterator's `return()`).
@@ -73,6 +85,9 @@ export type OpenMessageStream = (request: MessageStreamRequest) => Promise<Async
 export function createMessageStreamSubscription({
   messageStreams,
   runOperation,
+  retryBudgetMs = defaultGatewayProtection.subscriptionRetryBudgetMs,
+  timers = systemTimers,
+  now = Date.now,
 }: MessageStreamSubscriptionDependencies): OpenMessageStream {
   async function storedMessage(messageId: string, context: GatewayContext): Promise<StoredMessage> {
     const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, { ...context, internal: true });
@@ -86,16 +101,40 @@ export function createMessageStreamSubscription({
     return message;
   }
 
+  /** The completed message's query, run again while what it selected is missing for a retriable reason, until the budget is spent or the subscriber leaves. */
+  async function runUntilAvailable(
+    query: GatewayOperation,
+    context: GatewayContext,
+    signal: AbortSignal,
+  ): Promise<FormattedExecutionResult> {
+    const backoff = startBackoff({ budgetMs: retryBudgetMs, firstDelayMs: 250, maxDelayMs: 2_000, now });
+    for (;;) {
+      const result = await runOperation(query, { ...context, internal: true });
+      if (!missingForNow(result) || signal.aborted) return result;
+      const delay = backoff.next();
+      if (delay === null) return result;
+      if (backoff.attempts() === 2) {
+        context.logger.warn({ errors: result.errors, delayMs: delay }, 'the completed message could not be fetched; retrying');
+      }
+      try {
+        await waitFor(delay, { signal, timers });
+      } catch {
+        return result; // the subscriber left
+      }
+    }
+  }
+
   async function fetchCompletedMessage(
     messageId: string,
     query: GatewayOperation | null,
     context: GatewayContext,
+    signal: AbortSignal,
   ): Promise<CompletedMessage> {
     // Not selected (only seq, say): nothing to fetch, and graphql-js never asks.
     if (!query) return () => new NotFoundError(`No message "${messageId}" of yours.`);
     let selected: ResponseKeyedObject | Error;
     try {
-      selected = responseKeyedData(await runOperation(query, { ...context, internal: true }));
+      selected = responseKeyedData(await runUntilAvailable(query, context, signal));
     } catch (error) {
       selected = error instanceof Error ? error : new Error(String(error));
     }
@@ -125,9 +164,11 @@ export function createMessageStreamSubscription({
     let lastSent = afterSeq;
     let closed = false;
     let stopFollowing: (() => Promise<void>) | undefined;
+    const left = new AbortController();
     const close = async () => {
       if (closed) return;
       closed = true;
+      left.abort();
       output.end();
       const stop = stopFollowing;
       stopFollowing = undefined;
@@ -163,7 +204,7 @@ export function createMessageStreamSubscription({
       if (event.kind === 'failed') {
         output.push({ __typename: 'MessageFailed', messageId, seq: event.seq, reason: event.reason, code: event.code });
       } else {
-        const message = await fetchCompletedMessage(messageId, completedMessage, context);
+        const message = await fetchCompletedMessage(messageId, completedMessage, context, left.signal);
         if (closed) return;
         output.push({ __typename: 'MessageCompleted', messageId, seq: event.seq, message });
       }
@@ -200,6 +241,21 @@ export function createMessageStreamSubscription({
     }
     return output.iterator;
   };
+}
+
+/**
+ * Whether a completed message's result lacks something it selected because of
+ * a failure worth waiting out: a retriable error (a subgraph that could not be
+ * reached) and no data or a selected message missing. A message that is there
+ * with one field missing (usage, say) is delivered as it is, its error at that
+ * field.
+ */
+function missingForNow(result: FormattedExecutionResult): boolean {
+  const retriable = (result.errors ?? []).some((error) => {
+    const code = error.extensions?.['code'];
+    return typeof code === 'string' && isKnownErrorCode(code) && errorFormats[code].retriable;
+  });
+  return retriable && (!result.data || Object.values(result.data).some((value) => value === null));
 }
 
 /** `Subscription.messageStream(messageId, afterSeq)` for graphql-js: arguments, and the completed message's query built from the client's selection. */

@@ -23,8 +23,8 @@ describe('the partners’ API when the models service fails', () => {
     apiKeyId: 'k',
   };
 
-  /** An SDK client of a gateway edge whose models service is at `modelsUrl`; no retries, so each call is one request. */
-  const gatewayInFrontOf = async (modelsUrl: string) => {
+  /** An SDK client of a gateway edge whose models service is at `modelsUrl`; no SDK retries, so each call is one request (the gateway's own retries aside). */
+  const gatewayInFrontOf = async (modelsUrl: string, { retryBudgetMs = 200 } = {}) => {
     const deps: EdgeDependencies = {
       contextFor: async (_req, scope) => ({ ...scope, viewer: partner, authorization: 'Bearer traded-token' }),
       modelsUrl,
@@ -32,7 +32,11 @@ describe('the partners’ API when the models service fails', () => {
       runOperation: () => Promise.reject(new Error('not used by /v1')),
       messageStreams: undefined as never,
     };
-    const http: HttpService = createHttpService({ logger: logs.logger, readiness: [], routes: partnerApiRoutes(deps).routes });
+    const http: HttpService = createHttpService({
+      logger: logs.logger,
+      readiness: [],
+      routes: partnerApiRoutes(deps, { retryBudgetMs }).routes,
+    });
     const { port } = await http.listen(0);
     closers.push(() => http.close());
     return new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'pk_any', maxRetries: 0 });
@@ -93,5 +97,56 @@ describe('the partners’ API when the models service fails', () => {
     expect(seen[0]).toMatchObject({ authorization: 'Bearer traded-token', 'x-request-id': expect.any(String) });
     expect(seen[0]).not.toHaveProperty('x-parley-user-id');
     expect(seen[0]).not.toHaveProperty('x-parley-message-id');
+  });
+
+  it('relays a chat completion asked while models restarts once models is back, and sends it once', async () => {
+    const port = await freePort();
+    const client = await gatewayInFrontOf(`http://127.0.0.1:${port}`, { retryBudgetMs: 20_000 });
+    const since = logs.lines().length;
+    const completion = client.chat.completions.create(hello);
+    // Models comes back once the gateway has found it gone and waits to try again.
+    await expect
+      .poll(
+        () =>
+          logs
+            .lines()
+            .slice(since)
+            .some((line) => line['msg'] === 'the models service could not be reached; retrying'),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    let requests = 0;
+    const models: Server = createServer((req, res) => {
+      requests++;
+      req.resume().on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'c1',
+            object: 'chat.completion',
+            created: 0,
+            model: 'dev/echo',
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'hello' } }],
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => models.listen(port, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => models.close(() => resolve())));
+    expect((await completion).choices[0]?.message.content).toBe('hello');
+    expect(requests).toBe(1);
+  });
+
+  it('never sends a chat completion again once it may have reached models: it may be running, and billed', async () => {
+    let requests = 0;
+    const models: Server = createServer((req) => {
+      requests++;
+      req.resume().on('end', () => req.socket.destroy());
+    });
+    await new Promise<void>((resolve) => models.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((resolve) => models.close(() => resolve())));
+    const client = await gatewayInFrontOf(`http://127.0.0.1:${(models.address() as { port: number }).port}`, { retryBudgetMs: 20_000 });
+    expect(await failure(client.chat.completions.create(hello))).toMatchObject({ status: 503 });
+    expect(requests).toBe(1);
   });
 });

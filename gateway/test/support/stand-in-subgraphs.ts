@@ -47,9 +47,24 @@ export interface StandInSubgraphs {
   usersUrl: string;
   /** An access token for a user with this e-mail (the same user each time), signed as the users service signs them. */
   signIn(email: string): Promise<string>;
-  /** The body of every request each subgraph received, in order. */
+  /** The body of every GraphQL request each subgraph received, in order (its /readyz and /healthz are not recorded). */
   received: Record<'parley' | 'translation', string[]>;
+  /** Each subgraph's faults, for what the gateway does when one is down, dies mid-request or is not ready. */
+  subgraphs: Record<'parley' | 'translation', StandInControl>;
   close(): Promise<void>;
+}
+
+export type StandInName = 'parley' | 'translation';
+
+export interface StandInControl {
+  /** Stops listening: connections to the subgraph's address are refused, as while it restarts. */
+  stop(): Promise<void>;
+  /** Listens again on the same address. */
+  start(): Promise<void>;
+  /** The next `count` GraphQL requests are read (and recorded), then their connection is cut without an answer: a subgraph that dies mid-request. */
+  cutNext(count: number): void;
+  /** False: its /readyz answers 503 (a dependency of its own is down) while it keeps serving. */
+  setReady(ready: boolean): void;
 }
 
 /**
@@ -88,6 +103,16 @@ export async function startStandInSubgraphs({
     pageInfo: { hasNextPage: false, endCursor: nodes.at(-1)?.id ?? null },
   });
 
+  const ready: Record<StandInName, boolean> = { parley: true, translation: true };
+  const readinessOf = (name: StandInName) => [
+    {
+      name: 'stand-in-dependency',
+      address: 'memory',
+      check: async () => {
+        if (!ready[name]) throw new Error('told to be down by the test');
+      },
+    },
+  ];
   const closers: (() => Promise<void>)[] = [];
   const parley = await createSubgraphServer<Context>({
     name: 'parley',
@@ -108,7 +133,7 @@ export async function startStandInSubgraphs({
     logger,
     verifier,
     context: (viewer) => ({ viewer }),
-    readiness: [],
+    readiness: readinessOf('parley'),
     routes: { '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, jwks) },
   });
   const parleyServer = await parley.listen(0);
@@ -135,7 +160,7 @@ export async function startStandInSubgraphs({
       logger,
       verifier,
       context: (viewer) => ({ viewer }),
-      readiness: [],
+      readiness: readinessOf('translation'),
     });
     const translationServer: ListeningServer = await translator.listen(0);
     closers.push(translationServer.close);
@@ -145,7 +170,7 @@ export async function startStandInSubgraphs({
   const received = { parley: [] as string[], translation: [] as string[] };
   const parleyRecorder = await startRecorder(parleyServer.url, received.parley, parleyDelayMs);
   const translationRecorder = await startRecorder(translationUrl, received.translation);
-  closers.unshift(parleyRecorder.close, translationRecorder.close);
+  closers.unshift(parleyRecorder.stop, translationRecorder.stop);
   const subgraphUrls = { parley: parleyRecorder.url, translation: translationRecorder.url };
   const { supergraphSdl } = composeSupergraph(
     [
@@ -160,6 +185,10 @@ export async function startStandInSubgraphs({
     subgraphUrls,
     usersUrl: new URL('/', parleyServer.url).toString(),
     received,
+    subgraphs: {
+      parley: { ...parleyRecorder, setReady: (value) => void (ready.parley = value) },
+      translation: { ...translationRecorder, setReady: (value) => void (ready.translation = value) },
+    },
     signIn: (email) =>
       new SignJWT({ roles: ['user'], sid: randomUUID() })
         .setProtectedHeader({ alg: 'ES256', kid, typ: ACCESS_TOKEN_TYPE })
@@ -178,11 +207,11 @@ export async function startStandInSubgraphs({
 
 /**
  * The gateway as every deployment assembles it (tokens verified through the users service's JWKS), over the
- * stand-in subgraphs, on port 0. `protection`, `rateLimiter` and `tls` as a test needs them.
+ * stand-in subgraphs, on port 0. `protection`, `rateLimiter`, `tls`, `logger` and the gateway's own `readiness` as a test needs them.
  */
 export async function startGatewayOverStandIns(
   standIns: StandInSubgraphs,
-  options: Partial<Pick<GatewayOptions, 'protection' | 'tls' | 'rateLimiter'>> = {},
+  options: Partial<Pick<GatewayOptions, 'protection' | 'tls' | 'rateLimiter' | 'logger' | 'readiness'>> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = await assembleGateway({
     supergraphSdl: standIns.supergraphSdl,
@@ -198,17 +227,35 @@ export async function startGatewayOverStandIns(
   return { url: listening.url, close: listening.close };
 }
 
-/** Forwards each request to `target` after `delayMs`, or never answers when `target` is null; records each body. */
-async function startRecorder(target: string | null, bodies: string[], delayMs = 0): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * Forwards each request to `target` after `delayMs`, or never answers when `target` is null; records each GraphQL
+ * body. Health probes pass through unrecorded. It can stop and start listening on its port, and cut requests.
+ */
+async function startRecorder(
+  target: string | null,
+  bodies: string[],
+  delayMs = 0,
+): Promise<{ url: string } & Omit<StandInControl, 'setReady'>> {
   const read = (req: IncomingMessage) =>
     new Promise<string>((resolve) => {
       let data = '';
       req.on('data', (chunk: Buffer) => (data += chunk.toString()));
       req.on('end', () => resolve(data));
     });
+  let toCut = 0;
   const server: Server = createServer(async (req, res) => {
+    if (req.url === '/readyz' || req.url === '/healthz') {
+      if (target === null) return; // hangs: never answers
+      const probe = await fetch(new URL(req.url, target));
+      res.writeHead(probe.status, { 'content-type': 'application/json' });
+      return void res.end(await probe.text());
+    }
     const body = await read(req);
     bodies.push(body);
+    if (toCut > 0) {
+      toCut--;
+      return void req.socket.destroy();
+    }
     if (target === null) return; // hangs: never answers
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -217,13 +264,20 @@ async function startRecorder(target: string | null, bodies: string[], delayMs = 
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     res.end(await upstream.text());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listen(0);
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
-    close: () =>
+    url: `http://127.0.0.1:${port}/graphql`,
+    stop: () =>
       new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+    start: () => listen(port),
+    cutNext(count) {
+      toCut = count;
+    },
   };
 }

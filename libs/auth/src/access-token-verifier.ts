@@ -1,5 +1,14 @@
 import { UnauthenticatedError, UpstreamUnavailableError } from '@parley/errors';
-import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  errors,
+  jwksCache,
+  jwtVerify,
+  type ExportedJWKSCache,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, type AccessTokenSettings } from './token-claims';
 import type { Viewer } from './viewer';
 
@@ -127,12 +136,42 @@ function isFetchFailure(error: unknown): boolean {
  * jose's cooldown, but at most once per unknown kid every few seconds, so
  * tokens with made-up kids cannot turn the gateway into a JWKS flood. When the
  * set cannot be fetched, the lookup rejects with UpstreamUnavailableError.
+ *
+ * Keys already fetched outlive a failed refresh: every `maxAgeMs` jose fetches
+ * the set again before the next verification, and a users service restarting
+ * at that moment would otherwise make every service refuse every token it
+ * could verify a moment before. The last set fetched is used for up to
+ * `staleIfErrorMs` more while the refresh fails (a key retired in that time
+ * stays accepted until users can be reached again: rotation adds keys before
+ * it retires any, and tokens live minutes). A kid that set lacks is still
+ * UPSTREAM_UNAVAILABLE, not the token's fault: the key may be newer.
  */
 export function remoteKeySet(
   jwksUrl: string,
-  { unknownKidRetrySeconds = 5, timeoutMs = 3000 }: { unknownKidRetrySeconds?: number; timeoutMs?: number } = {},
+  {
+    unknownKidRetrySeconds = 5,
+    timeoutMs = 3000,
+    maxAgeMs = 10 * 60_000,
+    staleIfErrorMs = 60 * 60_000,
+    fetch,
+  }: {
+    unknownKidRetrySeconds?: number;
+    timeoutMs?: number;
+    maxAgeMs?: number;
+    staleIfErrorMs?: number;
+    /** How the set is fetched (a fetch that waits out a users restart, say); `timeoutMs` bounds it. */
+    fetch?: typeof globalThis.fetch;
+  } = {},
 ): JWTVerifyGetKey {
-  const remote = createRemoteJWKSet(new URL(jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: timeoutMs });
+  // jose writes every set it fetched here, with when (`uat`).
+  const fetched: Partial<ExportedJWKSCache> = {};
+  const remote = createRemoteJWKSet(new URL(jwksUrl), {
+    cooldownDuration: 30_000,
+    cacheMaxAge: maxAgeMs,
+    timeoutDuration: timeoutMs,
+    [jwksCache]: fetched as Record<string, never>,
+    ...(fetch && { [customFetch]: fetch }),
+  });
   const lastRetry = new Map<string, number>();
   const lookup: JWTVerifyGetKey = async (header, token) => {
     try {
@@ -147,11 +186,26 @@ export function remoteKeySet(
       return await remote(header, token);
     }
   };
+  let stale: { uat: number; keys: JWTVerifyGetKey } | undefined;
+  const lastFetched = (): JWTVerifyGetKey | null => {
+    if (fetched.jwks === undefined || fetched.uat === undefined || Date.now() - fetched.uat > maxAgeMs + staleIfErrorMs) return null;
+    if (stale?.uat !== fetched.uat) stale = { uat: fetched.uat, keys: createLocalJWKSet(fetched.jwks) };
+    return stale.keys;
+  };
   return async (header, token) => {
     try {
       return await lookup(header, token);
     } catch (error) {
-      throw isFetchFailure(error) ? keysUnavailable(error) : error;
+      if (!isFetchFailure(error)) throw error;
+      const known = lastFetched();
+      if (known) {
+        try {
+          return await known(header, token);
+        } catch {
+          // Not among the keys known: it may be a newer one, which only users can tell.
+        }
+      }
+      throw keysUnavailable(error);
     }
   };
 }
@@ -162,6 +216,10 @@ export interface RemoteVerifierOptions extends AccessTokenSettings {
   now?: () => Date;
   /** Bound on one fetch of the key set. */
   jwksTimeoutMs?: number;
+  /** How long a fetched key set is used before it is fetched again (10 minutes). */
+  jwksMaxAgeMs?: number;
+  /** How the key set is fetched: a fetch that waits out a users restart (`retryingFetch` of @parley/runtime) in every service. */
+  jwksFetch?: typeof globalThis.fetch;
 }
 
 /**
@@ -169,9 +227,21 @@ export interface RemoteVerifierOptions extends AccessTokenSettings {
  * JWKS: what a service host builds once per process and hands to the
  * service in its dependencies (the gateway's assembly builds its own).
  */
-export function remoteAccessTokenVerifier({ jwksUrl, issuer, audience, now, jwksTimeoutMs }: RemoteVerifierOptions): AccessTokenVerifier {
+export function remoteAccessTokenVerifier({
+  jwksUrl,
+  issuer,
+  audience,
+  now,
+  jwksTimeoutMs,
+  jwksMaxAgeMs,
+  jwksFetch,
+}: RemoteVerifierOptions): AccessTokenVerifier {
   const keySet = () =>
-    remoteKeySet(typeof jwksUrl === 'string' ? jwksUrl : jwksUrl(), jwksTimeoutMs === undefined ? {} : { timeoutMs: jwksTimeoutMs });
+    remoteKeySet(typeof jwksUrl === 'string' ? jwksUrl : jwksUrl(), {
+      ...(jwksTimeoutMs !== undefined && { timeoutMs: jwksTimeoutMs }),
+      ...(jwksMaxAgeMs !== undefined && { maxAgeMs: jwksMaxAgeMs }),
+      ...(jwksFetch && { fetch: jwksFetch }),
+    });
   let keys = typeof jwksUrl === 'string' ? keySet() : undefined;
   return createAccessTokenVerifier({
     keys: (header, token) => (keys ??= keySet())(header, token),

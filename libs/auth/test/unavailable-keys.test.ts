@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ErrorCode, UnauthenticatedError, UpstreamUnavailableError } from '@parley/errors';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { retryingFetch } from '@parley/runtime';
 import { afterEach, describe, expect, it } from 'vitest';
 import { remoteAccessTokenVerifier } from '../src';
 
@@ -22,11 +23,38 @@ async function keyServer(initial: Answer) {
     arrived: () => new Promise<void>((resolve) => (arrival = resolve)),
     close: () =>
       new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+    /** Listens again on the same port after `close`: a users service back from a restart. */
+    reopen: () => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve)),
   };
 }
+
+/** A signing key, its JWKS, and tokens signed with it (each one new, so no verified-token cache answers for another). */
+async function signingKey(kid = 'k1') {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }] };
+  const sign = () =>
+    new SignJWT({ roles: ['user'] })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+      .setIssuer('parley')
+      .setAudience('parley-api')
+      .setSubject('u1')
+      .setJti(crypto.randomUUID())
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  return { jwks, sign };
+}
+
+const serving =
+  (jwks: object): Answer =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(jwks));
+  };
 
 async function signedToken() {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -130,5 +158,47 @@ describe('an access token whose keys cannot be fetched', () => {
     const error = await refusal(verifier.verify(token));
     expect(error).toBeInstanceOf(UnauthenticatedError);
     expect(error).toMatchObject({ message: 'The access token was signed with an unknown key.' });
+  });
+
+  it('keeps accepting tokens signed with keys it already has when the set, due for a refresh, cannot be fetched', async () => {
+    const key = await signingKey();
+    const keys = await keyServer(serving(key.jwks));
+    closers.push(keys.close);
+    const verifier = remoteAccessTokenVerifier({ jwksUrl: keys.url, issuer: 'parley', audience: 'parley-api', jwksMaxAgeMs: 50 });
+    await expect(verifier.verify(await key.sign())).resolves.toMatchObject({ userId: 'u1' });
+
+    await keys.close();
+    // Past the set's age: the next verification asks the users service again, which is gone.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expect(verifier.verify(await key.sign())).resolves.toMatchObject({ userId: 'u1' });
+  });
+
+  it('refuses a token whose key the known set lacks as UPSTREAM_UNAVAILABLE while the set cannot be fetched: it may be newer', async () => {
+    const key = await signingKey('k1');
+    const rotated = await signingKey('k2');
+    const keys = await keyServer(serving(key.jwks));
+    closers.push(keys.close);
+    const verifier = remoteAccessTokenVerifier({ jwksUrl: keys.url, issuer: 'parley', audience: 'parley-api', jwksMaxAgeMs: 50 });
+    await verifier.verify(await key.sign());
+    await keys.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await refusal(verifier.verify(await rotated.sign()))).toBeInstanceOf(UpstreamUnavailableError);
+  });
+
+  it('waits for a users service that refuses connections while it restarts, given a retrying fetch', async () => {
+    const key = await signingKey();
+    const keys = await keyServer(serving(key.jwks));
+    closers.push(keys.close);
+    await keys.close();
+    // The users service comes back once the verifier has found it gone and is waiting to ask again.
+    const jwksFetch = retryingFetch({ budgetMs: 5_000, onRetry: () => void keys.reopen() });
+    const verifier = remoteAccessTokenVerifier({
+      jwksUrl: keys.url,
+      issuer: 'parley',
+      audience: 'parley-api',
+      jwksTimeoutMs: 10_000,
+      jwksFetch,
+    });
+    await expect(verifier.verify(await key.sign())).resolves.toMatchObject({ userId: 'u1' });
   });
 });

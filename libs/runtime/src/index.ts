@@ -24,6 +24,17 @@ export {
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
 export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
+export {
+  connectionFailureOf,
+  mayRetryConnectionFailure,
+  retryConnectionFailures,
+  retryingFetch,
+  startBackoff,
+  waitFor,
+  type BackoffPolicy,
+  type ConnectionFailure,
+  type ConnectionRetryOptions,
+} from './connection-retry';
 export { systemClock, systemTimers, type Clock, type Timers } from './clock';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';
 export { readTypeDefs } from './type-defs';

@@ -6,25 +6,38 @@ export interface ReadinessCheck {
   address: string;
   /** Resolves when reachable; rejects with the reason. */
   check(): Promise<void>;
+  /**
+   * False: reported, and listed in `degraded` when down, but the service stays
+   * ready without it (the gateway's subgraphs one by one: with one down it still
+   * serves the others' fields). Default true.
+   */
+  required?: boolean;
 }
 
 export interface ReadinessReport {
+  /** Every required check is up. */
   ready: boolean;
-  checks: Record<string, { status: 'up' | 'down'; address: string; error?: string }>;
+  /** The checks that are not required and are down; present when there are any such checks. */
+  degraded?: string[];
+  checks: Record<string, { status: 'up' | 'down'; address: string; error?: string; required?: false }>;
 }
 
 export async function checkReadiness(checks: ReadinessCheck[], timeoutMs = 2000): Promise<ReadinessReport> {
   const entries = await Promise.all(
     checks.map(async (c) => {
+      const optional = c.required === false ? { required: false as const } : {};
       try {
         await withTimeout(c.check(), timeoutMs, `${c.name} did not answer within ${timeoutMs} ms`);
-        return [c.name, { status: 'up' as const, address: c.address }] as const;
+        return [c.name, { status: 'up' as const, address: c.address, ...optional }] as const;
       } catch (error) {
-        return [c.name, { status: 'down' as const, address: c.address, error: describe(error) }] as const;
+        return [c.name, { status: 'down' as const, address: c.address, error: describe(error), ...optional }] as const;
       }
     }),
   );
-  return { ready: entries.every(([, r]) => r.status === 'up'), checks: Object.fromEntries(entries) };
+  const ready = entries.every(([, r]) => r.status === 'up' || r.required === false);
+  const anyOptional = checks.some((c) => c.required === false);
+  const degraded = entries.filter(([, r]) => r.status === 'down' && r.required === false).map(([name]) => name);
+  return { ready, ...(anyOptional ? { degraded } : {}), checks: Object.fromEntries(entries) };
 }
 
 /** Thrown at start when a dependency cannot be reached: names it and where it was looked for. */
@@ -39,11 +52,13 @@ export class DependencyUnreachableError extends Error {
   }
 }
 
-/** Fails start-up with a clear message if any dependency is down. */
+/** Fails start-up with a clear message if any required dependency is down. */
 export async function assertReachable(checks: ReadinessCheck[], timeoutMs = 5000): Promise<void> {
   const report = await checkReadiness(checks, timeoutMs);
   for (const [name, result] of Object.entries(report.checks)) {
-    if (result.status === 'down') throw new DependencyUnreachableError(name, result.address, result.error ?? 'unknown');
+    if (result.status === 'down' && result.required !== false) {
+      throw new DependencyUnreachableError(name, result.address, result.error ?? 'unknown');
+    }
   }
 }
 

@@ -68,6 +68,34 @@ describe('the service HTTP shell', () => {
     }
   });
 
+  it('stays ready while a check that is not required is down, and lists it as degraded', async () => {
+    const service = createHttpService({
+      logger: captureLogs('silent').logger,
+      routes: {},
+      readiness: [
+        { name: 'redis', address: '127.0.0.1:6379', check: async () => {} },
+        { name: 'chat', address: 'http://chat/graphql', required: false, check: async () => Promise.reject(new Error('answered 503')) },
+        { name: 'users', address: 'http://users/graphql', required: false, check: async () => {} },
+      ],
+    });
+    const { port } = await service.listen(0);
+    try {
+      const { status, body } = await get(port, '/readyz');
+      expect(status).toBe(200);
+      expect(JSON.parse(body)).toEqual({
+        ready: true,
+        degraded: ['chat'],
+        checks: {
+          redis: { status: 'up', address: '127.0.0.1:6379' },
+          chat: { status: 'down', address: 'http://chat/graphql', error: 'answered 503', required: false },
+          users: { status: 'up', address: 'http://users/graphql', required: false },
+        },
+      });
+    } finally {
+      await service.close();
+    }
+  });
+
   it('keeps a safe caller request id and replaces an unsafe one', async () => {
     const service = createHttpService({ logger: captureLogs('silent').logger, routes: {}, readiness: [] });
     const { port } = await service.listen(0);

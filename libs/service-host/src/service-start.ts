@@ -1,5 +1,5 @@
 import { remoteAccessTokenVerifier } from '@parley/auth';
-import { createLogger, createShutdown, env, loadConfig, systemClock, type Logger } from '@parley/runtime';
+import { createLogger, createShutdown, env, loadConfig, retryingFetch, systemClock, type Logger } from '@parley/runtime';
 import { connectInfrastructure, type Infrastructure } from './infrastructure';
 import { servicesConfigSchema, type ServicesConfig } from './services-config';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
@@ -43,7 +43,8 @@ export async function startService<TSettings>(
     logger,
     clock: systemClock,
     auth,
-    verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now() }),
+    // A users service restarting is waited for within the key fetch's own 3 s bound, not reported at once.
+    verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now(), jwksFetch: retryingFetch({ budgetMs: 3_000 }) }),
   };
   return { config, settings, logger, shutdown, infrastructure, dependencies };
 }

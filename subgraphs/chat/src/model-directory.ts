@@ -1,4 +1,8 @@
 import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
+import { retryingFetch } from '@parley/runtime';
+
+/** Bound on one listing, its retries included. */
+const LIST_TIMEOUT_MS = 5_000;
 
 export interface ModelInfo {
   id: string;
@@ -16,19 +20,25 @@ export interface ModelDirectory {
  * the worker fits the history into the model's context window. After the first
  * answer the list is refreshed in the background: a slow models service (under
  * load a refresh took longer than its 5 s timeout, and every send waiting on it
- * failed at once) never stalls or fails a request.
+ * failed at once) never stalls or fails a request. A models service that
+ * refuses connections while it restarts is asked again within the same 5 s
+ * bound: the first list is what a sendMessage waits for.
  */
 export function createModelDirectory({
   modelsUrl,
   internalToken,
   ttlMs = 10_000,
   now = Date.now,
+  fetch: baseFetch = globalThis.fetch,
 }: {
   modelsUrl: string;
   internalToken: string;
   ttlMs?: number;
   now?: () => number;
+  /** The HTTP client under the retries (a test's, to watch the attempts). */
+  fetch?: typeof globalThis.fetch;
 }): ModelDirectory {
+  const fetch = retryingFetch({ budgetMs: LIST_TIMEOUT_MS, fetch: baseFetch });
   let cached: { at: number; models: Map<string, ModelInfo> } | null = null;
   let loading: Promise<Map<string, ModelInfo>> | null = null;
 
@@ -37,7 +47,7 @@ export function createModelDirectory({
     try {
       response = await fetch(new URL('/v1/models', modelsUrl), {
         headers: { authorization: `Bearer ${internalToken}`, 'x-parley-user-id': userId },
-        signal: AbortSignal.timeout(5_000),
+        signal: AbortSignal.timeout(LIST_TIMEOUT_MS),
       });
     } catch (error) {
       throw new UpstreamUnavailableError(`The models service at ${modelsUrl} cannot be reached: ${(error as Error).message}.`);

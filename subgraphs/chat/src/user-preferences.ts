@@ -1,3 +1,8 @@
+import { retryingFetch } from '@parley/runtime';
+
+/** Bound on one read of a user's settings, its retries included: sendMessage waits for it. */
+const READ_TIMEOUT_MS = 2_000;
+
 /** The user's settings that shape a reply. */
 export interface ReplyPreferences {
   /** The model the user chose, or null (none chosen, or the users service did not answer). */
@@ -17,19 +22,24 @@ const NONE: ReplyPreferences = { defaultModel: null, translateTo: null };
  * settings { … } }`) with the user's own token — chat never reads users'
  * tables. Kept `ttlMs` per user: a changed setting applies within that time.
  * When users cannot answer, sendMessage goes on with the platform's defaults
- * rather than failing.
+ * rather than failing; a users service that refuses connections while it
+ * restarts is asked again within the same 2 s first.
  */
 export function createUserPreferences({
   usersUrl,
   ttlMs = 30_000,
   now = Date.now,
   onError,
+  fetch: baseFetch = globalThis.fetch,
 }: {
   usersUrl: string;
   ttlMs?: number;
   now?: () => number;
   onError: (error: unknown) => void;
+  /** The HTTP client under the retries (a test's, to watch the attempts). */
+  fetch?: typeof globalThis.fetch;
 }): UserPreferences {
+  const fetch = retryingFetch({ budgetMs: READ_TIMEOUT_MS, fetch: baseFetch });
   const cache = new Map<string, { at: number; preferences: ReplyPreferences }>();
   return {
     async of(userId, authorization) {
@@ -40,7 +50,7 @@ export function createUserPreferences({
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization },
           body: JSON.stringify({ query: '{ me { id settings { defaultModel autoTranslate preferredLanguage } } }' }),
-          signal: AbortSignal.timeout(2_000),
+          signal: AbortSignal.timeout(READ_TIMEOUT_MS),
         });
         const body = (await response.json()) as {
           data?: {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { freePort } from '@parley/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModelDirectory } from '../src/model-directory';
 
@@ -70,5 +71,33 @@ describe('the model directory', () => {
     servers.push(models.server);
     const directory = createModelDirectory({ modelsUrl: models.url, internalToken: 't' });
     await expect(directory.require('dev/echo', user)).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('waits for a models service that refuses connections while it restarts, within the listing’s bound', async () => {
+    const port = await freePort();
+    let refused = 0;
+    let listening: Promise<void> | undefined;
+    // The real fetch underneath; the models service comes back once the directory has been refused.
+    const watching: typeof fetch = async (input, init) => {
+      try {
+        return await fetch(input, init);
+      } catch (error) {
+        refused++;
+        listening ??= startModelsOn(port);
+        throw error;
+      }
+    };
+    const startModelsOn = async (on: number) => {
+      const server = createServer((_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ data: [{ id: 'dev/echo', context_window: 4096 }] })),
+      );
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(on, '127.0.0.1', resolve));
+    };
+    const directory = createModelDirectory({ modelsUrl: `http://127.0.0.1:${port}`, internalToken: 't', fetch: watching });
+    await expect(directory.require('dev/echo', user)).resolves.toEqual({ id: 'dev/echo', contextWindow: 4096 });
+    expect(refused).toBeGreaterThan(0);
   });
 });

@@ -1,4 +1,5 @@
 import { UpstreamUnavailableError } from '@parley/errors';
+import { retryingFetch } from '@parley/runtime';
 import OpenAI from 'openai';
 import { findLanguage, SUPPORTED_LANGUAGES } from './supported-languages';
 import type { TranslationProvider } from './translation-provider';
@@ -19,20 +20,31 @@ export function translationPrompt(from: string, to: string): string {
 /**
  * Translation by a chat model, through the models service's OpenAI-compatible
  * API like every other model call: routing, budgets and usage records apply,
- * charged to the user the translation is for.
+ * charged to the user the translation is for. A models service that refuses
+ * connections while it restarts is asked again within `timeoutMs`; a request
+ * that may have reached it never is (it may be billed).
  */
 export function createLlmTranslationProvider({
   modelsApiUrl,
   internalToken,
   model,
   timeoutMs,
+  fetch = globalThis.fetch,
 }: {
   modelsApiUrl: string;
   internalToken: string;
   model: string;
   timeoutMs: number;
+  /** The HTTP client under the retries (a test's, to watch the attempts). */
+  fetch?: typeof globalThis.fetch;
 }): TranslationProvider {
-  const openai = new OpenAI({ baseURL: modelsApiUrl, apiKey: internalToken, maxRetries: 0, timeout: timeoutMs });
+  const openai = new OpenAI({
+    baseURL: modelsApiUrl,
+    apiKey: internalToken,
+    maxRetries: 0,
+    timeout: timeoutMs,
+    fetch: retryingFetch({ budgetMs: timeoutMs, fetch }),
+  });
   return {
     name: 'llm',
     model,
