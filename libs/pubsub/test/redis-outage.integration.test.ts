@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ErrorCode, REDIS_UNAVAILABLE_MESSAGE, toGraphQLErrorShape } from '@parley/errors';
 import { startOwnRedis, type OwnService } from '@parley/testing';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -37,6 +40,21 @@ describe('a Redis connection through an outage (own redis-server)', () => {
       client.on('reconnecting', onReconnecting);
     });
 
+  /** What a client is shown of that failure: retriable UPSTREAM_UNAVAILABLE with a sentence a person can act on. */
+  const expectUnavailable = (failure: unknown) => {
+    expect(toGraphQLErrorShape({ message: String(failure) }, failure)).toEqual({
+      message: REDIS_UNAVAILABLE_MESSAGE,
+      extensions: { code: ErrorCode.UPSTREAM_UNAVAILABLE },
+    });
+  };
+
+  const SPIN_FOR_4_SECONDS = `
+    local start = redis.call('TIME')
+    repeat
+      local now = redis.call('TIME')
+    until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= 4000000
+    return 1`;
+
   const msSince = (start: number) => Math.round(performance.now() - start);
 
   it('fails a command within 2 s, however long Redis has been down, then reconnects within 2 s of its return', async () => {
@@ -54,6 +72,7 @@ describe('a Redis connection through an outage (own redis-server)', () => {
       const failedAfterMs = msSince(issued);
       expect(failure).toBeInstanceOf(Error);
       expect(failedAfterMs).toBeLessThan(2_000);
+      expectUnavailable(failure);
 
       await redis.start();
       const back = performance.now();
@@ -62,6 +81,41 @@ describe('a Redis connection through an outage (own redis-server)', () => {
       console.info(`redis outage: a command failed after ${failedAfterMs} ms; reconnected ${reconnectedAfterMs} ms after Redis returned`);
       expect(reconnectedAfterMs).toBeLessThan(2_000);
     } finally {
+      client.disconnect();
+    }
+  });
+
+  it('fails a command Redis does not answer within the command timeout, and reconnects once it answers again', async () => {
+    const client = createRedisClient(redis.url);
+    expect(await client.ping()).toBe('PONG');
+    // Redis alive but answering nothing for 4 s, as a stalled or partitioned server would: a script that spins
+    // (under Redis' 5 s busy-script threshold, past which it would answer BUSY).
+    const stalled = promisify(execFile)('redis-cli', ['-p', String(redis.port), 'eval', SPIN_FOR_4_SECONDS, '0']);
+    try {
+      // Asked until a command meets the stall (redis-cli takes a moment to start the script).
+      let failure: unknown;
+      let failedAfterMs = 0;
+      await expect
+        .poll(
+          async () => {
+            const issued = performance.now();
+            failure = await client.get('anything').then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+            failedAfterMs = msSince(issued);
+            return failure !== undefined;
+          },
+          { timeout: 10_000, interval: 10 },
+        )
+        .toBe(true);
+      console.info(`redis stalled: a command failed after ${failedAfterMs} ms`);
+      expect(failedAfterMs).toBeLessThan(2_000);
+      expectUnavailable(failure);
+      await stalled;
+      await expect.poll(() => client.ping().catch(() => 'not yet'), { timeout: 10_000 }).toBe('PONG');
+    } finally {
+      await stalled.catch(() => undefined);
       client.disconnect();
     }
   });
