@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ErrorCode, REDIS_UNAVAILABLE_MESSAGE, toGraphQLErrorShape } from '@parley/errors';
-import { startOwnRedis, type OwnService } from '@parley/testing';
+import { createHttpService } from '@parley/runtime';
+import { captureLogs, startOwnRedis, type OwnService } from '@parley/testing';
 import type Redis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisClient, createRedisPubSub } from '../src';
@@ -116,6 +117,29 @@ describe('a Redis connection through an outage (own redis-server)', () => {
       await expect.poll(() => client.ping().catch(() => 'not yet'), { timeout: 10_000 }).toBe('PONG');
     } finally {
       await stalled.catch(() => undefined);
+      client.disconnect();
+    }
+  });
+
+  it("answers a route that let Redis' failure escape with a retriable 503, not a 500", async () => {
+    const client = createRedisClient(redis.url);
+    const http = createHttpService({
+      logger: captureLogs('silent').logger,
+      readiness: [],
+      routes: {
+        '/counter': async (_req, res) => {
+          res.end(String(await client.incr('counter')));
+        },
+      },
+    });
+    const { port } = await http.listen(0);
+    try {
+      await redis.stop();
+      const response = await fetch(`http://127.0.0.1:${port}/counter`);
+      expect(response.status).toBe(503);
+      expect(await response.json()).toEqual({ error: 'upstream_unavailable', message: REDIS_UNAVAILABLE_MESSAGE });
+    } finally {
+      await http.close(0);
       client.disconnect();
     }
   });
