@@ -32,19 +32,20 @@ if (!usersUrl || !subgraphUrls['models']) throw new Error('Set SUBGRAPH_URLS and
 const never = 10_000_000;
 
 const redis = variant === 'rate-limit' || variant === 'auth' ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
+const logger = createLogger({ service: `gateway-${variant}`, level: 'warn' });
 const gateway = await assembleGateway({
   supergraphSdl: readFileSync(resolve(import.meta.dirname, '../../supergraph.graphql'), 'utf8'),
   subgraphUrls,
   usersUrl,
   auth: { issuer: 'parley', audience: 'parley-api' },
-  logger: createLogger({ service: `gateway-${variant}`, level: 'warn' }),
+  logger,
   readiness: [],
   messageStreams: createInMemoryMessageStreamLog(),
   modelsUrl: new URL('/', subgraphUrls['models']).toString(),
   // Limits far above what a benchmark sends: the rate limiter counts every request but refuses none.
   protection: { edge: { ...defaultGatewayProtection.edge, perUserLimit: never, perAddressLimit: never } },
   operationLimits: variant !== 'bare',
-  rateLimiter: redis ? createRedisRateLimiter({ redis, namespace: process.env.NAMESPACE ?? `bench-${process.pid}.` }) : null,
+  rateLimiter: redis ? createRedisRateLimiter({ redis, namespace: process.env.NAMESPACE ?? `bench-${process.pid}.`, logger }) : null,
 });
 const listening = await gateway.listen(0);
 process.stdout.write(`${JSON.stringify({ url: listening.url, pid: process.pid })}\n`);

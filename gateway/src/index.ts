@@ -54,7 +54,7 @@ async function main() {
     messageStreams,
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),
-    rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace }),
+    rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace, logger }),
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { tls: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
       : {}),
@@ -62,6 +62,7 @@ async function main() {
       redis: streamsClient,
       namespace,
       defaultTtlSeconds: 7 * 24 * 3600,
+      logger,
     }),
   });
   const listening = await gateway.listen(config.PORT, config.HOST);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRedisFallback, type FallbackLogger } from '@parley/pubsub';
 import type Redis from 'ioredis';
 
 /** One counter's verdict, with what the RateLimit-* and Retry-After headers report. */
@@ -78,13 +79,22 @@ function decide(
 
 const windowOf = (nowMs: number, windowMs: number) => ({ index: Math.floor(nowMs / windowMs), elapsedMs: nowMs % windowMs });
 
+/**
+ * The limiter the gateway replicas share, on Redis. While Redis is
+ * unreachable each gateway process counts on its own with the same limits (a
+ * client spread over n replicas gets up to n times its limit for that while),
+ * so clients are still limited and are never refused for an outage that is
+ * not theirs; once Redis is back its counters apply again.
+ */
 export function createRedisRateLimiter({
   redis,
   namespace,
+  logger,
   now = Date.now,
 }: {
   redis: Redis;
   namespace: string;
+  logger: FallbackLogger;
   now?: () => number;
 }): RateLimiter {
   // The key count varies (address alone, or address and user), so the script goes by SHA with EVALSHA, its text only once.
@@ -97,7 +107,7 @@ export function createRedisRateLimiter({
       return (await redis.eval(HIT, keys.length, ...keys, ...args)) as number[];
     }
   };
-  return {
+  const shared: RateLimiter = {
     async hit(checks, windowSeconds) {
       const windowMs = windowSeconds * 1000;
       const { index, elapsedMs } = windowOf(now(), windowMs);
@@ -110,6 +120,15 @@ export function createRedisRateLimiter({
         decide(allowed === 1, Number(counts[2 * i]), Number(counts[2 * i + 1]), check.limit, windowMs, elapsedMs),
       );
     },
+  };
+  const local = createMemoryRateLimiter({ now });
+  const fallback = createRedisFallback({ redis, use: 'gateway rate limits', fallback: 'are counted in each gateway process', logger, now });
+  return {
+    hit: (checks, windowSeconds) =>
+      fallback.run(
+        () => shared.hit(checks, windowSeconds),
+        () => local.hit(checks, windowSeconds),
+      ),
   };
 }
 

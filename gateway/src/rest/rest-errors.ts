@@ -8,6 +8,7 @@ import {
   restErrorBody,
   toRestError,
   UNEXPECTED_FAILURE_MESSAGE,
+  unavailableDependency,
 } from '@parley/errors';
 import { sendJson } from '@parley/runtime';
 import { GraphQLError } from 'graphql';
@@ -27,7 +28,9 @@ export function asRestError(error: unknown): RestError | null {
     if (error.extensions['code'] === ErrorCode.INTERNAL_SERVER_ERROR) return null;
     return toRestError(fromGraphQLError(error));
   }
-  return null;
+  // E.g. a reply's stream read from Redis while Redis is down: a 503 to retry, not a failure of ours.
+  const unavailable = unavailableDependency(error);
+  return unavailable ? toRestError(unavailable) : null;
 }
 
 export function internalError(requestId: string): RestError {

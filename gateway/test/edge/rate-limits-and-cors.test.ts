@@ -1,5 +1,5 @@
 import { loadConfig } from '@parley/runtime';
-import { createManualClock, uniqueName } from '@parley/testing';
+import { captureLogs, createManualClock, uniqueName } from '@parley/testing';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, subscribe } from '@parley/testing/subscriptions';
@@ -42,7 +42,7 @@ describe('rate limits and CORS at the gateway', () => {
     gateway = await startGatewayOverStandIns(standIns, {
       protection: gatewayProtectionFrom(settings),
       rateLimiter: redis
-        ? createRedisRateLimiter({ redis, namespace: `${uniqueName('rl')}:`, now: clock.millis })
+        ? createRedisRateLimiter({ redis, namespace: `${uniqueName('rl')}:`, logger: captureLogs('silent').logger, now: clock.millis })
         : createMemoryRateLimiter({ now: clock.millis }),
     });
   });

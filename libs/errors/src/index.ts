@@ -30,6 +30,7 @@ export {
   UNEXPECTED_FAILURE_MESSAGE,
   UnreachableCaseError,
 } from './parley-error';
+export { unavailableDependency, REDIS_UNAVAILABLE_MESSAGE } from './dependency-failures';
 export {
   toGraphQLErrorShape,
   toRequestError,

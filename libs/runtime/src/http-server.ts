@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { InternalServerError, NotFoundError, type ParleyError, toHttpError } from '@parley/errors';
+import { InternalServerError, NotFoundError, type ParleyError, toHttpError, unavailableDependency } from '@parley/errors';
 import type { Logger } from './logger';
 import { checkReadiness, type ReadinessCheck } from './readiness';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -58,8 +58,10 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
       if (!handler) return sendHttpError(res, new NotFoundError(`No route for ${path}`));
       await handler(req, res, scope);
     } catch (error) {
-      scope.logger.error({ err: error }, 'request failed');
-      if (!res.headersSent) sendHttpError(res, new InternalServerError('Internal server error', { requestId }));
+      // A dependency that is down (Redis) is the retriable 503 a client can wait out, and its connection logs the outage.
+      const unavailable = unavailableDependency(error);
+      if (!unavailable) scope.logger.error({ err: error }, 'request failed');
+      if (!res.headersSent) sendHttpError(res, unavailable ?? new InternalServerError('Internal server error', { requestId }));
       else res.destroy();
     }
   };

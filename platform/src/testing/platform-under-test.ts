@@ -3,8 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
-import { createRedisPubSub } from '@parley/pubsub';
-import Redis from 'ioredis';
+import { createRedisClient, createRedisPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import {
@@ -65,6 +64,8 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
   onQuery?: (sql: string) => void;
+  /** Services mode: a Redis of the suite's own (one it stops and starts) in place of REDIS_URL's. */
+  redisUrl?: string;
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -126,7 +127,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       stop: () => platform.stop(),
     };
   }
-  return startServices(real, options, captureLogs('silent').logger);
+  return startServices({ ...real, redisUrl: options.redisUrl ?? real.redisUrl }, options, captureLogs('silent').logger);
 }
 
 async function startServices(
@@ -262,7 +263,7 @@ async function startServices(
 
 /** The services' message stream log, read and written from the test process (its own Redis connections). */
 async function redisMessageStreams(url: string, namespace: string, closers: (() => Promise<unknown>)[]): Promise<MessageStreamLog> {
-  const redis = new Redis(url);
+  const redis = createRedisClient(url);
   const pubsub = await createRedisPubSub({ url, prefix: namespace });
   closers.push(
     () => redis.quit(),

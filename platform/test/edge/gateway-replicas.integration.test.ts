@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createManualClock, uniqueName } from '@parley/testing';
+import { captureLogs, createManualClock, uniqueName } from '@parley/testing';
 import { registerUser } from '@parley/testing/parley-client';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe.runIf(realServices())('gateway replicas share rate limits and persisted
       closers.push(() => redis.quit());
       const gateway = await startGatewayOver(platform, {
         protection: { edge: { ...defaultGatewayProtection.edge, perUserLimit: 6, windowSeconds: 60 } },
-        rateLimiter: createRedisRateLimiter({ redis, namespace, now: clock.millis }),
+        rateLimiter: createRedisRateLimiter({ redis, namespace, logger: captureLogs('silent').logger, now: clock.millis }),
       });
       closers.unshift(() => gateway.close());
       return gateway.url;

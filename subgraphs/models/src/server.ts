@@ -26,6 +26,7 @@ import { createRouter, defaultRetryPolicy } from './routing/router';
 import { createStrategies } from './routing/strategies';
 import { typeDefs } from './schema';
 import { createMemoryBudgets, createRedisBudgets } from './usage/budgets';
+import { recordedSpendingIn, withRecordedSpendingFallback } from './usage/budgets-without-redis';
 import { createMemoryResponseCache, createRedisResponseCache } from './usage/response-cache';
 import { createUsageRecorder } from './usage/usage-recorder';
 import { createUsageReports } from './usage/usage-report';
@@ -104,14 +105,21 @@ export async function createModelsService(
   });
   const now = () => clock.now();
   const budgets = redis
-    ? createRedisBudgets({ redis, namespace, limits: settings.budgets, now })
+    ? withRecordedSpendingFallback({
+        budgets: createRedisBudgets({ redis, namespace, limits: settings.budgets, now }),
+        redis,
+        recorded: recordedSpendingIn(orm),
+        limits: settings.budgets,
+        now,
+        logger,
+      })
     : createMemoryBudgets({ limits: settings.budgets, now });
   const usage = createUsageRecorder({ orm, bus, logger, now });
   const completions = createCompletions({
     router,
     budgets,
     cache: redis
-      ? createRedisResponseCache({ redis, namespace, ttlSeconds: settings.responseCacheTtlSeconds })
+      ? createRedisResponseCache({ redis, namespace, ttlSeconds: settings.responseCacheTtlSeconds, logger })
       : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds, now: millis }),
     usage,
     logger,

@@ -65,6 +65,7 @@ export async function createTranslationService(
       namespace,
       ttlSeconds: settings.TRANSLATION_CACHE_TTL_SECONDS,
       now: () => clock.now().getTime(),
+      logger,
     }),
     detector: createLanguageDetector(),
     metrics,

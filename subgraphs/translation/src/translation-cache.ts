@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '@parley/database';
+import { createRedisFallback, type FallbackLogger } from '@parley/pubsub';
 import type Redis from 'ioredis';
 
 export interface CachedTranslation {
@@ -29,15 +30,25 @@ interface HotTier {
   set(entries: [string, string][], ttlSeconds: number): Promise<void>;
 }
 
-function redisTier(redis: Redis, namespace: string): HotTier {
+/** While Redis is unreachable the tier is skipped at once: every key misses (PostgreSQL answers) and nothing is copied. */
+function redisTier(redis: Redis, namespace: string, logger: FallbackLogger): HotTier {
   const keyOf = (key: string) => `${namespace}translation:${key}`;
+  const fallback = createRedisFallback({ redis, use: 'the translation cache', fallback: 'is read from PostgreSQL alone', logger });
   return {
-    get: (keys) => redis.mget(keys.map(keyOf)),
-    async set(entries, ttlSeconds) {
-      const pipeline = redis.pipeline();
-      for (const [key, value] of entries) pipeline.set(keyOf(key), value, 'EX', ttlSeconds);
-      await pipeline.exec();
-    },
+    get: (keys) =>
+      fallback.run(
+        () => redis.mget(keys.map(keyOf)),
+        () => keys.map(() => null),
+      ),
+    set: (entries, ttlSeconds) =>
+      fallback.run(
+        async () => {
+          const pipeline = redis.pipeline();
+          for (const [key, value] of entries) pipeline.set(keyOf(key), value, 'EX', ttlSeconds);
+          await pipeline.exec();
+        },
+        () => undefined,
+      ),
   };
 }
 
@@ -70,14 +81,16 @@ export function createTranslationCache({
   namespace,
   ttlSeconds,
   now,
+  logger,
 }: {
   sql: Sql;
   redis: Redis | null;
   namespace: string;
   ttlSeconds: number;
   now: () => number;
+  logger: FallbackLogger;
 }): TranslationCache {
-  const hot = redis ? redisTier(redis, namespace) : memoryTier(now);
+  const hot = redis ? redisTier(redis, namespace, logger) : memoryTier(now);
   return {
     async getMany(keys) {
       const found = new Map<string, CachedTranslation>();

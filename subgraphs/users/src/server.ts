@@ -53,6 +53,7 @@ export async function createUsersService(
   const limits = createAuthRateLimits({
     redis,
     namespace,
+    logger,
     settings: {
       loginAttemptsPerAccount: settings.LOGIN_ATTEMPTS_PER_ACCOUNT,
       loginAttemptsPerIp: settings.LOGIN_ATTEMPTS_PER_IP,

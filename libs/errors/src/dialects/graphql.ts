@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, httpStatusFor, isKnownErrorCode } from '../codes';
+import { unavailableDependency } from '../dependency-failures';
 import { InternalServerError, ParleyError, parleyErrorFor, UNEXPECTED_FAILURE_MESSAGE } from '../parley-error';
 
 /**
@@ -22,6 +23,9 @@ export function publicDetails(extensions: Readonly<Record<string, unknown>>): Re
  * - A ParleyError keeps its message and gains its code and public details.
  * - Errors that Apollo Server or graphql-js already classified (parse,
  *   validation, bad variables) keep their shape.
+ * - A dependency that could not be reached (Redis, `unavailableDependency`)
+ *   is UPSTREAM_UNAVAILABLE, retriable. Not logged per request: its
+ *   connection reports the outage once.
  * - Anything else is an unexpected failure: its message may carry internals
  *   (SQL, hostnames), so the client sees a generic message and the log the cause.
  */
@@ -31,11 +35,12 @@ export function toGraphQLErrorShape(
   onUnexpected?: (error: unknown) => void,
 ): GraphQLFormattedError {
   const original = unwrap(error);
-  if (original instanceof ParleyError) {
+  const parleyError = original instanceof ParleyError ? original : unavailableDependency(original);
+  if (parleyError) {
     return {
       ...formatted,
-      message: original.message,
-      extensions: { ...original.details, code: original.code },
+      message: parleyError.message,
+      extensions: { ...parleyError.details, code: parleyError.code },
     };
   }
   const code = formatted.extensions?.['code'];

@@ -11,6 +11,8 @@ export interface Reservation {
   estimateUsd: number;
   day: string;
   month: string;
+  /** Held by this process alone, because Redis was unreachable (`withRecordedSpendingFallback`). */
+  heldInProcess?: boolean;
 }
 
 export interface Budgets {
@@ -35,18 +37,20 @@ redis.call('EXPIRE', KEYS[1], 172800)
 redis.call('EXPIRE', KEYS[2], 3024000)
 return 0
 `;
+// 0 - n, not -n: Lua writes -0 as "-0", which HINCRBY refuses (a hold of 0 is settled for spending made without Redis).
 const SETTLE = `
-redis.call('HINCRBY', KEYS[1], 'held', -tonumber(ARGV[1]))
-redis.call('HINCRBY', KEYS[2], 'held', -tonumber(ARGV[1]))
+redis.call('HINCRBY', KEYS[1], 'held', 0 - tonumber(ARGV[1]))
+redis.call('HINCRBY', KEYS[2], 'held', 0 - tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]))
 redis.call('HINCRBY', KEYS[2], 'spent', tonumber(ARGV[2]))
 return 0
 `;
 
-const micros = (usd: number) => Math.ceil(usd * 1_000_000);
-const periods = (now: Date) => ({ day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) });
+export const micros = (usd: number) => Math.ceil(usd * 1_000_000);
+export const periods = (now: Date) => ({ day: now.toISOString().slice(0, 10), month: now.toISOString().slice(0, 7) });
 
-function refusal(code: number, limits: BudgetLimits): BudgetExceededError {
+/** The refusal of a day's (1) or a month's (2) budget. */
+export function refusal(code: number, limits: BudgetLimits): BudgetExceededError {
   return code === 1
     ? new BudgetExceededError(`Your daily budget of $${limits.dailyUsd.toFixed(2)} is used up; it renews at midnight UTC.`, {
         period: 'day',

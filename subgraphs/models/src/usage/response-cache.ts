@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { createRedisFallback, type FallbackLogger } from '@parley/pubsub';
 import type Redis from 'ioredis';
 import type { ChatRequest } from '../providers/chat-provider';
 
@@ -33,23 +34,35 @@ export function cacheKey(target: string, request: ChatRequest, scope: string): s
   return createHash('sha256').update(material).digest('base64url');
 }
 
+/** Shared by every models replica. While Redis is unreachable it is skipped at once: every request misses and nothing is stored. */
 export function createRedisResponseCache({
   redis,
   namespace,
   ttlSeconds,
+  logger,
 }: {
   redis: Redis;
   namespace: string;
   ttlSeconds: number;
+  logger: FallbackLogger;
 }): ResponseCache {
+  const fallback = createRedisFallback({ redis, use: 'the response cache', fallback: 'is skipped', logger });
   return {
-    async get(key) {
-      const raw = await redis.get(`${namespace}reply:${key}`);
-      return raw ? (JSON.parse(raw) as CachedReply) : null;
-    },
-    async set(key, reply) {
-      await redis.set(`${namespace}reply:${key}`, JSON.stringify(reply), 'EX', ttlSeconds);
-    },
+    get: (key) =>
+      fallback.run(
+        async () => {
+          const raw = await redis.get(`${namespace}reply:${key}`);
+          return raw ? (JSON.parse(raw) as CachedReply) : null;
+        },
+        () => null,
+      ),
+    set: (key, reply) =>
+      fallback.run(
+        async () => {
+          await redis.set(`${namespace}reply:${key}`, JSON.stringify(reply), 'EX', ttlSeconds);
+        },
+        () => undefined,
+      ),
   };
 }
 

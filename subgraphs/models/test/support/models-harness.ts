@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from '@parley/runtime';
+import { createRedisClient } from '@parley/pubsub';
+import type { Clock, Logger } from '@parley/runtime';
 import { createSkipAheadClock, startSubgraphUnderTest } from '@parley/testing';
-import Redis from 'ioredis';
 import OpenAI from 'openai';
 import { stringify } from 'yaml';
 import { UsageRecord } from '../../src/entities/usage-record';
@@ -21,25 +21,35 @@ export interface ModelsHarness {
 
 /**
  * One models service on port 0, on real PostgreSQL and Redis when they are
- * configured (CI), otherwise on PGlite and in-memory budgets and cache. Its
+ * configured (CI) or a suite gives its own Redis, otherwise on PGlite and
+ * in-memory budgets and cache. Its
  * clock runs with real time from noon of a fixed day (no budget day ends
  * mid-suite); a suite that waits out a window passes its own clock and skips it.
  */
 export async function startModelsHarness(
   models: object,
   settings: Record<string, string> = {},
-  { clock = createSkipAheadClock() }: { clock?: Clock } = {},
+  {
+    clock = createSkipAheadClock(),
+    redisUrl = process.env.DATABASE_URL ? process.env.REDIS_URL : undefined,
+    logger,
+  }: {
+    clock?: Clock;
+    /** A Redis of the suite's own (one it stops, say); by default the configured one, on real PostgreSQL. */
+    redisUrl?: string;
+    logger?: Logger;
+  } = {},
 ): Promise<ModelsHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-models-'));
   const configPath = join(dir, 'models.yaml');
   writeFileSync(configPath, stringify(models));
-  const { DATABASE_URL, REDIS_URL } = process.env;
-  const redis = DATABASE_URL && REDIS_URL ? new Redis(REDIS_URL) : null;
+  const redis = redisUrl ? createRedisClient(redisUrl) : null;
   const internalToken = randomBytes(32).toString('base64');
   const subgraph = await startSubgraphUnderTest(modelsSubgraph, {
-    databaseServerUrl: redis ? DATABASE_URL : undefined,
+    databaseServerUrl: redis ? process.env.DATABASE_URL : undefined,
     redis,
     clock,
+    ...(logger ? { logger } : {}),
     poolMax: 4,
     settings: { MODELS_CONFIG: configPath, INTERNAL_SERVICE_TOKEN: internalToken, FAKE_API_KEY: 'sk-fake', ...settings },
   }).catch(async (error: unknown) => {
