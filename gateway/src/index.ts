@@ -49,8 +49,10 @@ async function main() {
     logger,
     usersUrl: config.USERS_URL,
     auth: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
-    // Subscriptions need Redis; the subgraphs' readiness the gateway probes itself.
-    readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping() }],
+    // Subscriptions need Redis, but every gateway shares it: while it is away queries still work, so the gateway
+    // reports it as degraded rather than leaving the load balancer with no gateway at all. The subgraphs' readiness
+    // the gateway probes itself.
+    readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping(), required: false }],
     messageStreams,
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),
