@@ -1,4 +1,4 @@
-import { createManualClock, type ManualClock } from '@parley/testing';
+import { createManualClock, unreliableMessageStreamLog, type ManualClock, type UnreliableMessageStreamLog } from '@parley/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   appendRetrying,
@@ -11,49 +11,17 @@ import {
 
 const delta = (messageId: string, seq: number, text = ` t${seq}`): MessageStreamEvent => ({ kind: 'delta', messageId, seq, delta: text });
 
-/**
- * The log as a writer sees it while its store is down: each append fails
- * until the test brings the store back. `storeThenFail` makes the next failing
- * append store its events first, as when Redis ran the script and the
- * connection died before its answer came back.
- */
-function unreliable(log: MessageStreamLog) {
-  let down = false;
-  let storeThenFail = false;
-  const tries: number[] = [];
-  const unreliableLog: MessageStreamLog = {
-    ...log,
-    async append(events) {
-      tries.push(events[0]!.seq);
-      if (storeThenFail) {
-        storeThenFail = false;
-        await log.append(events);
-        throw new Error('Connection is closed.');
-      }
-      if (down) throw new Error('Connection is closed.');
-      await log.append(events);
-    },
-  };
-  return {
-    log: unreliableLog,
-    tries,
-    goDown: () => void (down = true),
-    comeBack: () => void (down = false),
-    loseNextAnswer: () => void (storeThenFail = true),
-  };
-}
-
 describe('appending through an outage of the store', () => {
   let clock: ManualClock;
   let log: MessageStreamLog;
-  let store: ReturnType<typeof unreliable>;
+  let store: UnreliableMessageStreamLog;
   let waits: number[];
   const id = crypto.randomUUID();
 
   beforeEach(() => {
     clock = createManualClock();
     log = createInMemoryMessageStreamLog();
-    store = unreliable(log);
+    store = unreliableMessageStreamLog(log);
     waits = [];
   });
 
