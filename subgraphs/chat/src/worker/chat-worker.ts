@@ -151,11 +151,11 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     try {
       // The model list and the provider's moderation come from the models service too: a restart of it is waited out here as well.
       const prompt = await modelsOutage
-        .retrying(
-          () => promptFor({ replies, models, moderation, replyReserve: options.replyReserve }, request, reply),
-          (error) => error instanceof UpstreamUnavailableError,
-          controller.signal,
-        )
+        .retrying(() => promptFor({ replies, models, moderation, replyReserve: options.replyReserve }, request, reply), {
+          isOutage: (error) => error instanceof UpstreamUnavailableError,
+          signal: controller.signal,
+          onRetry: (error) => logger.warn({ err: error, messageId: reply.id }, 'models service unreachable; retrying'),
+        })
         .catch(async (error: unknown) => {
           if (error instanceof ModelsUnreachableError) await deadLetter(error, 1);
           throw error;

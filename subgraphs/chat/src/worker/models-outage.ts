@@ -82,8 +82,11 @@ export function createModelsOutage({
   return {
     wait,
     answered,
-    /** Runs `call` until it gets past `isOutage` failures, waiting between tries as `wait` does. */
-    async retrying<T>(call: () => Promise<T>, isOutage: (error: unknown) => boolean, signal?: AbortSignal): Promise<T> {
+    /** Runs `call` until it gets past the failures `isOutage` recognises, waiting between tries as `wait` does. */
+    async retrying<T>(
+      call: () => Promise<T>,
+      { isOutage, signal, onRetry }: { isOutage: (error: unknown) => boolean; signal?: AbortSignal; onRetry?: (error: unknown) => void },
+    ): Promise<T> {
       for (;;) {
         try {
           const result = await call();
@@ -91,6 +94,7 @@ export function createModelsOutage({
           return result;
         } catch (error) {
           if (!isOutage(error) || signal?.aborted) throw error;
+          onRetry?.(error);
           await wait(error, signal);
         }
       }
