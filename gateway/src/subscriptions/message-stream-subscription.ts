@@ -1,6 +1,7 @@
 import { requireViewer } from '@parley/auth';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import { finalEvent, isInFlight, type MessageStatus, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
+import { systemTimers, type Timers } from '@parley/runtime';
 import { parse, type GraphQLResolveInfo } from 'graphql';
 import { completedMessageQuery, type CompletedMessageQueryCache } from './completed-message-query';
 import type { GatewayContext } from '../gateway-context';
@@ -47,6 +48,10 @@ export interface MessageStreamSubscriptionDependencies {
   messageStreams: MessageStreamLog;
   /** Runs an operation through the gateway as the subscriber: ownership and federation as over HTTP. */
   runOperation: RunOperation;
+  /** After this long without a live event, the log is read for anything the live feed lost (default 1 s). */
+  catchUpMs?: number;
+  /** The catch-up's time: a test moves it instead of waiting. */
+  timers?: Timers;
 }
 
 export type OpenMessageStream = (request: MessageStreamRequest) => Promise<AsyncIterableIterator<MessageStreamPayload>>;
@@ -66,6 +71,13 @@ export type OpenMessageStream = (request: MessageStreamRequest) => Promise<Async
  *    PostgreSQL when the log lacks it (the log lives an hour).
  * 4. `MessageCompleted.message` is fetched once, when the final event goes
  *    out, with the subscriber's own selection (one federated query).
+ * 5. Pub/sub is fire-and-forget: what is published while this gateway's
+ *    connection to Redis is down (a Redis restart) never arrives. A live
+ *    event whose seq skips ahead is preceded by what the log holds in
+ *    between; and after `catchUpMs` without a live event the log is read
+ *    anyway, so events lost at the end of a reply (its final one, say)
+ *    still arrive. A read that fails (Redis still away) is tried again on
+ *    the next quiet spell instead of ending the stream.
  *
  * Following stops on the final event, on a failure, and when the subscriber
  * leaves (the iterator's `return()`).
@@ -73,6 +85,8 @@ export type OpenMessageStream = (request: MessageStreamRequest) => Promise<Async
 export function createMessageStreamSubscription({
   messageStreams,
   runOperation,
+  catchUpMs = 1_000,
+  timers = systemTimers,
 }: MessageStreamSubscriptionDependencies): OpenMessageStream {
   async function storedMessage(messageId: string, context: GatewayContext): Promise<StoredMessage> {
     const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, { ...context, internal: true });
@@ -125,9 +139,11 @@ export function createMessageStreamSubscription({
     let lastSent = afterSeq;
     let closed = false;
     let stopFollowing: (() => Promise<void>) | undefined;
+    let quietTimer: unknown;
     const close = async () => {
       if (closed) return;
       closed = true;
+      timers.clearTimeout(quietTimer);
       output.end();
       const stop = stopFollowing;
       stopFollowing = undefined;
@@ -170,11 +186,37 @@ export function createMessageStreamSubscription({
       await close();
     };
 
-    const receive = async (event: MessageStreamEvent) => {
-      if (event.seq > lastSent + 1) {
-        // Pub/sub is fire-and-forget (a Redis reconnect loses messages); the log still has what was skipped.
-        for (const missed of await messageStreams.readAfter(messageId, lastSent)) if (missed.seq < event.seq) await send(missed);
+    /** What the log holds after the last seq sent; false when it cannot be read now (the next quiet spell tries again). */
+    const catchUp = async (before = Infinity): Promise<boolean> => {
+      let missed: MessageStreamEvent[];
+      try {
+        missed = await messageStreams.readAfter(messageId, lastSent);
+      } catch (error) {
+        context.logger.debug({ err: error, messageId }, 'could not read a message stream to catch up; trying again');
+        return false;
       }
+      for (const event of missed) if (event.seq < before) await send(event);
+      return true;
+    };
+
+    let heard = false;
+    const listenForQuiet = () => {
+      quietTimer = timers.setTimeout(() => {
+        if (closed) return;
+        if (!heard) serially(async () => void (await catchUp()));
+        heard = false;
+        listenForQuiet();
+      }, catchUpMs);
+    };
+
+    const receive = async (event: MessageStreamEvent) => {
+      // Pub/sub is fire-and-forget (a Redis reconnect loses messages); the log still has what was skipped. Until it
+      // can be read, this event waits there too (sending it now would leave a gap), and the next tick reads it.
+      if (event.seq > lastSent + 1 && !(await catchUp(event.seq))) {
+        heard = false;
+        return;
+      }
+      heard = true;
       await send(event);
     };
 
@@ -189,6 +231,7 @@ export function createMessageStreamSubscription({
       // its deltas in the log: the row's final event (dropped if the log had it) ends the stream even when the
       // log expired, or when the worker died between the two writes.
       if (finalFromDatabase) await send(finalFromDatabase);
+      if (!closed) listenForQuiet();
     });
     try {
       stopFollowing = await messageStreams.follow(messageId, (event) => serially(() => receive(event)));
