@@ -51,9 +51,11 @@ export interface MessageStreamSubscriptionDependencies {
   runOperation: RunOperation;
   /** How long the completed message is fetched again while a subgraph cannot answer (SUBSCRIPTION_RETRY_BUDGET_MS). */
   retryBudgetMs?: number;
-  /** The waits between those fetches: a test moves them instead of waiting. */
+  /** The waits between those fetches and the catch-up's time: a test moves them instead of waiting. */
   timers?: Timers;
   now?: () => number;
+  /** After this long without a live event, the log is read for anything the live feed lost (default 1 s). */
+  catchUpMs?: number;
 }
 
 export type OpenMessageStream = (request: MessageStreamRequest) => Promise<AsyncIterableIterator<MessageStreamPayload>>;
@@ -78,6 +80,13 @@ export type OpenMessageStream = (request: MessageStreamRequest) => Promise<Async
  *    (UPSTREAM_UNAVAILABLE), the fetch is tried again for `retryBudgetMs`
  *    (nobody waits on a page for this event; the deltas are already out), and
  *    only then is that error reported, at the client's path.
+ * 5. Pub/sub is fire-and-forget: what is published while this gateway's
+ *    connection to Redis is down (a Redis restart) never arrives. A live
+ *    event whose seq skips ahead is preceded by what the log holds in
+ *    between; and after `catchUpMs` without a live event the log is read
+ *    anyway, so events lost at the end of a reply (its final one, say)
+ *    still arrive. A read that fails (Redis still away) is tried again on
+ *    the next quiet spell instead of ending the stream.
  *
  * Following stops on the final event, on a failure, and when the subscriber
  * leaves (the iterator's `return()`).
@@ -88,6 +97,7 @@ export function createMessageStreamSubscription({
   retryBudgetMs = defaultGatewayProtection.subscriptionRetryBudgetMs,
   timers = systemTimers,
   now = Date.now,
+  catchUpMs = 1_000,
 }: MessageStreamSubscriptionDependencies): OpenMessageStream {
   async function storedMessage(messageId: string, context: GatewayContext): Promise<StoredMessage> {
     const result = await runOperation({ query: STORED_MESSAGE, variables: { id: messageId } }, { ...context, internal: true });
@@ -165,10 +175,12 @@ export function createMessageStreamSubscription({
     let closed = false;
     let stopFollowing: (() => Promise<void>) | undefined;
     const left = new AbortController();
+    let quietTimer: unknown;
     const close = async () => {
       if (closed) return;
       closed = true;
       left.abort();
+      timers.clearTimeout(quietTimer);
       output.end();
       const stop = stopFollowing;
       stopFollowing = undefined;
@@ -211,11 +223,37 @@ export function createMessageStreamSubscription({
       await close();
     };
 
-    const receive = async (event: MessageStreamEvent) => {
-      if (event.seq > lastSent + 1) {
-        // Pub/sub is fire-and-forget (a Redis reconnect loses messages); the log still has what was skipped.
-        for (const missed of await messageStreams.readAfter(messageId, lastSent)) if (missed.seq < event.seq) await send(missed);
+    /** What the log holds after the last seq sent; false when it cannot be read now (the next quiet spell tries again). */
+    const catchUp = async (before = Infinity): Promise<boolean> => {
+      let missed: MessageStreamEvent[];
+      try {
+        missed = await messageStreams.readAfter(messageId, lastSent);
+      } catch (error) {
+        context.logger.debug({ err: error, messageId }, 'could not read a message stream to catch up; trying again');
+        return false;
       }
+      for (const event of missed) if (event.seq < before) await send(event);
+      return true;
+    };
+
+    let heard = false;
+    const listenForQuiet = () => {
+      quietTimer = timers.setTimeout(() => {
+        if (closed) return;
+        if (!heard) serially(async () => void (await catchUp()));
+        heard = false;
+        listenForQuiet();
+      }, catchUpMs);
+    };
+
+    const receive = async (event: MessageStreamEvent) => {
+      // Pub/sub is fire-and-forget (a Redis reconnect loses messages); the log still has what was skipped. Until it
+      // can be read, this event waits there too (sending it now would leave a gap), and the next tick reads it.
+      if (event.seq > lastSent + 1 && !(await catchUp(event.seq))) {
+        heard = false;
+        return;
+      }
+      heard = true;
       await send(event);
     };
 
@@ -230,6 +268,7 @@ export function createMessageStreamSubscription({
       // its deltas in the log: the row's final event (dropped if the log had it) ends the stream even when the
       // log expired, or when the worker died between the two writes.
       if (finalFromDatabase) await send(finalFromDatabase);
+      if (!closed) listenForQuiet();
     });
     try {
       stopFollowing = await messageStreams.follow(messageId, (event) => serially(() => receive(event)));

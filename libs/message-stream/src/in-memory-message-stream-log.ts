@@ -21,7 +21,12 @@ export function createInMemoryMessageStreamLog({
       for (const event of events) {
         const log = current(event.messageId) ?? { events: [], expiresAt: 0 };
         const last = log.events.at(-1)?.seq ?? 0;
-        if (event.seq <= last) throw new SeqConflictError(event.messageId, event.seq);
+        if (event.seq <= last) {
+          // The same event again is a retried append, already stored (as in Redis); another one at that seq is a conflict.
+          const stored = log.events.find((e) => e.seq === event.seq);
+          if (stored && JSON.stringify(stored) === JSON.stringify(event)) continue;
+          throw new SeqConflictError(event.messageId, event.seq);
+        }
         log.events.push(event);
         if (log.events.length > maxEvents) log.events.shift();
         log.expiresAt = now() + ttlMs;

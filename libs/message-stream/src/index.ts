@@ -10,5 +10,6 @@ export {
 } from './message-status';
 export type { MessageStreamLog, StopFollowing } from './message-stream-log';
 export { SeqConflictError } from './message-stream-log';
+export { appendRetrying, MessageStreamUnavailableError, type AppendEvents } from './append-retrying';
 export { createInMemoryMessageStreamLog } from './in-memory-message-stream-log';
 export { createRedisMessageStreamLog, messageStreamChannel } from './redis-message-stream-log';

@@ -10,7 +10,10 @@ export interface MessageStreamLog {
   /**
    * Appends events (consecutive seqs, in order) to the replay log and
    * publishes them live. Rejects with `SeqConflictError` if one of those seqs
-   * is already stored: another worker owns this reply, so the caller stops.
+   * already holds another event: another worker owns this reply, so the
+   * caller stops. An event already stored exactly as given is skipped (it is
+   * neither stored nor published again), so an append whose outcome is
+   * unknown (the connection died before the answer) can be retried safely.
    */
   append(events: MessageStreamEvent[]): Promise<void>;
   /** Stored events with seq > afterSeq, in order ([] when the log expired or never existed). */
@@ -19,7 +22,7 @@ export interface MessageStreamLog {
   follow(messageId: string, onEvent: (event: MessageStreamEvent) => void): Promise<StopFollowing>;
 }
 
-/** Another writer already appended this seq: two workers raced for one reply. */
+/** Another writer already appended another event at this seq: two workers raced for one reply. */
 export class SeqConflictError extends Error {
   override readonly name = 'SeqConflictError';
   constructor(

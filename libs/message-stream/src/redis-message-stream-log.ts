@@ -8,14 +8,24 @@ import { SeqConflictError, type MessageStreamLog } from './message-stream-log';
  * Redis refuses an id that is not above the stream's last one, so a second
  * worker replaying a reply can never store or publish a seq twice, and live
  * subscribers see exactly what the log holds, in the same order.
+ * A refused seq whose stored entry is this very event is skipped, not a
+ * conflict: the writer is retrying an append whose answer it lost (the
+ * connection died after the script ran), and the event is already there and
+ * was published then.
  * KEYS[1] = stream; ARGV = channel, ttl ms, max length, then (seq, json) pairs.
+ * Returns 0, or the first seq another event holds.
  */
 const APPEND_SCRIPT = `
 local channel, ttl, maxlen = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 for i = 4, #ARGV, 2 do
-  local ok = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', maxlen, ARGV[i] .. '-0', 'e', ARGV[i + 1])
-  if type(ok) == 'table' and ok.err then return tonumber(ARGV[i]) end
-  redis.call('PUBLISH', channel, ARGV[i + 1])
+  local id = ARGV[i] .. '-0'
+  local ok = redis.pcall('XADD', KEYS[1], 'MAXLEN', '~', maxlen, id, 'e', ARGV[i + 1])
+  if type(ok) == 'table' and ok.err then
+    local stored = redis.call('XRANGE', KEYS[1], id, id)
+    if #stored == 0 or stored[1][2][2] ~= ARGV[i + 1] then return tonumber(ARGV[i]) end
+  else
+    redis.call('PUBLISH', channel, ARGV[i + 1])
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return 0

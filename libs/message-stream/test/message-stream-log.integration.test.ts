@@ -10,7 +10,7 @@ import {
   type MessageStreamLog,
 } from '../src';
 
-const delta = (messageId: string, seq: number): MessageStreamEvent => ({ kind: 'delta', messageId, seq, delta: ` t${seq}` });
+const delta = (messageId: string, seq: number, text = ` t${seq}`): MessageStreamEvent => ({ kind: 'delta', messageId, seq, delta: text });
 
 function behavesAsAMessageStreamLog(name: string, make: () => Promise<{ writer: MessageStreamLog; reader: MessageStreamLog }>) {
   describe(name, () => {
@@ -40,15 +40,32 @@ function behavesAsAMessageStreamLog(name: string, make: () => Promise<{ writer: 
       expect(seen).toEqual([1, 2]);
     });
 
-    it('refuses a seq that is already stored, without publishing it', async () => {
+    it('refuses another event at a seq already stored, without publishing it', async () => {
       const id = crypto.randomUUID();
       const seen: number[] = [];
       await reader.follow(id, (e) => seen.push(e.seq));
       await writer.append([delta(id, 1), delta(id, 2)]);
-      await expect(writer.append([delta(id, 2)])).rejects.toBeInstanceOf(SeqConflictError);
+      await expect(writer.append([delta(id, 2, ' another worker')])).rejects.toBeInstanceOf(SeqConflictError);
       await writer.append([delta(id, 3)]);
       await expect.poll(() => seen).toEqual([1, 2, 3]);
       expect((await reader.readAfter(id, 0)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('takes an append again that is already stored as it was sent (its answer was lost) without storing or publishing it twice', async () => {
+      const id = crypto.randomUUID();
+      const seen: number[] = [];
+      await reader.follow(id, (e) => seen.push(e.seq));
+      await writer.append([delta(id, 1), delta(id, 2)]);
+      // The same append again, as a writer retries it when the connection died before Redis answered.
+      await writer.append([delta(id, 1), delta(id, 2)]);
+      await writer.append([delta(id, 2), delta(id, 3)]);
+      await writer.append([delta(id, 4)]);
+      await expect.poll(() => seen).toEqual([1, 2, 3, 4]);
+      expect((await reader.readAfter(id, 0)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      // Another event at a stored seq is still another writer's.
+      await expect(writer.append([delta(id, 4, ' not this')])).rejects.toMatchObject({ name: 'SeqConflictError', seq: 4 });
+      await expect(writer.append([delta(id, 4), delta(id, 3, ' t5')])).rejects.toMatchObject({ seq: 3 });
+      expect((await reader.readAfter(id, 0)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     });
   });
 }

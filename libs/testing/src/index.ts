@@ -10,3 +10,4 @@ export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAhe
 export { inMemoryDependencies, startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
 export { rawGraphQLPost } from './raw-graphql-post';
 export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from './own-services';
+export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './unreliable-message-stream-log';

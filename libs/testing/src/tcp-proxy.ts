@@ -6,8 +6,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-/** A TCP proxy to host:port, so a test can take a real dependency away from one process. */
-export function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
+/**
+ * A TCP proxy to host:port, so a test can take a real dependency away from one process. `listenPort` (default: a
+ * free one) lets a test bring a dependency up late at an address a service was already given.
+ */
+export function startTcpProxy(host: string, port: number, { listenPort = 0 }: { listenPort?: number } = {}): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
     const upstream = connect({ host, port });
@@ -23,7 +26,7 @@ export function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
     upstream.on('error', drop).on('close', drop);
   });
   return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(listenPort, '127.0.0.1', () => {
       resolve({
         port: (server.address() as { port: number }).port,
         close: () =>

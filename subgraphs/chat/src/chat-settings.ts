@@ -30,6 +30,10 @@ export const chatSettingsSchema = z.object({
   /** Attempts at a reply (before its first token) before it is dead-lettered and marked FAILED. */
   GENERATION_MAX_ATTEMPTS: count(3),
   GENERATION_RETRY_BASE_MS: env.milliseconds(200),
+  /** How long a reply waits for a models service it cannot reach (a restart) before it fails; retried with backoff meanwhile. */
+  MODELS_RETRY_BUDGET_MS: env.milliseconds(30_000),
+  /** How long the worker keeps retrying an append to the stream log while Redis is unreachable before the reply fails. */
+  STREAM_APPEND_RETRY_MS: env.milliseconds(30_000),
   /** Moderation actions per category, e.g. "email=redact,payment_card=block,profanity=allow"; unnamed categories keep their defaults. */
   MODERATION_POLICY: z
     .string()

@@ -165,6 +165,8 @@ export async function startChatWorkerFrom(
     coalesceMs: settings.STREAM_COALESCE_MS,
     maxAttempts: settings.GENERATION_MAX_ATTEMPTS,
     retryBaseMs: settings.GENERATION_RETRY_BASE_MS,
+    modelsRetryBudgetMs: settings.MODELS_RETRY_BUDGET_MS,
+    streamAppendRetryMs: settings.STREAM_APPEND_RETRY_MS,
     moderation: contentModerationFrom(sql, clock, settings),
   });
 }

@@ -26,23 +26,85 @@ describe('coalescing deltas', () => {
     expect(sent.join('')).toBe('Hello, world!');
   });
 
-  it('emits one at a time, in order, and reports the first failure on flush', async () => {
+  /** An emit the test finishes by hand: `sent` lists the texts it was given, `finish(i)` / `fail(i)` end the i-th. */
+  function manualEmits() {
     const sent: string[] = [];
-    let clock = 0;
-    const coalescer = createDeltaCoalescer({
-      windowMs: 0,
-      now: () => (clock += 10),
-      emit: async (text) => {
-        await new Promise((r) => setTimeout(r, text === 'a' ? 20 : 0));
-        if (text === 'c') throw new Error('stream log refused');
-        sent.push(text);
-      },
-    });
+    const ends: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    return {
+      sent,
+      emit: (text: string) =>
+        new Promise<void>((resolve, reject) => {
+          sent.push(text);
+          ends.push({ resolve, reject });
+        }),
+      finish: (i: number) => ends[i]!.resolve(),
+      fail: (i: number, error: Error) => ends[i]!.reject(error),
+    };
+  }
+  const settled = () => new Promise((r) => setImmediate(r));
+
+  it('runs one emit at a time: what arrives meanwhile leaves as one event, in order, right after it', async () => {
+    const emits = manualEmits();
+    const coalescer = createDeltaCoalescer({ windowMs: 0, emit: emits.emit });
     coalescer.push('a');
     coalescer.push('b');
     coalescer.push('c');
-    await expect(coalescer.flush()).rejects.toThrow('stream log refused');
-    expect(sent).toEqual(['a', 'b']);
+    await settled();
+    // The store is slow (an outage): one emit is out, the rest waits for it.
+    expect(emits.sent).toEqual(['a']);
+    emits.finish(0);
+    await settled();
+    expect(emits.sent).toEqual(['a', 'bc']);
+    coalescer.push('d');
+    const flushed = coalescer.flush();
+    emits.finish(1);
+    await settled();
+    expect(emits.sent).toEqual(['a', 'bc', 'd']);
+    emits.finish(2);
+    await flushed;
+  });
+
+  it('emits nothing after a failure, and reports it on flush', async () => {
+    const emits = manualEmits();
+    const coalescer = createDeltaCoalescer({ windowMs: 0, emit: emits.emit });
+    coalescer.push('a');
+    coalescer.push('b');
+    emits.fail(0, new Error('stream log unreachable'));
+    await settled();
+    coalescer.push('c');
+    await expect(coalescer.flush()).rejects.toThrow('stream log unreachable');
+    expect(emits.sent).toEqual(['a']);
+    expect(coalescer.failed()).toBeInstanceOf(Error);
+  });
+
+  it('holds the reader back while its buffer is full, and lets it go once an emit has taken the buffer', async () => {
+    const emits = manualEmits();
+    const coalescer = createDeltaCoalescer({ windowMs: 0, emit: emits.emit, maxPendingChars: 10 });
+    coalescer.push('first');
+    expect(coalescer.room()).toBeUndefined();
+    coalescer.push('12345');
+    expect(coalescer.room()).toBeUndefined();
+    coalescer.push('67890');
+    let released = false;
+    void coalescer.room()!.then(() => (released = true));
+    await settled();
+    expect(released).toBe(false);
+    emits.finish(0);
+    await settled();
+    expect(released).toBe(true);
+    expect(emits.sent).toEqual(['first', '1234567890']);
+    emits.finish(1);
+    await coalescer.flush();
+  });
+
+  it('lets a waiting reader go when the emit fails, so it can stop', async () => {
+    const emits = manualEmits();
+    const coalescer = createDeltaCoalescer({ windowMs: 0, emit: emits.emit, maxPendingChars: 4 });
+    coalescer.push('first');
+    coalescer.push('more text');
+    const waiting = coalescer.room();
+    emits.fail(0, new Error('stream log unreachable'));
+    await waiting;
     expect(coalescer.failed()).toBeInstanceOf(Error);
   });
 });

@@ -3,10 +3,21 @@ import { UpstreamUnavailableError } from '@parley/errors';
 import { createInMemoryMessageStreamLog, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import { createModerator, DEFAULT_MODERATION_POLICY } from '@parley/moderation';
 import type { Timers } from '@parley/runtime';
-import { captureLogs, createManualClock, startFakeUpstream, type ManualClock } from '@parley/testing';
+import {
+  captureLogs,
+  createManualClock,
+  freePort,
+  startFakeUpstream,
+  startTcpProxy,
+  unreliableMessageStreamLog,
+  type ManualClock,
+  type TcpProxy,
+  type UnreliableMessageStreamLog,
+} from '@parley/testing';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createGeneration, type Generate, type GenerationJob } from '../src/worker/generation';
+import { createGeneration, type Generate, type GenerationJob, type GenerationSettings } from '../src/worker/generation';
+import { createModelsOutage, ModelsUnreachableError } from '../src/worker/models-outage';
 
 /**
  * The generation loop against an OpenAI-compatible upstream over real HTTP.
@@ -20,16 +31,20 @@ describe('generating a reply', () => {
   /** Every delay the loop asked its timers for, and those that have run out, in order. */
   let waits: number[];
   let fired: number[];
+  let timers: Timers;
   let messageStreams: MessageStreamLog;
+  /** The same log, behind a store the test takes away and brings back. */
+  let store: UnreliableMessageStreamLog;
   let logs: ReturnType<typeof captureLogs>;
   let generate: Generate;
+  let settings: GenerationSettings;
 
   beforeEach(async () => {
     upstream = await startFakeUpstream();
     clock = createManualClock();
     waits = [];
     fired = [];
-    const timers: Timers = {
+    timers = {
       setTimeout: (callback, ms) => {
         waits.push(ms);
         return clock.setTimeout(() => {
@@ -40,19 +55,22 @@ describe('generating a reply', () => {
       clearTimeout: (handle) => clock.clearTimeout(handle),
     };
     messageStreams = createInMemoryMessageStreamLog({ now: clock.millis });
+    store = unreliableMessageStreamLog(messageStreams);
     logs = captureLogs('warn');
-    generate = createGeneration({
+    settings = {
       openai: new OpenAI({ baseURL: upstream.baseUrl, apiKey: 'test-token', maxRetries: 0 }),
-      messageStreams,
+      messageStreams: store.log,
       moderator: createModerator({ policy: DEFAULT_MODERATION_POLICY, blockList: [] }),
       logger: logs.logger,
       coalesceMs: 0,
       maxAttempts: 3,
       retryBaseMs: 200,
+      streamAppendRetryMs: 30_000,
       timers,
       now: clock.millis,
       random: () => 0.5,
-    });
+    };
+    generate = createGeneration(settings);
   });
 
   afterEach(async () => {
@@ -68,6 +86,7 @@ describe('generating a reply', () => {
       signal: new AbortController().signal,
       resumeAfter: '',
       progress: { seq: 0, emitted: '', model: null, findings: [] },
+      modelsOutage: createModelsOutage({ budgetMs: 30_000, baseMs: 200, timers, now: clock.millis, random: () => 0.5 }),
       onAttemptsExhausted: vi.fn(async () => undefined),
       ...overrides,
     };
@@ -188,5 +207,129 @@ describe('generating a reply', () => {
     expect(upstream.chatRequests()).toHaveLength(1);
     expect(waits).toEqual([]);
     expect(reply.onAttemptsExhausted).not.toHaveBeenCalled();
+  });
+
+  /** Moves the clock past the n-th wait asked for, once the loop has asked for it. */
+  async function passWait(n: number) {
+    await expect.poll(() => waits.length).toBeGreaterThanOrEqual(n);
+    clock.advance(waits[n - 1]!);
+  }
+
+  describe('while the stream log cannot be reached', () => {
+    it('numbers a delta only once it is stored: the append is retried, and what the model sends meanwhile follows it in order', async () => {
+      upstream.queue({ tokens: ['Hello', ' from', ' up', 'stream', ' and', ' more'] });
+      store.goDown();
+      // A buffer smaller than the reply: the model's stream is not read while the log holds it full.
+      generate = createGeneration({ ...settings, maxBufferedChars: 4 });
+      const reply = job();
+      const done = generate(reply);
+      await passWait(1);
+      await passWait(2);
+      await passWait(3);
+      expect(await messageStreams.readAfter(reply.messageId, 0)).toEqual([]);
+      expect(reply.progress).toMatchObject({ seq: 0, emitted: '' });
+      store.comeBack();
+      clock.advance(waits[3]!);
+      await done;
+
+      const log = await streamed(reply.messageId);
+      expect(log.text).toBe('Hello from upstream and more');
+      expect(log.seqs).toEqual(log.seqs.map((_, i) => i + 1));
+      expect(reply.progress).toMatchObject({ seq: log.seqs.length, emitted: 'Hello from upstream and more' });
+      expect(reply.progress.unconfirmed).toBeUndefined();
+      expect(store.tries.slice(0, 4)).toEqual([1, 1, 1, 1]);
+      expect(logs.lines().filter((l) => l['msg'] === 'stream log unreachable; retrying')).toHaveLength(1);
+    });
+
+    it('recognises its own delta when a failed append had stored it (the answer was lost), and goes on after it', async () => {
+      store.loseNextAnswer();
+      const reply = job();
+      const done = generate(reply);
+      await passWait(1);
+      await done;
+      const log = await streamed(reply.messageId);
+      expect(log.text).toBe('Hello from upstream');
+      expect(log.seqs).toEqual(log.seqs.map((_, i) => i + 1));
+      expect(store.tries.slice(0, 2)).toEqual([1, 1]);
+    });
+
+    it('fails the reply once the store has been away for the whole budget, keeping the delta it could not confirm for the final event', async () => {
+      generate = createGeneration({ ...settings, streamAppendRetryMs: 2_000 });
+      store.goDown();
+      const reply = job();
+      const done = generate(reply);
+      const failed = expect(done).rejects.toMatchObject({
+        code: 'UPSTREAM_UNAVAILABLE',
+        retriable: true,
+        message: 'The reply could not be delivered: the message stream store (Redis) was unreachable for 2 s. Ask again.',
+      });
+      for (let n = 1; waits.reduce((a, b) => a + b, 0) < 2_000; n++) await passWait(n);
+      await failed;
+      // Nothing counts as stored; the first delta (what moderation let through of the first tokens) is owed to the log.
+      expect(reply.progress).toMatchObject({ seq: 0, emitted: '', unconfirmed: { kind: 'delta', seq: 1 } });
+      expect(reply.progress.unconfirmed!.delta).toMatch(/^Hello/);
+      expect('Hello from upstream'.startsWith(reply.progress.unconfirmed!.delta)).toBe(true);
+      // Not the model's failure: the request is not dead-lettered to be tried again.
+      expect(reply.onAttemptsExhausted).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('while the models service cannot be reached', () => {
+    let port: number;
+    let modelsService: TcpProxy | null;
+
+    beforeEach(async () => {
+      // The models service's address, where nothing listens until the test brings it up.
+      port = await freePort();
+      modelsService = null;
+      generate = createGeneration({
+        ...settings,
+        openai: new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'test-token', maxRetries: 0 }),
+      });
+    });
+    afterEach(async () => {
+      await modelsService?.close();
+    });
+
+    it('tries again with a growing backoff, not counting tries, and streams the reply once the service is up', async () => {
+      const reply = job();
+      const done = generate(reply);
+      // More tries than GENERATION_MAX_ATTEMPTS (3): what bounds them is time.
+      for (let n = 1; n <= 4; n++) await passWait(n);
+      await expect.poll(() => waits.length).toBe(5);
+      expect(waits).toEqual([200, 400, 800, 1_600, 2_000]);
+      const { port: upstreamPort } = new URL(upstream.baseUrl);
+      modelsService = await startTcpProxy('127.0.0.1', Number(upstreamPort), { listenPort: port });
+      clock.advance(2_000);
+      await done;
+
+      expect((await streamed(reply.messageId)).text).toBe('Hello from upstream');
+      expect(upstream.chatRequests()).toHaveLength(1);
+      expect(reply.onAttemptsExhausted).not.toHaveBeenCalled();
+      expect(logs.lines().filter((l) => l['msg'] === 'models service unreachable; retrying')).toHaveLength(5);
+    });
+
+    it('fails with UPSTREAM_UNAVAILABLE, and dead-letters once, when the service stays away for the whole budget', async () => {
+      const reply = job({
+        modelsOutage: createModelsOutage({ budgetMs: 3_000, baseMs: 200, timers, now: clock.millis, random: () => 0.5 }),
+      });
+      const done = generate(reply);
+      const failed = expect(done).rejects.toSatisfy((error) => {
+        expect(error).toBeInstanceOf(ModelsUnreachableError);
+        expect(error).toMatchObject({
+          code: 'UPSTREAM_UNAVAILABLE',
+          retriable: true,
+          message: 'The models service could not be reached for 3 s, so no reply was generated. Ask again in a moment.',
+        });
+        return true;
+      });
+      for (let n = 1; waits.reduce((a, b) => a + b, 0) < 3_000; n++) await passWait(n);
+      await failed;
+      // The last wait was cut to what was left of the budget.
+      expect(waits).toEqual([200, 400, 800, 1_600]);
+      expect(reply.onAttemptsExhausted).toHaveBeenCalledOnce();
+      expect(reply.onAttemptsExhausted).toHaveBeenCalledWith(expect.any(ModelsUnreachableError), 5);
+      expect(await messageStreams.readAfter(reply.messageId, 0)).toEqual([]);
+    });
   });
 });

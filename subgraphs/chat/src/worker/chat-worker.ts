@@ -1,5 +1,5 @@
 import type { Sql } from '@parley/database';
-import { ErrorCode } from '@parley/errors';
+import { ErrorCode, UpstreamUnavailableError, type ParleyError } from '@parley/errors';
 import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
 import { isFinalEvent, SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
 import type { Clock, Logger } from '@parley/runtime';
@@ -11,6 +11,7 @@ import type { CancelSignals } from '../replies/cancel-signals';
 import { createReplyOutcomes } from '../replies/reply-outcome';
 import { createReplyStore, type Reply, type ReplyOutcome } from '../replies/reply-store';
 import { BlockedOutput, classify, createGeneration, type GenerationProgress } from './generation';
+import { createModelsOutage, ModelsUnreachableError } from './models-outage';
 import { promptFor } from './prompt';
 
 export interface ChatWorkerOptions {
@@ -28,6 +29,10 @@ export interface ChatWorkerOptions {
   coalesceMs: number;
   maxAttempts: number;
   retryBaseMs: number;
+  /** How long a reply waits for an unreachable models service (a restart) before it fails. */
+  modelsRetryBudgetMs: number;
+  /** How long an append to the stream log is retried while Redis is unreachable before the reply fails. */
+  streamAppendRetryMs: number;
   /** Tokens kept free in the context window for the reply. */
   replyReserve?: number;
   /** Screens the prompt before any model call and the reply as it streams. */
@@ -54,6 +59,12 @@ class CancelRequested extends Error {
  * seq stored twice; a redelivered request resumes after what subscribers
  * already saw (the regenerated text is skipped up to that length), and a
  * reply that finished before a crash only gets its final event re-sent.
+ *
+ * Outages are waited out, each for its budget: the models service
+ * unreachable (`modelsRetryBudgetMs`, see models-outage.ts) and the stream
+ * log's Redis (`streamAppendRetryMs`, see generation.ts and
+ * reply-outcome.ts). Only past its budget does an outage fail the reply, as
+ * UPSTREAM_UNAVAILABLE with a sentence saying which service was away.
  */
 export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatWorker> {
   const { sql, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
@@ -61,7 +72,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
   const running = new Map<string, AbortController>();
   const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
   const replies = createReplyStore({ sql, clock });
-  const outcomes = createReplyOutcomes({ replies, messageStreams, bus, clock });
+  const outcomes = createReplyOutcomes({ replies, messageStreams, bus, clock, appendRetryMs: options.streamAppendRetryMs });
   const generate = createGeneration({
     openai,
     messageStreams,
@@ -70,13 +81,20 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     coalesceMs: options.coalesceMs,
     maxAttempts: options.maxAttempts,
     retryBaseMs: options.retryBaseMs,
+    streamAppendRetryMs: options.streamAppendRetryMs,
   });
 
   /** Ends the reply (see reply-outcome.ts); the first completed reply of a conversation names it. */
-  async function finish(request: ChatMessageRequested, reply: Reply, outcome: ReplyOutcome, firstQuestion: string | null = null) {
+  async function finish(
+    request: ChatMessageRequested,
+    reply: Reply,
+    outcome: ReplyOutcome,
+    { firstQuestion = null, progress }: { firstQuestion?: string | null; progress?: GenerationProgress } = {},
+  ) {
     // Named before the reply reads as finished, so whoever sees it COMPLETED (or its final event) sees the title too.
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(sql, reply.conversationId, firstQuestion);
-    await outcomes.settle(reply, outcome, { userId: request.userId, translateTo: request.translateTo });
+    const unconfirmed = progress?.unconfirmed ? [progress.unconfirmed] : [];
+    await outcomes.settle(reply, outcome, { userId: request.userId, translateTo: request.translateTo, unconfirmed });
   }
 
   /** What the reply's own screening did, for admin review: its redactions once it completed, or the block that ended it. */
@@ -120,10 +138,28 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     const controller = new AbortController();
     running.set(reply.id, controller);
     const progress: GenerationProgress = { seq: prior.at(-1)?.seq ?? 0, emitted: '', model: request.model, findings: [] };
-    // Whatever ends the reply, it is stored as far as it streamed, its final event one seq after the last delta.
-    const soFar = () => ({ content: priorText + progress.emitted, model: progress.model, lastSeq: progress.seq + 1 });
+    // Whatever ends the reply, it is stored as far as it streamed, its final event one seq after the last delta
+    // (a delta the log could not confirm counts: the final event is appended with it, see reply-outcome.ts).
+    const soFar = () => ({
+      content: priorText + progress.emitted + (progress.unconfirmed?.delta ?? ''),
+      model: progress.model,
+      lastSeq: (progress.unconfirmed?.seq ?? progress.seq) + 1,
+    });
+    const deadLetter = (failure: ParleyError, attempts: number) =>
+      bus.publish(Topics.chatMessageRequestedDeadLetter, request.conversationId, { ...request, reason: failure.message, attempts });
+    const modelsOutage = createModelsOutage({ budgetMs: options.modelsRetryBudgetMs, baseMs: options.retryBaseMs });
     try {
-      const prompt = await promptFor({ replies, models, moderation, replyReserve: options.replyReserve }, request, reply);
+      // The model list and the provider's moderation come from the models service too: a restart of it is waited out here as well.
+      const prompt = await modelsOutage
+        .retrying(() => promptFor({ replies, models, moderation, replyReserve: options.replyReserve }, request, reply), {
+          isOutage: (error) => error instanceof UpstreamUnavailableError,
+          signal: controller.signal,
+          onRetry: (error) => logger.warn({ err: error, messageId: reply.id }, 'models service unreachable; retrying'),
+        })
+        .catch(async (error: unknown) => {
+          if (error instanceof ModelsUnreachableError) await deadLetter(error, 1);
+          throw error;
+        });
       await generate({
         messageId: reply.id,
         userId: request.userId,
@@ -132,10 +168,10 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         signal: controller.signal,
         resumeAfter: priorText,
         progress,
-        onAttemptsExhausted: (failure, attempts) =>
-          bus.publish(Topics.chatMessageRequestedDeadLetter, request.conversationId, { ...request, reason: failure.message, attempts }),
+        modelsOutage,
+        onAttemptsExhausted: deadLetter,
       });
-      await finish(request, reply, { status: 'COMPLETED', ...soFar() }, prompt.firstQuestion);
+      await finish(request, reply, { status: 'COMPLETED', ...soFar() }, { firstQuestion: prompt.firstQuestion, progress });
       await recordOutput(request, reply.id, uniqueCategories(progress.findings.filter((f) => f.action === 'redact')), 'redact');
     } catch (error) {
       if (error instanceof SeqConflictError) {
@@ -143,20 +179,25 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         return;
       }
       if (error instanceof CancelRequested) {
-        await finish(request, reply, { status: 'CANCELLED', ...soFar() });
+        await finish(request, reply, { status: 'CANCELLED', ...soFar() }, { progress });
         return;
       }
       const failure = classify(error);
       logger.warn({ err: error, messageId: reply.id, code: failure.code }, 'reply failed');
       const blocked = failure.code === ErrorCode.CONTENT_BLOCKED;
-      await finish(request, reply, {
-        status: 'FAILED',
-        ...soFar(),
-        // A blocked reply keeps nothing: not the blocked span, nor the text that led up to it.
-        ...(blocked ? { content: '' } : {}),
-        code: failure.code,
-        reason: failure.message,
-      });
+      await finish(
+        request,
+        reply,
+        {
+          status: 'FAILED',
+          ...soFar(),
+          // A blocked reply keeps nothing: not the blocked span, nor the text that led up to it.
+          ...(blocked ? { content: '' } : {}),
+          code: failure.code,
+          reason: failure.message,
+        },
+        { progress },
+      );
       if (failure instanceof BlockedOutput) await recordOutput(request, reply.id, [failure.category], 'block');
     } finally {
       running.delete(reply.id);

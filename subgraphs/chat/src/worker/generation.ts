@@ -1,11 +1,12 @@
 import { ContentBlockedError, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
-import { SeqConflictError, type MessageStreamLog } from '@parley/message-stream';
+import { appendRetrying, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Moderator } from '@parley/moderation';
 import { systemTimers, type Logger, type Timers } from '@parley/runtime';
 import OpenAI from 'openai';
 import { describeCategory } from '../content-moderation';
 import type { Turn } from './context-window';
 import { createDeltaCoalescer } from './delta-coalescer';
+import { isModelsConnectionFailure, ModelsUnreachableError, type ModelsOutage } from './models-outage';
 
 /** The reply itself broke the moderation policy while streaming. */
 export class BlockedOutput extends ContentBlockedError {
@@ -17,15 +18,25 @@ export class BlockedOutput extends ContentBlockedError {
   }
 }
 
+/** A delta of the reply's stream. */
+export type StreamDelta = Extract<MessageStreamEvent, { kind: 'delta' }>;
+
 /**
  * What a generation has streamed so far, kept current as it streams: however
  * it ends (completed, cancelled, failed), the reply is stored from this.
  */
 export interface GenerationProgress {
-  /** The seq of the last event in the reply's log. */
+  /** The seq of the last event stored in the reply's log: a seq counts only once its event is stored. */
   seq: number;
-  /** The text this delivery sent to subscribers, after the prefix it resumed from. */
+  /** The text this delivery stored in the log, after the prefix it resumed from. */
   emitted: string;
+  /**
+   * The delta the log was still being asked to store when appending gave up
+   * (its store unreachable for the whole budget): it may or may not be stored.
+   * The reply's final event is appended together with it, so either way the
+   * log ends up holding it exactly once, and the stored content includes it.
+   */
+  unconfirmed?: StreamDelta | null;
   /** The model that answered, as the provider names it. */
   model: string | null;
   /** What the output filter found; its redactions are recorded once the reply is stored. */
@@ -42,7 +53,9 @@ export interface GenerationJob {
   /** The text subscribers already saw, from an earlier delivery: as many characters of the new generation are skipped. */
   resumeAfter: string;
   progress: GenerationProgress;
-  /** Called once when a retriable failure outlasts every attempt, before the generation rejects with it. */
+  /** This reply's patience with an unreachable models service (shared with the prompt's own calls to it). */
+  modelsOutage: ModelsOutage;
+  /** Called once when a retriable failure outlasts every attempt (or the models service its budget), before the generation rejects with it. */
   onAttemptsExhausted(failure: ParleyError, attempts: number): Promise<void>;
 }
 
@@ -54,6 +67,10 @@ export interface GenerationSettings {
   coalesceMs: number;
   maxAttempts: number;
   retryBaseMs: number;
+  /** How long an append to the stream log is retried while its store is unreachable before the reply fails. */
+  streamAppendRetryMs: number;
+  /** Text held for the log while an append waits, beyond which the model's stream is not read (see delta-coalescer.ts). */
+  maxBufferedChars?: number;
   /** The backoff's and the coalescing window's time: a test moves it instead of waiting. */
   timers?: Timers;
   now?: () => number;
@@ -63,12 +80,23 @@ export interface GenerationSettings {
 
 /**
  * Streams one reply from the models service into its log, numbered without
- * gaps from `progress.seq`. A retriable failure before an attempt's first
- * token is tried again after a backoff (doubling from `retryBaseMs`, with
- * jitter), up to `maxAttempts`; after that first token a retry could repeat or
- * rewrite what subscribers saw, so the failure stands. Rejects with a
- * ParleyError, with the signal's reason when cancelled, or with
- * SeqConflictError when another worker owns the reply.
+ * gaps from `progress.seq`.
+ *
+ * The models service: a request that cannot reach it at all (a restart) is
+ * tried again for as long as `job.modelsOutage` allows. Another retriable
+ * failure before an attempt's first token is tried again after a backoff
+ * (doubling from `retryBaseMs`, with jitter), up to `maxAttempts`. After that
+ * first token a retry could repeat or rewrite what subscribers saw, so the
+ * failure stands.
+ *
+ * The log: each delta takes the next seq only once it is stored. An append
+ * that fails (Redis restarting) is retried for `streamAppendRetryMs`; the
+ * deltas that follow wait behind it in order, and past a bound the model's
+ * stream is not read until the log takes them. When the store stays away
+ * longer, the reply fails with MessageStreamUnavailableError.
+ *
+ * Rejects with a ParleyError, with the signal's reason when cancelled, or
+ * with SeqConflictError when another worker owns the reply.
  */
 export function createGeneration({
   openai,
@@ -78,14 +106,26 @@ export function createGeneration({
   coalesceMs,
   maxAttempts,
   retryBaseMs,
+  streamAppendRetryMs,
+  maxBufferedChars,
   timers = systemTimers,
   now = () => performance.now(),
   random = Math.random,
 }: GenerationSettings) {
   return async function generate(job: GenerationJob): Promise<void> {
-    const { progress, signal } = job;
+    const { progress, signal, modelsOutage } = job;
+    const append = appendRetrying(messageStreams, {
+      budgetMs: streamAppendRetryMs,
+      timers,
+      now,
+      onRetry: (error, retry) => {
+        if (retry === 1) logger.warn({ err: error, messageId: job.messageId, seq: progress.seq + 1 }, 'stream log unreachable; retrying');
+      },
+    });
+    /** Attempts that failed in a way that counts against maxAttempts (not an unreachable models service). */
+    let failedAttempts = 0;
     for (let attempt = 1; ; attempt++) {
-      const emittedBefore = progress.emitted.length;
+      let streamedThisAttempt = false;
       const filter = moderator.outputFilter();
       // What subscribers already saw (from an earlier delivery, or an earlier attempt) is not sent twice.
       let skip = job.resumeAfter.length + progress.emitted.length;
@@ -93,13 +133,21 @@ export function createGeneration({
         windowMs: coalesceMs,
         now,
         timers,
+        ...(maxBufferedChars ? { maxPendingChars: maxBufferedChars } : {}),
         emit: async (text) => {
-          progress.seq++;
-          await messageStreams.append([{ kind: 'delta', messageId: job.messageId, seq: progress.seq, delta: text }]);
+          const event: StreamDelta = { kind: 'delta', messageId: job.messageId, seq: progress.seq + 1, delta: text };
+          try {
+            await append([event]);
+          } catch (error) {
+            if (!(error instanceof SeqConflictError)) progress.unconfirmed = event;
+            throw error;
+          }
+          progress.seq = event.seq;
+          progress.emitted += text;
         },
       });
       const emit = (text: string) => {
-        progress.emitted += text;
+        streamedThisAttempt = true;
         coalescer.push(text);
       };
       try {
@@ -107,6 +155,7 @@ export function createGeneration({
           { model: job.model, messages: job.prompt, stream: true, stream_options: { include_usage: true } },
           { signal, headers: { 'x-parley-user-id': job.userId, 'x-parley-message-id': job.messageId } },
         );
+        modelsOutage.answered();
         for await (const chunk of stream) {
           if (chunk.model) progress.model = chunk.model;
           let text = chunk.choices[0]?.delta?.content ?? '';
@@ -122,6 +171,8 @@ export function createGeneration({
             if (screened.blocked) throw new BlockedOutput(screened.blocked.category);
             if (screened.emit) emit(screened.emit);
           }
+          // The log is behind (its store unreachable): stop reading until it has taken what is held.
+          await coalescer.room();
           if (coalescer.failed()) break;
         }
         if (!signal.aborted && !coalescer.failed()) {
@@ -135,17 +186,34 @@ export function createGeneration({
         if (signal.aborted) throw signal.reason;
         return;
       } catch (error) {
+        // What the model sent before this is stored (or given up on) before the reply ends or is tried again.
         await coalescer.flush().catch(() => undefined);
-        if (coalescer.failed() instanceof SeqConflictError) throw coalescer.failed();
+        const logFailure = coalescer.failed();
+        if (logFailure instanceof SeqConflictError) throw logFailure;
         if (signal.aborted) throw signal.reason;
+        if (error instanceof BlockedOutput) throw error;
+        // The log could not take the reply: that, not what the model did meanwhile, is why it ends.
+        if (logFailure !== undefined) throw classify(logFailure);
         const failure = classify(error);
         // Only before this attempt's first token: a retry must not repeat or rewrite what was streamed.
-        if (!failure.retriable || progress.emitted.length > emittedBefore || attempt >= maxAttempts) {
-          if (failure.retriable && attempt >= maxAttempts) await job.onAttemptsExhausted(failure, attempt);
+        if (!failure.retriable || streamedThisAttempt) throw failure;
+        if (isModelsConnectionFailure(error)) {
+          logger.warn({ err: error, messageId: job.messageId, attempt }, 'models service unreachable; retrying');
+          try {
+            await modelsOutage.wait(error, signal);
+          } catch (gaveUp) {
+            if (gaveUp instanceof ModelsUnreachableError) await job.onAttemptsExhausted(gaveUp, attempt);
+            throw gaveUp;
+          }
+          continue;
+        }
+        failedAttempts++;
+        if (failedAttempts >= maxAttempts) {
+          await job.onAttemptsExhausted(failure, attempt);
           throw failure;
         }
         logger.warn({ err: error, messageId: job.messageId, attempt }, 'reply attempt failed; retrying');
-        const delay = retryBaseMs * 2 ** (attempt - 1) * (0.5 + random());
+        const delay = retryBaseMs * 2 ** (failedAttempts - 1) * (0.5 + random());
         await new Promise<void>((resolve) => timers.setTimeout(resolve, delay));
       }
     }

@@ -28,9 +28,8 @@ export async function promptFor(
   request: ChatMessageRequested,
   reply: Reply,
 ): Promise<Prompt> {
-  const model = await models.require(request.model ?? '', request.userId).catch((error: Error) => {
-    throw new BadUserInputError(error.message);
-  });
+  // An unknown model is BAD_USER_INPUT from the directory itself; a models service that cannot list them is UPSTREAM_UNAVAILABLE, not the user's to fix.
+  const model = await models.require(request.model ?? '', request.userId);
   const branch = (await replies.branchOf(reply))
     // Earlier replies count only with something to show: not failed ones, nor empty ones.
     .filter((r) => r.role !== 'ASSISTANT' || ((r.status === 'COMPLETED' || r.status === 'CANCELLED') && r.content !== ''))
