@@ -1,5 +1,5 @@
 import { UpstreamUnavailableError } from '@parley/errors';
-import { systemTimers, type Timers } from '@parley/runtime';
+import { systemTimers, waitFor, type Timers } from '@parley/runtime';
 import type { MessageStreamEvent } from './message-stream-event';
 import { SeqConflictError, type MessageStreamLog } from './message-stream-log';
 
@@ -62,7 +62,7 @@ export function appendRetrying(
         onRetry?.(error, retry);
         // The last wait ends at the budget, so the last try comes when it runs out, not a second before.
         const wait = Math.min(left, FIRST_RETRY_MS * 2 ** (retry - 1), LONGEST_RETRY_MS);
-        await new Promise<void>((resolve) => timers.setTimeout(resolve, wait));
+        await waitFor(wait, { timers });
       }
     }
   };

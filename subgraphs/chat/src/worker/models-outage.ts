@@ -1,5 +1,5 @@
 import { UpstreamUnavailableError } from '@parley/errors';
-import { systemTimers, type Timers } from '@parley/runtime';
+import { systemTimers, waitFor, type Timers } from '@parley/runtime';
 import OpenAI from 'openai';
 
 /** The longest wait between two tries: once the models service is back, a reply starts within this. */
@@ -59,18 +59,7 @@ export function createModelsOutage({
     const left = budgetMs - (now() - since);
     if (left <= 0) throw new ModelsUnreachableError(budgetMs, { cause });
     const delay = Math.min(left, Math.min(LONGEST_RETRY_MS, baseMs * 2 ** retries++) * (0.5 + random()));
-    await new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        timers.clearTimeout(timer);
-        reject(signal!.reason);
-      };
-      const timer = timers.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, delay);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    await waitFor(delay, { ...(signal && { signal }), timers });
   }
 
   /** The models service answered: the outage, if there was one, is over. */

@@ -1,4 +1,4 @@
-import { abortableDelay } from '../abortable-delay';
+import { waitFor } from '@parley/runtime';
 import type { ChatProvider, ChatRequest, ChunkSink } from './chat-provider';
 
 /**
@@ -18,14 +18,14 @@ export function createDevProvider({
       const lastUser = [...request.messages].reverse().find((m) => m.role === 'user');
       const words = `Echo: ${lastUser?.content ?? ''}`.split(/(?<=\s)/);
       const limit = request.maxTokens ?? Infinity;
-      await abortableDelay(firstTokenDelayMs, signal);
+      await waitFor(firstTokenDelayMs, { signal });
       let sent = 0;
       for (const word of words) {
         if (sent >= limit) {
           sink({ delta: '', finishReason: 'length' });
           return;
         }
-        if (sent > 0 && tokenDelayMs > 0) await abortableDelay(tokenDelayMs, signal);
+        if (sent > 0 && tokenDelayMs > 0) await waitFor(tokenDelayMs, { signal });
         signal.throwIfAborted();
         sink({ delta: word });
         sent++;

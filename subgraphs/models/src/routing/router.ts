@@ -1,6 +1,5 @@
 import { BadUserInputError, UpstreamUnavailableError } from '@parley/errors';
-import type { Logger } from '@parley/runtime';
-import { abortableDelay } from '../abortable-delay';
+import { waitFor, type Logger } from '@parley/runtime';
 import type { DeploymentConfig, ModelsConfig, Strategy } from '../catalog/models-config';
 import { ProviderError, type ChatChunk, type ChatProvider, type ChatRequest, type ChunkSink } from '../providers/chat-provider';
 import type { DeploymentStates } from './deployment-state';
@@ -161,7 +160,7 @@ export function createRouter({
         // Everything is unavailable; wait for a Retry-After that ends soon, otherwise fail fast.
         const soonest = Math.min(...ordered.map((d) => states.get(d.id).coolingUntil)) - now();
         if (soonest > 0 && soonest <= retry.maxRetryAfterMs && ordered.some((d) => states.get(d.id).coolingUntil > now())) {
-          await abortableDelay(soonest, signal);
+          await waitFor(soonest, { signal });
           continue;
         }
         break;
@@ -178,7 +177,7 @@ export function createRouter({
 
   async function backoff(attempt: number, signal: AbortSignal): Promise<void> {
     const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-    await abortableDelay(ceiling / 2 + (Math.random() * ceiling) / 2, signal);
+    await waitFor(ceiling / 2 + (Math.random() * ceiling) / 2, { signal });
   }
 
   return { resolve, open, names: () => names, deployments: () => config.deployments };
