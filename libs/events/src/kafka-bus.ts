@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type Producer, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
 import { createKeyedWorkerPool } from './keyed-worker-pool';
@@ -22,29 +22,43 @@ export interface KafkaBusOptions {
 const EXPECTED_NOISE = /Limiting retries for the idempotent producer|Response CreateTopics/;
 
 /**
+ * How a publish rides out a broker that is away: it keeps trying for about 30 s
+ * (then fails), never pausing more than 500 ms between tries, so what waited
+ * leaves within about half a second of the broker's return. kafkajs's default
+ * pause doubles up to 30 s, and a publish slept up to 13 s past the broker's
+ * return. The producer's reconnects run on its client's retry settings, inside
+ * each try, so its client gets these too. Every field is given: kafkajs's
+ * defaults differ under NODE_ENV=test.
+ */
+const PUBLISH_RETRY = { initialRetryTime: 100, maxRetryTime: 500, multiplier: 2, factor: 0.2, retries: 62 };
+
+/**
  * kafkajs behind the EventBus interface: an idempotent producer with acks=-1
  * (no duplicate or lost write on a producer retry), and consumers that commit
  * an offset only after the handler resolved.
  */
 export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = '', partitions = 3 }: KafkaBusOptions): Promise<EventBus> {
-  const kafka = new Kafka({
-    clientId,
-    brokers,
-    logLevel: logLevel.WARN,
-    logCreator: () => (entry: LogEntry) => {
-      const { message, ...extra } = entry.log;
-      const level = EXPECTED_NOISE.test(message)
-        ? 'debug'
-        : entry.level <= logLevel.ERROR
-          ? 'error'
-          : entry.level === logLevel.WARN
-            ? 'warn'
-            : 'debug';
-      logger[level]({ kafka: extra, namespace: entry.namespace }, message);
-    },
-    retry: { retries: 8, initialRetryTime: 100 },
-    connectionTimeout: 3000,
-  });
+  const client = (retry: RetryOptions) =>
+    new Kafka({
+      clientId,
+      brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry: LogEntry) => {
+        const { message, ...extra } = entry.log;
+        const level = EXPECTED_NOISE.test(message)
+          ? 'debug'
+          : entry.level <= logLevel.ERROR
+            ? 'error'
+            : entry.level === logLevel.WARN
+              ? 'warn'
+              : 'debug';
+        logger[level]({ kafka: extra, namespace: entry.namespace }, message);
+      },
+      retry,
+      connectionTimeout: 3000,
+    });
+  // Admin and consumers.
+  const kafka = client({ retries: 8, initialRetryTime: 100 });
   const name = (topic: Topic) => `${topicPrefix}${topic}`;
 
   const admin = kafka.admin();
@@ -72,7 +86,8 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
   // producer starting in that moment fails with "This server does not host this topic-partition".
   await waitForLeaders(admin, Object.values(Topics).map(name));
 
-  const producer: Producer = kafka.producer({
+  const producer: Producer = client(PUBLISH_RETRY).producer({
+    retry: PUBLISH_RETRY,
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,

@@ -43,6 +43,8 @@ export interface ChatMessageCompleted {
 }
 
 export interface UsageRecorded {
+  /** The usage record's id. */
+  recordId: string;
   userId: string;
   apiKeyId: string | null;
   messageId: string | null;
@@ -52,6 +54,11 @@ export interface UsageRecorded {
   completionTokens: number;
   costUsd: number;
   recordedAt: string;
+  /**
+   * Records of earlier attempts at the same message that this one replaces (a reply resumed after its worker
+   * died): their cost no longer counts for the user. A reconciler subtracts them.
+   */
+  supersedes: string[];
 }
 
 export interface UserDeleted {

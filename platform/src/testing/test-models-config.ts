@@ -7,12 +7,17 @@ import { stringify } from 'yaml';
  * A models file for suites that need more than the instant dev model:
  * "dev/echo" (instant), "dev/slow" (a word every `slowTokenMs`) and
  * "broken/model" (an OpenAI-compatible deployment nobody listens at).
+ * The dev models cost `pricePerMTok` a million tokens, read or written (free
+ * by default), for suites about what replies cost.
  * Returns the settings that point the models service at it.
  */
-export function testModelsSettings({ slowTokenMs = 80 }: { slowTokenMs?: number } = {}): Record<string, string> {
+export function testModelsSettings({ slowTokenMs = 80, pricePerMTok = 0 }: { slowTokenMs?: number; pricePerMTok?: number } = {}): Record<
+  string,
+  string
+> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-models-'));
   const path = join(dir, 'models.yaml');
-  const dev = { provider: 'dev', contextWindow: 32_768, inputPricePerMTok: 0, outputPricePerMTok: 0 };
+  const dev = { provider: 'dev', contextWindow: 32_768, inputPricePerMTok: pricePerMTok, outputPricePerMTok: pricePerMTok };
   writeFileSync(
     path,
     stringify({

@@ -1,4 +1,5 @@
-import type { Sql, SqlRunner } from '@parley/database';
+import { randomUUID } from 'node:crypto';
+import type { Sql } from '@parley/database';
 import type { EventBus, EventPayloads, Topic } from '@parley/events';
 import type { Logger } from '@parley/runtime';
 
@@ -19,19 +20,33 @@ export interface OutboxRelay {
   stop(): Promise<void>;
 }
 
-/** Any constant every replica agrees on: the lock that makes one sweep run at a time. */
-const SWEEP_LOCK = 0x6f7574626f78;
+/** The one lease every replica competes for: its holder is the one relay that sweeps. */
+const SWEEP_LEASE = 'sweep';
+/** The longest pause between sweeps while publishing fails, so what waited leaves soon after Kafka is back. */
+const MAX_RETRY_DELAY_MS = 500;
+/** Rows the fast path keeps in memory at most while Kafka is away; later ones are left to the sweep. */
+const MAX_IN_HAND = 10_000;
 
 /**
- * Gets the outbox's rows to Kafka. The fast path publishes a row right after
- * the transaction that wrote it commits, and marks it sent (one UPDATE for all
- * rows committed together). The sweep is the guarantee: every `pollMs` it
- * publishes rows still unsent `sweepAfterMs` after they were written — a
- * process that crashed between commit and publish, a broker that was down —
- * claiming them `FOR UPDATE SKIP LOCKED` under an advisory lock, so one
- * replica sweeps at a time. A row may thus be published twice (published,
- * then the process died before marking it); consumers are idempotent. It is
- * never lost.
+ * Gets the outbox's rows to Kafka without ever holding a transaction open
+ * while Kafka answers (a broker that is down can take its producer's whole
+ * retry budget to answer). Each row is marked sent, with the time its broker
+ * acknowledged it, in a statement of its own after the publish.
+ *
+ * The fast path publishes rows right after the transaction that wrote them
+ * commits; rows committed while a publish is out leave together in the next.
+ * The sweep is the guarantee: every `pollMs` it publishes rows still unsent
+ * `sweepAfterMs` after they were written (a process that crashed between
+ * commit and publish, a publish that failed), in id order, leaving alone the
+ * rows this process's fast path has in hand. One replica sweeps at a time: the
+ * holder of a lease row (`chat.outbox_lease`), taken and renewed in single
+ * statements, which lapses `leaseMs` after its holder stopped renewing it (a
+ * crash), and is given up once nothing is left to sweep.
+ *
+ * A row may be published twice: published, then the process died (or lost its
+ * lease) before marking it. Consumers are idempotent — the chat worker claims a
+ * reply only while it is in flight, and a second delivery of a finished one
+ * only re-sends its final event. A row is never lost.
  */
 export function startOutboxRelay({
   sql,
@@ -41,6 +56,7 @@ export function startOutboxRelay({
   sweepAfterMs = 1_000,
   batchSize = 200,
   keepSentMs = 24 * 3_600_000,
+  leaseMs = 5_000,
 }: {
   sql: Sql;
   bus: EventBus;
@@ -49,67 +65,105 @@ export function startOutboxRelay({
   sweepAfterMs?: number;
   batchSize?: number;
   keepSentMs?: number;
+  leaseMs?: number;
 }): OutboxRelay {
+  const holder = randomUUID();
   let stopped = false;
   let wake: (() => void) | null = null;
   let lastPurge = 0;
+  let holdingLease = false;
+  /** The ids of the rows the fast path has queued or is publishing: the sweep leaves them alone. */
+  const inHand = new Set<string>();
   let queued: OutboxRow[] = [];
-  let sending: Promise<void> = Promise.resolve();
+  let draining: Promise<void> | null = null;
 
-  /** Consecutive rows of one topic go in one produce request; order is kept. */
+  /** Consecutive rows of one topic go in one produce request, in order; each request's rows are stamped with its acknowledgement. */
   async function publish(rows: OutboxRow[]) {
     for (let start = 0; start < rows.length;) {
       let end = start;
       while (end < rows.length && rows[end]!.topic === rows[start]!.topic) end++;
+      const run = rows.slice(start, end);
       await bus.publishBatch(
-        rows[start]!.topic,
-        rows.slice(start, end).map((row) => ({ key: row.key, payload: row.payload })),
+        run[0]!.topic,
+        run.map((row) => ({ key: row.key, payload: row.payload })),
       );
+      await markSent(run, new Date());
       start = end;
     }
   }
 
-  const markSent = (db: SqlRunner, rows: OutboxRow[]) =>
-    db.raw(
-      `update "chat"."outbox" set sent_at = now() where id in (${rows.map(() => '?').join(', ')}) and sent_at is null`,
-      rows.map((r) => r.id),
-    );
+  const markSent = (rows: OutboxRow[], ackedAt: Date) =>
+    sql.raw(`update "chat"."outbox" set sent_at = ? where id in (${rows.map(() => '?').join(', ')}) and sent_at is null`, [
+      ackedAt,
+      ...rows.map((r) => r.id),
+    ]);
 
-  function flushQueued() {
-    const rows = queued;
-    queued = [];
-    if (rows.length === 0) return;
-    // One chain: rows leave in the order their transactions committed in this process.
-    sending = sending.then(async () => {
+  /** Publishes what is queued, one publish at a time, until nothing is; a failure leaves its rows to the sweep. */
+  async function drain() {
+    // Rows committed in the same turn of the event loop leave together.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    while (queued.length > 0) {
+      const rows = queued;
+      queued = [];
       try {
         await publish(rows);
-        await markSent(sql, rows);
       } catch (error) {
         logger.warn({ err: error, rows: rows.length }, 'outbox rows not published at once; the sweep will');
+      } finally {
+        for (const row of rows) inHand.delete(row.id);
       }
-    });
+    }
+    draining = null;
+  }
+
+  /** Takes the sweep's lease, or renews it; false while another relay holds it. One statement, on the database's clock. */
+  async function takeLease(): Promise<boolean> {
+    const { rows } = await sql.raw(
+      `insert into "chat"."outbox_lease" (name, holder, expires_at) values (?, ?, clock_timestamp() + make_interval(secs => ?))
+       on conflict (name) do update set holder = excluded.holder, expires_at = excluded.expires_at
+       where "outbox_lease".holder = excluded.holder or "outbox_lease".expires_at < clock_timestamp()
+       returning holder`,
+      [SWEEP_LEASE, holder, leaseMs / 1_000],
+    );
+    holdingLease = rows.length > 0;
+    return holdingLease;
+  }
+
+  async function releaseLease() {
+    if (!holdingLease) return;
+    holdingLease = false;
+    await sql.raw(`delete from "chat"."outbox_lease" where name = ? and holder = ?`, [SWEEP_LEASE, holder]);
   }
 
   async function sweepBatch(): Promise<number> {
     const due = new Date(Date.now() - sweepAfterMs);
-    // Nearly always nothing is left behind: one indexed read instead of a transaction every poll.
-    const { rows: waiting } = await sql.raw(`select 1 from "chat"."outbox" where sent_at is null and created_at < ? limit 1`, [due]);
-    if (waiting.length === 0) return 0;
-    return sql.transaction(async (trx) => {
-      const locked = (await trx.raw(`select pg_try_advisory_xact_lock(?) as ok`, [SWEEP_LOCK])).rows[0].ok as boolean;
-      if (!locked) return 0;
-      const rows: OutboxRow[] = (
-        await trx.raw(
-          `select id, topic, key, payload from "chat"."outbox" where sent_at is null and created_at < ?
-           order by id limit ? for update skip locked`,
-          [due, batchSize],
-        )
-      ).rows;
-      if (rows.length === 0) return 0;
+    const others = [...inHand];
+    // Nearly always nothing is left behind: one indexed read every poll, and the lease only when there is work.
+    const { rows: waiting } = await sql.raw(
+      `select 1 from "chat"."outbox" where sent_at is null and created_at < ? and id <> all(?::bigint[]) limit 1`,
+      [due, others],
+    );
+    if (waiting.length === 0) {
+      await releaseLease();
+      return 0;
+    }
+    if (!(await takeLease())) return 0;
+    const rows: OutboxRow[] = (
+      await sql.raw(
+        `select id, topic, key, payload from "chat"."outbox" where sent_at is null and created_at < ? and id <> all(?::bigint[])
+         order by id limit ?`,
+        [due, others, batchSize],
+      )
+    ).rows;
+    if (rows.length === 0) return 0;
+    // Renewed while Kafka takes its time; were it lost anyway, another relay would publish these rows again, a duplicate only.
+    const heartbeat = setInterval(() => void takeLease().catch(() => undefined), leaseMs / 3);
+    try {
       await publish(rows);
-      await markSent(trx, rows);
-      return rows.length;
-    });
+    } finally {
+      clearInterval(heartbeat);
+    }
+    return rows.length;
   }
 
   async function purge() {
@@ -131,7 +185,7 @@ export function startOutboxRelay({
         logger.warn({ err: error, failures }, 'outbox sweep could not publish; retrying');
       }
       if (swept === batchSize || stopped) continue;
-      const delay = failures > 0 ? Math.min(5_000, pollMs * 2 ** failures) : pollMs;
+      const delay = failures > 0 ? Math.min(MAX_RETRY_DELAY_MS, pollMs * 2 ** failures) : pollMs;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {
@@ -141,20 +195,21 @@ export function startOutboxRelay({
       });
       wake = null;
     }
+    // Given up at once rather than left to lapse, so another replica can sweep straight away.
+    await releaseLease().catch((error: unknown) => logger.warn({ err: error }, 'outbox lease not released; it lapses on its own'));
   })();
 
   return {
     sendCommitted(rows) {
-      if (stopped) return;
-      // Rows committed in the same turn of the event loop leave together.
-      if (queued.length === 0) setImmediate(flushQueued);
+      if (stopped || inHand.size + rows.length > MAX_IN_HAND) return;
       queued.push(...rows);
+      for (const row of rows) inHand.add(row.id);
+      draining ??= drain();
     },
     async stop() {
       stopped = true;
-      flushQueued();
       wake?.();
-      await Promise.all([loop, sending]);
+      await Promise.all([loop, draining]);
     },
   };
 }

@@ -25,7 +25,7 @@ import { startHealthChecks } from './routing/health-checks';
 import { createRouter, defaultRetryPolicy } from './routing/router';
 import { createStrategies } from './routing/strategies';
 import { typeDefs } from './schema';
-import { createMemoryBudgets, createRedisBudgets } from './usage/budgets';
+import { createMemoryBudgets, createRedisBudgets, type Budgets } from './usage/budgets';
 import { recordedSpendingIn, withRecordedSpendingFallback } from './usage/budgets-without-redis';
 import { createMemoryResponseCache, createRedisResponseCache } from './usage/response-cache';
 import { createUsageRecorder } from './usage/usage-recorder';
@@ -34,6 +34,8 @@ import { createUsageReports } from './usage/usage-report';
 export interface ModelsService {
   server: SubgraphServer;
   completions: Completions;
+  /** What each user has spent against their limits (what myBudget reads). */
+  budgets: Budgets;
   states: DeploymentStates;
   checkHealthNow(): Promise<void>;
   stop(): Promise<void>;
@@ -114,7 +116,7 @@ export async function createModelsService(
         logger,
       })
     : createMemoryBudgets({ limits: settings.budgets, now });
-  const usage = createUsageRecorder({ orm, bus, logger, now });
+  const usage = createUsageRecorder({ orm, bus, budgets, logger, now });
   const completions = createCompletions({
     router,
     budgets,
@@ -177,6 +179,7 @@ export async function createModelsService(
   return {
     server,
     completions,
+    budgets,
     states,
     checkHealthNow: health.checkNow,
     stop: async () => {

@@ -9,6 +9,8 @@ export const INTERNAL_USER_HEADER = 'x-parley-user-id';
 export interface Caller {
   userId: string;
   apiKeyId: string | null;
+  /** Another Parley service (the internal token), trusted to say which chat message a request is for. */
+  internal: boolean;
 }
 
 /**
@@ -31,12 +33,12 @@ export function createCallerAuth({
       const userId = req.headers[INTERNAL_USER_HEADER];
       if (typeof userId !== 'string' || !/^[0-9a-f-]{36}$/i.test(userId))
         throw new UnauthenticatedError(`Internal callers must name the user in ${INTERNAL_USER_HEADER}.`);
-      return { userId, apiKeyId: null };
+      return { userId, apiKeyId: null, internal: true };
     }
     const viewer = await verifier.verify(token);
     // The OpenAI code models has always given this refusal; the gateway, which refuses such a key before relaying, says insufficient_scope.
     if (!hasScope(viewer, 'models')) throw new ForbiddenError('This API key lacks the "models" scope.', { code: 'invalid_api_key' });
-    return { userId: viewer.userId, apiKeyId: viewer.apiKeyId };
+    return { userId: viewer.userId, apiKeyId: viewer.apiKeyId, internal: false };
   };
 }
 

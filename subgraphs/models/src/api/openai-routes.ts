@@ -51,11 +51,14 @@ export function openAIRoutes({
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
     });
-    const messageId = req.headers[MESSAGE_ID_HEADER];
+    // Only Parley's own services name a message: a later attempt at one supersedes the earlier ones' charges, which
+    // anyone else could use to be billed once for many replies.
+    const messageId = who.internal ? req.headers[MESSAGE_ID_HEADER] : undefined;
     let completion;
     try {
       completion = await completions.start({
-        ...who,
+        userId: who.userId,
+        apiKeyId: who.apiKeyId,
         messageId: typeof messageId === 'string' && /^[0-9a-f-]{36}$/i.test(messageId) ? messageId : null,
         model: body.model,
         request: {

@@ -18,6 +18,11 @@ export class UsageRecord {
   latencyMs!: number;
   timeToFirstTokenMs: number | null = null;
   outcome!: UsageOutcome;
+  /**
+   * The later attempt at the same message that replaced this one (a reply resumed after its worker died): this
+   * record's tokens and cost are kept, but no longer charged to the user nor shown in their usage.
+   */
+  supersededBy: string | null = null;
   createdAt!: Date;
 }
 
@@ -37,6 +42,7 @@ export const UsageRecordSchema = new EntitySchema<UsageRecord>({
     latencyMs: { type: 'integer' },
     timeToFirstTokenMs: { type: 'integer', nullable: true },
     outcome: { type: 'string' },
+    supersededBy: { type: 'uuid', nullable: true },
     createdAt: { type: 'datetime', columnType: 'timestamptz' },
   },
 });

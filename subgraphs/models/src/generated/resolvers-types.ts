@@ -32,7 +32,7 @@ export type Message = {
   id: Scalars['ID']['output'];
   /** The model that wrote this reply. */
   model: Maybe<Model>;
-  /** What producing this reply used; null for messages no model wrote (or not yet). */
+  /** What producing this reply used, as charged: a reply resumed after an interruption counts once, as the attempt that finished it. Null for messages no model wrote (or not yet). */
   usage: Maybe<Usage>;
 };
 
@@ -110,7 +110,7 @@ export type UsageByModel = {
   requests: Scalars['Int']['output'];
 };
 
-/** Model usage over a period. */
+/** Model usage over a period, as charged: an attempt at a reply that a later attempt replaced (the reply was resumed after an interruption) is not counted. */
 export type UsageReport = {
   __typename?: 'UsageReport';
   byDay: Array<UsageByDay>;

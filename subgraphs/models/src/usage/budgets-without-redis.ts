@@ -14,12 +14,15 @@ export const MAX_SETTLEMENTS_KEPT = 10_000;
 /** What a user spent in a UTC day ("2026-12-02") and month ("2026-12"), by their usage records. */
 export type RecordedSpending = (userId: string, day: string, month: string) => Promise<{ dayUsd: number; monthUsd: number }>;
 
-/** The usage records in PostgreSQL, read on the primary: a budget must not be checked against a replica that lags. */
+/**
+ * The usage records in PostgreSQL, read on the primary: a budget must not be checked against a replica that lags.
+ * What a user is charged: a record superseded by a later attempt at the same message is not (usage-recorder.ts).
+ */
 export function recordedSpendingIn(orm: MikroORM): RecordedSpending {
   return async (userId, day, month) => {
     const [spent] = (await orm.em.getConnection('write').execute(
       `select coalesce(sum(cost_usd) filter (where created_at >= ?), 0)::float8 as "dayUsd", coalesce(sum(cost_usd), 0)::float8 as "monthUsd"
-         from "models"."usage_record" where user_id = ? and created_at >= ?`,
+         from "models"."usage_record" where user_id = ? and created_at >= ? and superseded_by is null`,
       [new Date(`${day}T00:00:00.000Z`), userId, new Date(`${month}-01T00:00:00.000Z`)],
     )) as { dayUsd: number; monthUsd: number }[];
     return spent!;
@@ -65,16 +68,21 @@ export function withRecordedSpendingFallback({
   };
   const periodKeys = ({ userId, day, month }: Pick<Reservation, 'userId' | 'day' | 'month'>) => [`${userId}:${day}`, `${userId}:${month}`];
 
-  /** Settlements for Redis, in the order they happened. */
-  const unsent: { reservation: Reservation; actualUsd: number }[] = [];
+  /** Settlements and releases for Redis, in the order they happened. */
+  type Unsent = { reservation: Reservation; actualUsd: number } | { release: { userId: string; usd: number; startedAt: Date } };
+  const unsent: Unsent[] = [];
+  const apply = (change: Unsent) =>
+    'release' in change
+      ? budgets.release(change.release.userId, change.release.usd, change.release.startedAt)
+      : budgets.settle(change.reservation, change.actualUsd);
   let droppedSince = 0;
-  const keep = (reservation: Reservation, actualUsd: number) => {
+  const keep = (change: Unsent) => {
     if (unsent.length >= MAX_SETTLEMENTS_KEPT) {
       unsent.shift();
       if (droppedSince++ === 0)
         logger.warn({ kept: MAX_SETTLEMENTS_KEPT }, 'too many budget settlements waiting for redis; dropping the oldest');
     }
-    unsent.push({ reservation, actualUsd });
+    unsent.push(change);
   };
   let replaying = false;
   const replay = async () => {
@@ -83,7 +91,7 @@ export function withRecordedSpendingFallback({
     const waiting = unsent.length;
     try {
       while (unsent.length > 0) {
-        await budgets.settle(unsent[0]!.reservation, unsent[0]!.actualUsd);
+        await apply(unsent[0]!);
         unsent.shift();
       }
       if (waiting > 0) logger.info({ settlements: waiting }, 'budget settlements made while redis was unreachable are applied');
@@ -125,9 +133,15 @@ export function withRecordedSpendingFallback({
       }
       await fallback.run(
         () => budgets.settle(forRedis, actualUsd),
-        () => keep(forRedis, actualUsd),
+        () => keep({ reservation: forRedis, actualUsd }),
       );
     },
+    // A superseded attempt's charge: the records already leave it out, and Redis learns of it once it is back.
+    release: (userId, usd, startedAt) =>
+      fallback.run(
+        () => budgets.release(userId, usd, startedAt),
+        () => keep({ release: { userId, usd, startedAt } }),
+      ),
     spent: (userId) =>
       fallback.run(
         () => budgets.spent(userId),

@@ -20,6 +20,11 @@ export interface Budgets {
   reserve(userId: string, estimateUsd: number): Promise<Reservation>;
   /** Releases the hold and adds what the request really cost. */
   settle(reservation: Reservation, actualUsd: number): Promise<void>;
+  /**
+   * Takes back `usd` charged for a request that started at `startedAt` (from that day and month), when a later
+   * attempt at the same reply supersedes it. Never below zero; a period already over is left alone.
+   */
+  release(userId: string, usd: number, startedAt: Date): Promise<void>;
   spent(userId: string): Promise<{ dayUsd: number; monthUsd: number }>;
 }
 
@@ -43,6 +48,17 @@ redis.call('HINCRBY', KEYS[1], 'held', 0 - tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[2], 'held', 0 - tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[1], 'spent', tonumber(ARGV[2]))
 redis.call('HINCRBY', KEYS[2], 'spent', tonumber(ARGV[2]))
+return 0
+`;
+
+// A period's hash that has expired (the period is over) is not created again.
+const RELEASE = `
+for i = 1, 2 do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    local spent = tonumber(redis.call('HGET', KEYS[i], 'spent') or '0')
+    redis.call('HSET', KEYS[i], 'spent', math.max(0, spent - tonumber(ARGV[1])))
+  end
+end
 return 0
 `;
 
@@ -75,7 +91,9 @@ export function createRedisBudgets({
   // Sent by SHA1 (EVALSHA, ioredis loads them on NOSCRIPT) rather than as text with every request.
   redis.defineCommand('parleyReserveBudget', { numberOfKeys: 2, lua: RESERVE });
   redis.defineCommand('parleySettleBudget', { numberOfKeys: 2, lua: SETTLE });
-  const scripts = redis as Redis & Record<'parleyReserveBudget' | 'parleySettleBudget', (...args: (string | number)[]) => Promise<unknown>>;
+  redis.defineCommand('parleyReleaseBudget', { numberOfKeys: 2, lua: RELEASE });
+  const scripts = redis as Redis &
+    Record<'parleyReserveBudget' | 'parleySettleBudget' | 'parleyReleaseBudget', (...args: (string | number)[]) => Promise<unknown>>;
   const keys = (userId: string, day: string, month: string) => [
     `${namespace}budget:${userId}:${day}`,
     `${namespace}budget:${userId}:${month}`,
@@ -100,6 +118,10 @@ export function createRedisBudgets({
         micros(reservation.estimateUsd),
         micros(actualUsd),
       );
+    },
+    async release(userId, usd, startedAt) {
+      const { day, month } = periods(startedAt);
+      await scripts.parleyReleaseBudget(...keys(userId, day, month), micros(usd));
     },
     async spent(userId) {
       const { day, month } = periods(now());
@@ -131,6 +153,13 @@ export function createMemoryBudgets({ limits, now }: { limits: BudgetLimits; now
         const e = entry(key);
         e.held -= micros(reservation.estimateUsd);
         e.spent += micros(actualUsd);
+      }
+    },
+    async release(userId, usd, startedAt) {
+      const { day, month } = periods(startedAt);
+      for (const key of [`${userId}:${day}`, `${userId}:${month}`]) {
+        const e = totals.get(key);
+        if (e) e.spent = Math.max(0, e.spent - micros(usd));
       }
     },
     async spent(userId) {

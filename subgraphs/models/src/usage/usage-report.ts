@@ -10,14 +10,18 @@ export interface UsageTotals {
 
 const MAX_DAYS = 366;
 
-/** Usage over a period, by model and by UTC day, for one user or (admins) everyone. */
+/**
+ * Usage over a period, by model and by UTC day, for one user or (admins) everyone: what users were charged, so
+ * an attempt a later one superseded (a reply resumed after its worker died) is left out — the usage_record table
+ * keeps it, with its tokens and cost, for what the providers billed.
+ */
 export function createUsageReports({ em }: { em: EntityManager }) {
   return {
     async report({ userId, from, to }: { userId: string | null; from: Date; to: Date }) {
       if (!(from < to)) throw new BadUserInputError('"from" must be before "to".', { field: 'from' });
       if (to.getTime() - from.getTime() > MAX_DAYS * 86_400_000)
         throw new BadUserInputError(`A report covers at most ${MAX_DAYS} days.`, { field: 'from' });
-      const where = `created_at >= ? and created_at < ?${userId ? ' and user_id = ?' : ''}`;
+      const where = `created_at >= ? and created_at < ? and superseded_by is null${userId ? ' and user_id = ?' : ''}`;
       const params = userId ? [from, to, userId] : [from, to];
       const sum = `count(*)::int as requests, coalesce(sum(prompt_tokens), 0)::int as "promptTokens",
                    coalesce(sum(completion_tokens), 0)::int as "completionTokens", coalesce(sum(cost_usd), 0)::float8 as "costUsd"`;
@@ -35,14 +39,15 @@ export function createUsageReports({ em }: { em: EntityManager }) {
       return { from, to, ...totals!, byModel, byDay };
     },
 
-    /** Usage of each message (summed over its attempts), for the viewer's messages only; one query. */
+    /** Usage of each message (its charged attempt: a later one supersedes the earlier), for the viewer's messages only; one query. */
     async forMessages(messageIds: readonly string[], userId: string) {
       const valid = messageIds.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
       if (valid.length === 0) return new Map<string, UsageTotals & { model: string }>();
       const rows = (await em.getConnection('read').execute(
         `select message_id as "messageId", (array_agg(model order by created_at desc))[1] as model, count(*)::int as requests,
                 sum(prompt_tokens)::int as "promptTokens", sum(completion_tokens)::int as "completionTokens", sum(cost_usd)::float8 as "costUsd"
-         from "models"."usage_record" where message_id in (${valid.map(() => '?').join(', ')}) and user_id = ? group by message_id`,
+         from "models"."usage_record" where message_id in (${valid.map(() => '?').join(', ')}) and user_id = ? and superseded_by is null
+         group by message_id`,
         [...valid, userId],
       )) as (UsageTotals & { model: string; messageId: string })[];
       return new Map(rows.map((r) => [r.messageId, r]));
