@@ -75,6 +75,29 @@ describe('budgets and the response cache while Redis is unreachable (own redis-s
     expect(await ask(user)).toMatchObject({ status: 429, code: 'budget_exceeded' });
   });
 
+  it('charges a reply asked for again during the outage once, and gives Redis back the superseded charge when it returns', async () => {
+    const user = randomUUID();
+    const message = randomUUID();
+    const askFor = () =>
+      models
+        .client(user, { 'x-parley-message-id': message })
+        .chat.completions.create({ model: 'fake/chat', messages: [{ role: 'user', content: 'Budget?' }], max_tokens: 5 });
+    await own.stop();
+    // Two attempts at one message: the first is superseded by the second.
+    await askFor();
+    await askFor();
+    await expect
+      .poll(async () => (await models.usage()).filter((r) => r.messageId === message).map((r) => r.supersededBy !== null))
+      .toEqual([true, false]);
+    // Charged once ($0.000052), so two more replies still fit the $0.0002 day; counting both attempts would refuse the second.
+    expect(await ask(user)).toHaveProperty('choices');
+    expect(await ask(user)).toHaveProperty('choices');
+
+    await own.start();
+    // Three replies charged in Redis' day total once the settlements and the release made meanwhile are applied.
+    await expect.poll(() => redisDayTotals(user)).toEqual({ spent: '156', held: '0' });
+  });
+
   it('skips the response cache at once while Redis is down: every request goes upstream and nothing is stored', async () => {
     await own.stop();
     const user = randomUUID();
