@@ -192,6 +192,24 @@ describe('generating a reply', () => {
     expect(reply.progress.emitted).toBe(' from upstream');
   });
 
+  it('resumes a reply whose models service went away mid-stream (a restart) after what subscribers saw, once it answers again', async () => {
+    const tokens = ['Hello', ' from', ' upstream,', ' in', ' several', ' words', ' that', ' moderation', ' lets', ' through.'];
+    upstream.setDefault({ tokens });
+    // Cut after eight words: what moderation had let through by then reached subscribers.
+    upstream.queue({ tokens, disconnectAfterTokens: 8 });
+    const reply = job();
+    const done = generate(reply);
+    await passWait(1);
+    await done;
+
+    const log = await streamed(reply.messageId);
+    // The second request regenerates the reply; what subscribers already had is skipped, so nothing is repeated.
+    expect(log.text).toBe(tokens.join(''));
+    expect(log.seqs).toEqual(log.seqs.map((_, i) => i + 1));
+    expect(upstream.chatRequests()).toHaveLength(2);
+    expect(reply.onAttemptsExhausted).not.toHaveBeenCalled();
+  });
+
   it('stops when the reply is cancelled, rejecting with the reason the signal carries and trying nothing again', async () => {
     const cancelled = new AbortController();
     let firstToken!: () => void;

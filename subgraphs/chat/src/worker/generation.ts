@@ -1,7 +1,7 @@
 import { ContentBlockedError, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
 import { appendRetrying, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Moderator } from '@parley/moderation';
-import { systemTimers, type Logger, type Timers } from '@parley/runtime';
+import { systemTimers, waitFor, type Logger, type Timers } from '@parley/runtime';
 import OpenAI from 'openai';
 import { describeCategory } from '../content-moderation';
 import type { Turn } from './context-window';
@@ -195,8 +195,9 @@ export function createGeneration({
         // The log could not take the reply: that, not what the model did meanwhile, is why it ends.
         if (logFailure !== undefined) throw classify(logFailure);
         const failure = classify(error);
-        // Only before this attempt's first token: a retry must not repeat or rewrite what was streamed.
-        if (!failure.retriable || streamedThisAttempt) throw failure;
+        if (!failure.retriable) throw failure;
+        // The models service went away (refused, or its stream cut by a restart): wait for it and ask again. A cut
+        // stream is resumed after what subscribers saw (`skip`), as a redelivered reply is after a worker crash.
         if (isModelsConnectionFailure(error)) {
           logger.warn({ err: error, messageId: job.messageId, attempt }, 'models service unreachable; retrying');
           try {
@@ -207,6 +208,8 @@ export function createGeneration({
           }
           continue;
         }
+        // Any other failure only before this attempt's first token: a retry must not repeat or rewrite what was streamed.
+        if (streamedThisAttempt) throw failure;
         failedAttempts++;
         if (failedAttempts >= maxAttempts) {
           await job.onAttemptsExhausted(failure, attempt);
@@ -214,7 +217,7 @@ export function createGeneration({
         }
         logger.warn({ err: error, messageId: job.messageId, attempt }, 'reply attempt failed; retrying');
         const delay = retryBaseMs * 2 ** (failedAttempts - 1) * (0.5 + random());
-        await new Promise<void>((resolve) => timers.setTimeout(resolve, delay));
+        await waitFor(delay, { signal, timers });
       }
     }
   };
@@ -231,5 +234,7 @@ export function classify(error: unknown): ParleyError {
   // Before APIError: a connection failure is one of its subclasses.
   if (error instanceof OpenAI.APIConnectionError) return new UpstreamUnavailableError('The models service could not be reached.');
   if (error instanceof OpenAI.APIError) return fromOpenAIError(error);
+  // The SDK passes a stream cut mid-reply on as the socket's own error ("terminated").
+  if (isModelsConnectionFailure(error)) return new UpstreamUnavailableError('The connection to the models service broke during the reply.');
   return new UpstreamUnavailableError(`The reply was interrupted: ${(error as Error)?.message ?? String(error)}.`);
 }

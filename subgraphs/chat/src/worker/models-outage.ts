@@ -1,5 +1,5 @@
 import { UpstreamUnavailableError } from '@parley/errors';
-import { systemTimers, waitFor, type Timers } from '@parley/runtime';
+import { connectionFailureOf, systemTimers, waitFor, type Timers } from '@parley/runtime';
 import OpenAI from 'openai';
 
 /** The longest wait between two tries: once the models service is back, a reply starts within this. */
@@ -17,12 +17,14 @@ export class ModelsUnreachableError extends UpstreamUnavailableError {
 }
 
 /**
- * The completion request never reached the models service (refused, reset
- * before any answer): it is restarting, or not up yet. A timeout is not one
+ * The models service is not there: the request never reached it (refused,
+ * reset before any answer), or the connection broke mid-reply (its process
+ * restarted; the SDK passes on the socket's own error). A timeout is not one
  * of these: that service took the request and then hung.
  */
 export function isModelsConnectionFailure(error: unknown): boolean {
-  return error instanceof OpenAI.APIConnectionError && !(error instanceof OpenAI.APIConnectionTimeoutError);
+  if (error instanceof OpenAI.APIConnectionTimeoutError) return false;
+  return error instanceof OpenAI.APIConnectionError || connectionFailureOf(error) !== null;
 }
 
 export interface ModelsOutageSettings {
