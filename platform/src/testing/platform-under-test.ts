@@ -65,6 +65,11 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
   onQuery?: (sql: string) => void;
+  /**
+   * Services mode on these servers instead of DATABASE_URL, REDIS_URL and KAFKA_BROKERS: a fault-injection
+   * suite's own instances, which it may stop and kill without touching anyone else's.
+   */
+  services?: RealServices;
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -84,7 +89,14 @@ const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRE
  */
 const SUITE_PATIENCE = { CANCEL_WORKER_GRACE_MS: '20000', MODERATION_TIMEOUT_MS: '20000' };
 
-export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBrokers: string } | null {
+export interface RealServices {
+  /** A server's database URL; the run creates (and drops) a database of its own on that server. */
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string;
+}
+
+export function realServices(): RealServices | null {
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
   return DATABASE_URL && REDIS_URL && KAFKA_BROKERS
     ? { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, kafkaBrokers: KAFKA_BROKERS }
@@ -98,7 +110,7 @@ export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBr
  * anywhere.
  */
 export async function startPlatformUnderTest(options: PlatformOptions = {}): Promise<PlatformUnderTest> {
-  const real = realServices();
+  const real = options.services ?? realServices();
   const capture = captureLogs(options.logLevel ?? 'silent');
   if (!real) {
     const platform = await startEmbeddedPlatform({
@@ -130,7 +142,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
 }
 
 async function startServices(
-  real: NonNullable<ReturnType<typeof realServices>>,
+  real: RealServices,
   { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, translationReplicas = 1, logLevel = 'warn' }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
