@@ -3,8 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
-import { createRedisPubSub } from '@parley/pubsub';
-import Redis from 'ioredis';
+import { createRedisClient, createRedisPubSub } from '@parley/pubsub';
 import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import {
@@ -274,7 +273,8 @@ async function startServices(
 
 /** The services' message stream log, read and written from the test process (its own Redis connections). */
 async function redisMessageStreams(url: string, namespace: string, closers: (() => Promise<unknown>)[]): Promise<MessageStreamLog> {
-  const redis = new Redis(url);
+  // A suite may take Redis away (the fault suite does): these reconnect quietly, as the services' connections do.
+  const redis = createRedisClient(url);
   const pubsub = await createRedisPubSub({ url, prefix: namespace });
   closers.push(
     () => redis.quit(),
