@@ -332,9 +332,11 @@ export class Load {
             if (!event) return;
             const at = Date.now();
             if (event.__typename === 'MessageDelta') q.events.push({ at, seq: event.seq, kind: 'delta', delta: event.delta });
-            else if (event.__typename === 'MessageCompleted')
-              q.events.push({ at, seq: event.seq, kind: 'completed', content: event.message.content, status: event.message.status });
-            else if (event.__typename === 'MessageFailed')
+            else if (event.__typename === 'MessageCompleted') {
+              // (Null, with an error beside it, when the message could not be fetched as the stream ended.)
+              const message = event.message as typeof event.message | null;
+              q.events.push({ at, seq: event.seq, kind: 'completed', content: message?.content ?? '', status: message?.status ?? '' });
+            } else if (event.__typename === 'MessageFailed')
               q.events.push({ at, seq: event.seq, kind: 'failed', code: event.code, reason: event.reason });
             if (final(q)) done({ kind: 'final' });
           },
