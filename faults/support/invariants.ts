@@ -7,6 +7,7 @@ import {
   SendMessageDocument,
   type MessageStateQuery,
 } from '@parley/client';
+import { errorFormats, isKnownErrorCode } from '@parley/errors';
 import { echoReply, registerUser, type RegisteredUser } from '@parley/testing/parley-client';
 import { final, request, STALL_MS, STREAM_STALLED, type Load, type Question } from './load';
 import { INSTANT_MODEL } from './priced-models';
@@ -157,12 +158,36 @@ export async function checkInvariants(load: Load, { gatewayUrls, tag, budgetStor
     }
   }
 
+  violations.push(...whatClientsWereTold(load));
   violations.push(...(await exactlyOneReplyEach(load, gatewayUrls)));
   violations.push(...(await chargedOnce(load, stored, { gatewayUrls, tag, budgetStoreDown })));
 
   const completed = accepted.filter((q) => stored.get(q)?.status === 'COMPLETED').length;
   const failed = accepted.filter((q) => stored.get(q)?.status === 'FAILED').length;
   return { violations, questions: load.questions.length, accepted: accepted.length, completed, failed, failureCodes };
+}
+
+/** A connection to a gateway that is gone (refused, reset, a WebSocket closed under the client): what a dead process looks like. */
+const TRANSPORT = /^(ECONNREFUSED|ECONNRESET|EPIPE|UND_ERR_SOCKET|NETWORK_ERROR|WS_CLOSE_\d+|WS_UNREACHABLE)$/;
+
+/**
+ * What a client may be told of an outage: a retriable Parley code (UPSTREAM_UNAVAILABLE: try again), or
+ * nothing at all from a gateway that is gone. Never INTERNAL_SERVER_ERROR, a permanent code for a passing
+ * fault, a body that is not a GraphQL response, a request left hanging past the client's 20 s, a stream that
+ * ends without its final event.
+ */
+function whatClientsWereTold(load: Load): string[] {
+  const seen = new Map<string, { n: number; message: string }>();
+  for (const e of load.errors) {
+    if (TRANSPORT.test(e.code) || e.code === STREAM_STALLED) continue; // (stalls are the stream checks')
+    if (isKnownErrorCode(e.code) && errorFormats[e.code].retriable) continue;
+    const key = `${e.op} ${e.code}`;
+    seen.set(key, { n: (seen.get(key)?.n ?? 0) + 1, message: seen.get(key)?.message ?? e.message });
+  }
+  return [...seen].map(
+    ([key, { n, message }]) =>
+      `clients were told ${key} ×${n} ("${message.slice(0, 160)}"): an outage must read as a retriable UPSTREAM_UNAVAILABLE`,
+  );
 }
 
 /** Each user's conversations: one per question asked, each with that question and exactly one reply. */

@@ -24,6 +24,8 @@ export interface ClientError {
   at: number;
   op: Operation;
   code: string;
+  /** What the client was told (the error's message, or the transport failure's). */
+  message: string;
   gateway: number;
 }
 
@@ -96,6 +98,7 @@ interface Outcome<T> {
   data?: T | null;
   ok: boolean;
   code?: string;
+  message?: string;
   /** The gateway could not be reached or answered nothing usable: try another. */
   transport?: boolean;
 }
@@ -120,13 +123,21 @@ export async function request<T, V extends Record<string, unknown>>(
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const error = body.errors?.[0];
-    if (error) return { data: body.data ?? null, ok: false, code: String(error.extensions?.['code'] ?? `HTTP_${status}`) };
+    if (error) {
+      const where = error.path ? ` (at ${error.path.join('.')})` : '';
+      return {
+        data: body.data ?? null,
+        ok: false,
+        code: String(error.extensions?.['code'] ?? `HTTP_${status}`),
+        message: `${error.message}${where}`,
+      };
+    }
     // A body that is not a GraphQL response (e.g. a bare `{"error":"internal"}`) is a failure of its own kind.
-    if (status !== 200 || !body.data) return { ok: false, code: `HTTP_${status}_NOT_GRAPHQL` };
+    if (status !== 200 || !body.data) return { ok: false, code: `HTTP_${status}_NOT_GRAPHQL`, message: JSON.stringify(body).slice(0, 200) };
     return { data: body.data, ok: true };
   } catch (error) {
     const code = transportCode(error);
-    return { ok: false, code, transport: code !== 'NOT_JSON' };
+    return { ok: false, code, message: String((error as Error)?.message ?? error), transport: code !== 'NOT_JSON' };
   }
 }
 
@@ -210,7 +221,7 @@ export class Load {
       ...(outcome.code ? { code: outcome.code } : {}),
     };
     this.requests.push(record);
-    if (!outcome.ok) this.errors.push({ at: record.endedAt, op, code: outcome.code!, gateway });
+    if (!outcome.ok) this.errors.push({ at: record.endedAt, op, code: outcome.code!, message: oneLine(outcome.message), gateway });
     return record;
   }
 
@@ -273,7 +284,7 @@ export class Load {
       const seen = q.events.length;
       const ended = await this.streamOnce(q, at);
       if (ended.kind === 'final') return;
-      this.errors.push({ at: Date.now(), op: 'stream', code: ended.code, gateway: at });
+      this.errors.push({ at: Date.now(), op: 'stream', code: ended.code, message: oneLine(ended.message), gateway: at });
       if (ended.kind === 'permanent') return void (q.gaveUp = `stream ended with ${ended.code}`);
       if (ended.kind === 'transport') {
         this.disconnects.push({ at: Date.now(), gateway: at, code: ended.code });
@@ -285,10 +296,7 @@ export class Load {
   }
 
   /** One subscription to the reply, from the last seq the client has, until it ends one way or another. */
-  private streamOnce(
-    q: Question,
-    gateway: number,
-  ): Promise<{ kind: 'final' } | { kind: 'retry' | 'permanent' | 'transport'; code: string }> {
+  private streamOnce(q: Question, gateway: number): Promise<StreamEnd> {
     // The last seq the client has (the highest, should the stream ever have gone backwards).
     const afterSeq = Math.max(0, ...q.events.map((e) => e.seq));
     const attempt = { at: Date.now(), gateway, afterSeq, ended: 'open' };
@@ -302,14 +310,14 @@ export class Load {
     });
     this.sockets.add(socket);
     return new Promise((resolve) => {
-      let errorCode: string | null = null;
+      let streamError: { code: string; message: string } | null = null;
       let settled = false;
       let stall: NodeJS.Timeout;
       const armStall = () => {
         clearTimeout(stall);
-        stall = setTimeout(() => done({ kind: 'retry', code: STREAM_STALLED }), STALL_MS);
+        stall = setTimeout(() => done({ kind: 'retry', code: STREAM_STALLED, message: `nothing for ${STALL_MS / 1000} s` }), STALL_MS);
       };
-      const done = (result: { kind: 'final' } | { kind: 'retry' | 'permanent' | 'transport'; code: string }) => {
+      const done = (result: StreamEnd) => {
         if (settled) return;
         settled = true;
         clearTimeout(stall);
@@ -326,8 +334,8 @@ export class Load {
         {
           next: (result) => {
             armStall();
-            const code = result.errors?.[0]?.extensions?.['code'];
-            if (result.errors?.length) errorCode = String(code ?? 'STREAM_ERROR');
+            const error = result.errors?.[0];
+            if (error) streamError = { code: String(error.extensions?.['code'] ?? 'STREAM_ERROR'), message: error.message };
             const event = result.data?.messageStream;
             if (!event) return;
             const at = Date.now();
@@ -342,17 +350,19 @@ export class Load {
           },
           error: (error) => {
             if (Array.isArray(error)) {
-              const code = String((error[0] as { extensions?: { code?: unknown } })?.extensions?.code ?? 'STREAM_ERROR');
-              return done({ kind: isPermanent(code) ? 'permanent' : 'retry', code });
+              const first = error[0] as { message?: string; extensions?: { code?: unknown } } | undefined;
+              const code = String(first?.extensions?.code ?? 'STREAM_ERROR');
+              return done({ kind: isPermanent(code) ? 'permanent' : 'retry', code, message: first?.message ?? '' });
             }
             // A CloseEvent (the socket went away) or the connection refused.
             const closed = error as { code?: number; reason?: string; message?: string };
-            done({ kind: 'transport', code: typeof closed.code === 'number' ? `WS_CLOSE_${closed.code}` : 'WS_UNREACHABLE' });
+            const code = typeof closed.code === 'number' ? `WS_CLOSE_${closed.code}` : 'WS_UNREACHABLE';
+            done({ kind: 'transport', code, message: closed.reason || closed.message || '' });
           },
           complete: () => {
             if (final(q)) return done({ kind: 'final' });
-            const code = errorCode ?? 'STREAM_ENDED_WITHOUT_FINAL';
-            done({ kind: isPermanent(code) ? 'permanent' : 'retry', code });
+            const { code, message } = streamError ?? { code: 'STREAM_ENDED_WITHOUT_FINAL', message: 'completed before any final event' };
+            done({ kind: isPermanent(code) ? 'permanent' : 'retry', code, message });
           },
         },
       );
@@ -370,6 +380,11 @@ export class Load {
     }
   }
 }
+
+const oneLine = (text = '') => text.replace(/\s+/g, ' ').slice(0, 300);
+
+/** How one subscription ended: with the reply's final event, or with what the client then does about it. */
+type StreamEnd = { kind: 'final' } | { kind: 'retry' | 'permanent' | 'transport'; code: string; message: string };
 
 /** The reply's final event, as this subscriber received it. */
 export function final(q: Question): StreamEvent | undefined {

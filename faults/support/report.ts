@@ -91,6 +91,16 @@ export async function writeReport(
     for (const violation of shown) lines.push(`- ${violation}`);
     if (run.violations.length > shown.length) lines.push(`- … and ${run.violations.length - shown.length} more`);
   }
+  lines.push('', '## What clients were told', '', 'Each error a client saw, by operation and code, with one of its messages.', '');
+  for (const run of runs) {
+    const told = new Map<string, { n: number; message: string }>();
+    for (const e of run.load?.errors ?? []) {
+      const key = `${e.op} ${e.code}`;
+      told.set(key, { n: (told.get(key)?.n ?? 0) + 1, message: told.get(key)?.message ?? e.message });
+    }
+    if (told.size === 0) continue;
+    lines.push(`- ${run.scenario.id}: ${[...told].map(([key, { n, message }]) => `${key} ×${n} ("${message.slice(0, 120)}")`).join('; ')}`);
+  }
   const text = `${lines.join('\n')}\n`;
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, text);
