@@ -17,12 +17,15 @@ export async function postGraphQL<T, V extends Record<string, unknown> = Record<
     token,
     headers = {},
     localAddress,
+    signal,
   }: {
     variables?: V;
     token?: string;
     headers?: Record<string, string>;
     /** Send from this local address (e.g. 127.0.0.2), to act as another client machine. */
     localAddress?: string;
+    /** Gives up on the request (e.g. `AbortSignal.timeout(ms)`): a client that will not wait forever. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<GraphQLResponse<T>> {
   const allHeaders = {
@@ -31,16 +34,31 @@ export async function postGraphQL<T, V extends Record<string, unknown> = Record<
     ...headers,
   };
   const payload = JSON.stringify({ query: typeof document === 'string' ? document : print(document), variables });
-  if (localAddress) return postFrom(url, localAddress, allHeaders, payload);
-  const response = await fetch(url, { method: 'POST', headers: allHeaders, body: payload });
+  if (localAddress) return postFrom(url, localAddress, allHeaders, payload, signal);
+  const response = await fetch(url, { method: 'POST', headers: allHeaders, body: payload, ...(signal ? { signal } : {}) });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<T>['body'] };
 }
 
-function postFrom<T>(url: string, localAddress: string, headers: Record<string, string>, payload: string): Promise<GraphQLResponse<T>> {
+function postFrom<T>(
+  url: string,
+  localAddress: string,
+  headers: Record<string, string>,
+  payload: string,
+  signal: AbortSignal | undefined,
+): Promise<GraphQLResponse<T>> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', localAddress, headers, agent: false },
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'POST',
+        localAddress,
+        headers,
+        agent: false,
+        ...(signal ? { signal } : {}),
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');

@@ -1,2 +1,8 @@
-export { realServices, startPlatformUnderTest, type PlatformOptions, type PlatformUnderTest } from './platform-under-test';
+export {
+  realServices,
+  startPlatformUnderTest,
+  type PlatformOptions,
+  type PlatformUnderTest,
+  type RealServices,
+} from './platform-under-test';
 export { testModelsSettings } from './test-models-config';

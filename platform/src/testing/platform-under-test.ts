@@ -64,8 +64,11 @@ export interface PlatformOptions {
   logLevel?: string;
   /** Embedded mode only: sees every SQL statement. */
   onQuery?: (sql: string) => void;
-  /** Services mode: a Redis of the suite's own (one it stops and starts) in place of REDIS_URL's. */
-  redisUrl?: string;
+  /**
+   * Services mode on these servers instead of DATABASE_URL, REDIS_URL and KAFKA_BROKERS: a fault-injection
+   * suite's own instances, which it may stop and kill without touching anyone else's.
+   */
+  services?: RealServices;
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -85,7 +88,14 @@ const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRE
  */
 const SUITE_PATIENCE = { CANCEL_WORKER_GRACE_MS: '20000', MODERATION_TIMEOUT_MS: '20000' };
 
-export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBrokers: string } | null {
+export interface RealServices {
+  /** A server's database URL; the run creates (and drops) a database of its own on that server. */
+  databaseUrl: string;
+  redisUrl: string;
+  kafkaBrokers: string;
+}
+
+export function realServices(): RealServices | null {
   const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env;
   return DATABASE_URL && REDIS_URL && KAFKA_BROKERS
     ? { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, kafkaBrokers: KAFKA_BROKERS }
@@ -99,7 +109,7 @@ export function realServices(): { databaseUrl: string; redisUrl: string; kafkaBr
  * anywhere.
  */
 export async function startPlatformUnderTest(options: PlatformOptions = {}): Promise<PlatformUnderTest> {
-  const real = realServices();
+  const real = options.services ?? realServices();
   const capture = captureLogs(options.logLevel ?? 'silent');
   if (!real) {
     const platform = await startEmbeddedPlatform({
@@ -127,11 +137,11 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       stop: () => platform.stop(),
     };
   }
-  return startServices({ ...real, redisUrl: options.redisUrl ?? real.redisUrl }, options, captureLogs('silent').logger);
+  return startServices(real, options, captureLogs('silent').logger);
 }
 
 async function startServices(
-  real: NonNullable<ReturnType<typeof realServices>>,
+  real: RealServices,
   { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, translationReplicas = 1, logLevel = 'warn' }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
@@ -263,6 +273,7 @@ async function startServices(
 
 /** The services' message stream log, read and written from the test process (its own Redis connections). */
 async function redisMessageStreams(url: string, namespace: string, closers: (() => Promise<unknown>)[]): Promise<MessageStreamLog> {
+  // A suite may take Redis away (the fault suite does): these reconnect quietly, as the services' connections do.
   const redis = createRedisClient(url);
   const pubsub = await createRedisPubSub({ url, prefix: namespace });
   closers.push(

@@ -24,7 +24,7 @@ describe.runIf(services)('the platform while Redis is unreachable (services mode
   beforeAll(async () => {
     own = await startOwnRedis();
     platform = await startPlatformUnderTest({
-      redisUrl: own.url,
+      services: { ...services!, redisUrl: own.url },
       settings: { RATE_LIMIT_PER_USER: String(PER_USER), RATE_LIMIT_WINDOW_SECONDS: '86400' },
     });
   }, 180_000);
