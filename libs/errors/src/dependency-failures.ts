@@ -17,8 +17,40 @@ function isRedisConnectionFailure(error: Error): boolean {
   return REDIS_FAILURE_NAMES.has(error.name) || REDIS_FAILURE_MESSAGES.some((message) => error.message.startsWith(message));
 }
 
+/** What a person is told when PostgreSQL cannot be reached or is restarting. */
+export const DATABASE_UNAVAILABLE_MESSAGE = "Parley's database (PostgreSQL) is unreachable or restarting; try again in a few seconds.";
+
 /**
- * A failure to reach one of Parley's own dependencies, as the retriable
+ * How node-postgres (directly, or wrapped by MikroORM, which keeps the `code`)
+ * fails while the server is away: SQLSTATE class 08 (connection exception),
+ * 57P01–57P03 (the server shutting down, crashed, or still starting), or the
+ * driver's own messages for a connection that ended or never came.
+ */
+const POSTGRES_UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03']);
+const POSTGRES_FAILURE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+];
+
+function isPostgresConnectionFailure(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (code.startsWith('08') || POSTGRES_UNAVAILABLE_STATES.has(code))) return true;
+  return POSTGRES_FAILURE_MESSAGES.some((message) => error.message.startsWith(message));
+}
+
+/** A socket that could not be opened or was cut (a dependency restarting), whichever driver saw it. */
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const DEPENDENCY_UNAVAILABLE_MESSAGE = 'A service Parley depends on could not be reached; try again in a few seconds.';
+
+function isConnectionFailure(error: Error): boolean {
+  const { code, syscall } = error as { code?: unknown; syscall?: unknown };
+  return typeof code === 'string' && CONNECTION_CODES.has(code) && typeof syscall === 'string';
+}
+
+/**
+ * A failure to reach one of Parley's own dependencies (Redis, PostgreSQL, or
+ * any socket a driver could not open), as the retriable
  * UPSTREAM_UNAVAILABLE a client can act on; null when `error` is something
  * else (then it is an unexpected failure, INTERNAL_SERVER_ERROR). The one
  * place such a driver's error becomes a ParleyError: every dialect's answer to
@@ -30,6 +62,8 @@ export function unavailableDependency(error: unknown): UpstreamUnavailableError 
   for (let current = error, depth = 0; current instanceof Error && depth < 3; current = current.cause, depth++) {
     if (current instanceof UpstreamUnavailableError) return current;
     if (isRedisConnectionFailure(current)) return new UpstreamUnavailableError(REDIS_UNAVAILABLE_MESSAGE, {}, { cause: current });
+    if (isPostgresConnectionFailure(current)) return new UpstreamUnavailableError(DATABASE_UNAVAILABLE_MESSAGE, {}, { cause: current });
+    if (isConnectionFailure(current)) return new UpstreamUnavailableError(DEPENDENCY_UNAVAILABLE_MESSAGE, {}, { cause: current });
   }
   return null;
 }
