@@ -11,3 +11,4 @@ export { inMemoryDependencies, startSubgraphUnderTest, type SubgraphUnderTest } 
 export { rawGraphQLPost } from './raw-graphql-post';
 export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from './own-services';
 export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './unreliable-message-stream-log';
+export { fetchStartingServiceOnRefusal } from './late-service';

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from '@parley/testing';
+import { fetchStartingServiceOnRefusal, freePort } from '@parley/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createModelDirectory } from '../src/model-directory';
 
@@ -75,18 +75,8 @@ describe('the model directory', () => {
 
   it('waits for a models service that refuses connections while it restarts, within the listing’s bound', async () => {
     const port = await freePort();
-    let refused = 0;
-    let listening: Promise<void> | undefined;
-    // The real fetch underneath; the models service comes back once the directory has been refused.
-    const watching: typeof fetch = async (input, init) => {
-      try {
-        return await fetch(input, init);
-      } catch (error) {
-        refused++;
-        listening ??= startModelsOn(port);
-        throw error;
-      }
-    };
+    // The service comes back once the client has been refused.
+    const late = fetchStartingServiceOnRefusal(() => startModelsOn(port));
     const startModelsOn = async (on: number) => {
       const server = createServer((_req, res) =>
         res
@@ -96,8 +86,8 @@ describe('the model directory', () => {
       servers.push(server);
       await new Promise<void>((resolve) => server.listen(on, '127.0.0.1', resolve));
     };
-    const directory = createModelDirectory({ modelsUrl: `http://127.0.0.1:${port}`, internalToken: 't', fetch: watching });
+    const directory = createModelDirectory({ modelsUrl: `http://127.0.0.1:${port}`, internalToken: 't', fetch: late.fetch });
     await expect(directory.require('dev/echo', user)).resolves.toEqual({ id: 'dev/echo', contextWindow: 4096 });
-    expect(refused).toBeGreaterThan(0);
+    expect(late.refused()).toBeGreaterThan(0);
   });
 });

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { freePort } from '@parley/testing';
+import { fetchStartingServiceOnRefusal, freePort } from '@parley/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createUserPreferences } from '../src/user-preferences';
 
@@ -32,26 +32,16 @@ describe("a user's reply preferences, read from the users service", () => {
 
   it("waits for a users service that refuses connections while it restarts instead of falling back to the platform's defaults", async () => {
     const port = await freePort();
-    let refused = 0;
-    let listening: Promise<void> | undefined;
-    // The real fetch underneath; the users service comes back once chat has been refused.
-    const watching: typeof fetch = async (input, init) => {
-      try {
-        return await fetch(input, init);
-      } catch (error) {
-        refused++;
-        listening ??= startUsersOn(port);
-        throw error;
-      }
-    };
+    // The service comes back once the client has been refused.
+    const late = fetchStartingServiceOnRefusal(() => startUsersOn(port));
     const errors: unknown[] = [];
     const preferences = createUserPreferences({
       usersUrl: `http://127.0.0.1:${port}`,
       onError: (error) => errors.push(error),
-      fetch: watching,
+      fetch: late.fetch,
     });
     expect(await preferences.of(userId, 'Bearer t')).toEqual({ defaultModel: 'dev/echo', translateTo: 'fr' });
-    expect(refused).toBeGreaterThan(0);
+    expect(late.refused()).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   });
 

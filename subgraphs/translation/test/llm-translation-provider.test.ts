@@ -1,16 +1,7 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fetchStartingServiceOnRefusal, freePort } from '@parley/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLlmTranslationProvider } from '../src/llm-translation-provider';
-
-/** A port nothing listens on (yet). */
-async function closedPort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 describe('translation by a model through the models service', () => {
   const servers: Server[] = [];
@@ -46,32 +37,22 @@ describe('translation by a model through the models service', () => {
   };
 
   it('waits for a models service that refuses connections while it restarts', async () => {
-    const port = await closedPort();
-    let refused = 0;
-    let listening: Promise<unknown> | undefined;
-    // The real fetch underneath; the models service comes back once translation has been refused.
-    const watching: typeof fetch = async (input, init) => {
-      try {
-        return await fetch(input, init);
-      } catch (error) {
-        refused++;
-        listening ??= startModelsOn(port);
-        throw error;
-      }
-    };
+    const port = await freePort();
+    // The service comes back once the client has been refused.
+    const late = fetchStartingServiceOnRefusal(() => startModelsOn(port));
     const provider = createLlmTranslationProvider({
       modelsApiUrl: `http://127.0.0.1:${port}/v1`,
       internalToken: 't',
       model: 'dev/echo',
       timeoutMs: 10_000,
-      fetch: watching,
+      fetch: late.fetch,
     });
     expect(await provider.translate({ texts: ['Hello'], from: 'en', to: 'fr', userId: 'u1' })).toEqual(['[fr] Bonjour']);
-    expect(refused).toBeGreaterThan(0);
+    expect(late.refused()).toBeGreaterThan(0);
   });
 
   it('never asks again once a request may have reached the models service: it may be billed', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const models = await startModelsOn(port, { cut: true });
     const provider = createLlmTranslationProvider({
       modelsApiUrl: `http://127.0.0.1:${port}/v1`,
