@@ -37,27 +37,41 @@ describe('starting a service on bad configuration or missing dependencies', () =
     expect(service.output()).toMatch(new RegExp(`Cannot reach redis at 127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
   });
 
-  it('says in /readyz which dependency went down while running', async () => {
+  it('says in /readyz which dependency went down while running: Redis degraded and still ready, PostgreSQL not ready', async () => {
     const database = await createTestDatabase(real.databaseUrl);
     const redisUrl = new URL(real.redisUrl);
     const proxy = await startTcpProxy(redisUrl.hostname, Number(redisUrl.port || 6379));
+    const databaseUrl = new URL(database.url);
+    const databaseProxy = await startTcpProxy(databaseUrl.hostname, Number(databaseUrl.port || 5432));
+    databaseUrl.port = String(databaseProxy.port);
     const port = await freePort();
     const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
-      DATABASE_URL: database.url,
+      DATABASE_URL: databaseUrl.toString(),
       REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
       KAFKA_BROKERS: real.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
       PORT: String(port),
     });
+    type Report = { ready: boolean; degraded?: string[]; checks: Record<string, { status: string; address: string }> };
+    const readyz = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+      return { status: response.status, report: (await response.json()) as Report };
+    };
     try {
       await waitUntilReady(`http://127.0.0.1:${port}/readyz`, service);
       await proxy.close();
-      const response = await fetch(`http://127.0.0.1:${port}/readyz`);
-      expect(response.status).toBe(503);
-      const report = (await response.json()) as { checks: Record<string, { status: string; address: string }> };
-      expect(report.checks['redis']).toMatchObject({ status: 'down', address: `127.0.0.1:${proxy.port}` });
-      expect(report.checks['postgres']?.status).toBe('up');
-      expect(report.checks['kafka']?.status).toBe('up');
+      // Every replica shares one Redis and each use of it degrades: reported, but the service stays in the load balancer.
+      const withoutRedis = await readyz();
+      expect(withoutRedis.status).toBe(200);
+      expect(withoutRedis.report.degraded).toEqual(['redis']);
+      expect(withoutRedis.report.checks['redis']).toMatchObject({ status: 'down', address: `127.0.0.1:${proxy.port}` });
+      expect(withoutRedis.report.checks['postgres']?.status).toBe('up');
+      expect(withoutRedis.report.checks['kafka']?.status).toBe('up');
+
+      await databaseProxy.close();
+      const withoutDatabase = await readyz();
+      expect(withoutDatabase.status).toBe(503);
+      expect(withoutDatabase.report.checks['postgres']).toMatchObject({ status: 'down', address: `127.0.0.1:${databaseProxy.port}` });
     } finally {
       await service.stop('SIGKILL');
       await database.drop();
