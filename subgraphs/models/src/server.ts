@@ -129,6 +129,7 @@ export async function createModelsService(
 
   const server = await createSubgraphServer<ModelsContext>({
     name: 'models',
+    admission: settings.admission,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<ModelsContext>,
     logger,

@@ -36,7 +36,7 @@ export function openAIRoutes({
 }): Record<string, RouteHandler> {
   const caller = createCallerAuth({ verifier, internalToken });
 
-  const chatCompletions: RouteHandler = async (req, res) => {
+  const chatCompletions: RouteHandler = async (req, res, scope) => {
     if (req.method !== 'POST') return sendOpenAIError(res, toOpenAIError(new MethodNotAllowedError('Use POST for /v1/chat/completions.')));
     let who: Caller;
     try {
@@ -71,6 +71,9 @@ export function openAIRoutes({
     } catch (error) {
       return refuse(res, error);
     }
+    // From here the reply is the provider's work; a generation of many seconds must not keep a slot of this
+    // service's admission bound (a streamed one would give it up at its headers anyway).
+    scope.leaveAdmission();
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     const base = { id, created, model: completion.model, system_fingerprint: null };
