@@ -64,11 +64,14 @@ const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one :
  */
 export function createAdmissionController({
   service,
+  refusalDetails = {},
   limits,
   now = Date.now,
   timers = systemTimers,
 }: {
   service: string;
+  /** Public details every refusal carries beside retryAfterSeconds (a subgraph names itself, as the gateway relays it). */
+  refusalDetails?: Record<string, unknown>;
   limits: AdmissionLimits;
   now?: () => number;
   timers?: Timers;
@@ -82,11 +85,13 @@ export function createAdmissionController({
     new OverloadedError(
       `${service} is at capacity (${plural(active, 'request', 'requests')} in progress, ${queue.length} waiting) and did not start this one. Try again in ${OVERLOAD_RETRY_AFTER_SECONDS} s.`,
       OVERLOAD_RETRY_AFTER_SECONDS,
+      refusalDetails,
     );
   const waitedTooLong = () =>
     new OverloadedError(
       `${service} is at capacity and this request waited ${maxQueueWaitMs} ms without starting; it was not started rather than answered late. Try again in ${OVERLOAD_RETRY_AFTER_SECONDS} s.`,
       OVERLOAD_RETRY_AFTER_SECONDS,
+      refusalDetails,
     );
 
   function permit(): AdmissionPermit {
@@ -149,6 +154,14 @@ export function createAdmissionController({
     },
     load: () => ({ active, queued: queue.length }),
   };
+}
+
+/** A slot, as soon as there is one, or the refusal: for work that is not an HTTP route (an operation over a WebSocket). */
+export function waitForAdmission(controller: AdmissionController): Promise<AdmissionPermit | OverloadedError> {
+  const entry = controller.enter();
+  if (entry.state === 'admitted') return Promise.resolve(entry.permit);
+  if (entry.state === 'refused') return Promise.resolve(entry.refusal);
+  return entry.outcome;
 }
 
 /**

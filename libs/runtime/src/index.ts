@@ -30,6 +30,7 @@ export { readTypeDefs } from './type-defs';
 export {
   createAdmissionController,
   admitted,
+  waitForAdmission,
   admissionSettings,
   subgraphAdmissionSettings,
   admissionLimitsFrom,

@@ -64,7 +64,11 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   });
   await apollo.start();
   // Every route but /healthz and /readyz (which the HTTP shell answers first) enters through this one bound.
-  const admission = createAdmissionController({ service: `The ${name} service`, limits: admissionLimits });
+  const admission = createAdmissionController({
+    service: `The ${name} service`,
+    refusalDetails: { service: name },
+    limits: admissionLimits,
+  });
   const allRoutes: Record<string, RouteHandler> = {
     ...routes,
     '/graphql': graphqlRoute({

@@ -96,7 +96,7 @@ describe('a subgraph at capacity', () => {
     const body = (await refused.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
     expect(body.errors[0]).toEqual({
       message: 'The probe service is at capacity (1 request in progress, 0 waiting) and did not start this one. Try again in 1 s.',
-      extensions: { code: 'OVERLOADED', retryAfterSeconds: 1 },
+      extensions: { code: 'OVERLOADED', retryAfterSeconds: 1, service: 'probe' },
     });
     // Its other routes are behind the same bound, and answer in the services' plain form.
     const other = await fetch(new URL('/probe', subgraph.url));
