@@ -52,6 +52,10 @@ export function openAIRoutes({
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
     });
     const messageId = req.headers[MESSAGE_ID_HEADER];
+    // From here the reply is mostly waiting on the provider (its time to first token, the router's retries, the
+    // generation): bounded per deployment by the router's maxConcurrency, not by this service's request slots, which
+    // a burst of slow first tokens would otherwise fill while the process sits idle.
+    scope.leaveAdmission();
     let completion;
     try {
       completion = await completions.start({
@@ -71,9 +75,6 @@ export function openAIRoutes({
     } catch (error) {
       return refuse(res, error);
     }
-    // From here the reply is the provider's work; a generation of many seconds must not keep a slot of this
-    // service's admission bound (a streamed one would give it up at its headers anyway).
-    scope.leaveAdmission();
     const id = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
     const created = Math.floor(Date.now() / 1000);
     const base = { id, created, model: completion.model, system_fingerprint: null };
