@@ -35,12 +35,14 @@ export interface AdmissionController {
 }
 
 /**
- * A subgraph's bound when its settings give none. Larger than the gateway's (`defaultGatewayAdmission` in
- * gateway/src/config/protection-settings.ts), so that behind one gateway the gateway's bound is the one that acts; a
- * subgraph's protects it from several gateways (and its other callers) together. Sized for a 2-core machine: a
- * subgraph has DATABASE_POOL_MAX (10) connections, so more requests than this in progress only wait there.
+ * A subgraph's bound when its settings give none: twice the gateway's (`MAX_CONCURRENT_REQUESTS` 16 in
+ * gateway/src/config/protection-settings.ts), so that behind one or two gateways at their bounds a subgraph never
+ * queues and the gateway's bound is the one that acts; a subgraph's protects it from more gateways (and its other
+ * callers) together. A subgraph has DATABASE_POOL_MAX (10) connections, so many more in progress would only wait
+ * there; 250 ms of waiting here, after at most 100 ms at the gateway, keeps an admitted request near its latency
+ * target and far from the gateway's 10 s subgraph timeout.
  */
-export const defaultSubgraphAdmission: AdmissionLimits = { concurrency: 64, queueLength: 128, maxQueueWaitMs: 500 };
+export const defaultSubgraphAdmission: AdmissionLimits = { concurrency: 32, queueLength: 64, maxQueueWaitMs: 250 };
 
 /** What a refused client is told to wait: overload is short-lived, and a second is long enough for a queue to move. */
 export const OVERLOAD_RETRY_AFTER_SECONDS = 1;
