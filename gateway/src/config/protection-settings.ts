@@ -57,11 +57,12 @@ export const gatewayProtectionSettingsSchema = z.object({
   TRUSTED_DOCUMENTS: z.enum(['on', 'off']).default('off'),
   /**
    * MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: admission control. Sized for 2 cores with the
-   * subgraphs and PostgreSQL beside the gateway (bench/overload/RESULTS.md): there a mixed read costs ≈ 6–7 ms of CPU
-   * across the processes, so ≈ 200–270 are served a second whether 8 or 64 are in progress, but the latency grows
-   * with them (Little's law): 16 keep p95 near 200 ms, 32 near 450 ms. A queue of 16 drains within the 100 ms
-   * wait bound, so a refusal comes at once rather than after waiting. More cores, subgraphs elsewhere, or many
-   * requests that wait on slow dependencies (translations, moderation): raise the first two.
+   * subgraphs and PostgreSQL beside the gateway (bench/overload/RESULTS.md): there throughput is the same from 8 to
+   * 64 mixed reads in progress, while their latency follows their number (Little's law; p95 45, 88, 160, 386 ms),
+   * so 16, with 16 more waiting 100 ms at most, keeps admitted requests well under 500 ms at 3× capacity offered. A
+   * queue of 16 drains within that wait, so a refusal comes at once rather than after waiting. More cores,
+   * subgraphs elsewhere, or many requests that wait on slow dependencies (translations, moderation): raise the first
+   * two.
    */
   ...admissionSettings({ concurrency: 16, queueLength: 16, maxQueueWaitMs: 100 }),
   /** Open graphql-ws connections one gateway takes; more are refused at the upgrade (503, Retry-After). */
