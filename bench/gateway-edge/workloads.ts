@@ -37,7 +37,8 @@ const nameOf = (i: number) => bodies[i % NAMES]!;
 const meBody = (i: number) => nameOf(i).me;
 const modelsBody = (i: number) => nameOf(i).models;
 const conversationsBody = (i: number) => nameOf(i).conversations[Math.floor(i / 3) % 3]!;
-const mixedBody = (i: number) => [meBody, conversationsBody, modelsBody][i % 3]!(i);
+/** Request i of the mixed workload: me, conversations, models in turn. */
+export const mixedBody = (i: number) => [meBody, conversationsBody, modelsBody][i % 3]!(i);
 /** The queries of the mix, each measured alone as well. */
 export const KINDS = { me: meBody, conversations: conversationsBody, models: modelsBody } as const;
 export type Kind = keyof typeof KINDS;
@@ -124,6 +125,10 @@ export function createWorkloads({ tokens, label }: { tokens: string[]; label: ()
 
   return {
     errorSamples,
+    /** Whether an answer of the mixed workload is right (a 200 with the data asked for, no errors). */
+    validMixed,
+    /** Request i's headers: user i mod 50's token. */
+    withToken,
     /** Every operation of the mix through a gateway, so that every plan is cached before anything is timed. */
     planMixed: (target: Target, name: string) => everyOperation(target, mixedOperations, withToken, name),
     /** Every `{ models }` operation through a layer variant, as its requests will come. */

@@ -89,6 +89,10 @@ const models = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
   INTERNAL_SERVICE_TOKEN: internalToken,
   DEFAULT_DAILY_BUDGET_USD: '100000',
   DEFAULT_MONTHLY_BUDGET_USD: '100000',
+  // Up to 500 streams start at once, more than the service's default admission bound takes: this measures the router
+  // behind it (bench/overload measures the bound).
+  MAX_CONCURRENT_REQUESTS: '1000',
+  MAX_QUEUED_REQUESTS: '1000',
   LOG_LEVEL: 'error',
 });
 await waitUntilReady(`http://127.0.0.1:${port}/readyz`, models);

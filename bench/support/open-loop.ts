@@ -1,4 +1,4 @@
-import { Agent } from 'node:http';
+import { Agent, type IncomingHttpHeaders } from 'node:http';
 import { postJson } from './post-json';
 import type { LoadResult } from './closed-loop';
 
@@ -15,6 +15,7 @@ export async function openLoop({
   body,
   headers,
   validate,
+  onAnswer,
   maxSockets = 512,
 }: {
   url: string;
@@ -23,6 +24,10 @@ export async function openLoop({
   body: (i: number) => string;
   headers: (i: number) => Record<string, string>;
   validate: (status: number, text: string) => boolean;
+  /** Sees every answer with its latency from its due time (or the error of a request that got none), for loads that tell answers apart. */
+  onAnswer?: (
+    answer: { status: number; headers: IncomingHttpHeaders; text: string; latencyMs: number } | { error: Error; latencyMs: number },
+  ) => void;
   maxSockets?: number;
 }): Promise<LoadResult & { late: number; errorSamples: string[] }> {
   const agent = new Agent({ keepAlive: true, maxSockets });
@@ -38,13 +43,16 @@ export async function openLoop({
 
   const one = (i: number, due: number) => {
     const done = postJson(agent, target, body(i), headers(i)).then(
-      ({ status, text }) => {
-        latenciesMs.push(performance.now() - due);
+      ({ status, text, headers: answerHeaders }) => {
+        const latencyMs = performance.now() - due;
+        latenciesMs.push(latencyMs);
+        onAnswer?.({ status, headers: answerHeaders, text, latencyMs });
         if (validate(status, text)) return void requests++;
         errors++;
         if (samples.length < 5) samples.push(`${status}: ${text.slice(0, 300)}`);
       },
       (error: Error) => {
+        onAnswer?.({ error, latencyMs: performance.now() - due });
         errors++;
         if (samples.length < 5) samples.push(`request error: ${error.message}`);
       },

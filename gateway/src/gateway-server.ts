@@ -19,6 +19,7 @@ import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchem
 import type { GatewayContext } from './gateway-context';
 import { createOperationRunner } from './operations/gateway-operation';
 import { createEdgeProtection } from './http/edge-protection';
+import { createGatewayAdmission, relayedOverload } from './http/admission';
 import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
 import { createKeepAliveFetcher } from './subgraphs/keep-alive-fetcher';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
   modelsUrl: string;
   /** Limits on operations, rate limits, CORS, timeouts; defaults in `defaultGatewayProtection`. */
   protection?: Partial<GatewayProtection>;
+  /** False turns admission control off: every request is admitted (a benchmark's comparison with the gateway before it); never in a deployment. */
+  admissionControl?: boolean;
   /** Where rate-limit counters live: Redis in services mode (shared by replicas), memory in embedded mode; null turns rate limiting off (benchmarks of the bare gateway). */
   rateLimiter?: RateLimiter | null;
   /** False turns the operation limits off (benchmarks of the bare gateway); never in a deployment. */
@@ -84,6 +87,7 @@ export async function createGateway({
   protection: protectionOverrides = {},
   rateLimiter = createMemoryRateLimiter(),
   operationLimits = true,
+  admissionControl = true,
   persistedQueryCache = new InMemoryLRUCache<string>(),
   tls,
 }: GatewayOptions): Promise<Gateway> {
@@ -92,6 +96,7 @@ export async function createGateway({
     ...protectionOverrides,
     operations: { ...defaultGatewayProtection.operations, ...protectionOverrides.operations },
     edge: { ...defaultGatewayProtection.edge, ...protectionOverrides.edge },
+    admission: { ...defaultGatewayProtection.admission, ...protectionOverrides.admission },
   };
   const manifest = loadOperationManifest();
   const { fetcher: keepAlive, close: closeFetcher } = createKeepAliveFetcher();
@@ -155,7 +160,9 @@ export async function createGateway({
     // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) =>
-      toGraphQLErrorShape(explainTerseRefusals(formatted), error, (cause) => logger.error({ err: cause }, 'unexpected error in gateway')),
+      toGraphQLErrorShape(explainTerseRefusals(formatted), relayedOverload(error) ?? error, (cause) =>
+        logger.error({ err: cause }, 'unexpected error in gateway'),
+      ),
   });
   await apollo.start();
 
@@ -166,8 +173,10 @@ export async function createGateway({
     if (!pending) authentications.set(req, (pending = authenticate(req.headers.authorization)));
     return pending;
   };
+  const admission = admissionControl ? createGatewayAdmission(protection.admission) : null;
   const edgeProtection = createEdgeProtection({
     settings: protection.edge,
+    admission,
     rateLimiter: rateLimiter ?? unlimited,
     userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
   });
@@ -213,6 +222,8 @@ export async function createGateway({
     addressOf: edgeProtection.addressOf,
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
+    admission,
+    ...(admissionControl ? { maxConnections: protection.admission.webSocketConnections } : {}),
     ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
     admit: async (request, context) => {
       const decision = await edgeProtection.admit(edgeProtection.addressOf(request), context.viewer?.userId ?? null);

@@ -1,5 +1,6 @@
-import { env } from '@parley/runtime';
+import { admissionLimitsFrom, admissionSettings, env } from '@parley/runtime';
 import { z } from 'zod';
+import type { GatewayAdmission } from '../http/admission';
 import type { EdgeProtectionSettings } from '../http/edge-protection';
 import type { OperationLimits } from '../operations/operation-limits';
 
@@ -9,6 +10,8 @@ const count = (fallback: number) =>
 export interface GatewayProtection {
   operations: OperationLimits;
   edge: EdgeProtectionSettings;
+  /** How much the gateway takes on at once (http/admission.ts). */
+  admission: GatewayAdmission;
   /** Bound on each subgraph request, its retries included. */
   subgraphTimeoutMs: number;
   /** How long a subgraph that cannot be reached is tried again within one request (inside `subgraphTimeoutMs`). */
@@ -64,6 +67,18 @@ export const gatewayProtectionSettingsSchema = z.object({
   TRUST_FORWARDED_FOR: z.enum(['true', 'false']).default('false'),
   /** "on": only operations in the client's manifest run (libs/client/src/generated/operation-manifest.json). */
   TRUSTED_DOCUMENTS: z.enum(['on', 'off']).default('off'),
+  /**
+   * MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: admission control. Sized for 2 cores with the
+   * subgraphs and PostgreSQL beside the gateway (bench/overload/RESULTS.md): there throughput is the same from 8 to
+   * 64 mixed reads in progress, while their latency follows their number (Little's law; p95 45, 88, 160, 386 ms),
+   * so 16, with 16 more waiting 100 ms at most, keeps admitted requests well under 500 ms at 3× capacity offered. A
+   * queue of 16 drains within that wait, so a refusal comes at once rather than after waiting. More cores,
+   * subgraphs elsewhere, or many requests that wait on slow dependencies (translations, moderation): raise the first
+   * two.
+   */
+  ...admissionSettings({ concurrency: 16, queueLength: 16, maxQueueWaitMs: 100 }),
+  /** Open graphql-ws connections one gateway takes; more are refused at the upgrade (503, Retry-After). */
+  MAX_WEBSOCKET_CONNECTIONS: count(10_000),
 });
 
 export type GatewayProtectionSettings = z.infer<typeof gatewayProtectionSettingsSchema>;
@@ -83,6 +98,7 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
       maxTokens: settings.MAX_QUERY_TOKENS,
       maxBodyBytes: settings.MAX_REQUEST_BYTES,
     },
+    admission: { requests: admissionLimitsFrom(settings), webSocketConnections: settings.MAX_WEBSOCKET_CONNECTIONS },
     edge: {
       perUserLimit: settings.RATE_LIMIT_PER_USER,
       perAddressLimit: settings.RATE_LIMIT_PER_ADDRESS,

@@ -10,7 +10,7 @@ import {
   toRestError,
   UpstreamUnavailableError,
 } from '@parley/errors';
-import { sendJson, type RequestScope, type RouteHandler } from '@parley/runtime';
+import { admitted, sendJson, type AdmissionController, type RequestScope, type RouteHandler } from '@parley/runtime';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter';
 
 export interface EdgeProtectionSettings {
@@ -53,17 +53,22 @@ function setRateLimitHeaders(res: ServerResponse, decision: RateLimitDecision) {
 
 /**
  * What every HTTP route of the gateway passes through before its own work:
- * CORS (with preflights), per-address and per-user rate limits (Redis sliding
- * windows shared by the replicas, reported in RateLimit-* headers), and for
- * GraphQL a total request timeout. Refusals speak the route's own error
- * dialect with the status its protocol expects.
+ * CORS (with preflights), admission control (a bound on requests in progress,
+ * http/admission.ts: the cheapest refusal comes first, before any Redis call),
+ * per-address and per-user rate limits (Redis sliding windows shared by the
+ * replicas, reported in RateLimit-* headers), and for GraphQL a total request
+ * timeout. Refusals speak the route's own error dialect with the status its
+ * protocol expects.
  */
 export function createEdgeProtection({
   settings,
+  admission = null,
   rateLimiter,
   userOf,
 }: {
   settings: EdgeProtectionSettings;
+  /** None: every request is admitted (the edge's own tests; a benchmark's comparison with the gateway before admission control). */
+  admission?: AdmissionController | null;
   rateLimiter: RateLimiter;
   /** Who is calling, from the request's credential (null when anonymous or the credential is bad: the route refuses those itself). */
   userOf: (req: IncomingMessage) => Promise<string | null>;
@@ -98,6 +103,8 @@ export function createEdgeProtection({
 
   function wrap(path: string, handler: RouteHandler): RouteHandler {
     const dialect = dialectOf(path);
+    const limited = rateLimitedAndTimed(path, dialect, handler);
+    const guarded = admission ? admitted(admission, limited, (res, refusal) => refuse(res, dialect, refusal)) : limited;
     return async (req, res, scope: RequestScope) => {
       applyCors(req, res);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
@@ -112,6 +119,12 @@ export function createEdgeProtection({
         res.writeHead(204);
         return void res.end();
       }
+      return guarded(req, res, scope);
+    };
+  }
+
+  function rateLimitedAndTimed(path: string, dialect: Dialect, handler: RouteHandler): RouteHandler {
+    return async (req, res, scope: RequestScope) => {
       const decision = await admit(addressOf(req), await userOf(req).catch(() => null));
       setRateLimitHeaders(res, decision);
       if (!decision.allowed) {

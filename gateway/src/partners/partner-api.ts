@@ -59,6 +59,8 @@ function relay(
       body = await readRequestBody(req, res);
       if (body === undefined) return;
     }
+    // The rest is the models service's work, behind its own admission bound (a generation can take many seconds).
+    scope.leaveAdmission();
     await proxy(
       {
         method,

@@ -86,6 +86,8 @@ export function chatCompletionRoute(
     const timer = setTimeout(() => waitOver.abort(), waitSeconds * 1000);
     try {
       if (waitSeconds > 0) {
+        // Waiting for the reply is the worker's and the model's time, not this gateway's work: it holds no admission slot.
+        scope.leaveAdmission();
         await followReply({
           messageId: sent.assistantMessage.id,
           context: caller.context,

@@ -27,7 +27,7 @@ const schemas: Record<string, Schema> = {
   Error: {
     type: 'object',
     description:
-      "Every refusal. `code` is the GraphQL API's `extensions.code` (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT, RATE_LIMITED, BUDGET_EXCEEDED, CONTENT_BLOCKED, UPSTREAM_UNAVAILABLE, INTERNAL_SERVER_ERROR) or one of HTTP's own (METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE); the other extensions of the error come beside it.",
+      "Every refusal. `code` is the GraphQL API's `extensions.code` (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT, RATE_LIMITED, BUDGET_EXCEEDED, CONTENT_BLOCKED, UPSTREAM_UNAVAILABLE, OVERLOADED, INTERNAL_SERVER_ERROR) or one of HTTP's own (METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE); the other extensions of the error come beside it.",
     properties: {
       error: {
         type: 'object',
@@ -35,7 +35,7 @@ const schemas: Record<string, Schema> = {
           code: { type: 'string', examples: [ErrorCode.NOT_FOUND] },
           message: { type: 'string', description: 'For people: what went wrong and what to do.' },
           field: { type: 'string', description: 'BAD_USER_INPUT: the offending field.' },
-          retryAfterSeconds: { type: 'integer', description: 'RATE_LIMITED: also sent as Retry-After.' },
+          retryAfterSeconds: { type: 'integer', description: 'RATE_LIMITED and OVERLOADED: also sent as Retry-After.' },
           category: { type: 'string', description: 'CONTENT_BLOCKED: what was found.' },
           requestId: { type: 'string', description: 'INTERNAL_SERVER_ERROR: quote it when reporting.' },
         },
@@ -143,7 +143,10 @@ const responses = {
   RateLimited: errorResponse('RATE_LIMITED: too many requests (or replies in flight).', {
     'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } },
   }),
-  Unavailable: errorResponse('UPSTREAM_UNAVAILABLE: a service Parley depends on cannot be reached; retry later.'),
+  Unavailable: errorResponse(
+    'UPSTREAM_UNAVAILABLE: a service Parley depends on cannot be reached; retry later. OVERLOADED: the gateway or a service is at capacity and did not start the request; retry after Retry-After.',
+    { 'Retry-After': { description: 'OVERLOADED: seconds to wait.', schema: { type: 'integer' } } },
+  ),
   Error: errorResponse('Any other refusal (e.g. 402 BUDGET_EXCEEDED, 409 CONFLICT, 500 INTERNAL_SERVER_ERROR), in the same shape.'),
 };
 
@@ -191,7 +194,7 @@ export function openApiDocument(): Record<string, unknown> {
         'A thin REST mapping onto the Parley GraphQL API (/graphql): every route runs GraphQL operations as the caller, so the rules, limits and errors are the same. ' +
         'Authenticate with `Authorization: Bearer <access token or API key>`. Refusals are `{ "error": { "code", "message", …extensions } }` with the HTTP status of the code ' +
         '(UNAUTHENTICATED 401, FORBIDDEN 403, BAD_USER_INPUT 400, NOT_FOUND 404, CONFLICT 409, BUDGET_EXCEEDED 402, RATE_LIMITED 429 with Retry-After, CONTENT_BLOCKED 422, ' +
-        'UPSTREAM_UNAVAILABLE 503); a method a route does not serve is 405 with Allow.',
+        'UPSTREAM_UNAVAILABLE 503, OVERLOADED 503 with Retry-After when the gateway is at capacity); a method a route does not serve is 405 with Allow.',
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     tags: [

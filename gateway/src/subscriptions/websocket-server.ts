@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { clientAddress, trustedProxies } from '@parley/auth';
-import { BadUserInputError, ForbiddenError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
-import { requestIdFrom, type Logger } from '@parley/runtime';
+import { BadUserInputError, ForbiddenError, OverloadedError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
+import { requestIdFrom, waitForAdmission, type AdmissionController, type Logger } from '@parley/runtime';
 import {
   getOperationAST,
   GraphQLError,
@@ -15,6 +15,7 @@ import { WebSocketServer } from 'ws';
 import type { GatewayContext } from '../gateway-context';
 import type { RunOperation } from '../operations/gateway-operation';
 import type { Authenticate } from '../auth/request-authentication';
+import { webSocketUpgradeRefusal } from '../http/admission';
 import { createDocumentCache } from '../operations/document-cache';
 import { subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 
@@ -48,6 +49,10 @@ export interface WebSocketOptions {
   admit?: (request: IncomingMessage, context: GatewayContext) => Promise<ParleyError | null>;
   /** Trusted-documents mode: whether a subscription's text is one of the manifest's (queries and mutations are checked by Apollo). */
   isTrusted?: (query: string) => boolean;
+  /** The gateway's admission bound (http/admission.ts): queries and mutations over a connection take a slot as over HTTP. */
+  admission?: AdmissionController | null;
+  /** Open connections this server takes; past it an upgrade is refused with 503 and Retry-After. No cap by default. */
+  maxConnections?: number;
 }
 
 type ConnectionExtra = {
@@ -74,6 +79,8 @@ export function attachWebSocketServer({
   limits = {},
   admit = async () => null,
   isTrusted = () => true,
+  admission = null,
+  maxConnections = Infinity,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
@@ -82,6 +89,11 @@ export function attachWebSocketServer({
     const pathname = (request.url ?? '/').split('?', 1)[0]!;
     if (!paths.includes(pathname)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    // ws adds a client to `clients` as it completes the handshake, synchronously: the count includes every upgrade before this one.
+    if (wss.clients.size >= maxConnections) {
+      socket.end(webSocketUpgradeRefusal(maxConnections));
       return;
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
@@ -159,15 +171,22 @@ export function attachWebSocketServer({
         }
         return request;
       },
-      execute: async (args): Promise<ExecutionResult> =>
-        (await runOperation(
-          {
-            query: args.document,
-            variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
-            operationName: args.operationName ?? undefined,
-          },
-          args.contextValue as GatewayContext,
-        )) as ExecutionResult,
+      execute: async (args): Promise<ExecutionResult> => {
+        const slot = admission ? await waitForAdmission(admission) : null;
+        if (slot instanceof OverloadedError) return { errors: refusal(slot) };
+        try {
+          return (await runOperation(
+            {
+              query: args.document,
+              variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
+              operationName: args.operationName ?? undefined,
+            },
+            args.contextValue as GatewayContext,
+          )) as ExecutionResult;
+        } finally {
+          slot?.release();
+        }
+      },
       onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
     },

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ACCESS_TOKEN_TYPE, createAccessTokenVerifier, type Viewer } from '@parley/auth';
 import { composeSupergraph } from '@parley/composition';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
-import { createSubgraphServer, sendJson, type ListeningServer } from '@parley/runtime';
+import { createSubgraphServer, sendJson, type AdmissionLimits, type ListeningServer } from '@parley/runtime';
 import { captureLogs } from '@parley/testing';
 import { parse } from 'graphql';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -51,6 +51,8 @@ export interface StandInSubgraphs {
   received: Record<'parley' | 'translation', string[]>;
   /** Each subgraph's faults, for what the gateway does when one is down, dies mid-request or is not ready. */
   subgraphs: Record<'parley' | 'translation', StandInControl>;
+  /** With `holdParley`: how many GraphQL requests "parley" holds now, and `release()` to answer them all and hold no more. */
+  held: { count(): number; release(): void };
   close(): Promise<void>;
 }
 
@@ -76,11 +78,17 @@ export interface StandInControl {
 export async function startStandInSubgraphs({
   translation = 'answers',
   parleyDelayMs = 0,
+  holdParley = false,
+  parleyAdmission,
 }: {
   /** "hangs": the translation subgraph never answers. */
   translation?: 'answers' | 'hangs';
   /** Each request to "parley" is answered after this long, so that concurrent ones are in flight together. */
   parleyDelayMs?: number;
+  /** "parley" holds each GraphQL request inside itself (in its admission slot) until `held.release()`. */
+  holdParley?: boolean;
+  /** The admission bound of "parley" (the subgraphs' default otherwise). */
+  parleyAdmission?: AdmissionLimits;
 } = {}): Promise<StandInSubgraphs> {
   const logger = captureLogs('silent').logger;
   const { publicKey, privateKey } = await generateKeyPair('ES256');
@@ -114,6 +122,15 @@ export async function startStandInSubgraphs({
     },
   ];
   const closers: (() => Promise<void>)[] = [];
+  let holding = holdParley;
+  const holds: (() => void)[] = [];
+  const held = {
+    count: () => holds.length,
+    release() {
+      holding = false;
+      for (const answer of holds.splice(0)) answer();
+    },
+  };
   const parley = await createSubgraphServer<Context>({
     name: 'parley',
     typeDefs: parse(readFileSync(sdl('parley.graphql'), 'utf8')),
@@ -132,9 +149,13 @@ export async function startStandInSubgraphs({
     },
     logger,
     verifier,
-    context: (viewer) => ({ viewer }),
+    context: async (viewer) => {
+      if (holding) await new Promise<void>((answer) => holds.push(answer));
+      return { viewer };
+    },
     readiness: readinessOf('parley'),
     routes: { '/.well-known/jwks.json': (_req, res) => sendJson(res, 200, jwks) },
+    ...(parleyAdmission ? { admission: parleyAdmission } : {}),
   });
   const parleyServer = await parley.listen(0);
   closers.push(parleyServer.close);
@@ -189,6 +210,7 @@ export async function startStandInSubgraphs({
       parley: { ...parleyRecorder, setReady: (value) => void (ready.parley = value) },
       translation: { ...translationRecorder, setReady: (value) => void (ready.translation = value) },
     },
+    held,
     signIn: (email) =>
       new SignJWT({ roles: ['user'], sid: randomUUID() })
         .setProtectedHeader({ alg: 'ES256', kid, typ: ACCESS_TOKEN_TYPE })
@@ -200,6 +222,7 @@ export async function startStandInSubgraphs({
         .setExpirationTime('15m')
         .sign(privateKey),
     async close() {
+      held.release();
       for (const close of closers) await close();
     },
   };

@@ -12,6 +12,7 @@ export const ErrorCode = {
   BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
   CONTENT_BLOCKED: 'CONTENT_BLOCKED',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  OVERLOADED: 'OVERLOADED',
   CONFLICT: 'CONFLICT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -110,6 +111,15 @@ export const errorFormats: { readonly [C in AnyErrorCode]: ErrorFormat } = {
     retriable: true,
     http: 'upstream_unavailable',
     openai: { status: 503, type: 'api_error', code: 'upstream_unavailable' },
+  },
+  // A service at capacity refused the request before starting it (admission control): nothing ran, so it is safe to
+  // send again after Retry-After. OpenAI answers its own overload 503 `server_error` ("The server is overloaded").
+  OVERLOADED: {
+    status: 503,
+    rest: 503,
+    retriable: true,
+    http: 'overloaded',
+    openai: { status: 503, type: 'server_error', code: 'overloaded' },
   },
   INTERNAL_SERVER_ERROR: {
     status: 500,

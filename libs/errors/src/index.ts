@@ -20,6 +20,7 @@ export {
   BudgetExceededError,
   ContentBlockedError,
   UpstreamUnavailableError,
+  OverloadedError,
   InternalServerError,
   BadRequestError,
   MethodNotAllowedError,

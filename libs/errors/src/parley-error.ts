@@ -78,6 +78,16 @@ export class ContentBlockedError extends coded(ErrorCode.CONTENT_BLOCKED) {
 export class UpstreamUnavailableError extends coded(ErrorCode.UPSTREAM_UNAVAILABLE) {}
 
 /**
+ * The service is at capacity and refused the request without starting it (admission control): retriable, and
+ * `retryAfterSeconds` (also REST's and the edge's Retry-After) says when to try again.
+ */
+export class OverloadedError extends coded(ErrorCode.OVERLOADED) {
+  constructor(message: string, retryAfterSeconds?: number, details: Details = {}) {
+    super(message, retryAfterSeconds === undefined ? details : { ...details, retryAfterSeconds });
+  }
+}
+
+/**
  * A failure of ours, in words meant for the client (`UNEXPECTED_FAILURE_MESSAGE`,
  * or what another service already told us). Never wrap an unexpected error's
  * own text in one: dialects show this message as it is.
@@ -146,6 +156,7 @@ const builders: { readonly [C in AnyErrorCode]: Build } = {
   BUDGET_EXCEEDED: plain(BudgetExceededError),
   CONTENT_BLOCKED: (message, details) => new ContentBlockedError(message, undefined, details),
   UPSTREAM_UNAVAILABLE: plain(UpstreamUnavailableError),
+  OVERLOADED: (message, details) => new OverloadedError(message, undefined, details),
   INTERNAL_SERVER_ERROR: plain(InternalServerError),
   BAD_REQUEST: plain(BadRequestError),
   METHOD_NOT_ALLOWED: plain(MethodNotAllowedError),

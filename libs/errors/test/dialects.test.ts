@@ -16,6 +16,7 @@ import {
   PayloadTooLargeError,
   ParleyError,
   parleyErrorFor,
+  OverloadedError,
   ProtocolErrorCode,
   RateLimitedError,
   restErrorBody,
@@ -110,6 +111,14 @@ const expected: Record<
     http: 'upstream_unavailable',
     openai: [503, 'api_error', 'upstream_unavailable'],
     backFromOpenAI: 'UPSTREAM_UNAVAILABLE',
+  },
+  OVERLOADED: {
+    status: 503,
+    rest: 503,
+    retriable: true,
+    http: 'overloaded',
+    openai: [503, 'server_error', 'overloaded'],
+    backFromOpenAI: 'OVERLOADED',
   },
   INTERNAL_SERVER_ERROR: {
     status: 500,
@@ -251,9 +260,19 @@ describe('details that the dialects read', () => {
     });
   });
 
+  it('an overloaded service says when to come back, and over REST as a Retry-After too', () => {
+    const error = new OverloadedError('Busy.', 1);
+    expect(error.details).toEqual({ retryAfterSeconds: 1 });
+    expect(error.retriable).toBe(true);
+    expect(toRestError(error).headers).toEqual({ 'retry-after': '1' });
+    expect(toRestError(fromGraphQLError({ message: 'm', extensions: { code: 'OVERLOADED', retryAfterSeconds: 2 } })).headers).toEqual({
+      'retry-after': '2',
+    });
+  });
+
   it('UNAUTHENTICATED over REST names the Bearer scheme; nothing else adds headers', () => {
     expect(toRestError(new UnauthenticatedError('Sign in.')).headers).toEqual({ 'www-authenticate': 'Bearer' });
-    for (const code of allErrorCodes.filter((c) => c !== 'UNAUTHENTICATED' && c !== 'RATE_LIMITED'))
+    for (const code of allErrorCodes.filter((c) => c !== 'UNAUTHENTICATED' && c !== 'RATE_LIMITED' && c !== 'OVERLOADED'))
       expect(toRestError(parleyErrorFor(code, 'm', { retryAfterSeconds: 3 })).headers).toEqual({});
   });
 
@@ -326,6 +345,14 @@ describe('fromOpenAIError: a models refusal as the chat worker reports it', () =
     });
     // Sent mid-stream, with no status.
     expect(seen(apiError(undefined, { message: 'Blocked.', code: 'content_blocked' }))).toMatchObject({ code: 'CONTENT_BLOCKED' });
+  });
+
+  it('keeps an overloaded service by its OpenAI code, so the caller knows to back off rather than that something is down', () => {
+    expect(seen(apiError(503, { message: 'Busy.', type: 'server_error', code: 'overloaded' }))).toEqual({
+      code: 'OVERLOADED',
+      message: 'Busy.',
+      retriable: true,
+    });
   });
 
   it('retries what may pass later: 429 RATE_LIMITED and 5xx UPSTREAM_UNAVAILABLE', () => {

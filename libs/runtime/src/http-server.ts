@@ -9,7 +9,14 @@ import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export interface RequestScope {
   requestId: string;
   logger: Logger;
+  /**
+   * Lets go of the request's admission slot (`admitted` in admission.ts) before the answer starts: for a handler
+   * about to wait on work that is not this process's, such as a model's generation. Does nothing without admission.
+   */
+  leaveAdmission(): void;
 }
+
+const outsideAdmission = () => {};
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, scope: RequestScope) => Promise<void> | void;
 
@@ -45,7 +52,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
     // While draining, tell keep-alive clients to reconnect elsewhere.
     if (draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const scope: RequestScope = { requestId, logger: logger.child({ requestId }) };
+    const scope: RequestScope = { requestId, logger: logger.child({ requestId }), leaveAdmission: outsideAdmission };
     scope.logger.debug({ method: req.method, path }, 'request');
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });

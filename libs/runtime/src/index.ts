@@ -38,3 +38,17 @@ export {
 export { systemClock, systemTimers, type Clock, type Timers } from './clock';
 export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';
 export { readTypeDefs } from './type-defs';
+export {
+  createAdmissionController,
+  admitted,
+  waitForAdmission,
+  admissionSettings,
+  subgraphAdmissionSettings,
+  admissionLimitsFrom,
+  OVERLOAD_RETRY_AFTER_SECONDS,
+  defaultSubgraphAdmission,
+  type AdmissionController,
+  type AdmissionEntry,
+  type AdmissionLimits,
+  type AdmissionPermit,
+} from './admission';

@@ -1,11 +1,13 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
-import { toGraphQLErrorShape } from '@parley/errors';
+import { toGraphQLErrorShape, toOpenAIError, type OverloadedError } from '@parley/errors';
 import type { DocumentNode } from 'graphql';
+import { admitted, createAdmissionController, defaultSubgraphAdmission, type AdmissionLimits } from './admission';
+import { sendGraphQLError, sendOpenAIError } from './error-answers';
 import { graphqlRoute } from './graphql-http';
-import { createHttpService, graphqlUrl, type RequestScope, type RouteHandler } from './http-server';
+import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler } from './http-server';
 import type { Logger } from './logger';
 import type { ReadinessCheck } from './readiness';
 
@@ -21,6 +23,8 @@ export interface SubgraphServerOptions<TContext extends BaseContext> {
   readiness: ReadinessCheck[];
   /** Extra HTTP routes beside /graphql, e.g. the users service's JWKS. */
   routes?: Record<string, RouteHandler>;
+  /** How much it takes on at once (each subgraph's MAX_CONCURRENT_REQUESTS …); `defaultSubgraphAdmission` otherwise. */
+  admission?: AdmissionLimits;
 }
 
 export interface ListeningServer {
@@ -38,7 +42,17 @@ export interface SubgraphServer {
 export async function createSubgraphServer<TContext extends BaseContext>(
   options: SubgraphServerOptions<TContext>,
 ): Promise<SubgraphServer> {
-  const { name, typeDefs, resolvers, logger, verifier, context, readiness, routes = {} } = options;
+  const {
+    name,
+    typeDefs,
+    resolvers,
+    logger,
+    verifier,
+    context,
+    readiness,
+    routes = {},
+    admission: admissionLimits = defaultSubgraphAdmission,
+  } = options;
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
     formatError: (formatted, error) =>
@@ -49,16 +63,23 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     logger,
   });
   await apollo.start();
+  // Every route but /healthz and /readyz (which the HTTP shell answers first) enters through this one bound.
+  const admission = createAdmissionController({
+    service: `The ${name} service`,
+    refusalDetails: { service: name },
+    limits: admissionLimits,
+  });
+  const allRoutes: Record<string, RouteHandler> = {
+    ...routes,
+    '/graphql': graphqlRoute({
+      server: apollo,
+      context: async (req, scope) => context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req),
+    }),
+  };
   const http = createHttpService({
     logger,
     readiness,
-    routes: {
-      ...routes,
-      '/graphql': graphqlRoute({
-        server: apollo,
-        context: async (req, scope) => context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req),
-      }),
-    },
+    routes: Object.fromEntries(Object.entries(allRoutes).map(([path, handler]) => [path, admitted(admission, handler, refusalIn(path))])),
   });
   return {
     name,
@@ -74,4 +95,11 @@ export async function createSubgraphServer<TContext extends BaseContext>(
       };
     },
   };
+}
+
+/** A refusal in the dialect of the route it refuses: GraphQL's on /graphql, OpenAI's on /v1, the services' plain JSON elsewhere. */
+function refusalIn(path: string): (res: ServerResponse, refusal: OverloadedError) => void {
+  if (path === '/graphql') return sendGraphQLError;
+  if (path.startsWith('/v1/')) return (res, refusal) => sendOpenAIError(res, toOpenAIError(refusal));
+  return sendHttpError;
 }

@@ -55,3 +55,57 @@ describe('a subgraph whose verifier cannot fetch the signing keys', () => {
     expect(jwksRequests).toBe(1);
   });
 });
+
+describe('a subgraph at capacity', () => {
+  let subgraph: ListeningServer;
+  const held: (() => void)[] = [];
+  const post = (query: string) =>
+    fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+
+  beforeAll(async () => {
+    const server = await createSubgraphServer({
+      name: 'probe',
+      typeDefs: parse('type Query { held: Boolean, ok: Boolean }'),
+      // `held` answers only when the test lets it: the one slot stays taken meanwhile.
+      resolvers: { Query: { held: () => new Promise<boolean>((resolve) => held.push(() => resolve(true))), ok: () => true } },
+      logger: captureLogs('silent').logger,
+      verifier: remoteAccessTokenVerifier({
+        jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+        issuer: 'parley',
+        audience: 'parley-api',
+      }),
+      context: (viewer) => ({ viewer }),
+      readiness: [],
+      admission: { concurrency: 1, queueLength: 0, maxQueueWaitMs: 1000 },
+      routes: { '/probe': (_req, res) => void res.end('probe') },
+    });
+    subgraph = await server.listen(0);
+  });
+  afterAll(async () => {
+    for (const release of held) release();
+    await subgraph?.close();
+  });
+
+  it('refuses the request over its bound at once with 503, Retry-After and OVERLOADED, answers /healthz, and serves again once free', async () => {
+    const working = post('{ held }');
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+
+    const refused = await post('{ ok }');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const body = (await refused.json()) as { errors: { message: string; extensions: Record<string, unknown> }[] };
+    expect(body.errors[0]).toEqual({
+      message: 'The probe service is at capacity (1 request in progress, 0 waiting) and did not start this one. Try again in 1 s.',
+      extensions: { code: 'OVERLOADED', retryAfterSeconds: 1, service: 'probe' },
+    });
+    // Its other routes are behind the same bound, and answer in the services' plain form.
+    const other = await fetch(new URL('/probe', subgraph.url));
+    expect(other.status).toBe(503);
+    expect(await other.json()).toMatchObject({ error: 'overloaded' });
+    expect((await fetch(new URL('/healthz', subgraph.url))).status).toBe(200);
+
+    held.shift()!();
+    expect((await (await working).json()) as unknown).toEqual({ data: { held: true } });
+    expect((await (await post('{ ok }')).json()) as unknown).toEqual({ data: { ok: true } });
+  });
+});

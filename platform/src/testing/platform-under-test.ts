@@ -32,8 +32,11 @@ export interface PlatformUnderTest {
   chat: ChatService;
   /** The service processes (services mode), to stop or kill one. */
   processes: Record<string, ServiceProcess>;
-  /** Services mode: starts a (killed) process again, as it was first started, and waits until it is ready. */
-  restart(name: string): Promise<void>;
+  /**
+   * Services mode: starts a (killed) process again, as it was first started (with `settings` on top: a benchmark
+   * comparing two configurations of the same processes), and waits until it is ready.
+   */
+  restart(name: string, settings?: Record<string, string>): Promise<void>;
   /** Services mode: the Kafka topic and Redis prefix of this run ('' in embedded mode). */
   namespace: string;
   /** Services mode: the run's own PostgreSQL database (null in embedded mode). */
@@ -177,11 +180,11 @@ async function startServices(
       LOG_LEVEL: logLevel === 'silent' ? 'warn' : logLevel,
       ...serviceSettings,
     };
-    const launchers: Record<string, () => Promise<void>> = {};
+    const launchers: Record<string, (settings?: Record<string, string>) => Promise<void>> = {};
     /** Starts a service process and remembers how, so a test can start it again after killing it. */
     const launch = async (name: string, entry: string, processEnv: Record<string, string>, port: number) => {
-      launchers[name] = async () => {
-        processes[name] = startServiceProcess(name, entry, { ...processEnv, PORT: String(port) });
+      launchers[name] = async (settings = {}) => {
+        processes[name] = startServiceProcess(name, entry, { ...processEnv, ...settings, PORT: String(port) });
         await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
       };
       await launchers[name]();
@@ -251,9 +254,9 @@ async function startServices(
       users: await inProcess(usersSubgraph),
       chat: await inProcess(chatSubgraph),
       processes,
-      restart: async (name) => {
+      restart: async (name, settings) => {
         if (!launchers[name]) throw new Error(`No process named ${name}`);
-        await launchers[name]();
+        await launchers[name](settings);
       },
       namespace: env.PARLEY_NAMESPACE,
       databaseUrl: database.url,

@@ -1,5 +1,5 @@
 import { parseModerationPolicy } from '@parley/moderation';
-import { env } from '@parley/runtime';
+import { env, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const count = (fallback: number, min = 1) => z.coerce.number({ message: 'must be a whole number' }).int().min(min).default(fallback);
@@ -59,6 +59,8 @@ export const chatSettingsSchema = z.object({
   /** When set, inputs are also checked by this model's provider moderation endpoint, through the models service. */
   MODERATION_PROVIDER_MODEL: z.string().min(1).optional(),
   MODERATION_TIMEOUT_MS: env.milliseconds(3_000),
+  /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
+  ...subgraphAdmissionSettings,
 });
 
 export type ChatSettings = z.infer<typeof chatSettingsSchema>;

@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn, type Sql } from '@parley/database';
 import { Topics, type EventSubscription } from '@parley/events';
-import { createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
+import { admissionLimitsFrom, createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createModerator, createProviderModeration } from '@parley/moderation';
 import { createCancelSignals } from './replies/cancel-signals';
@@ -110,6 +110,7 @@ export async function createChatService(
 
   const server = await createSubgraphServer<ChatContext>({
     name: 'chat',
+    admission: admissionLimitsFrom(settings),
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<ChatContext>,
     logger,

@@ -1,3 +1,4 @@
+import { admissionLimitsFrom, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 import { builtinConfig, loadModelsConfig, type ModelsConfig } from './catalog/models-config';
 
@@ -37,6 +38,8 @@ export const modelsSettingsSchema = z
     MODERATION_MODEL: z.string().min(1, 'must not be empty').optional(),
     /** The built-in dev moderation (deployments with provider "dev") flags any text containing this word, ignoring case. */
     DEV_MODERATION_FLAG_WORD: z.string().min(1, 'must not be empty').default('flag-me'),
+    /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
+    ...subgraphAdmissionSettings,
   })
   .loose()
   .transform((settings, ctx) => {
@@ -78,6 +81,7 @@ export const modelsSettingsSchema = z
       },
       internalToken: settings.INTERNAL_SERVICE_TOKEN,
       moderation: { defaultModel: settings.MODERATION_MODEL, devFlagWord: settings.DEV_MODERATION_FLAG_WORD },
+      admission: admissionLimitsFrom(settings),
     };
   });
 

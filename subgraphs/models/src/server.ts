@@ -139,6 +139,7 @@ export async function createModelsService(
 
   const server = await createSubgraphServer<ModelsContext>({
     name: 'models',
+    admission: settings.admission,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<ModelsContext>,
     logger,

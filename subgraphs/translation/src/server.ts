@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { sqlOn } from '@parley/database';
 import type { EventSubscription } from '@parley/events';
-import { createSubgraphServer, type SubgraphServer } from '@parley/runtime';
+import { admissionLimitsFrom, createSubgraphServer, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { startAutoTranslate } from './auto-translate';
 import type { TranslationContext } from './context';
@@ -75,6 +75,7 @@ export async function createTranslationService(
   const autoTranslate: EventSubscription = await startAutoTranslate({ bus, translator, logger: logger.child({ part: 'auto-translate' }) });
   const server = await createSubgraphServer<TranslationContext>({
     name: 'translation',
+    admission: admissionLimitsFrom(settings),
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<TranslationContext>,
     logger,

@@ -1,4 +1,4 @@
-import { env } from '@parley/runtime';
+import { env, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const PROVIDERS = ['llm', 'libretranslate'] as const;
@@ -34,6 +34,8 @@ export const translationSettingsSchema = z
       .min(1)
       .default(7 * 24 * 3600),
     TRANSLATION_TIMEOUT_MS: env.milliseconds(30_000),
+    /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
+    ...subgraphAdmissionSettings,
   })
   .superRefine((settings, context) => {
     if (settings.TRANSLATION_PROVIDERS.includes('libretranslate') && !settings.LIBRETRANSLATE_URL) {

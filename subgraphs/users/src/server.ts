@@ -1,7 +1,7 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { API_KEY_TOKEN_PATH, clientAddress, createAccessTokenVerifier, trustedProxies } from '@parley/auth';
 import { BadRequestError, MethodNotAllowedError, ParleyError } from '@parley/errors';
-import { createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
+import { admissionLimitsFrom, createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
 import { createAccounts } from './accounts';
@@ -68,6 +68,7 @@ export async function createUsersService(
 
   const server = await createSubgraphServer<UsersContext>({
     name: 'users',
+    admission: admissionLimitsFrom(settings),
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<UsersContext>,
     logger,

@@ -4,6 +4,7 @@ import {
   BudgetExceededError,
   ContentBlockedError,
   InternalServerError,
+  OverloadedError,
   type ParleyError,
   RateLimitedError,
   UpstreamUnavailableError,
@@ -57,7 +58,7 @@ export interface OpenAIErrorAnswer {
 /**
  * The inverse, for a Parley service calling an OpenAI-compatible one (chat
  * calling models): its refusal as the ParleyError to report to our own
- * client. Budget and moderation refusals keep their codes; a 429 is
+ * client. Budget, moderation and overload refusals keep their codes; a 429 is
  * RATE_LIMITED and a 5xx UPSTREAM_UNAVAILABLE (both retriable); a 400 or 404
  * is the user's input (an unknown model, a prompt too long); anything else,
  * such as a 401 for our own credential or an error without a status, is a
@@ -70,6 +71,7 @@ export function fromOpenAIError(answer: OpenAIErrorAnswer): ParleyError {
   const { status } = answer;
   if (inner.code === errorFormats.BUDGET_EXCEEDED.openai.code) return new BudgetExceededError(message);
   if (inner.code === errorFormats.CONTENT_BLOCKED.openai.code) return new ContentBlockedError(message);
+  if (inner.code === errorFormats.OVERLOADED.openai.code) return new OverloadedError(message);
   if (status === errorFormats.RATE_LIMITED.openai.status) return new RateLimitedError(message);
   if (status !== undefined && status >= 500) return new UpstreamUnavailableError(message);
   if (status === 400 || status === 404) return new BadUserInputError(message);

@@ -26,7 +26,7 @@ export function toRestError(error: ParleyError): RestError {
   const details = publicDetails(error.details);
   const headers: Record<string, string> = {};
   const retryAfter = details['retryAfterSeconds'];
-  if (error.code === ErrorCode.RATE_LIMITED && typeof retryAfter === 'number')
+  if ((error.code === ErrorCode.RATE_LIMITED || error.code === ErrorCode.OVERLOADED) && typeof retryAfter === 'number')
     headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
   // RFC 6750: a bearer-protected resource names the scheme it wants.
   if (error.code === ErrorCode.UNAUTHENTICATED) headers['www-authenticate'] = 'Bearer';

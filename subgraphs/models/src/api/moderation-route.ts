@@ -27,7 +27,7 @@ export function moderationRoute({
   const caller = createCallerAuth({ verifier, internalToken });
   const refuse = (res: ServerResponse, error: unknown) => sendRefusal(res, error, logger, 'moderation failed');
 
-  const moderate: RouteHandler = async (req, res) => {
+  const moderate: RouteHandler = async (req, res, scope) => {
     if (req.method !== 'POST') return sendOpenAIError(res, toOpenAIError(new MethodNotAllowedError('Use POST for /v1/moderations.')));
     try {
       await caller(req);
@@ -41,6 +41,8 @@ export function moderationRoute({
     res.on('close', () => {
       if (!res.writableFinished) controller.abort(new Error('client disconnected'));
     });
+    // The check is the provider's work (as a completion's is): it holds no request slot of this service.
+    scope.leaveAdmission();
     let outcome;
     try {
       outcome = await moderations.moderate({ model: body.model ?? undefined, inputs: body.input, signal: controller.signal });

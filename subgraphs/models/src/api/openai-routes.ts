@@ -36,7 +36,7 @@ export function openAIRoutes({
 }): Record<string, RouteHandler> {
   const caller = createCallerAuth({ verifier, internalToken });
 
-  const chatCompletions: RouteHandler = async (req, res) => {
+  const chatCompletions: RouteHandler = async (req, res, scope) => {
     if (req.method !== 'POST') return sendOpenAIError(res, toOpenAIError(new MethodNotAllowedError('Use POST for /v1/chat/completions.')));
     let who: Caller;
     try {
@@ -54,6 +54,10 @@ export function openAIRoutes({
     // Only Parley's own services name a message: a later attempt at one supersedes the earlier ones' charges, which
     // anyone else could use to be billed once for many replies.
     const messageId = who.internal ? req.headers[MESSAGE_ID_HEADER] : undefined;
+    // From here the reply is mostly waiting on the provider (its time to first token, the router's retries, the
+    // generation): bounded per deployment by the router's maxConcurrency, not by this service's request slots, which
+    // a burst of slow first tokens would otherwise fill while the process sits idle.
+    scope.leaveAdmission();
     let completion;
     try {
       completion = await completions.start({

@@ -233,8 +233,8 @@ export type OidcLoginStart = {
 /**
  * Reads. Most fields need an access token (`Authorization: Bearer <accessToken>`, from register or login) and
  * answer UNAUTHENTICATED without one. Refusals carry `extensions.code`: UNAUTHENTICATED, FORBIDDEN,
- * BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED (with `retryAfterSeconds`), BUDGET_EXCEEDED, CONTENT_BLOCKED or
- * UPSTREAM_UNAVAILABLE, with a message a person can act on.
+ * BAD_USER_INPUT, NOT_FOUND, RATE_LIMITED (with `retryAfterSeconds`), BUDGET_EXCEEDED, CONTENT_BLOCKED,
+ * UPSTREAM_UNAVAILABLE or OVERLOADED (with `retryAfterSeconds`), with a message a person can act on.
  */
 export type Query = {
   __typename?: 'Query';
