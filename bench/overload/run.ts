@@ -59,6 +59,7 @@ const progress = createProgress();
 const loadBefore = loadavg();
 progress(`load average ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; starting the platform (services mode)`);
 const platform = await startPlatformUnderTest({
+  admission: 'product',
   settings: {
     RATE_LIMIT_PER_USER: '10000000',
     RATE_LIMIT_PER_ADDRESS: '10000000',

@@ -72,6 +72,8 @@ export interface PlatformOptions {
    * suite's own instances, which it may stop and kill without touching anyone else's.
    */
   services?: RealServices;
+  /** 'product': the admission bounds a deployment has (for measuring overload); by default a suite's requests wait for a slot. */
+  admission?: 'suite' | 'product';
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -90,6 +92,16 @@ const SUITE_RATE_LIMITS = { RATE_LIMIT_PER_USER: '1000000', RATE_LIMIT_PER_ADDRE
  * last delta), and the provider moderation check of a new question (3 s).
  */
 const SUITE_PATIENCE = { CANCEL_WORKER_GRACE_MS: '20000', MODERATION_TIMEOUT_MS: '20000' };
+
+/**
+ * Suites send bursts (twenty messages at once) on a machine running two of
+ * them side by side: a request may wait for its admission slot as long as it
+ * needs rather than be refused OVERLOADED after the product's 100 ms. The
+ * bounds on requests in progress stay the product's, so admission still runs;
+ * the admission suites and bench/overload (`admission: 'product'`) use its
+ * real bounds.
+ */
+const SUITE_ADMISSION = { MAX_QUEUED_REQUESTS: '100000', MAX_QUEUE_WAIT_MS: '60000' };
 
 export interface RealServices {
   /** A server's database URL; the run creates (and drops) a database of its own on that server. */
@@ -118,7 +130,12 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
     const platform = await startEmbeddedPlatform({
       logger: capture.logger,
       port: 0,
-      settings: { ...SUITE_RATE_LIMITS, ...SUITE_PATIENCE, ...options.settings },
+      settings: {
+        ...SUITE_RATE_LIMITS,
+        ...SUITE_PATIENCE,
+        ...(options.admission === 'product' ? {} : SUITE_ADMISSION),
+        ...options.settings,
+      },
       ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     });
     return {
@@ -145,7 +162,15 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
 
 async function startServices(
   real: RealServices,
-  { settings = {}, gateways = 1, workers = 1, chatReplicas = 1, translationReplicas = 1, logLevel = 'warn' }: PlatformOptions,
+  {
+    settings = {},
+    gateways = 1,
+    workers = 1,
+    chatReplicas = 1,
+    translationReplicas = 1,
+    logLevel = 'warn',
+    admission = 'suite',
+  }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
   const database: TestDatabase = await createTestDatabase(real.databaseUrl);
@@ -165,6 +190,7 @@ async function startServices(
       INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('base64'),
       ...SUITE_RATE_LIMITS,
       ...SUITE_PATIENCE,
+      ...(admission === 'suite' ? SUITE_ADMISSION : {}),
       ...settings,
     };
     const ports: Record<string, number> = {};
