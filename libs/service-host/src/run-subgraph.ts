@@ -16,9 +16,13 @@ export async function runSubgraph<TService extends { server: SubgraphServer; sto
     processEnv,
   );
   const service = await definition.create(dependencies, settings);
-  if (service.stop) shutdown.add('service', () => service.stop!());
   const listening = await service.server.listen(config.PORT, config.HOST);
+  // Steps run last-added first: the service's background work (Kafka consumers, the outbox relay) stops while HTTP
+  // still answers, and only then does HTTP drain. A consumer's stop takes seconds (its fetch in progress, leaving its
+  // group); with HTTP closed first those seconds were an outage of the service's requests (the fault suite's SIGTERM
+  // of chat and translation: 8–9 s of refused connections, past the gateway's retry budget).
   shutdown.add('http', () => listening.close());
+  if (service.stop) shutdown.add('service', () => service.stop!());
   logger.info({ url: listening.url }, `${definition.name} subgraph ready`);
 }
 
