@@ -181,25 +181,32 @@ describe('the embedded platform (npm start) through the gateway', () => {
     expect(validation.body.errors?.[0]?.message).toMatch(/Cannot query field "password"/);
   });
 
-  it('passes the request id to every subgraph it calls', async () => {
-    const requestId = `test-${Date.now()}`;
-    const { headers } = await postGraphQL(platform.url, ConversationsWithOwnersDocument, {
-      token: alice.token,
-      variables: { first: 1 },
-      headers: { 'x-request-id': requestId },
-    });
-    expect(headers.get('x-request-id')).toBe(requestId);
-    // A line reaches the captured stream a tick or more after it is logged (a Writable buffers writes that come
-    // while one is in progress), which on a busy machine may be after the client has the answer.
-    const services = () =>
-      new Set(
-        logs
-          .lines()
-          .filter((line) => line['requestId'] === requestId && line['msg'] === 'request')
-          .map((line) => line['service']),
-      );
-    await expect.poll(services).toEqual(new Set(['gateway', 'chat', 'users']));
-  });
+  it(
+    'passes the request id to every subgraph it calls',
+    async () => {
+      const requestId = `test-${Date.now()}`;
+      const { headers } = await postGraphQL(platform.url, ConversationsWithOwnersDocument, {
+        token: alice.token,
+        variables: { first: 1 },
+        headers: { 'x-request-id': requestId },
+      });
+      expect(headers.get('x-request-id')).toBe(requestId);
+      // A line reaches the captured stream a tick or more after it is logged (a Writable buffers writes that come
+      // while one is in progress), which on a busy machine may be after the client has the answer.
+      const services = () =>
+        new Set(
+          logs
+            .lines()
+            .filter((line) => line['requestId'] === requestId && line['msg'] === 'request')
+            .map((line) => line['service']),
+        );
+      await expect.poll(services).toEqual(new Set(['gateway', 'chat', 'users']));
+      // A stopgap, named in issue 14's note: in 2 of 4 full runs on the loaded CI machine no line of this request reached
+      // the capture at all (not even the gateway's), while every run of this file alone passes. Tried once more with a
+      // new request id until the cause is found; a real loss of the request id fails both tries.
+    },
+    { retry: 1 },
+  );
 
   it('serves queries over graphql-ws on the same /graphql path', async () => {
     const client = createClient({
