@@ -183,6 +183,10 @@ describe('the embedded platform (npm start) through the gateway', () => {
 
   it(
     'passes the request id to every subgraph it calls',
+    // A stopgap, named in issue 14's note: in 2 of 4 full runs on the loaded CI machine no line of this request reached
+    // the capture at all (not even the gateway's), while every run of this file alone passes. Tried once more with a
+    // new request id until the cause is found; a real loss of the request id fails both tries.
+    { retry: 1 },
     async () => {
       const requestId = `test-${Date.now()}`;
       const { headers } = await postGraphQL(platform.url, ConversationsWithOwnersDocument, {
@@ -201,11 +205,7 @@ describe('the embedded platform (npm start) through the gateway', () => {
             .map((line) => line['service']),
         );
       await expect.poll(services).toEqual(new Set(['gateway', 'chat', 'users']));
-      // A stopgap, named in issue 14's note: in 2 of 4 full runs on the loaded CI machine no line of this request reached
-      // the capture at all (not even the gateway's), while every run of this file alone passes. Tried once more with a
-      // new request id until the cause is found; a real loss of the request id fails both tries.
     },
-    { retry: 1 },
   );
 
   it('serves queries over graphql-ws on the same /graphql path', async () => {
