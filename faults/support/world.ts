@@ -53,7 +53,8 @@ export async function startWorld(): Promise<World> {
         // Every scenario signs its clients up afresh, all from 127.0.0.1.
         REGISTRATIONS_PER_IP: '100000',
       },
-      logLevel: 'warn',
+      // FAULTS_LOG_LEVEL=info: services.log holds each request and each drain step, not only warnings.
+      logLevel: process.env.FAULTS_LOG_LEVEL ?? 'warn',
     });
     const dependencies = { redis, postgres, kafka };
     const running = platform;

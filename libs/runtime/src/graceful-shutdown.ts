@@ -15,10 +15,13 @@ export function createShutdown({ logger, timeoutMs = 15_000 }: { logger: Logger;
   async function runSteps(reason: string): Promise<void> {
     logger.info({ reason }, 'shutting down');
     for (const { name, step } of [...steps].reverse()) {
+      // Each step's time is logged: a drain that takes seconds must show where they went.
+      const started = performance.now();
       try {
         await step();
+        logger.info({ step: name, ms: Math.round(performance.now() - started) }, 'shutdown step done');
       } catch (error) {
-        logger.warn({ err: error, step: name }, 'shutdown step failed');
+        logger.warn({ err: error, step: name, ms: Math.round(performance.now() - started) }, 'shutdown step failed');
       }
     }
     logger.info('shutdown complete');

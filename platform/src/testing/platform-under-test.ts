@@ -175,6 +175,8 @@ async function startServices(
 ): Promise<PlatformUnderTest> {
   const database: TestDatabase = await createTestDatabase(real.databaseUrl);
   const processes: Record<string, ServiceProcess> = {};
+  // What a process printed before it was killed or stopped and started again: a fault's story is in its last words.
+  const replaced: string[] = [];
   const orms: MikroORM[] = [];
   const closers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
@@ -210,6 +212,7 @@ async function startServices(
     /** Starts a service process and remembers how, so a test can start it again after killing it. */
     const launch = async (name: string, entry: string, processEnv: Record<string, string>, port: number) => {
       launchers[name] = async (settings = {}) => {
+        if (processes[name]) replaced.push(processes[name].output());
         processes[name] = startServiceProcess(name, entry, { ...processEnv, ...settings, PORT: String(port) });
         await waitUntilReady(`http://127.0.0.1:${port}/readyz`, processes[name]!);
       };
@@ -288,10 +291,7 @@ async function startServices(
       databaseUrl: database.url,
       internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
       messageStreams: await redisMessageStreams(real.redisUrl, env.PARLEY_NAMESPACE, closers),
-      logs: () =>
-        Object.values(processes)
-          .map((p) => p.output())
-          .join('\n'),
+      logs: () => [...replaced, ...Object.values(processes).map((p) => p.output())].join('\n'),
       stop,
     };
   } catch (error) {
