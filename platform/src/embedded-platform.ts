@@ -7,8 +7,8 @@ import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
-import type { SubgraphDefinition } from '@parley/service-host';
+import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck } from '@parley/runtime';
+import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from '@parley/service-host';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
 import { embeddedSecret } from './embedded-secrets';
@@ -91,10 +91,7 @@ export async function startEmbeddedPlatform({
       ...settings,
     };
 
-    async function start<T extends { server: SubgraphServer; stop?: () => Promise<void> }, S>(
-      definition: SubgraphDefinition<T, S>,
-      offset: number,
-    ): Promise<T> {
+    async function start<T extends SubgraphService, S>(definition: SubgraphDefinition<T, S>, offset: number): Promise<T> {
       const serviceLogger = logger.child({ service: definition.name });
       const orm: MikroORM = await createOrm({
         schema: definition.schemaName,
@@ -123,9 +120,8 @@ export async function startEmbeddedPlatform({
         },
         loadConfig(definition.settings, environment),
       );
-      if (service.stop) stops.push(() => service.stop!());
       const listening = await service.server.listen(portOf(offset), host);
-      stops.push(() => listening.close());
+      stops.push(() => drainSubgraph(service, listening));
       subgraphUrls[definition.name] = listening.url;
       return service;
     }

@@ -1,4 +1,5 @@
-export type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
+export type { SubgraphDefinition, SubgraphDependencies, SubgraphService } from './subgraph-definition';
+export { drainSubgraph } from './subgraph-definition';
 export { servicesConfigSchema, type ServicesConfig } from './services-config';
 export { connectInfrastructure, type Infrastructure } from './infrastructure';
 export { runSubgraph, exitOnStartFailure } from './run-subgraph';

@@ -1,12 +1,11 @@
-import type { SubgraphServer } from '@parley/runtime';
 import { startService } from './service-start';
-import type { SubgraphDefinition } from './subgraph-definition';
+import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from './subgraph-definition';
 
 /**
  * The whole of a subgraph's `src/index.ts` in services mode: read the
  * environment once, connect, build the service, listen, and drain on SIGTERM.
  */
-export async function runSubgraph<TService extends { server: SubgraphServer; stop?: () => Promise<void> }, TSettings>(
+export async function runSubgraph<TService extends SubgraphService, TSettings>(
   definition: SubgraphDefinition<TService, TSettings>,
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
@@ -17,12 +16,10 @@ export async function runSubgraph<TService extends { server: SubgraphServer; sto
   );
   const service = await definition.create(dependencies, settings);
   const listening = await service.server.listen(config.PORT, config.HOST);
-  // Steps run last-added first: the service's background work (Kafka consumers, the outbox relay) stops while HTTP
-  // still answers, and only then does HTTP drain. A consumer's stop takes seconds (its fetch in progress, leaving its
-  // group); with HTTP closed first those seconds were an outage of the service's requests (the fault suite's SIGTERM
-  // of chat and translation: 8–9 s of refused connections, past the gateway's retry budget).
-  shutdown.add('http', () => listening.close());
-  if (service.stop) shutdown.add('service', () => service.stop!());
+  // Added last, so run first: the service drains before its connections (PostgreSQL, Redis, Kafka) close.
+  shutdown.add(definition.name, () =>
+    drainSubgraph(service, listening, (step, ms) => logger.info({ step: `${definition.name} ${step}`, ms }, 'shutdown step done')),
+  );
   logger.info({ url: listening.url }, `${definition.name} subgraph ready`);
 }
 

@@ -3,7 +3,7 @@ import type { AccessTokenSettings, AccessTokenVerifier } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
-import type { Clock, Logger, ReadinessCheck, SubgraphServer } from '@parley/runtime';
+import type { Clock, ListeningServer, Logger, ReadinessCheck, SubgraphServer } from '@parley/runtime';
 import type Redis from 'ioredis';
 import type { z } from 'zod';
 
@@ -32,8 +32,43 @@ export interface SubgraphDependencies {
   readiness: ReadinessCheck[];
 }
 
+/**
+ * What a subgraph's factory builds. Every host stops one the same way, `drainSubgraph`: its background work, then
+ * its HTTP, then what its requests left behind.
+ */
+export interface SubgraphService {
+  server: SubgraphServer;
+  /**
+   * Stops the service's own background work (Kafka consumers, the outbox relay, health checks) while HTTP still
+   * answers: a consumer's stop takes seconds (its fetch in progress, leaving its group), and with HTTP closed first
+   * those seconds were an outage of the service's requests.
+   */
+  stop?(): Promise<void>;
+  /**
+   * Writes what requests left behind (buffered usage records), once HTTP has drained and no request can add more.
+   * Run before HTTP closed, a reply still streaming would record its usage after the flush, into a closed database.
+   */
+  flush?(): Promise<void>;
+}
+
+/** Stops a listening subgraph in the order `SubgraphService` gives; `onStep` hears how long each step took. */
+export async function drainSubgraph(
+  service: SubgraphService,
+  listening: ListeningServer,
+  onStep: (step: 'background' | 'http' | 'flush', ms: number) => void = () => {},
+): Promise<void> {
+  const timed = async (step: 'background' | 'http' | 'flush', run: () => Promise<void>) => {
+    const started = performance.now();
+    await run();
+    onStep(step, Math.round(performance.now() - started));
+  };
+  await timed('background', async () => service.stop?.());
+  await timed('http', () => listening.close());
+  await timed('flush', async () => service.flush?.());
+}
+
 /** How a host (one process per service, or the embedded platform) builds a subgraph. */
-export interface SubgraphDefinition<TService extends { server: SubgraphServer; stop?: () => Promise<void> }, TSettings = unknown> {
+export interface SubgraphDefinition<TService extends SubgraphService, TSettings = unknown> {
   name: string;
   /** Used when PORT is not set in services mode. */
   defaultPort: number;

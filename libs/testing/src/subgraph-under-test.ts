@@ -3,8 +3,8 @@ import { createOrm, migrate, startEmbeddedPostgres, type Database } from '@parle
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, type Clock, type Logger, type SubgraphServer } from '@parley/runtime';
-import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
+import { loadConfig, type Clock, type Logger } from '@parley/runtime';
+import { drainSubgraph, type SubgraphDefinition, type SubgraphDependencies, type SubgraphService } from '@parley/service-host';
 import { captureLogs } from './log-capture';
 import { uniqueName } from './services-env';
 import { createTestDatabase } from './test-database';
@@ -20,6 +20,8 @@ export interface SubgraphUnderTest<T> {
    * would be: with the first instance's settings and `settings` over them.
    */
   replica(settings?: Record<string, string>): Promise<{ service: T; url: string }>;
+  /** Drains the first instance as its host does on SIGTERM (`drainSubgraph`), leaving the database up to read. */
+  drain(): Promise<void>;
   /** Stops every instance, then drops the database. */
   stop(): Promise<void>;
 }
@@ -31,7 +33,7 @@ export interface SubgraphUnderTest<T> {
  * settings; the users service's JWKS is nowhere (a port nothing listens on), so only the users subgraph can verify
  * tokens here.
  */
-export async function startSubgraphUnderTest<TService extends { server: SubgraphServer; stop?: () => Promise<void> }, TSettings>(
+export async function startSubgraphUnderTest<TService extends SubgraphService, TSettings>(
   definition: SubgraphDefinition<TService, TSettings>,
   {
     databaseServerUrl,
@@ -90,13 +92,18 @@ export async function startSubgraphUnderTest<TService extends { server: Subgraph
     });
     const instance = async (overrides: Record<string, string>) => {
       const service = await definition.create(dependencies, loadConfig(definition.settings, { ...settings, ...overrides }));
-      if (service.stop) stops.push(() => service.stop!());
       const listening = await service.server.listen(0);
-      stops.push(() => listening.close());
-      return { service, url: listening.url };
+      let drained: Promise<void> | undefined;
+      const drain = () => (drained ??= drainSubgraph(service, listening));
+      stops.push(drain);
+      return { service, url: listening.url, drain };
     };
-    const first = await instance({});
-    return { ...first, orm, replica: (overrides = {}) => instance(overrides), stop };
+    const { drain, ...first } = await instance({});
+    const replica = async (overrides: Record<string, string> = {}) => {
+      const { service, url } = await instance(overrides);
+      return { service, url };
+    };
+    return { ...first, orm, replica, drain, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -115,4 +115,20 @@ describe('what a resumed reply costs its user, through the gateway', () => {
     await expect.poll(async () => (await spending(carol.token, sent.conversation.id)).spentUsd).toBeCloseTo(once.costUsd, 5);
     expectCountedOnce(await spending(carol.token, sent.conversation.id), once);
   }, 180_000);
+
+  it('counts a reply that was streaming when the models service was told to stop (SIGTERM): its drain records it', async (context) => {
+    if (platform.mode !== 'services') context.skip();
+    const question = questionOfWords(60, 'drain');
+    const once = await servedOnce(question, 'dev/slow');
+    const dave = await registerUser(platform.url, 'drained-models@example.com');
+    const sent = await sendMessage(platform.url, dave.token, { content: question, model: 'dev/slow' });
+    const id = sent.assistantMessage.id;
+    await expect.poll(async () => (await streamedReply(platform, id)).seqs.length, { timeout: 20_000, interval: 20 }).toBeGreaterThan(5);
+    const models = platform.processes['models']!;
+    expect(await models.stop('SIGTERM'), models.output()).toBe(0);
+    await platform.restart('models');
+    await expectAnsweredExactlyOnce(platform, dave.token, id, echoReply(question));
+    await expect.poll(async () => (await spending(dave.token, sent.conversation.id)).replies).toEqual([once]);
+    expectCountedOnce(await spending(dave.token, sent.conversation.id), once);
+  }, 180_000);
 });

@@ -39,6 +39,7 @@ export interface ModelsService {
   states: DeploymentStates;
   checkHealthNow(): Promise<void>;
   stop(): Promise<void>;
+  flush(): Promise<void>;
 }
 
 /**
@@ -183,8 +184,9 @@ export async function createModelsService(
     budgets,
     states,
     checkHealthNow: health.checkNow,
-    stop: async () => {
-      health.stop();
+    stop: async () => health.stop(),
+    // After HTTP has drained: a reply streaming at SIGTERM records its usage when it ends.
+    flush: async () => {
       await usage.stop();
       http.close();
     },

@@ -16,6 +16,8 @@ export interface ModelsHarness {
   /** The official SDK, calling as Parley's chat worker does: internal token, acting for `userId`. */
   client(userId?: string, headers?: Record<string, string>): OpenAI;
   usage(): Promise<UsageRecord[]>;
+  /** Drains the service as SIGTERM does; its records stay readable until `stop`. */
+  drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export async function startModelsHarness(
     client: (userId = defaultUser, headers = {}) =>
       new OpenAI({ baseURL: v1Url, apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': userId, ...headers } }),
     usage: () => subgraph.orm.em.fork().find(UsageRecord, {}, { orderBy: { createdAt: 'asc' }, connectionType: 'write' }),
+    drain: () => subgraph.drain(),
     async stop() {
       await subgraph.stop();
       await redis?.quit().catch(() => undefined);
