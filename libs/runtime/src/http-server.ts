@@ -14,6 +14,11 @@ export interface RequestScope {
    * about to wait on work that is not this process's, such as a model's generation. Does nothing without admission.
    */
   leaveAdmission(): void;
+  /**
+   * Whether the service is shutting down (`close` called). It still answers, but a handler about to start long work
+   * (a model's reply) should refuse it, retriably, so that the drain ends with what the service already held.
+   */
+  draining(): boolean;
 }
 
 const outsideAdmission = () => {};
@@ -34,7 +39,11 @@ export interface HttpServiceOptions {
 export interface HttpService {
   server: Server;
   listen(port: number, host?: string): Promise<AddressInfo>;
-  /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive sockets; forces after `graceMs`. */
+  /**
+   * Drains: /readyz answers 503 `draining` and every answer says `connection: close`, while the service still takes
+   * requests until those it held at the call have ended; then it stops accepting, lets the rest finish and closes
+   * idle keep-alive sockets. Past `graceMs` from the call it cuts what is left.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -44,15 +53,26 @@ export interface HttpService {
  */
 export function createHttpService({ logger, routes, readiness, prefixRoutes = {}, tls }: HttpServiceOptions): HttpService {
   let draining = false;
+  const isDraining = () => draining;
+  /** Each request in progress, settled when its answer has ended (or its connection went). */
+  const inProgress = new Set<Promise<void>>();
   const prefixes = Object.keys(prefixRoutes).sort((a, b) => b.length - a.length);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const ended = new Promise<void>((done) => res.once('close', done));
+    inProgress.add(ended);
+    void ended.then(() => inProgress.delete(ended));
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     // While draining, tell keep-alive clients to reconnect elsewhere.
     if (draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-    const scope: RequestScope = { requestId, logger: logger.child({ requestId }), leaveAdmission: outsideAdmission };
+    const scope: RequestScope = {
+      requestId,
+      logger: logger.child({ requestId }),
+      leaveAdmission: outsideAdmission,
+      draining: isDraining,
+    };
     scope.logger.debug({ method: req.method, path }, 'request');
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -93,12 +113,21 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
         });
       });
     },
-    close(graceMs = 10_000) {
+    async close(graceMs = 10_000) {
       draining = true;
-      return new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
-        force.unref();
+      if (!server.listening) return;
+      let cut!: () => void;
+      const graceOver = new Promise<void>((resolve) => (cut = resolve));
+      const force = setTimeout(() => {
+        cut();
+        server.closeAllConnections();
+      }, graceMs);
+      force.unref();
+      // Still listening while what it held finishes: a caller with nowhere else to go (one replica) is answered
+      // instead of refused, and the service is unreachable only from here to its next start, however long the
+      // requests it held take (a model's reply: seconds). Those that arrive meanwhile are answered too.
+      await Promise.race([Promise.all([...inProgress]), graceOver]);
+      await new Promise<void>((resolve) => {
         const idle = setInterval(() => server.closeIdleConnections(), 100);
         server.close(() => {
           clearTimeout(force);

@@ -43,6 +43,64 @@ describe('the service HTTP shell', () => {
     await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
+  it('keeps answering while it finishes what it held when closed, saying it is draining, and stops listening after', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let arrived!: () => void;
+    const started = new Promise<void>((r) => (arrived = r));
+    let seenDraining: boolean | undefined;
+    const service = createHttpService({
+      logger: captureLogs('silent').logger,
+      readiness: [],
+      routes: {
+        '/slow': async (_req, res) => {
+          arrived();
+          await gate;
+          res.end('finished');
+        },
+        '/quick': (_req, res, scope) => {
+          seenDraining = scope.draining();
+          res.end('quick');
+        },
+      },
+    });
+    const { port } = await service.listen(0);
+    const held = get(port, '/slow');
+    await started;
+    const closed = service.close(5_000);
+    // One replica: a caller has nowhere else to go while the held request finishes, so it is answered.
+    expect(await get(port, '/quick')).toMatchObject({ status: 200, body: 'quick', headers: { connection: 'close' } });
+    expect(seenDraining).toBe(true);
+    const readiness = await get(port, '/readyz');
+    expect(readiness.status).toBe(503);
+    expect(JSON.parse(readiness.body)).toMatchObject({ ready: false, draining: true });
+    release();
+    expect(await held).toMatchObject({ status: 200, body: 'finished' });
+    await closed;
+    await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('cuts a request that outlasts the grace period, and is closed then', async () => {
+    let arrived!: () => void;
+    const started = new Promise<void>((r) => (arrived = r));
+    const service = createHttpService({
+      logger: captureLogs('silent').logger,
+      readiness: [],
+      routes: {
+        '/never': async () => {
+          arrived();
+          await new Promise(() => {});
+        },
+      },
+    });
+    const { port } = await service.listen(0);
+    const stuck = get(port, '/never');
+    await started;
+    await service.close(200);
+    await expect(stuck).rejects.toThrow(/socket hang up|ECONNRESET/);
+    await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it('answers /readyz with 503 and the failing dependency by name', async () => {
     const service = createHttpService({
       logger: captureLogs('silent').logger,
