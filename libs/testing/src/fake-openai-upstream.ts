@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface Behaviour {
   /** Answer with this error status instead of a reply. */
   status?: number;
+  /** The error's OpenAI `code` with `status` (Parley's models service says `overloaded` when it refuses to start). */
+  errorCode?: string;
   retryAfterSeconds?: number;
   /** Wait before sending headers. */
   latencyMs?: number;
@@ -158,7 +160,9 @@ export async function startFakeUpstream(
         ...(b.retryAfterSeconds !== undefined ? { 'retry-after': String(b.retryAfterSeconds) } : {}),
       });
       return void res.end(
-        JSON.stringify({ error: { message: `fake upstream says ${b.status}`, type: 'server_error', param: null, code: null } }),
+        JSON.stringify({
+          error: { message: `fake upstream says ${b.status}`, type: 'server_error', param: null, code: b.errorCode ?? null },
+        }),
       );
     }
     const tokens = b.tokens ?? [];

@@ -292,6 +292,20 @@ describe('generating a reply', () => {
     });
   });
 
+  it('waits out a models service that refuses to start replies (OVERLOADED: draining or at capacity) as it does one that is away', async () => {
+    upstream.queue(...Array.from({ length: 4 }, () => ({ status: 503, errorCode: 'overloaded', retryAfterSeconds: 1 })));
+    const reply = job();
+    const done = generate(reply);
+    // More refusals than GENERATION_MAX_ATTEMPTS (3): nothing ran, so what bounds them is the outage budget.
+    for (let n = 1; n <= 4; n++) await passWait(n);
+    await done;
+
+    expect(waits).toEqual([200, 400, 800, 1_600]);
+    expect(upstream.chatRequests()).toHaveLength(5);
+    expect((await streamed(reply.messageId)).text).toBe('Hello from upstream');
+    expect(reply.onAttemptsExhausted).not.toHaveBeenCalled();
+  });
+
   describe('while the models service cannot be reached', () => {
     let port: number;
     let modelsService: TcpProxy | null;

@@ -1,4 +1,4 @@
-import { ContentBlockedError, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
+import { ContentBlockedError, ErrorCode, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
 import { appendRetrying, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Moderator } from '@parley/moderation';
 import { systemTimers, waitFor, type Logger, type Timers } from '@parley/runtime';
@@ -196,9 +196,10 @@ export function createGeneration({
         if (logFailure !== undefined) throw classify(logFailure);
         const failure = classify(error);
         if (!failure.retriable) throw failure;
-        // The models service went away (refused, or its stream cut by a restart): wait for it and ask again. A cut
-        // stream is resumed after what subscribers saw (`skip`), as a redelivered reply is after a worker crash.
-        if (isModelsConnectionFailure(error)) {
+        // The models service went away (refused, or its stream cut by a restart), or said it starts nothing now
+        // (OVERLOADED: draining for a restart, or at capacity; nothing ran): wait for it and ask again. A cut stream
+        // is resumed after what subscribers saw (`skip`), as a redelivered reply is after a worker crash.
+        if (isModelsConnectionFailure(error) || failure.code === ErrorCode.OVERLOADED) {
           logger.warn({ err: error, messageId: job.messageId, attempt }, 'models service unreachable; retrying');
           try {
             await modelsOutage.wait(error, signal);

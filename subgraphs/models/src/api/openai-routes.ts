@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from '@parley/auth';
-import { MethodNotAllowedError, ParleyError, toOpenAIError, UpstreamUnavailableError } from '@parley/errors';
-import { type Logger, type RouteHandler, sendOpenAIError } from '@parley/runtime';
+import { MethodNotAllowedError, OverloadedError, ParleyError, toOpenAIError, UpstreamUnavailableError } from '@parley/errors';
+import { type Logger, OVERLOAD_RETRY_AFTER_SECONDS, type RouteHandler, sendOpenAIError } from '@parley/runtime';
 import type { Completions } from '../completions';
 import type { ChatMessage } from '../providers/chat-provider';
 import type { Router } from '../routing/router';
@@ -46,6 +46,19 @@ export function openAIRoutes({
     }
     const body = await readJsonRequest(req, res, chatCompletionRequestSchema);
     if (body === undefined) return;
+    // A reply started now would hold the drain for its whole length (or be cut by its end): refused before anything
+    // ran, it is sent again to another replica, or to this one once restarted (the chat worker waits out an
+    // OVERLOADED models service as it does a refused connection).
+    if (scope.draining()) {
+      res.setHeader('Retry-After', String(OVERLOAD_RETRY_AFTER_SECONDS));
+      return refuse(
+        res,
+        new OverloadedError(
+          'This models service is shutting down and starts no new replies; send the request again in a moment.',
+          OVERLOAD_RETRY_AFTER_SECONDS,
+        ),
+      );
+    }
     const controller = new AbortController();
     // A client that goes away stops the upstream request too.
     res.on('close', () => {
