@@ -68,7 +68,21 @@ export function createCompletions({
   logger: Logger;
   now?: () => number;
 }) {
+  /** Replies that have ended but whose budget settlement and usage record are still on their way. */
+  const settling = new Set<Promise<void>>();
+  const track = (recorded: Promise<void>): Promise<void> => {
+    settling.add(recorded);
+    void recorded.finally(() => settling.delete(recorded));
+    return recorded;
+  };
   return {
+    /**
+     * Resolves once every reply that has ended is settled and recorded. A drain waits for it: a reply's answer
+     * ends before its settlement (a Redis round trip) and its record are done, and they were lost at exit.
+     */
+    async settled(): Promise<void> {
+      while (settling.size > 0) await Promise.all([...settling]);
+    },
     async start(input: CompletionInput): Promise<Completion> {
       const started = now();
       const target = router.resolve(input.model);
@@ -101,15 +115,17 @@ export function createCompletions({
               finishReason: hit.finishReason,
               usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens },
             });
-            const recorded = recordUsage({
-              ...base,
-              model: deployment.model,
-              deployment: hit.deployment,
-              ...usage,
-              latencyMs: now() - started,
-              timeToFirstTokenMs: 0,
-              outcome: 'cached',
-            });
+            const recorded = track(
+              recordUsage({
+                ...base,
+                model: deployment.model,
+                deployment: hit.deployment,
+                ...usage,
+                latencyMs: now() - started,
+                timeToFirstTokenMs: 0,
+                outcome: 'cached',
+              }),
+            );
             return { usage, recorded };
           },
         };
@@ -160,16 +176,18 @@ export function createCompletions({
           const settled = (reservation ? budgets.settle(reservation, usage.costUsd) : Promise.resolve()).catch((error: unknown) =>
             logger.error({ err: error }, 'budget settlement failed'),
           );
-          const recorded = settled.then(() =>
-            recordUsage({
-              ...base,
-              model: deployment.model,
-              deployment: deployment.id,
-              ...usage,
-              latencyMs: now() - started,
-              timeToFirstTokenMs: open.timeToFirstTokenMs,
-              outcome,
-            }),
+          const recorded = track(
+            settled.then(() =>
+              recordUsage({
+                ...base,
+                model: deployment.model,
+                deployment: deployment.id,
+                ...usage,
+                latencyMs: now() - started,
+                timeToFirstTokenMs: open.timeToFirstTokenMs,
+                outcome,
+              }),
+            ),
           );
           if (outcome === 'ok' && key) {
             void cache

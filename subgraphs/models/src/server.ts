@@ -185,8 +185,9 @@ export async function createModelsService(
     states,
     checkHealthNow: health.checkNow,
     stop: async () => health.stop(),
-    // After HTTP has drained: a reply streaming at SIGTERM records its usage when it ends.
+    // After HTTP has drained: a reply streaming at SIGTERM settles and records its usage once it has ended.
     flush: async () => {
+      await completions.settled();
       await usage.stop();
       http.close();
     },
