@@ -204,7 +204,17 @@ describe('the embedded platform (npm start) through the gateway', () => {
             .filter((line) => line['requestId'] === requestId && line['msg'] === 'request')
             .map((line) => line['service']),
         );
-      await expect.poll(services).toEqual(new Set(['gateway', 'chat', 'users']));
+      await expect
+        .poll(services)
+        .toEqual(new Set(['gateway', 'chat', 'users']))
+        .catch((error: Error) => {
+          // What to look at when it fails: whether any line names the request, and how much the capture holds.
+          const all = logs.lines();
+          const naming = all.filter((line) => JSON.stringify(line).includes(requestId));
+          throw new Error(
+            `${error.message}\n${naming.length} of ${all.length} captured lines name ${requestId}: ${JSON.stringify(naming.slice(0, 6))}`,
+          );
+        });
     },
   );
 
