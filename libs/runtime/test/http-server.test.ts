@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { captureLogs } from '@parley/testing';
 import { describe, expect, it } from 'vitest';
-import { createHttpService } from '../src';
+import { createHttpService, type RouteHandler } from '../src';
 
 function get(port: number, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -16,48 +16,28 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 }
 
 describe('the service HTTP shell', () => {
-  it('finishes a request in flight when closed, then refuses new connections', async () => {
+  /** A route that holds each request until the test lets it go; `started` once it has one. */
+  function heldRoute() {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let arrived!: () => void;
     const started = new Promise<void>((r) => (arrived = r));
-    const service = createHttpService({
-      logger: captureLogs('silent').logger,
-      readiness: [],
-      routes: {
-        '/slow': async (_req, res) => {
-          arrived();
-          await gate;
-          res.end('finished');
-        },
-      },
-    });
-    const { port } = await service.listen(0);
-    const inFlight = get(port, '/slow');
-    // In flight means the route has it (a 50 ms pause could end before the request even connected on a busy machine).
-    await started;
-    const closed = service.close(5_000);
-    release();
-    expect(await inFlight).toMatchObject({ status: 200, body: 'finished' });
-    await closed;
-    await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
-  });
+    const handler: RouteHandler = async (_req, res) => {
+      arrived();
+      await gate;
+      res.end('finished');
+    };
+    return { handler, started, release: () => release() };
+  }
 
-  it('keeps answering while it finishes what it held when closed, saying it is draining, and stops listening after', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let arrived!: () => void;
-    const started = new Promise<void>((r) => (arrived = r));
+  it('keeps answering while it finishes what it held when closed, saying it is draining, then refuses new connections', async () => {
+    const slow = heldRoute();
     let seenDraining: boolean | undefined;
     const service = createHttpService({
       logger: captureLogs('silent').logger,
       readiness: [],
       routes: {
-        '/slow': async (_req, res) => {
-          arrived();
-          await gate;
-          res.end('finished');
-        },
+        '/slow': slow.handler,
         '/quick': (_req, res, scope) => {
           seenDraining = scope.draining();
           res.end('quick');
@@ -66,7 +46,8 @@ describe('the service HTTP shell', () => {
     });
     const { port } = await service.listen(0);
     const held = get(port, '/slow');
-    await started;
+    // In flight means the route has it (a 50 ms pause could end before the request even connected on a busy machine).
+    await slow.started;
     const closed = service.close(5_000);
     // One replica: a caller has nowhere else to go while the held request finishes, so it is answered.
     expect(await get(port, '/quick')).toMatchObject({ status: 200, body: 'quick', headers: { connection: 'close' } });
@@ -74,31 +55,22 @@ describe('the service HTTP shell', () => {
     const readiness = await get(port, '/readyz');
     expect(readiness.status).toBe(503);
     expect(JSON.parse(readiness.body)).toMatchObject({ ready: false, draining: true });
-    release();
+    slow.release();
     expect(await held).toMatchObject({ status: 200, body: 'finished' });
     await closed;
     await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('cuts a request that outlasts the grace period, and is closed then', async () => {
-    let arrived!: () => void;
-    const started = new Promise<void>((r) => (arrived = r));
-    const service = createHttpService({
-      logger: captureLogs('silent').logger,
-      readiness: [],
-      routes: {
-        '/never': async () => {
-          arrived();
-          await new Promise(() => {});
-        },
-      },
-    });
+    const never = heldRoute();
+    const service = createHttpService({ logger: captureLogs('silent').logger, readiness: [], routes: { '/never': never.handler } });
     const { port } = await service.listen(0);
     const stuck = get(port, '/never');
-    await started;
+    await never.started;
     await service.close(200);
     await expect(stuck).rejects.toThrow(/socket hang up|ECONNRESET/);
     await expect(get(port, '/healthz')).rejects.toThrow(/ECONNREFUSED/);
+    never.release();
   });
 
   it('answers /readyz with 503 and the failing dependency by name', async () => {

@@ -1,7 +1,7 @@
 import { startFakeUpstream, startOwnRedis, type OwnService } from '@parley/testing';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
+import { fakeDeployment, startModelsHarness, streamedText, type ModelsHarness } from './support/models-harness';
 
 /**
  * A reply's answer ends before its budget is settled (a Redis round trip) and its usage stored. A drain that
@@ -36,16 +36,7 @@ describe('the models service draining while a reply is being settled (own redis-
     const held = new Promise<void>((resolve) => (release = resolve));
     upstream.queue({ beforeFirstToken: () => held });
     // Streamed, as the chat worker asks: the answer ends before the settlement (a non-streamed one waits for it).
-    const answered = (async () => {
-      const stream = await models.client().chat.completions.create({
-        model: 'fake/chat',
-        messages: [{ role: 'user', content: 'Again' }],
-        stream: true,
-      });
-      let text = '';
-      for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
-      return text;
-    })();
+    const answered = streamedText(models.client(), 'Again');
     await expect.poll(() => upstream.chatRequests().length).toBe(2);
     // Its budget was reserved at the start; its settlement, once the answer is out, waits for Redis to take writes.
     await control.call('CLIENT', 'PAUSE', '1500', 'WRITE');

@@ -1,7 +1,7 @@
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeUpstream } from '@parley/testing';
-import { fakeDeployment, startModelsHarness, type ModelsHarness } from './support/models-harness';
+import { fakeDeployment, startModelsHarness, streamedText, type ModelsHarness } from './support/models-harness';
 
 /**
  * SIGTERM, as the models service's host runs it (`drainSubgraph`): the replies it is streaming end as they would
@@ -25,16 +25,7 @@ describe('the models service draining for a restart', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
     upstream.queue({ beforeFirstToken: () => held });
     // The service answers once the provider's first token is in: that is what the test holds.
-    const text = (async () => {
-      const stream = await models.client().chat.completions.create({
-        model: 'fake/chat',
-        messages: [{ role: 'user', content: 'Keep going' }],
-        stream: true,
-      });
-      let all = '';
-      for await (const chunk of stream) all += chunk.choices[0]?.delta?.content ?? '';
-      return all;
-    })();
+    const text = streamedText(models.client(), 'Keep going');
     await expect.poll(() => upstream.chatRequests().length).toBe(1);
 
     const drained = models.drain();

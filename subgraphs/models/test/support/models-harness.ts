@@ -95,3 +95,11 @@ export function fakeDeployment(id: string, baseUrl: string, overrides: Record<st
     ...overrides,
   };
 }
+
+/** Streams a reply as the chat worker asks for one, and answers its text once the stream has ended. */
+export async function streamedText(client: OpenAI, content: string, model = 'fake/chat'): Promise<string> {
+  const stream = await client.chat.completions.create({ model, messages: [{ role: 'user', content }], stream: true });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  return text;
+}
