@@ -34,7 +34,7 @@ import { resolve } from 'node:path';
 import { startPlatformUnderTest } from '@parley/platform/testing';
 import { createMeter, createProgress, type Measurement } from './measurement';
 import { writeReport, type Results } from './report';
-import { seed } from './seeding';
+import { EDGE_SETTINGS, seed } from './seeding';
 import { createWorkloads, KINDS, mixedOperations, OPEN_RATE, VARIANTS, type Kind, type Target, type Variant } from './workloads';
 
 const seconds = Number(process.argv[2] ?? 10);
@@ -51,14 +51,7 @@ const progress = createProgress();
 const loadBefore = loadavg();
 progress('starting the platform (services mode)');
 const platform = await startPlatformUnderTest({
-  settings: {
-    RATE_LIMIT_PER_USER: '10000000',
-    RATE_LIMIT_PER_ADDRESS: '10000000',
-    REGISTRATIONS_PER_IP: '100000',
-    MAX_GENERATIONS_PER_USER: '50',
-    // The run outlasts the default 15 minutes on a slow machine; the tokens are issued once, at seeding.
-    ACCESS_TOKEN_TTL_SECONDS: '7200',
-  },
+  settings: EDGE_SETTINGS,
   logLevel: 'error',
 });
 const children: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
 import type { MessageStreamLog } from '@parley/message-stream';
@@ -8,7 +8,6 @@ import {
   createHttpService,
   graphqlRoute,
   graphqlUrl,
-  REQUEST_ID_HEADER,
   type Logger,
   type ReadinessCheck,
   type ListeningServer,
@@ -22,7 +21,7 @@ import { createEdgeProtection } from './http/edge-protection';
 import { createGatewayAdmission, relayedOverload } from './http/admission';
 import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
-import { createKeepAliveFetcher } from './subgraphs/keep-alive-fetcher';
+import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
 import { operationCostPlugin } from './operations/operation-cost';
 import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
@@ -33,6 +32,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
 import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
 import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
+import { createSubgraphHttp } from './subgraphs/subgraph-http';
 import { subgraphReadiness } from './subgraphs/subgraph-readiness';
 import { attachWebSocketServer, type WebSocketLimits } from './subscriptions/websocket-server';
 
@@ -99,11 +99,11 @@ export async function createGateway({
     admission: { ...defaultGatewayProtection.admission, ...protectionOverrides.admission },
   };
   const manifest = loadOperationManifest();
-  const { fetcher: keepAlive, close: closeFetcher } = createKeepAliveFetcher();
+  const subgraphHttp = createSubgraphHttp();
   const subgraphNames = new Map<string, string>();
   const routingUrls: Record<string, string> = {};
   const fetcher = createSubgraphFetcher({
-    fetcher: keepAlive,
+    http: subgraphHttp,
     timeoutMs: protection.subgraphTimeoutMs,
     retryBudgetMs: protection.subgraphRetryBudgetMs,
     logger,
@@ -116,20 +116,7 @@ export async function createGateway({
       const routingUrl = subgraphUrls[name] ?? url ?? '';
       subgraphNames.set(routingUrl, name);
       routingUrls[name] = routingUrl;
-      return new RemoteGraphQLDataSource<GatewayContext>({
-        url: routingUrl,
-        fetcher,
-        willSendRequest({ request, context }) {
-          if (!request.http) return;
-          const headers = request.http.headers;
-          if (context.authorization) headers.set('authorization', context.authorization);
-          if (context.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
-          // Who the person is (sessions show the device; limits count per address): the address the
-          // gateway settled on, alone, so a subgraph that trusts the gateway reaches the same one.
-          if (context.userAgent) headers.set('user-agent', context.userAgent);
-          if (context.clientAddress) headers.set('x-forwarded-for', context.clientAddress);
-        },
-      });
+      return createSubgraphDataSource(routingUrl, fetcher);
     },
   });
   let schema: GraphQLSchema | undefined;
@@ -246,7 +233,7 @@ export async function createGateway({
           await ws.close();
           await http.close();
           await apollo.stop();
-          closeFetcher();
+          subgraphHttp.close();
         },
       };
     },

@@ -1,24 +1,15 @@
 import { UpstreamUnavailableError } from '@parley/errors';
 import { retryConnectionFailures, type Logger } from '@parley/runtime';
-import type { Fetcher, FetcherRequestInit, FetcherResponse } from '@apollo/utils.fetcher';
-import { Response } from 'node-fetch';
-
-interface Captured {
-  status: number;
-  statusText: string;
-  headers: [string, string][];
-  body: string;
-}
+import type { SubgraphAnswer, SubgraphHttp } from './subgraph-http';
 
 // Apollo's data source serializes `query` first; plan fetches of queries start with "query" or "{", never "mutation".
 const READ_ONLY_FETCH = /^\{"query":"(?:query\b|\{)/;
 
-function authorizationOf(init: FetcherRequestInit | undefined): string {
-  const headers = init?.headers as unknown;
-  if (!headers) return '';
-  if (typeof (headers as { get?: unknown }).get === 'function')
-    return (headers as { get(name: string): string | null }).get('authorization') ?? '';
-  return (headers as Record<string, string>)['authorization'] ?? '';
+export interface SubgraphFetcher {
+  /** POSTs one subgraph request (a JSON body) and answers it whole. */
+  fetch(url: string, headers: Record<string, string>, body: string): Promise<SubgraphAnswer>;
+  /** Reads being shared right now (for tests and diagnostics). */
+  inFlight(): number;
 }
 
 /**
@@ -39,41 +30,33 @@ function authorizationOf(init: FetcherRequestInit | undefined): string {
  * where there is too much.
  */
 export function createSubgraphFetcher({
-  fetcher,
+  http,
   timeoutMs,
   retryBudgetMs,
   subgraphNameOf,
   logger,
 }: {
-  fetcher: Fetcher;
+  http: SubgraphHttp;
   timeoutMs: number;
   /** How long connection failures are retried, from the first attempt; capped by `timeoutMs`. */
   retryBudgetMs: number;
   subgraphNameOf: (url: string) => string;
   logger: Logger;
-}): Fetcher & { inFlight(): number } {
-  const inFlight = new Map<string, Promise<Captured>>();
+}): SubgraphFetcher {
+  const inFlight = new Map<string, Promise<SubgraphAnswer>>();
 
-  async function send(url: string, init: FetcherRequestInit | undefined, readOnly: boolean): Promise<Captured> {
+  async function send(url: string, headers: Record<string, string>, body: string, readOnly: boolean): Promise<SubgraphAnswer> {
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      return await retryConnectionFailures(
-        async () => {
-          const response: FetcherResponse = await fetcher(url, { ...init, signal } as FetcherRequestInit);
-          const body = await response.text();
-          return { status: response.status, statusText: response.statusText, headers: [...response.headers], body };
+      return await retryConnectionFailures(() => http.post(url, headers, body, signal), {
+        idempotent: readOnly,
+        budgetMs: Math.min(retryBudgetMs, timeoutMs),
+        signal,
+        onRetry: (error, attempt, delayMs) => {
+          // One line per request, not per attempt: an outage already multiplies them by the traffic.
+          if (attempt === 1) logger.warn({ err: error, subgraph: subgraphNameOf(url), delayMs }, 'subgraph could not be reached; retrying');
         },
-        {
-          idempotent: readOnly,
-          budgetMs: Math.min(retryBudgetMs, timeoutMs),
-          signal,
-          onRetry: (error, attempt, delayMs) => {
-            // One line per request, not per attempt: an outage already multiplies them by the traffic.
-            if (attempt === 1)
-              logger.warn({ err: error, subgraph: subgraphNameOf(url), delayMs }, 'subgraph could not be reached; retrying');
-          },
-        },
-      );
+      });
     } catch (error) {
       if (signal.aborted) {
         throw new UpstreamUnavailableError(
@@ -93,26 +76,19 @@ export function createSubgraphFetcher({
     }
   }
 
-  const toResponse = (captured: Captured) =>
-    new Response(captured.body, {
-      status: captured.status,
-      statusText: captured.statusText,
-      headers: captured.headers,
-    }) as unknown as FetcherResponse;
-
-  const fetch = (async (url: string, init?: FetcherRequestInit) => {
-    const body = typeof init?.body === 'string' ? init.body : undefined;
-    const readOnly = body !== undefined && READ_ONLY_FETCH.test(body);
-    const key = readOnly ? `${url}\n${authorizationOf(init)}\n${body}` : null;
-    if (key === null) return toResponse(await send(url, init, false));
-    let pending = inFlight.get(key);
-    if (!pending) {
-      pending = send(url, init, true);
-      inFlight.set(key, pending);
-      void pending.catch(() => {}).finally(() => inFlight.delete(key));
-    }
-    return toResponse(await pending);
-  }) as Fetcher & { inFlight(): number };
-  fetch.inFlight = () => inFlight.size;
-  return fetch;
+  return {
+    fetch(url, headers, body) {
+      const readOnly = READ_ONLY_FETCH.test(body);
+      if (!readOnly) return send(url, headers, body, false);
+      const key = `${url}\n${headers['authorization'] ?? ''}\n${body}`;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = send(url, headers, body, true);
+        inFlight.set(key, pending);
+        void pending.catch(() => {}).finally(() => inFlight.delete(key));
+      }
+      return pending;
+    },
+    inFlight: () => inFlight.size,
+  };
 }
