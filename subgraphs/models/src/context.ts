@@ -2,7 +2,7 @@ import type { Viewer } from '@parley/auth';
 import type { Logger } from '@parley/runtime';
 import type DataLoader from 'dataloader';
 import type { Model } from './entities/model';
-import type { createModelCatalog } from './model-catalog';
+import type { ModelCatalog } from './model-catalog';
 import type { Budgets, BudgetLimits } from './usage/budgets';
 import type { createUsageReports, UsageTotals } from './usage/usage-report';
 
@@ -10,7 +10,7 @@ export interface ModelsContext {
   viewer: Viewer | null;
   requestId: string;
   logger: Logger;
-  catalog: ReturnType<typeof createModelCatalog>;
+  catalog: ModelCatalog;
   reports: ReturnType<typeof createUsageReports>;
   budgets: Budgets;
   budgetLimits: BudgetLimits;

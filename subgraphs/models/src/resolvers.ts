@@ -13,7 +13,7 @@ function period(from: Date | string | null | undefined, to: Date | string | null
 
 export const resolvers: Resolvers = {
   Query: {
-    models: (_root, _args, context) => context.catalog.list(),
+    models: async (_root, _args, context) => [...(await context.catalog.list())],
     myUsage: (_root, args, context) => context.reports.report({ userId: signedIn(context).userId, ...period(args.from, args.to) }),
     usageReport: (_root, args, context) => {
       requireAdmin(signedIn(context), 'Only admins can read other users’ usage.');

@@ -52,7 +52,8 @@ export async function createModelsService(
   settings: ModelsSettings,
 ): Promise<ModelsService> {
   const { config } = settings;
-  await createModelCatalog({ em: orm.em.fork(), clock }).sync(config);
+  const catalog = createModelCatalog({ orm, clock });
+  await catalog.sync(config);
 
   const http = createNodeHttpFetch();
   const providers = new Map<string, ChatProvider>(
@@ -152,7 +153,6 @@ export async function createModelsService(
     },
     context: (viewer, { requestId, logger: requestLogger }) => {
       const em = orm.em.fork();
-      const catalog = createModelCatalog({ em, clock });
       const reports = createUsageReports({ em });
       return {
         viewer,
