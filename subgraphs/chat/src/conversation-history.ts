@@ -6,7 +6,8 @@ import type { Clock } from '@parley/runtime';
 import { searchConversations } from './conversation-search';
 import { Conversation } from './entities/conversation';
 import { Message, type MessageRole, type MessageStatus } from './entities/message';
-import { decodeCursor, isUuid, toPage, type Page } from './pagination';
+import { isUuid } from '@parley/database';
+import { decodeCursor, toPage, type Page } from './pagination';
 
 const MAX_TITLE = 200;
 

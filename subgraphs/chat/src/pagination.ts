@@ -1,3 +1,4 @@
+import { isUuid } from '@parley/database';
 import { BadUserInputError } from '@parley/errors';
 
 export interface Page<T> {
@@ -39,9 +40,4 @@ export function toPage<T>(rows: T[], size: number, positionOf: (row: T) => Posit
   const nodes = rows.slice(0, size);
   const edges = nodes.map((node) => ({ cursor: encodeCursor(positionOf(node)), node }));
   return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
 }

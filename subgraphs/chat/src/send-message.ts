@@ -10,7 +10,7 @@ import type { ModelDirectory } from './model-directory';
 import type { OutboxRow } from './outbox-relay';
 import type { ReplyPreferences } from './user-preferences';
 import type { ContentModeration } from './content-moderation';
-import { isUuid } from './pagination';
+import { isUuid } from '@parley/database';
 import { newTurn, writeTurn } from './turn-writer';
 
 const MAX_CLIENT_MESSAGE_ID = 200;

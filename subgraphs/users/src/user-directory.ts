@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
+import { isUuid, sqlOn } from '@parley/database';
 import { BadUserInputError, ConflictError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { User } from './entities/user';
@@ -9,6 +10,36 @@ export interface NewUser {
   displayName?: string | null;
   roles?: string[];
   passwordHash?: string | null;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  display_name: string;
+  roles: string[];
+  preferred_language: string;
+  default_model: string | null;
+  auto_translate: boolean;
+  password_changed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function userOf(row: UserRow): User {
+  return Object.assign(Object.create(User.prototype) as User, {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    roles: row.roles,
+    preferredLanguage: row.preferred_language,
+    defaultModel: row.default_model,
+    autoTranslate: row.auto_translate,
+    // Never read here: the hash is loaded only to check a password (`findByEmail`).
+    passwordHash: null,
+    passwordChangedAt: row.password_changed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -34,9 +65,20 @@ export function normalizeDisplayName(name: string, field = 'displayName'): strin
 /** Finding and creating accounts. Works on the EntityManager of one request. */
 export function createUserDirectory({ em, clock }: { em: EntityManager; clock: Clock }) {
   return {
-    /** One SQL query for any number of ids; missing ids are simply absent. */
+    /**
+     * One SQL query for any number of ids; missing ids are simply absent. The read path of every `me` and every owner
+     * a chat page shows: rows become plain Users without the ORM's hydration and identity map, which cost more than
+     * the rest of such a request (bench/profile, issue 15). What is changed goes through `findByEmail` and the
+     * EntityManager, never through these.
+     */
     async findByIds(ids: readonly string[]): Promise<User[]> {
-      return em.find(User, { id: { $in: [...ids] } });
+      const valid = ids.filter(isUuid);
+      if (valid.length === 0) return [];
+      const { rows } = await sqlOn(em.getConnection('read')).raw<UserRow>(
+        `select "id", "email", "display_name", "roles", "preferred_language", "default_model", "auto_translate", "password_changed_at", "created_at", "updated_at" from "users"."user" where "id" = any(?::uuid[])`,
+        [valid],
+      );
+      return rows.map(userOf);
     },
 
     async findByEmail(email: string, options: { withPassword?: boolean } = {}): Promise<User | null> {

@@ -8,7 +8,7 @@ import type { ReplyOutcomes } from './reply-outcome';
 import type { ReplyStore } from './reply-store';
 import { createConversationHistory } from '../conversation-history';
 import type { Message } from '../entities/message';
-import { isUuid } from '../pagination';
+import { isUuid } from '@parley/database';
 
 /**
  * Stopping replies: cancelGeneration, and the replies of a conversation being
