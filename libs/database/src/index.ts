@@ -1,4 +1,4 @@
 export { createOrm, migrate, pingDatabase, databaseAddress, type Database, type DatabaseOptions } from './create-orm';
 export { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
-export { sqlOn, type Sql, type SqlRunner, type SqlResult } from './sql';
+export { dateOf, nullableDateOf, sqlOn, type Sql, type SqlRunner, type SqlResult } from './sql';
 export { isUuid } from './uuid';

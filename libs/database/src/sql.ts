@@ -69,3 +69,16 @@ function arrayLiteral(values: readonly unknown[]): string {
   };
   return `{${values.map(element).join(',')}}`;
 }
+
+/**
+ * A timestamp column's value as a Date. The ORM's connection hands timestamps over as text (it parses them itself
+ * when it hydrates an entity), so rows read without hydration go through this.
+ */
+export function dateOf(value: unknown): Date {
+  return value instanceof Date ? value : new Date(value as string);
+}
+
+/** `dateOf` for a nullable column. */
+export function nullableDateOf(value: unknown): Date | null {
+  return value === null || value === undefined ? null : dateOf(value);
+}

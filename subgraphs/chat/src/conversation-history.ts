@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { sqlOn } from '@parley/database';
+import { isUuid, sqlOn } from '@parley/database';
 import { BadUserInputError, NotFoundError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { searchConversations } from './conversation-search';
-import { Conversation } from './entities/conversation';
-import { Message, type MessageRole, type MessageStatus } from './entities/message';
-import { isUuid } from '@parley/database';
+import { Conversation, conversationFromRow } from './entities/conversation';
+import { Message, messageFromRow, type MessageRole, type MessageStatus } from './entities/message';
 import { decodeCursor, toPage, type Page } from './pagination';
 
 const MAX_TITLE = 200;
@@ -24,22 +23,23 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
     ): Promise<Page<Conversation>> {
       const term = search?.trim();
       if (term) return searchConversations({ sql: sqlOn(em.getConnection()), em }, ownerId, { term, size, after: after ?? null });
-      const qb = em.createQueryBuilder(Conversation, 'c').where({ ownerId });
-      if (after) {
-        const { at, id } = decodeCursor(after);
-        qb.andWhere('(c.updated_at, c.id) < (?, ?)', [at, id]);
-      }
-      const rows = await qb
-        .orderBy({ updatedAt: 'desc', id: 'desc' })
-        .limit(size + 1)
-        .getResultList();
-      return toPage(rows, size, (c) => ({ at: c.updatedAt, id: c.id }));
+      const cursor = after ? decodeCursor(after) : null;
+      const rows: Record<string, unknown>[] = await em.getConnection().execute(
+        `select c.* from "chat"."conversation" c where c.owner_id = ?${cursor ? ' and (c.updated_at, c.id) < (?, ?)' : ''}
+         order by c.updated_at desc, c.id desc limit ?`,
+        cursor ? [ownerId, cursor.at, cursor.id, size + 1] : [ownerId, size + 1],
+      );
+      return toPage(rows.map(conversationFromRow), size, (c) => ({ at: c.updatedAt, id: c.id }));
     },
 
     /** Conversations by id that belong to `ownerId`, in one query. */
     async findOwned(ids: readonly string[], ownerId: string): Promise<Conversation[]> {
       const valid = ids.filter(isUuid);
-      return valid.length === 0 ? [] : em.find(Conversation, { id: { $in: valid }, ownerId });
+      if (valid.length === 0) return [];
+      const rows: Record<string, unknown>[] = await em
+        .getConnection()
+        .execute(`select c.* from "chat"."conversation" c where c.id in (${placeholders(valid)}) and c.owner_id = ?`, [...valid, ownerId]);
+      return rows.map(conversationFromRow);
     },
 
     /** Messages by id whose conversation belongs to `ownerId`, in one query. */
@@ -51,7 +51,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
          where m.id in (${placeholders(valid)}) and c.owner_id = ?`,
         [...valid, ownerId],
       );
-      return rows.map((row) => em.map(Message, row));
+      return rows.map(messageFromRow);
     },
 
     /** For each message id (of `ownerId`'s), its alternatives at that point of the tree, oldest first, in one query. */
@@ -68,7 +68,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       );
       for (const row of rows) {
         const of = row['of_message'] as string;
-        result.set(of, [...(result.get(of) ?? []), em.map(Message, row)]);
+        result.set(of, [...(result.get(of) ?? []), messageFromRow(row)]);
       }
       return result;
     },
@@ -88,7 +88,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       );
       const byConversation = new Map<string, Message[]>(conversationIds.map((id) => [id, []]));
       for (const row of rows) {
-        const message = em.map(Message, row);
+        const message = messageFromRow(row);
         byConversation.get(message.conversationId)?.push(message);
       }
       return byConversation;
@@ -102,7 +102,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
          select * from branch b where (b.created_at, b.id) > (?, ?) order by b.created_at, b.id limit ?`,
         [conversationId, at, id, size + 1],
       );
-      const rows = raw.map((row) => em.map(Message, row));
+      const rows = raw.map(messageFromRow);
       return toPage(rows, size, (m) => ({ at: m.createdAt, id: m.id }));
     },
 

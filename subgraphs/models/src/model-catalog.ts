@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import { dateOf } from '@parley/database';
 import type { Clock } from '@parley/runtime';
 import type { ModelsConfig } from './catalog/models-config';
 import type { Model } from './entities/model';
@@ -61,7 +62,7 @@ export function createModelCatalog({
           inputPricePerMTok: Number(r.input_price_per_mtok),
           outputPricePerMTok: Number(r.output_price_per_mtok),
           development: r.development,
-          updatedAt: r.updated_at,
+          updatedAt: dateOf(r.updated_at),
         }),
       ),
     );

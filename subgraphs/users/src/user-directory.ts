@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { isUuid, sqlOn } from '@parley/database';
+import { dateOf, isUuid, nullableDateOf, sqlOn } from '@parley/database';
 import { BadUserInputError, ConflictError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
 import { User } from './entities/user';
@@ -36,9 +36,9 @@ function userOf(row: UserRow): User {
     autoTranslate: row.auto_translate,
     // Never read here: the hash is loaded only to check a password (`findByEmail`).
     passwordHash: null,
-    passwordChangedAt: row.password_changed_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    passwordChangedAt: nullableDateOf(row.password_changed_at),
+    createdAt: dateOf(row.created_at),
+    updatedAt: dateOf(row.updated_at),
   });
 }
 

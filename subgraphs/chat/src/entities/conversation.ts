@@ -1,3 +1,4 @@
+import { dateOf } from '@parley/database';
 import { EntitySchema } from '@mikro-orm/postgresql';
 
 export class Conversation {
@@ -26,3 +27,16 @@ export const ConversationSchema = new EntitySchema<Conversation>({
     titleGenerated: { type: 'boolean', default: false },
   },
 });
+
+/** A conversation as read for an answer, straight from its row (`select c.*`); see `messageFromRow`. */
+export function conversationFromRow(row: Record<string, unknown>): Conversation {
+  return Object.assign(Object.create(Conversation.prototype) as Conversation, {
+    id: row['id'] as string,
+    ownerId: row['owner_id'] as string,
+    title: row['title'] as string,
+    createdAt: dateOf(row['created_at']),
+    updatedAt: dateOf(row['updated_at']),
+    activeLeafId: (row['active_leaf_id'] as string | null) ?? null,
+    titleGenerated: row['title_generated'] as boolean,
+  });
+}

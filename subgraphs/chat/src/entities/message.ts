@@ -1,3 +1,4 @@
+import { dateOf } from '@parley/database';
 import { EntitySchema } from '@mikro-orm/postgresql';
 import type { MessageStatus } from '@parley/message-stream';
 
@@ -41,3 +42,25 @@ export const MessageSchema = new EntitySchema<Message>({
     failureReason: { type: 'text', nullable: true },
   },
 });
+
+/**
+ * A message as read for an answer, straight from its row (`select m.*`): the read paths (pages, lookups, siblings)
+ * only serialize messages, and hydrating each into the ORM's identity map cost a quarter of the chat service's CPU
+ * for a conversations page (bench/profile, issue 15). Writes load through the EntityManager or update by id.
+ */
+export function messageFromRow(row: Record<string, unknown>): Message {
+  return Object.assign(Object.create(Message.prototype) as Message, {
+    id: row['id'] as string,
+    conversationId: row['conversation_id'] as string,
+    role: row['role'] as MessageRole,
+    content: row['content'] as string,
+    status: row['status'] as MessageStatus,
+    createdAt: dateOf(row['created_at']),
+    updatedAt: dateOf(row['updated_at']),
+    parentId: (row['parent_id'] as string | null) ?? null,
+    model: (row['model'] as string | null) ?? null,
+    lastSeq: (row['last_seq'] as number | null) ?? null,
+    failureCode: (row['failure_code'] as string | null) ?? null,
+    failureReason: (row['failure_reason'] as string | null) ?? null,
+  });
+}
