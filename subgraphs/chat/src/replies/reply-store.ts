@@ -100,7 +100,10 @@ export function createReplyStore({ sql, clock }: { sql: Sql; clock: Clock }) {
       return updated.length > 0;
     },
 
-    /** The branch the reply answers, oldest first: its parent chain up to the conversation's first message. */
+    /**
+     * The branch the reply answers, oldest first: its parent chain up to the conversation's first message, each step
+     * by primary key (see `activeBranch` in conversation-history.ts for why not a join).
+     */
     async branchOf(reply: Pick<Reply, 'parentId'>): Promise<{ role: MessageRole; content: string; status: MessageStatus }[]> {
       if (!reply.parentId) return [];
       return (
@@ -109,7 +112,8 @@ export function createReplyStore({ sql, clock }: { sql: Sql; clock: Clock }) {
              select id, parent_id, role, content, status, 0 as depth from "chat"."message" where id = ?
              union all
              select m.id, m.parent_id, m.role, m.content, m.status, b.depth + 1
-             from "chat"."message" m join branch b on m.id = b.parent_id where b.depth < 10000
+             from branch b cross join lateral (select * from "chat"."message" p where p.id = b.parent_id limit 1) m
+             where b.depth < 10000
            ) select role, content, status from branch order by depth desc`,
           [reply.parentId],
         )
