@@ -22,7 +22,8 @@ export {
   type RouteHandler,
 } from './http-server';
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
-export { graphqlRoute, type GraphQLRouteOptions } from './graphql-http';
+export { graphqlRoute, subgraphGraphqlRoute, type GraphQLRouteOptions, type SubgraphRouteOptions } from './graphql-http';
+export { createSubgraphExecution, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export {
   connectionFailureOf,

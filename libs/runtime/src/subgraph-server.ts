@@ -1,17 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, type BaseContext } from '@apollo/server';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
-import { toGraphQLErrorShape, toOpenAIError, type OverloadedError } from '@parley/errors';
+import { toOpenAIError, type OverloadedError } from '@parley/errors';
 import type { DocumentNode } from 'graphql';
 import { admitted, createAdmissionController, defaultSubgraphAdmission, type AdmissionLimits } from './admission';
 import { sendGraphQLError, sendOpenAIError } from './error-answers';
-import { graphqlRoute } from './graphql-http';
+import { subgraphGraphqlRoute } from './graphql-http';
 import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler } from './http-server';
 import type { Logger } from './logger';
 import type { ReadinessCheck } from './readiness';
+import { createSubgraphExecution } from './subgraph-execution';
 
-export interface SubgraphServerOptions<TContext extends BaseContext> {
+export interface SubgraphServerOptions<TContext extends object> {
   name: string;
   typeDefs: DocumentNode;
   resolvers: GraphQLResolverMap<TContext>;
@@ -38,10 +38,8 @@ export interface SubgraphServer {
   listen(port: number, host?: string): Promise<ListeningServer>;
 }
 
-/** One federated subgraph over HTTP: @apollo/subgraph schema, Parley's error shape, health routes. */
-export async function createSubgraphServer<TContext extends BaseContext>(
-  options: SubgraphServerOptions<TContext>,
-): Promise<SubgraphServer> {
+/** One federated subgraph over HTTP: @apollo/subgraph schema, executed by `createSubgraphExecution`, Parley's error shape, health routes. */
+export async function createSubgraphServer<TContext extends object>(options: SubgraphServerOptions<TContext>): Promise<SubgraphServer> {
   const {
     name,
     typeDefs,
@@ -53,16 +51,10 @@ export async function createSubgraphServer<TContext extends BaseContext>(
     routes = {},
     admission: admissionLimits = defaultSubgraphAdmission,
   } = options;
-  const apollo = new ApolloServer<TContext>({
+  const execution = createSubgraphExecution<TContext>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
-    formatError: (formatted, error) =>
-      toGraphQLErrorShape(formatted, error, (cause) => logger.error({ err: cause }, 'unexpected error in resolver')),
-    includeStacktraceInErrorResponses: false,
-    // Our shutdown drains HTTP first; Apollo's own handler would re-raise the signal mid-drain.
-    stopOnTerminationSignals: false,
-    logger,
+    onUnexpected: (cause) => logger.error({ err: cause }, 'unexpected error in resolver'),
   });
-  await apollo.start();
   // Every route but /healthz and /readyz (which the HTTP shell answers first) enters through this one bound.
   const admission = createAdmissionController({
     service: `The ${name} service`,
@@ -71,8 +63,8 @@ export async function createSubgraphServer<TContext extends BaseContext>(
   });
   const allRoutes: Record<string, RouteHandler> = {
     ...routes,
-    '/graphql': graphqlRoute({
-      server: apollo,
+    '/graphql': subgraphGraphqlRoute({
+      execution,
       context: async (req, scope) => context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req),
     }),
   };
@@ -90,7 +82,6 @@ export async function createSubgraphServer<TContext extends BaseContext>(
         port: address.port,
         async close() {
           await http.close();
-          await apollo.stop();
         },
       };
     },
