@@ -38,6 +38,22 @@ export function pageSize(first: number | null | undefined, fallback: number, max
 /** Turns `size + 1` fetched rows into a page: the extra row only says whether there is more. */
 export function toPage<T>(rows: T[], size: number, positionOf: (row: T) => Position): Page<T> {
   const nodes = rows.slice(0, size);
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(positionOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > size, endCursor: edges.at(-1)?.cursor ?? null } };
+  // Cursors are made when asked for: most pages are read without them, and encoding each cost more than its row.
+  const cursorOf = (node: T) => encodeCursor(positionOf(node));
+  const edges = nodes.map((node) => ({
+    node,
+    get cursor() {
+      return cursorOf(node);
+    },
+  }));
+  const last = nodes.at(-1);
+  return {
+    edges,
+    pageInfo: {
+      hasNextPage: rows.length > size,
+      get endCursor() {
+        return last === undefined ? null : cursorOf(last);
+      },
+    },
+  };
 }

@@ -1,11 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { API_KEY_TOKEN_PATH, clientAddress, createAccessTokenVerifier, trustedProxies } from '@parley/auth';
 import { BadRequestError, MethodNotAllowedError, ParleyError } from '@parley/errors';
 import { admissionLimitsFrom, createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
-import { createAccounts } from './accounts';
-import { createApiKeys } from './api-keys';
+import { createAccounts, type Accounts } from './accounts';
+import { createApiKeys, type ApiKeys } from './api-keys';
 import type { UsersContext } from './context';
 import { ApiKeySchema } from './entities/api-key';
 import { LinkedIdentitySchema, OidcLoginAttemptSchema } from './entities/linked-identity';
@@ -19,7 +20,7 @@ import { createPasswordHasher } from './password-hasher';
 import { createAuthRateLimits } from './rate-limits';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { createSessions } from './sessions';
+import { createSessions, type Sessions } from './sessions';
 import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
 import { createUserDirectory, type UserDirectory } from './user-directory';
 import { createUserLoader } from './user-loader';
@@ -103,23 +104,45 @@ export async function createUsersService(
       },
     },
     context: (viewer, { requestId, logger: requestLogger }, req) => {
-      const em = orm.em.fork();
-      const users = createUserDirectory({ em, clock });
       const userAgent = typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null;
-      return {
+      // Built when a resolver first asks: a `me` or an owner's lookup needs only the loader, and forking the
+      // EntityManager and building every account service for each request was a tenth of such a request's CPU.
+      let em: EntityManager | undefined;
+      let accounts: Accounts | undefined;
+      let sessions: Sessions | undefined;
+      let apiKeys: ApiKeys | undefined;
+      const emOf = () => (em ??= orm.em.fork());
+      const context: UsersContext = {
         viewer,
         signedInUserId: null,
         requestId,
         logger: requestLogger,
         origin: { ip: clientAddress(req, proxies), userAgent },
-        em,
-        accounts: createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails: settings.ADMIN_EMAILS }),
-        sessions: createSessions({ em, clock, policy: sessionPolicy }),
-        apiKeys: createApiKeys({ em, clock }),
+        get em() {
+          return emOf();
+        },
+        get accounts() {
+          return (accounts ??= createAccounts({
+            em: emOf(),
+            clock,
+            hasher,
+            sessionPolicy,
+            tokens,
+            limits,
+            adminEmails: settings.ADMIN_EMAILS,
+          }));
+        },
+        get sessions() {
+          return (sessions ??= createSessions({ em: emOf(), clock, policy: sessionPolicy }));
+        },
+        get apiKeys() {
+          return (apiKeys ??= createApiKeys({ em: emOf(), clock }));
+        },
         oidc,
         keys,
-        loaders: { user: createUserLoader(users) },
+        loaders: { user: createUserLoader(createUserDirectory({ em: orm.em, clock })) },
       };
+      return context;
     },
   });
   return { server, keys, tokens, directory: () => createUserDirectory({ em: orm.em.fork(), clock }) };

@@ -26,7 +26,7 @@ interface UserRow {
 }
 
 function userOf(row: UserRow): User {
-  return Object.assign(Object.create(User.prototype) as User, {
+  return {
     id: row.id,
     email: row.email,
     displayName: row.display_name,
@@ -39,7 +39,7 @@ function userOf(row: UserRow): User {
     passwordChangedAt: nullableDateOf(row.password_changed_at),
     createdAt: dateOf(row.created_at),
     updatedAt: dateOf(row.updated_at),
-  });
+  };
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

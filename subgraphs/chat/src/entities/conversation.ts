@@ -30,7 +30,7 @@ export const ConversationSchema = new EntitySchema<Conversation>({
 
 /** A conversation as read for an answer, straight from its row (`select c.*`); see `messageFromRow`. */
 export function conversationFromRow(row: Record<string, unknown>): Conversation {
-  return Object.assign(Object.create(Conversation.prototype) as Conversation, {
+  return {
     id: row['id'] as string,
     ownerId: row['owner_id'] as string,
     title: row['title'] as string,
@@ -38,5 +38,5 @@ export function conversationFromRow(row: Record<string, unknown>): Conversation 
     updatedAt: dateOf(row['updated_at']),
     activeLeafId: (row['active_leaf_id'] as string | null) ?? null,
     titleGenerated: row['title_generated'] as boolean,
-  });
+  };
 }

@@ -46,10 +46,11 @@ export const MessageSchema = new EntitySchema<Message>({
 /**
  * A message as read for an answer, straight from its row (`select m.*`): the read paths (pages, lookups, siblings)
  * only serialize messages, and hydrating each into the ORM's identity map cost a quarter of the chat service's CPU
- * for a conversations page (bench/profile, issue 15). Writes load through the EntityManager or update by id.
+ * for a conversations page (bench/profile, issue 15). A plain object, not an instance: the ORM's property setters on
+ * the entity's prototype cost as much again. Writes load through the EntityManager or update by id.
  */
 export function messageFromRow(row: Record<string, unknown>): Message {
-  return Object.assign(Object.create(Message.prototype) as Message, {
+  return {
     id: row['id'] as string,
     conversationId: row['conversation_id'] as string,
     role: row['role'] as MessageRole,
@@ -62,5 +63,5 @@ export function messageFromRow(row: Record<string, unknown>): Message {
     lastSeq: (row['last_seq'] as number | null) ?? null,
     failureCode: (row['failure_code'] as string | null) ?? null,
     failureReason: (row['failure_reason'] as string | null) ?? null,
-  });
+  };
 }
