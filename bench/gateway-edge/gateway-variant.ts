@@ -43,7 +43,15 @@ const gateway = await assembleGateway({
   messageStreams: createInMemoryMessageStreamLog(),
   modelsUrl: new URL('/', subgraphUrls['models']).toString(),
   // Limits far above what a benchmark sends: the rate limiter counts every request but refuses none.
-  protection: { edge: { ...defaultGatewayProtection.edge, perUserLimit: never, perAddressLimit: never } },
+  // Admission as on the platform's gateway in this run: the product's bound on requests in progress, but requests
+  // wait for a slot rather than being refused (50 connections against 16 + 16), so every layer is measured serving.
+  protection: {
+    edge: { ...defaultGatewayProtection.edge, perUserLimit: never, perAddressLimit: never },
+    admission: {
+      ...defaultGatewayProtection.admission,
+      requests: { ...defaultGatewayProtection.admission.requests, queueLength: 100_000, maxQueueWaitMs: 60_000 },
+    },
+  },
   operationLimits: variant !== 'bare',
   rateLimiter: redis ? createRedisRateLimiter({ redis, namespace: process.env.NAMESPACE ?? `bench-${process.pid}.`, logger }) : null,
 });

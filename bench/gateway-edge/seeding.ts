@@ -30,13 +30,19 @@ export interface Seeded {
  * Registers the users and has each ask its questions through the gateway, ten users at a time, then waits until
  * every reply has finished streaming, so that the reads measured later find every message complete.
  */
-export async function seed(url: string, databaseUrl: string, progress: (line: string) => void): Promise<Seeded> {
-  progress(`seeding ${USERS} users × ${CONVERSATIONS_PER_USER} conversations × ${TURNS_PER_CONVERSATION} turns`);
-  const tokens: string[] = new Array<string>(USERS);
+export async function seed(
+  url: string,
+  databaseUrl: string | null,
+  progress: (line: string) => void,
+  settings: { users?: number } = {},
+): Promise<Seeded> {
+  const users = settings.users ?? USERS;
+  progress(`seeding ${users} users × ${CONVERSATIONS_PER_USER} conversations × ${TURNS_PER_CONVERSATION} turns`);
+  const tokens: string[] = new Array<string>(users);
   let nextUser = 0;
   await Promise.all(
     Array.from({ length: 10 }, async () => {
-      while (nextUser < USERS) {
+      while (nextUser < users) {
         const u = nextUser++;
         const { body } = await postGraphQL(url, RegisterDocument, {
           variables: { input: { email: `edge-${u}@example.com`, password: 'a long enough passphrase', displayName: `Edge user ${u}` } },
@@ -56,15 +62,48 @@ export async function seed(url: string, databaseUrl: string, progress: (line: st
       }
     }),
   );
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  for (;;) {
-    const { rows } = await db.query(`select count(*)::int as n from "chat"."message" where status in ('PENDING', 'STREAMING')`);
-    if (rows[0].n === 0) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const seeded = (await db.query(`select count(*)::int as n, count(distinct conversation_id)::int as c from "chat"."message"`)).rows[0];
-  await db.end();
+  const seeded = databaseUrl ? await repliesFinishedIn(databaseUrl) : await repliesFinishedThrough(url, tokens);
   progress(`seeded: ${seeded.c} conversations, ${seeded.n} messages, every reply finished`);
   return { tokens, conversations: seeded.c, messages: seeded.n };
+}
+
+/** Waits until PostgreSQL holds no reply still being generated, then counts what is stored. */
+async function repliesFinishedIn(databaseUrl: string): Promise<{ c: number; n: number }> {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    for (;;) {
+      const { rows } = await db.query(`select count(*)::int as n from "chat"."message" where status in ('PENDING', 'STREAMING')`);
+      if (rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return (await db.query(`select count(*)::int as n, count(distinct conversation_id)::int as c from "chat"."message"`)).rows[0];
+  } finally {
+    await db.end();
+  }
+}
+
+/** The same through the gateway, for a platform whose database is out of reach (embedded): each user's pages. */
+async function repliesFinishedThrough(url: string, tokens: string[]): Promise<{ c: number; n: number }> {
+  const query = `{ conversations(first: ${CONVERSATIONS_PER_USER}) { edges { node { messages(first: 50) { edges { node { status } } } } } } }`;
+  for (;;) {
+    let conversations = 0;
+    let messages = 0;
+    let unfinished = 0;
+    for (const token of tokens) {
+      const { body } = await postGraphQL<{ conversations: { edges: { node: { messages: { edges: { node: { status: string } }[] } } }[] } }>(
+        url,
+        query,
+        { token },
+      );
+      if (!body.data) throw new Error(`reading the seeded conversations failed: ${JSON.stringify(body.errors)}`);
+      for (const { node } of body.data.conversations.edges) {
+        conversations++;
+        messages += node.messages.edges.length;
+        unfinished += node.messages.edges.filter((e) => e.node.status === 'PENDING' || e.node.status === 'STREAMING').length;
+      }
+    }
+    if (unfinished === 0) return { c: conversations, n: messages };
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startPlatformUnderTest } from '@parley/platform/testing';
+import pg from 'pg';
 import { cpuByCommandLine, cpuMeter, cpuUsedSince, postgresBackendsOf } from '../support/process-cpu';
 import { CONNECTIONS, createWorkloads, KINDS, type Kind } from '../gateway-edge/workloads';
 import { EDGE_SETTINGS, seed } from '../gateway-edge/seeding';
@@ -29,6 +30,19 @@ if (profiling) process.env.PARLEY_PROFILE_DIR = profileDir;
 else delete process.env.PARLEY_PROFILE_DIR;
 
 let window = '0-Infinity';
+/** Transactions committed or rolled back in `database` so far (a statement outside a transaction is one). */
+async function transactionsIn(database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: platform.databaseUrl! });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = $1', [
+      database,
+    ]);
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
 const platform = await startPlatformUnderTest({ settings: EDGE_SETTINGS, logLevel: 'error' });
 try {
   const seeded = await seed(platform.url, platform.databaseUrl!, (line) => console.error(line));
@@ -42,18 +56,22 @@ try {
     await load(3); // warm: JIT, pools, caches
     const meter = cpuMeter(names.map((name) => platform.processes[name]!.child.pid!));
     const postgresBefore = cpuByCommandLine(postgresBackendsOf(database));
+    const transactionsBefore = await transactionsIn(database);
     const windowFrom = process.hrtime.bigint() / 1000n;
     const result = await load(seconds);
     window = `${windowFrom}-${process.hrtime.bigint() / 1000n}`;
     const used = meter();
     const postgres = cpuUsedSince(postgresBefore, cpuByCommandLine(postgresBackendsOf(database)));
+    // PostgreSQL flushes its counters about once a second: a rough count over a run of several seconds.
+    await new Promise((r) => setTimeout(r, 1500));
+    const transactions = (await transactionsIn(database)) - transactionsBefore;
     const total = used.reduce((sum, us) => sum + us, postgres);
     const perRequest = (us: number) => `${(us / result.requests).toFixed(0).padStart(6)} µs/request`;
     console.log(
       `\n# ${kind}: ${(result.requests / result.seconds).toFixed(0)} req/s, ${result.errors} errors, ${seconds} s, ${CONNECTIONS} connections, ${perRequest(total)} in all`,
     );
     names.forEach((name, i) => console.log(`${name.padEnd(16)} ${perRequest(used[i]!)}`));
-    console.log(`${'postgresql'.padEnd(16)} ${perRequest(postgres)}`);
+    console.log(`${'postgresql'.padEnd(16)} ${perRequest(postgres)}, ${(transactions / result.requests).toFixed(1)} transactions/request`);
     for (const [label, samples] of workloads.errorSamples) console.log(`invalid answers (${label}):`, samples);
   }
 } finally {

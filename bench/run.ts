@@ -1,0 +1,136 @@
+/**
+ * `npm run bench`: the benchmarks that carry the performance targets (issue 15), then a summary table of each
+ * target, what was measured and whether it is met.
+ *
+ *   npm run bench              # full: the committed results (bench/gateway-edge/RESULTS.md, bench/SUMMARY.md)
+ *   npm run bench -- --short   # a quick check (3 s per measurement, 1 rep) into /tmp/parley-bench; commits nothing
+ *
+ * Needs DATABASE_URL, REDIS_URL and KAFKA_BROKERS (services mode on the machine's PostgreSQL, Redis and Kafka).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { median } from './support/closed-loop';
+import { describeMachine } from './support/machine';
+import type { Measurement } from './gateway-edge/measurement';
+import type { Results } from './gateway-edge/report';
+
+const short = process.argv.includes('--short');
+if (!process.env.DATABASE_URL || !process.env.REDIS_URL || !process.env.KAFKA_BROKERS) {
+  throw new Error('Set DATABASE_URL, REDIS_URL and KAFKA_BROKERS (see bench/README.md)');
+}
+const benchDir = import.meta.dirname;
+const out = short ? '/tmp/parley-bench' : benchDir;
+const [seconds, reps] = short ? ['3', '1'] : ['10', '3'];
+const loadBefore = loadavg();
+const startedAt = new Date();
+
+// Each benchmark writes its RESULTS.md and results.json: beside its script in the full run, all into `out` in the short one.
+const edgeOut = short ? resolve(out, 'gateway-edge') : resolve(benchDir, 'gateway-edge');
+mkdirSync(edgeOut, { recursive: true });
+const run = spawnSync('npx', ['tsx', resolve(benchDir, 'gateway-edge/run.ts'), seconds, reps], {
+  stdio: 'inherit',
+  env: { ...process.env, BENCH_OUT_DIR: edgeOut },
+});
+if (run.status !== 0) throw new Error(`bench/gateway-edge/run.ts failed (exit ${run.status})`);
+const edge = JSON.parse(readFileSync(resolve(edgeOut, 'results.json'), 'utf8')) as { results: Results };
+
+const embeddedOut = short ? resolve(out, 'embedded') : resolve(benchDir, 'embedded');
+mkdirSync(embeddedOut, { recursive: true });
+const embeddedRun = spawnSync('npx', ['tsx', resolve(benchDir, 'embedded/run.ts'), seconds, reps], {
+  stdio: 'inherit',
+  env: { ...process.env, BENCH_OUT_DIR: embeddedOut },
+});
+if (embeddedRun.status !== 0) throw new Error(`bench/embedded/run.ts failed (exit ${embeddedRun.status})`);
+const embedded = JSON.parse(readFileSync(resolve(embeddedOut, 'results.json'), 'utf8')) as { ratio: number };
+const { closedOurs, closedApollo, openOurs, kinds } = edge.results;
+
+/** CPU per request of everything serving it: every process of the run, its PostgreSQL and Redis, not the load generator. */
+const servingMs = (runs: Measurement[]) => median(runs.map((m) => (m.perRequest.run - m.perRequest.loadGenerator) / 1000));
+const ratio = median(closedOurs.map((m, i) => m.rps / closedApollo[i]!.rps));
+const errors = (runs: Measurement[]) => runs.reduce((sum, m) => sum + m.errors, 0);
+
+interface Row {
+  goal: string;
+  target: string;
+  measured: string;
+  met: boolean | null;
+}
+const rows: Row[] = [
+  {
+    goal: '1 mixed reads, CPU per request (all processes)',
+    target: '≤ 2.0 ms',
+    measured: `${servingMs(closedOurs).toFixed(2)} ms`,
+    met: servingMs(closedOurs) <= 2.0,
+  },
+  {
+    goal: '1 `me`, CPU per request',
+    target: '≤ 1.0 ms',
+    measured: `${servingMs(kinds.me).toFixed(2)} ms`,
+    met: servingMs(kinds.me) <= 1.0,
+  },
+  {
+    goal: '1 `models`, CPU per request',
+    target: '≤ 0.7 ms',
+    measured: `${servingMs(kinds.models).toFixed(2)} ms`,
+    met: servingMs(kinds.models) <= 0.7,
+  },
+  {
+    goal: '1 conversations page, CPU per request',
+    target: '≤ 4.5 ms',
+    measured: `${servingMs(kinds.conversations).toFixed(2)} ms`,
+    met: servingMs(kinds.conversations) <= 4.5,
+  },
+  {
+    goal: '1 mixed reads, closed loop (50 connections)',
+    target: '≥ 1000 req/s, no errors',
+    measured: `${median(closedOurs.map((m) => m.rps)).toFixed(0)} req/s, ${errors(closedOurs)} errors`,
+    met: median(closedOurs.map((m) => m.rps)) >= 1000 && errors(closedOurs) === 0,
+  },
+  {
+    goal: '1 mixed reads, open loop at 1000 req/s',
+    target: 'p95 < 500 ms (aim ≤ 50), no errors',
+    measured: `p95 ${median(openOurs.map((m) => m.p95)).toFixed(0)} ms, ${errors(openOurs)} errors, ${median(openOurs.map((m) => m.late)).toFixed(0)} late`,
+    met: median(openOurs.map((m) => m.p95)) < 500 && errors(openOurs) === 0,
+  },
+  {
+    goal: '2 closed loop against a default @apollo/gateway, same run',
+    target: '≥ 1.7×',
+    measured: `${ratio.toFixed(2)}×`,
+    met: ratio >= 1.7,
+  },
+  {
+    goal: '3 chat pipeline, Node CPU per reply',
+    target: '≤ 5 ms',
+    measured: 'not run by npm run bench yet (bench/chat-pipeline)',
+    met: null,
+  },
+  {
+    goal: '4 subscriptions, 2,000 × 20 tokens/s',
+    target: 'p99 < 100 ms, ≤ 15 µs/event',
+    measured: 'not run by npm run bench yet (bench/chat-pipeline/fan-out.ts)',
+    met: null,
+  },
+  {
+    goal: '5 embedded: a mixed read against /healthz, CPU per request',
+    target: '≤ 50×',
+    measured: `${embedded.ratio.toFixed(1)}× (bench/embedded/RESULTS.md)`,
+    met: embedded.ratio <= 50,
+  },
+];
+
+const lines = [
+  '# Performance targets (issue 15): target, measured, met',
+  '',
+  `Machine: ${describeMachine()}. Load average before the run: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}.`,
+  `Command: npm run bench${short ? ' -- --short' : ''} (${startedAt.toISOString()}); bench/gateway-edge/run.ts ${seconds} ${reps}, services mode, every process on these cores.`,
+  'CPU per request is the median over the reps of every process of the run (services, workers, the other gateways idle), its PostgreSQL backends and Redis, without the load generator; details in bench/gateway-edge/RESULTS.md.',
+  '',
+  '| goal | target | measured | met |',
+  '| --- | --- | --- | --- |',
+  ...rows.map((r) => `| ${r.goal} | ${r.target} | ${r.measured} | ${r.met === null ? '—' : r.met ? 'yes' : 'no'} |`),
+  '',
+];
+writeFileSync(resolve(out, 'SUMMARY.md'), lines.join('\n'));
+console.log(`\n${lines.join('\n')}\nwritten to ${resolve(out, 'SUMMARY.md')}`);
