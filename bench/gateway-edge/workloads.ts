@@ -1,7 +1,7 @@
 import { closedLoop } from '../support/closed-loop';
 import { openLoop } from '../support/open-loop';
 import type { Load } from './measurement';
-import { CONVERSATIONS_PER_USER, USERS } from './seeding';
+import { CONVERSATIONS_PER_USER } from './seeding';
 
 export const CONNECTIONS = 50;
 export const OPEN_RATE = 1000;
@@ -53,7 +53,7 @@ export const modelsOperations = bodies.map((b) => b.models);
  */
 export function createWorkloads({ tokens, label }: { tokens: string[]; label: () => string }) {
   const authHeaders = tokens.map((token) => ({ authorization: `Bearer ${token}` }));
-  const withToken = (i: number) => authHeaders[i % USERS]!;
+  const withToken = (i: number) => authHeaders[i % authHeaders.length]!;
   const anonymous = () => ({});
   const headersOf = (variant: Variant) => (variant === 'auth' ? withToken : anonymous);
 
