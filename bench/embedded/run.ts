@@ -24,7 +24,10 @@ const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
 const SEEDED_USERS = 20;
 
-const server = spawn('npx', ['tsx', resolve(import.meta.dirname, 'server.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+// Node itself, not npx: SIGTERM must reach the platform's process, not a wrapper around it.
+const server = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'server.ts')], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 try {
   const { url, pid } = await new Promise<{ url: string; pid: number }>((done, fail) => {
     server.once('exit', (code) => fail(new Error(`server.ts exited with ${code} before it listened`)));
@@ -79,3 +82,4 @@ try {
 } finally {
   server.kill('SIGTERM');
 }
+process.exit(0);
