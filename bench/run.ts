@@ -26,24 +26,23 @@ const [seconds, reps] = short ? ['3', '1'] : ['10', '3'];
 const loadBefore = loadavg();
 const startedAt = new Date();
 
-// Each benchmark writes its RESULTS.md and results.json: beside its script in the full run, all into `out` in the short one.
-const edgeOut = short ? resolve(out, 'gateway-edge') : resolve(benchDir, 'gateway-edge');
-mkdirSync(edgeOut, { recursive: true });
-const run = spawnSync('npx', ['tsx', resolve(benchDir, 'gateway-edge/run.ts'), seconds, reps], {
-  stdio: 'inherit',
-  env: { ...process.env, BENCH_OUT_DIR: edgeOut },
-});
-if (run.status !== 0) throw new Error(`bench/gateway-edge/run.ts failed (exit ${run.status})`);
-const edge = JSON.parse(readFileSync(resolve(edgeOut, 'results.json'), 'utf8')) as { results: Results };
+/**
+ * Runs `bench/<name>/run.ts` and reads the results.json it writes, with its RESULTS.md: beside its script in the full
+ * run, into `out/<name>` in the short one.
+ */
+function runBenchmark<T>(name: string): T {
+  const dir = short ? resolve(out, name) : resolve(benchDir, name);
+  mkdirSync(dir, { recursive: true });
+  const run = spawnSync('npx', ['tsx', resolve(benchDir, name, 'run.ts'), seconds, reps], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_OUT_DIR: dir },
+  });
+  if (run.status !== 0) throw new Error(`bench/${name}/run.ts failed (exit ${run.status})`);
+  return JSON.parse(readFileSync(resolve(dir, 'results.json'), 'utf8')) as T;
+}
 
-const embeddedOut = short ? resolve(out, 'embedded') : resolve(benchDir, 'embedded');
-mkdirSync(embeddedOut, { recursive: true });
-const embeddedRun = spawnSync('npx', ['tsx', resolve(benchDir, 'embedded/run.ts'), seconds, reps], {
-  stdio: 'inherit',
-  env: { ...process.env, BENCH_OUT_DIR: embeddedOut },
-});
-if (embeddedRun.status !== 0) throw new Error(`bench/embedded/run.ts failed (exit ${embeddedRun.status})`);
-const embedded = JSON.parse(readFileSync(resolve(embeddedOut, 'results.json'), 'utf8')) as { ratio: number };
+const edge = runBenchmark<{ results: Results }>('gateway-edge');
+const embedded = runBenchmark<{ ratio: number }>('embedded');
 const { closedOurs, closedApollo, openOurs, kinds } = edge.results;
 
 /** CPU per request of everything serving it: every process of the run, its PostgreSQL and Redis, not the load generator. */

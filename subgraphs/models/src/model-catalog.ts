@@ -95,7 +95,6 @@ export function createModelCatalog({
       const byModel = new Map<string, ModelsConfig['deployments'][number]>();
       for (const d of [...config.deployments].sort((a, b) => a.priority - b.priority)) if (!byModel.has(d.model)) byModel.set(d.model, d);
       const rows = [...byModel.values()];
-      snapshot = null;
       if (rows.length === 0) return;
       await orm.em.getConnection('write').execute(
         `insert into "models"."model" ("id", "provider", "display_name", "context_window", "input_price_per_mtok", "output_price_per_mtok", "development", "updated_at")
