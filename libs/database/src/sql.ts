@@ -1,4 +1,5 @@
 import type { AbstractSqlConnection, QueryResult, Transaction } from '@mikro-orm/postgresql';
+import type { Pool } from 'pg';
 
 export interface SqlResult<Row> {
   rows: Row[];
@@ -27,28 +28,129 @@ export interface Sql extends SqlRunner {
  * The SQL a subgraph writes by hand (CTEs, row locks, keyset pages), run
  * through the ORM's own connection: one pool, one statement log, the same
  * type parsing and `onQuery` for both, and no second query builder.
+ *
+ * A statement outside a transaction on a real server runs as a named prepared
+ * statement on the ORM's own `pg` pool: the ORM inlines every value into the
+ * text, so PostgreSQL parsed and planned each read again (planning the
+ * recursive branch query was most of a conversations page's database time,
+ * issue 15). Inside a transaction, and on embedded PostgreSQL (one shared
+ * session, no pool of ours), statements go through the ORM as before.
  */
 export function sqlOn(connection: AbstractSqlConnection): Sql {
   return { ...runnerOn(connection), transaction: (work) => connection.transactional((trx) => work(runnerOn(connection, trx))) };
 }
 
 function runnerOn(connection: AbstractSqlConnection, trx?: Transaction): SqlRunner {
-  const raw = async <Row>(statement: string, params: readonly unknown[] = []): Promise<SqlResult<Row>> => {
+  const viaOrm = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
     const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run', trx);
     return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
   };
+  const run = async <Row>(statement: string, params: readonly unknown[], prepare: boolean): Promise<SqlResult<Row>> => {
+    if (trx || !prepare) return viaOrm(statement, params);
+    const statements = await preparedStatementsOf(connection);
+    return statements ? statements.run<Row>(statement, params) : viaOrm(statement, params);
+  };
   return {
-    raw,
+    raw: (statement, params = []) => run(statement, params, true),
     async insert(table, rows) {
       if (rows.length === 0) return;
       const columns = Object.keys(rows[0]!);
       const tuple = `(${columns.map(() => '?').join(', ')})`;
-      await raw(
+      // Not prepared: its text changes with the number of rows, and each would stay prepared on every connection.
+      await run(
         `insert into ${table.split('.').map(quoteIdentifier).join('.')} (${columns.map(quoteIdentifier).join(', ')}) values ${rows.map(() => tuple).join(', ')}`,
         rows.flatMap((row) => columns.map((c) => row[c] ?? null)),
+        false,
       );
     },
   };
+}
+
+/** At most this many statement texts are kept prepared per connection pool; any beyond run unnamed. */
+const MAX_PREPARED = 256;
+
+interface PreparedStatements {
+  run<Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>>;
+}
+
+// Keyed by the ORM's connection, which lives as long as its ORM: the names given to statement texts must be the
+// same for every pooled client, so they belong to the pool, not to one sqlOn.
+const preparedByConnection = new WeakMap<AbstractSqlConnection, Promise<PreparedStatements | null>>();
+
+function preparedStatementsOf(connection: AbstractSqlConnection): Promise<PreparedStatements | null> {
+  let statements = preparedByConnection.get(connection);
+  if (!statements) {
+    statements = nativePoolOf(connection).then((pool) => pool && preparedStatementsOn(pool, connection));
+    preparedByConnection.set(connection, statements);
+  }
+  return statements;
+}
+
+async function nativePoolOf(connection: AbstractSqlConnection): Promise<Pool | null> {
+  const native = (connection as { getNativeClient?: () => Promise<unknown> }).getNativeClient;
+  if (!native) return null;
+  try {
+    const pool = await native.call(connection);
+    return typeof (pool as Partial<Pool> | null)?.query === 'function' ? (pool as Pool) : null;
+  } catch {
+    return null; // a dialect handed in (embedded PostgreSQL's shared session) owns its client
+  }
+}
+
+/**
+ * Errors PostgreSQL raises while analysing a statement, before it runs anything, when a parameter's type cannot be
+ * told from where it stands (`? is null`), which an inlined literal never hits: such a statement runs through the
+ * ORM from then on.
+ */
+const UNTYPED_PARAMETER = new Set(['42P18', '42725', '42883', '42P08']);
+
+function preparedStatementsOn(pool: Pool, connection: AbstractSqlConnection): PreparedStatements {
+  const onQuery = connection.getPlatform().getConfig().get('onQuery');
+  const texts = new Map<string, { name: string | undefined; text: string } | 'inline'>();
+  const inline = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
+    const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run');
+    return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
+  };
+  return {
+    async run<Row>(statement: string, params: readonly unknown[]) {
+      let prepared = texts.get(statement);
+      if (prepared === 'inline') return inline<Row>(statement, params);
+      if (!prepared) {
+        prepared = { name: texts.size < MAX_PREPARED ? `parley_${texts.size + 1}` : undefined, text: numberedPlaceholders(statement) };
+        if (prepared.name) texts.set(statement, prepared);
+      }
+      let result;
+      try {
+        result = await pool.query({ name: prepared.name, text: prepared.text, values: params.map(asParameter) });
+      } catch (error) {
+        if (UNTYPED_PARAMETER.has((error as { code?: string }).code ?? '')) {
+          texts.set(statement, 'inline');
+          return inline<Row>(statement, params); // which reports it to onQuery
+        }
+        onQuery(statement, params as unknown[]);
+        throw error;
+      }
+      onQuery(statement, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+/** `?` → `$1`, `$2`…, `\?` → `?`, as the ORM reads them; identifiers (`??`) are never bound, so they are refused. */
+function numberedPlaceholders(statement: string): string {
+  let n = 0;
+  return statement.replace(/\\\?|\?\??/g, (match) => {
+    if (match === '\\?') return '?';
+    if (match === '??') throw new Error('sql: `??` (an identifier) cannot be a parameter of a prepared statement; write the name');
+    return `$${++n}`;
+  });
+}
+
+/** What `pg` sends for a value: the same text the ORM would have inlined. */
+function asParameter(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  return arrayAsLiteral(value);
 }
 
 function quoteIdentifier(name: string): string {

@@ -81,6 +81,19 @@ describe.each(targets)('hand-written SQL on $name', ({ open }) => {
     expect(note.writtenAt).toEqual(at);
   });
 
+  it('reads one statement again and again with other values, dates and nulls bound as the values they are', async () => {
+    const statement = `select id from "notes"."note" where written_at <= ? and (text = ? or ? is not distinct from null) order by id`;
+    const texts = [
+      [at, "it's one!", "it's one!"],
+      [at, 'nothing', null],
+      [new Date(at.getTime() - 1), 'a ? in text, and \\ a backslash!', 'x'],
+    ];
+    const ids = [];
+    for (const [when, text, orNull] of texts)
+      ids.push((await sql.raw<{ id: number }>(statement, [when, text, orNull])).rows.map((r) => r.id));
+    expect(ids).toEqual([[1], [1, 2], []]);
+  });
+
   it('commits a transaction whose work resolves and rolls back one whose work throws, leaving nothing half-written', async () => {
     await sql.transaction(async (trx) => {
       await trx.insert('notes.note', [{ id: 3, text: 'kept', written_at: at }]);
@@ -128,5 +141,42 @@ describe('the embedded session', () => {
     const { rows } = await sqlOn(second.em.getConnection()).raw<{ n: string }>(`select count(*) as n from "notes"."note"`);
     expect(Number(rows[0]!.n)).toBe(3);
     expect(seen.some((s) => s.includes('count(*)'))).toBe(true);
+  });
+});
+
+describe.runIf(process.env.DATABASE_URL)('reads on a real server', () => {
+  let database: TestDatabase;
+  let orm: MikroORM;
+  const seen: string[] = [];
+  beforeAll(async () => {
+    database = await createTestDatabase(process.env.DATABASE_URL!);
+    orm = await createOrm({
+      schema: 'notes',
+      entities: [NoteSchema],
+      migrations,
+      logger,
+      url: database.url,
+      poolMax: 1,
+      onQuery: (statement) => seen.push(statement),
+    });
+    await migrate(orm);
+  });
+  afterAll(async () => {
+    await orm?.close();
+    await database?.drop();
+  });
+
+  it('prepares a statement read outside a transaction once, and onQuery still sees every run', async () => {
+    const sql = sqlOn(orm.em.getConnection());
+    const statement = `select count(*)::int as n from "notes"."note" where id > ?`;
+    for (const after of [0, 1, 2]) await sql.raw(statement, [after]);
+    expect(seen.filter((s) => s === statement)).toHaveLength(3);
+    // One pooled connection: the statements prepared on it are the ones this ORM's reads prepared.
+    const { rows } = await sql.raw<{ statement: string }>(`select statement from pg_prepared_statements`);
+    expect(rows.map((r) => r.statement)).toContain(`select count(*)::int as n from "notes"."note" where id > $1`);
+    // A transaction's statements are its own: nothing of it is prepared.
+    await sql.transaction((trx) => trx.raw(`select 1 as one where ? = 1`, [1]));
+    const after = await sql.raw<{ statement: string }>(`select statement from pg_prepared_statements`);
+    expect(after.rows.map((r) => r.statement).some((s) => s.includes('one where'))).toBe(false);
   });
 });

@@ -16,15 +16,18 @@ const MAX_TITLE = 200;
  * that does not exist.
  */
 export function createConversationHistory({ em, clock }: { em: EntityManager; clock: Clock }) {
+  // Reads by hand-written SQL, each of constant text (ids as one array) so that it is prepared once per connection.
+  const sql = sqlOn(em.getConnection());
+  const read = async (statement: string, params: readonly unknown[]) => (await sql.raw<Record<string, unknown>>(statement, params)).rows;
   return {
     async listForOwner(
       ownerId: string,
       { size, after, search }: { size: number; after?: string | null; search?: string | null },
     ): Promise<Page<Conversation>> {
       const term = search?.trim();
-      if (term) return searchConversations({ sql: sqlOn(em.getConnection()), em }, ownerId, { term, size, after: after ?? null });
+      if (term) return searchConversations({ sql, em }, ownerId, { term, size, after: after ?? null });
       const cursor = after ? decodeCursor(after) : null;
-      const rows: Record<string, unknown>[] = await em.getConnection().execute(
+      const rows = await read(
         `select c.* from "chat"."conversation" c where c.owner_id = ?${cursor ? ' and (c.updated_at, c.id) < (?, ?)' : ''}
          order by c.updated_at desc, c.id desc limit ?`,
         cursor ? [ownerId, cursor.at, cursor.id, size + 1] : [ownerId, size + 1],
@@ -36,9 +39,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
     async findOwned(ids: readonly string[], ownerId: string): Promise<Conversation[]> {
       const valid = ids.filter(isUuid);
       if (valid.length === 0) return [];
-      const rows: Record<string, unknown>[] = await em
-        .getConnection()
-        .execute(`select c.* from "chat"."conversation" c where c.id in (${placeholders(valid)}) and c.owner_id = ?`, [...valid, ownerId]);
+      const rows = await read(`select c.* from "chat"."conversation" c where c.id = any(?::uuid[]) and c.owner_id = ?`, [valid, ownerId]);
       return rows.map(conversationFromRow);
     },
 
@@ -46,10 +47,10 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
     async findOwnedMessages(ids: readonly string[], ownerId: string): Promise<Message[]> {
       const valid = ids.filter(isUuid);
       if (valid.length === 0) return [];
-      const rows: Record<string, unknown>[] = await em.getConnection().execute(
+      const rows = await read(
         `select m.* from "chat"."message" m join "chat"."conversation" c on c.id = m.conversation_id
-         where m.id in (${placeholders(valid)}) and c.owner_id = ?`,
-        [...valid, ownerId],
+         where m.id = any(?::uuid[]) and c.owner_id = ?`,
+        [valid, ownerId],
       );
       return rows.map(messageFromRow);
     },
@@ -59,12 +60,12 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       const valid = ids.filter(isUuid);
       const result = new Map<string, Message[]>();
       if (valid.length === 0) return result;
-      const rows: Record<string, unknown>[] = await em.getConnection().execute(
+      const rows = await read(
         `select s.*, m.id as "of_message" from "chat"."message" m
          join "chat"."conversation" c on c.id = m.conversation_id
          join "chat"."message" s on s.conversation_id = m.conversation_id and s.role = m.role and s.parent_id is not distinct from m.parent_id
-         where m.id in (${placeholders(valid)}) and c.owner_id = ? order by s.created_at, s.id`,
-        [...valid, ownerId],
+         where m.id = any(?::uuid[]) and c.owner_id = ? order by s.created_at, s.id`,
+        [valid, ownerId],
       );
       for (const row of rows) {
         const of = row['of_message'] as string;
@@ -79,12 +80,12 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
      */
     async firstMessages(conversationIds: readonly string[], size: number): Promise<Map<string, Message[]>> {
       if (conversationIds.length === 0) return new Map();
-      const rows: Record<string, unknown>[] = await em.getConnection().execute(
-        `with recursive ${activeBranch(placeholders(conversationIds))}
+      const rows = await read(
+        `with recursive ${activeBranch}
          select * from (
            select b.*, row_number() over (partition by b.conversation_id order by b.created_at, b.id) as "position" from branch b
          ) ranked where "position" <= ? order by "conversation_id", "position"`,
-        [...conversationIds, size + 1],
+        [conversationIds, size + 1],
       );
       const byConversation = new Map<string, Message[]>(conversationIds.map((id) => [id, []]));
       for (const row of rows) {
@@ -97,10 +98,10 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
     async messagesAfter(conversationId: string, { size, after }: { size: number; after: string }): Promise<Page<Message>> {
       const { at, id } = decodeCursor(after);
       // Along a branch every message is newer than its parent, so (created_at, id) orders the branch.
-      const raw: Record<string, unknown>[] = await em.getConnection().execute(
-        `with recursive ${activeBranch('?')}
+      const raw = await read(
+        `with recursive ${activeBranch}
          select * from branch b where (b.created_at, b.id) > (?, ?) order by b.created_at, b.id limit ?`,
-        [conversationId, at, id, size + 1],
+        [[conversationId], at, id, size + 1],
       );
       const rows = raw.map(messageFromRow);
       return toPage(rows, size, (m) => ({ at: m.createdAt, id: m.id }));
@@ -158,19 +159,12 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
 
 export type ConversationHistory = ReturnType<typeof createConversationHistory>;
 
-/** The active branch of the conversations in `idList` (placeholders): from each active leaf up its parents. */
-function activeBranch(idList: string): string {
-  // Each step looks the parent up by primary key (a lateral LIMIT 1). Written as a join, the planner, which guesses
-  // 100 rows for the work table, hashed it against a sequential scan of the whole message table on every step: a
-  // page cost PostgreSQL 3.4 ms with 3,000 messages stored, and more with every message anyone sent (issue 15).
-  return `branch as (
-    select m.* from "chat"."message" m join "chat"."conversation" c on c.active_leaf_id = m.id where c.id in (${idList})
+/** The active branch of the conversations in the array bound to its `?`: from each active leaf up its parents. */
+// Each step looks the parent up by primary key (a lateral LIMIT 1). Written as a join, the planner, which guesses
+// 100 rows for the work table, hashed it against a sequential scan of the whole message table on every step: a
+// page cost PostgreSQL 3.4 ms with 3,000 messages stored, and more with every message anyone sent (issue 15).
+const activeBranch = `branch as (
+    select m.* from "chat"."message" m join "chat"."conversation" c on c.active_leaf_id = m.id where c.id = any(?::uuid[])
     union all
     select m.* from branch b cross join lateral (select * from "chat"."message" p where p.id = b.parent_id limit 1) m
   )`;
-}
-
-/** One sql placeholder per value (sql binds arrays as lists, not as Postgres arrays). */
-function placeholders(values: readonly unknown[]): string {
-  return values.map(() => '?').join(', ');
-}

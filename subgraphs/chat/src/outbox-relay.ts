@@ -93,10 +93,7 @@ export function startOutboxRelay({
   }
 
   const markSent = (rows: OutboxRow[], ackedAt: Date) =>
-    sql.raw(`update "chat"."outbox" set sent_at = ? where id in (${rows.map(() => '?').join(', ')}) and sent_at is null`, [
-      ackedAt,
-      ...rows.map((r) => r.id),
-    ]);
+    sql.raw(`update "chat"."outbox" set sent_at = ? where id = any(?::bigint[]) and sent_at is null`, [ackedAt, rows.map((r) => r.id)]);
 
   /** Publishes what is queued, one publish at a time, until nothing is; a failure leaves its rows to the sweep. */
   async function drain() {
