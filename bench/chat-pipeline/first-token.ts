@@ -89,11 +89,15 @@ const send = print(SendMessageDocument);
 const stream = print(MessageStreamDocument);
 
 /** One exchange: send, subscribe on the answer, time the first delta, wait for the end. */
+/** 420 → "four two zero": digits would be read as disguised letters by output moderation ("455"), words are not. */
+const DIGITS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+const spelled = (n: number) => [...String(n)].map((d) => DIGITS[Number(d)]).join(' ');
+
 async function exchange(c: Conversation, i: number) {
   const started = performance.now();
   const { body } = await postGraphQL(platform.url, send, {
     token: c.token,
-    variables: { input: { content: `question ${i} with a few words`, ...(c.conversationId ? { conversationId: c.conversationId } : {}) } },
+    variables: { input: { content: `question ${spelled(i)} with a few words`, ...(c.conversationId ? { conversationId: c.conversationId } : {}) } },
   });
   const accepted = performance.now();
   if (!body.data) throw new Error(`sendMessage failed: ${JSON.stringify(body.errors)}`);
@@ -119,7 +123,7 @@ async function exchange(c: Conversation, i: number) {
       },
     );
   });
-  if (text !== `Echo: question ${i} with a few words`) throw new Error(`unexpected reply: ${text}`);
+  if (text !== `Echo: question ${spelled(i)} with a few words`) throw new Error(`unexpected reply: ${text}`);
   return { sendMs: accepted - started, overhead: firstDelta - accepted, id, accepted, firstDelta };
 }
 

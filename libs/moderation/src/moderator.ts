@@ -19,17 +19,39 @@ export interface Moderator {
    * reaches it. A provider failure rejects: whether to fail open is the caller's call.
    */
   check(text: string, signal?: AbortSignal): Promise<ModerationResult>;
-  /** Local rules only, synchronously. */
-  checkLocal(text: string): ModerationResult;
+  /** Local rules only, synchronously. The result is shared by every call with the same text: do not change it. */
+  checkLocal(text: string): Readonly<ModerationResult>;
   /** A fresh filter for one streamed text (local rules only). */
   outputFilter(): OutputFilter;
 }
 
+/** Texts up to this long have their local verdict remembered, up to this many characters in all (~8 MB). */
+const MAX_REMEMBERED_TEXT = 16_384;
+const MAX_REMEMBERED_CHARS = 4_000_000;
+
 export function createModerator({ policy, blockList, provider }: ModeratorOptions): Moderator {
   const rules = createLocalRules(policy, blockList);
 
+  // A conversation's earlier turns are screened again with every reply (the policy in force may be stricter than the
+  // one they were sent under), so the same texts come back reply after reply: the local rules are a pure function
+  // of the text under this moderator's policy, and running them again was a sixth of a chat worker's CPU (issue 15).
+  const remembered = new Map<string, ModerationResult>();
+  let rememberedChars = 0;
+
   function checkLocal(text: string): ModerationResult {
-    return applyPolicy(text, rules.resolve(rules.find(text)), policy);
+    const known = remembered.get(text);
+    if (known) return known;
+    const result = applyPolicy(text, rules.resolve(rules.find(text)), policy);
+    if (text.length <= MAX_REMEMBERED_TEXT) {
+      remembered.set(text, result);
+      rememberedChars += text.length;
+      for (const [oldest] of remembered) {
+        if (rememberedChars <= MAX_REMEMBERED_CHARS) break;
+        remembered.delete(oldest);
+        rememberedChars -= oldest.length;
+      }
+    }
+    return result;
   }
 
   return {

@@ -30,6 +30,16 @@ describe('checking a text with the local rules', () => {
     expect(moderator().checkLocal('What the fuuuck is this sh1t?').text).toBe('What the [profanity] is this [profanity]?');
   });
 
+  it("remembers a text's verdict, as a conversation's earlier turns are checked again with every reply", () => {
+    const checking = moderator();
+    const first = checking.checkLocal('Mail alice@example.com about project nightingale.');
+    expect(checking.checkLocal('Mail alice@example.com about project nightingale.')).toBe(first);
+    expect(first.blocked).toEqual({ category: 'block_list' });
+    // Another text, another verdict; another moderator (another policy) decides for itself.
+    expect(checking.checkLocal('Mail alice@example.com.').text).toBe('Mail [email].');
+    expect(moderator('email=allow').checkLocal('Mail alice@example.com.').text).toBe('Mail alice@example.com.');
+  });
+
   it('leaves words that merely contain a swear word alone', () => {
     const text = 'The class assessment in Scunthorpe was a grape-picking job.';
     expect(moderator().checkLocal(text)).toEqual({ text, findings: [], blocked: null });
