@@ -27,28 +27,49 @@ const loadBefore = loadavg();
 const startedAt = new Date();
 
 /**
- * Runs `bench/<name>/run.ts` and reads the results.json it writes, with its RESULTS.md: beside its script in the full
- * run, into `out/<name>` in the short one.
+ * Runs `bench/<script>` with `args` and reads the JSON (`results`) it writes beside its results page: beside its
+ * script in the full run, into `out/<its folder>` in the short one.
  */
-function runBenchmark<T>(name: string): T {
-  const dir = short ? resolve(out, name) : resolve(benchDir, name);
+function runBenchmark<T>(script: string, args: (string | number)[], results: string): T {
+  const folder = script.split('/')[0]!;
+  const dir = short ? resolve(out, folder) : resolve(benchDir, folder);
   mkdirSync(dir, { recursive: true });
-  const run = spawnSync('npx', ['tsx', resolve(benchDir, name, 'run.ts'), seconds, reps], {
+  const run = spawnSync('npx', ['tsx', resolve(benchDir, script), ...args.map(String)], {
     stdio: 'inherit',
     env: { ...process.env, BENCH_OUT_DIR: dir },
   });
-  if (run.status !== 0) throw new Error(`bench/${name}/run.ts failed (exit ${run.status})`);
-  return JSON.parse(readFileSync(resolve(dir, 'results.json'), 'utf8')) as T;
+  if (run.status !== 0) throw new Error(`bench/${script} failed (exit ${run.status})`);
+  return JSON.parse(readFileSync(resolve(dir, results), 'utf8')) as T;
 }
 
-const edge = runBenchmark<{ results: Results }>('gateway-edge');
-const embedded = runBenchmark<{ ratio: number }>('embedded');
+const edge = runBenchmark<{ results: Results }>('gateway-edge/run.ts', [seconds, reps], 'results.json');
+const embedded = runBenchmark<{ ratio: number }>('embedded/run.ts', [seconds, reps], 'results.json');
+// Goal 3 at the loads it names: sendMessage offered 400/s, the first token at 50 concurrent conversations.
+const sending = runBenchmark<{ rates: { offered: number; acceptedPerSecond: number; errors: number; p95Ms: number }[] }>(
+  'chat-pipeline/send-message.ts',
+  [seconds, reps, 400],
+  'send-message.json',
+);
+const firstToken = runBenchmark<{ levels: { conversations: number; p95Ms: number; cpuUsPerReply: Record<string, number> }[] }>(
+  'chat-pipeline/first-token.ts',
+  [seconds, reps, 50],
+  'first-token.json',
+);
+// Goal 4: 2,000 subscribers at 20 tokens/s each, one run (its 20 s are 800,000 events).
+const fanOut = runBenchmark<{ ofOffered: number; p99Ms: number; gatewayCpuUsPerEvent: number; gatewayRssKiBPerConnection: number }>(
+  'chat-pipeline/fan-out.ts',
+  [short ? 5 : 20, 2000, 20],
+  'fan-out.json',
+);
 const { closedOurs, closedApollo, openOurs, kinds } = edge.results;
 
 /** CPU per request of everything serving it: every process of the run, its PostgreSQL and Redis, not the load generator. */
 const servingMs = (runs: Measurement[]) => median(runs.map((m) => (m.perRequest.run - m.perRequest.loadGenerator) / 1000));
 const ratio = median(closedOurs.map((m, i) => m.rps / closedApollo[i]!.rps));
 const errors = (runs: Measurement[]) => runs.reduce((sum, m) => sum + m.errors, 0);
+
+const replyCpuUs = Object.values(firstToken.levels[0]!.cpuUsPerReply).reduce((a, b) => a + b, 0);
+const sent = sending.rates[0]!;
 
 interface Row {
   goal: string;
@@ -100,16 +121,30 @@ const rows: Row[] = [
     met: ratio >= 1.7,
   },
   {
-    goal: '3 chat pipeline, Node CPU per reply',
+    goal: '3 chat pipeline, Node CPU per reply (50 conversations)',
     target: '≤ 5 ms',
-    measured: 'not run by npm run bench yet (bench/chat-pipeline)',
-    met: null,
+    measured: `${(replyCpuUs / 1000).toFixed(2)} ms (${Object.entries(firstToken.levels[0]!.cpuUsPerReply)
+      .map(([name, us]) => `${name} ${(us / 1000).toFixed(2)}`)
+      .join(', ')})`,
+    met: replyCpuUs <= 5000,
   },
   {
-    goal: '4 subscriptions, 2,000 × 20 tokens/s',
-    target: 'p99 < 100 ms, ≤ 15 µs/event',
-    measured: 'not run by npm run bench yet (bench/chat-pipeline/fan-out.ts)',
-    met: null,
+    goal: '3 sendMessage offered 400/s, pipeline running',
+    target: '≥ 400 accepted/s, p95 < 100 ms',
+    measured: `${sent.acceptedPerSecond.toFixed(0)} accepted/s, p95 ${sent.p95Ms.toFixed(0)} ms, ${sent.errors} errors`,
+    met: sent.acceptedPerSecond >= 400 * 0.98 && sent.p95Ms < 100 && sent.errors === 0,
+  },
+  {
+    goal: '3 overhead to the first token, 50 conversations',
+    target: 'p95 < 50 ms',
+    measured: `p95 ${firstToken.levels[0]!.p95Ms.toFixed(0)} ms`,
+    met: firstToken.levels[0]!.p95Ms < 50,
+  },
+  {
+    goal: '4 subscriptions, 2,000 × 20 tokens/s on one gateway',
+    target: 'all delivered, p99 < 100 ms, ≤ 15 µs/event',
+    measured: `${(fanOut.ofOffered * 100).toFixed(1)} % delivered, p99 ${fanOut.p99Ms.toFixed(0)} ms, ${fanOut.gatewayCpuUsPerEvent.toFixed(1)} µs/event, ${fanOut.gatewayRssKiBPerConnection.toFixed(1)} KiB/connection`,
+    met: fanOut.ofOffered >= 0.99 && fanOut.p99Ms < 100 && fanOut.gatewayCpuUsPerEvent <= 15,
   },
   {
     goal: '5 embedded: a mixed read against /healthz, CPU per request',
@@ -123,8 +158,8 @@ const lines = [
   '# Performance targets (issue 15): target, measured, met',
   '',
   `Machine: ${describeMachine()}. Load average before the run: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}.`,
-  `Command: npm run bench${short ? ' -- --short' : ''} (${startedAt.toISOString()}); bench/gateway-edge/run.ts ${seconds} ${reps}, services mode, every process on these cores.`,
-  'CPU per request is the median over the reps of every process of the run (services, workers, the other gateways idle), its PostgreSQL backends and Redis, without the load generator; details in bench/gateway-edge/RESULTS.md.',
+  `Command: npm run bench${short ? ' -- --short' : ''} (${startedAt.toISOString()}); each benchmark's own page says its load; services mode, every process (and the load generator) on these cores.`,
+  'Goal 1–2: CPU per request is the median over the reps of every process of the run (services, workers, the other gateways idle), its PostgreSQL backends and Redis, without the load generator (bench/gateway-edge/RESULTS.md). Goal 3: bench/chat-pipeline/SEND-MESSAGE.md and FIRST-TOKEN.md. Goal 4: bench/chat-pipeline/FAN-OUT-2000x20.md. Goal 5: bench/embedded/RESULTS.md.',
   '',
   '| goal | target | measured | met |',
   '| --- | --- | --- | --- |',

@@ -25,7 +25,7 @@ import { percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { processCpuMicros } from '../support/process-cpu';
 import { processRssKiB as rssKiB } from '../support/process-memory';
-import { createReport } from '../support/report';
+import { createReport, resultsDir, saveResults } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 20);
 const subscribers = Number(process.argv[3] ?? 2000);
@@ -197,5 +197,16 @@ say(
 say(`Producer: ${producerOutput.at(-1) ?? 'no report'}`);
 for (const client of clients) await client.dispose();
 await platform.stop();
-write(resolve(import.meta.dirname, `FAN-OUT-${subscribers}x${rate}.md`));
+const out = resultsDir(import.meta.dirname);
+write(resolve(out, `FAN-OUT-${subscribers}x${rate}.md`));
+saveResults(out, 'fan-out.json', {
+  seconds,
+  subscribers,
+  rate,
+  deliveredPerSecond: delivered / seconds,
+  ofOffered: delivered / expected,
+  p99Ms: percentile(latencies, 99),
+  gatewayCpuUsPerEvent: cpu / Math.max(1, delivered),
+  gatewayRssKiBPerConnection: (rssSubscribed - rssBefore) / subscribers,
+});
 process.exit(0);

@@ -25,7 +25,7 @@ import { startPlatformUnderTest } from '@parley/platform/testing';
 import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { cpuMeter } from '../support/process-cpu';
-import { createReport, medianRange } from '../support/report';
+import { createReport, medianRange, resultsDir, saveResults } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
@@ -97,7 +97,9 @@ async function exchange(c: Conversation, i: number) {
   const started = performance.now();
   const { body } = await postGraphQL(platform.url, send, {
     token: c.token,
-    variables: { input: { content: `question ${spelled(i)} with a few words`, ...(c.conversationId ? { conversationId: c.conversationId } : {}) } },
+    variables: {
+      input: { content: `question ${spelled(i)} with a few words`, ...(c.conversationId ? { conversationId: c.conversationId } : {}) },
+    },
   });
   const accepted = performance.now();
   if (!body.data) throw new Error(`sendMessage failed: ${JSON.stringify(body.errors)}`);
@@ -127,11 +129,12 @@ async function exchange(c: Conversation, i: number) {
   return { sendMs: accepted - started, overhead: firstDelta - accepted, id, accepted, firstDelta };
 }
 
-const processes = ['gateway-1', 'chat', 'chat-worker-1', 'models'] as const;
+// Every Node process a reply touches (sendMessage asks users for the sender's settings).
+const processes = ['gateway-1', 'chat', 'chat-worker-1', 'models', 'users'] as const;
 say('# Platform overhead to the first token');
 say();
 say(`Machine: ${describeMachine()}; PostgreSQL, Redis, Kafka, every Parley service (own process) and the load generator on it.`);
-say(`Command: npx tsx bench/chat-pipeline/first-token.ts ${seconds} ${reps}  (${new Date().toISOString()})`);
+say(`Command: npx tsx bench/chat-pipeline/first-token.ts ${seconds} ${reps} ${levels.join(',')}  (${new Date().toISOString()})`);
 say();
 say(
   `Closed loop, ${seconds} s per run, ${reps} runs per level (medians of the per-run figures, min–max). Overhead = first MessageDelta at the subscriber − sendMessage response; zero-delay dev model, one gateway, one worker.`,
@@ -145,6 +148,7 @@ say(
 say('|---|---|---|---|---|---|---|---|');
 let counter = 0;
 const fmt = (values: number[], digits = 1) => medianRange(values, digits);
+const byLevel: { conversations: number; repliesPerSecond: number; p95Ms: number; cpuUsPerReply: Record<string, number> }[] = [];
 for (const level of levels) {
   const runs: { rps: number; p50: number; p95: number; p99: number; a50: number; a95: number; b50: number; b95: number; cpu: number[] }[] =
     [];
@@ -193,10 +197,18 @@ for (const level of levels) {
       .map((_, i) => median(runs.map((x) => x.cpu[i]!)).toFixed(0))
       .join(' / ')} |`,
   );
+  byLevel.push({
+    conversations: level,
+    repliesPerSecond: median(runs.map((x) => x.rps)),
+    p95Ms: median(runs.map((x) => x.p95)),
+    cpuUsPerReply: Object.fromEntries(processes.map((name, i) => [name, median(runs.map((x) => x.cpu[i]!))])),
+  });
 }
 say();
 for (const c of conversations) await c.client.dispose();
 await probe.close();
 await platform.stop();
-write(resolve(import.meta.dirname, 'FIRST-TOKEN.md'));
+const out = resultsDir(import.meta.dirname);
+write(resolve(out, 'FIRST-TOKEN.md'));
+saveResults(out, 'first-token.json', { seconds, reps, levels: byLevel });
 process.exit(0);

@@ -24,7 +24,7 @@ import { median, percentile } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
 import { openLoop } from '../support/open-loop';
 import { cpuMeter } from '../support/process-cpu';
-import { createReport, medianRange } from '../support/report';
+import { createReport, medianRange, resultsDir, saveResults } from '../support/report';
 
 const seconds = Number(process.argv[2] ?? 10);
 const reps = Number(process.argv[3] ?? 3);
@@ -67,7 +67,7 @@ const processes = ['gateway-1', 'chat', 'chat-worker-1', 'models', 'users'] as c
 say('# sendMessage: accepted per second and latency, with the pipeline running');
 say();
 say(`Machine: ${describeMachine()}; PostgreSQL, Redis, Kafka, every Parley service (own process) and the load generator on it.`);
-say(`Command: npx tsx bench/chat-pipeline/send-message.ts ${seconds} ${reps}  (${new Date().toISOString()})`);
+say(`Command: npx tsx bench/chat-pipeline/send-message.ts ${seconds} ${reps} ${rates.join(',')}  (${new Date().toISOString()})`);
 say();
 say(`Open loop, ${seconds} s per run, ${reps} runs per rate (medians, min–max); 1,000 users; zero-delay dev model.`);
 say();
@@ -76,6 +76,7 @@ say(
 );
 say('|---|---|---|---|---|---|---|---|');
 let counter = 0;
+const byRate: { offered: number; acceptedPerSecond: number; errors: number; p95Ms: number }[] = [];
 for (const rate of rates) {
   const runs: { rps: number; errors: number; p50: number; p95: number; p99: number; drain: number; cpu: number[] }[] = [];
   for (let r = 0; r < reps; r++) {
@@ -117,9 +118,17 @@ for (const rate of rates) {
       runs.map((x) => x.p99),
     )} | ${fmt(runs.map((x) => x.drain))} s | ${processes.map((_, i) => median(runs.map((x) => x.cpu[i]!)).toFixed(0)).join(' / ')} |`,
   );
+  byRate.push({
+    offered: rate,
+    acceptedPerSecond: median(runs.map((x) => x.rps)),
+    errors: runs.reduce((s, x) => s + x.errors, 0),
+    p95Ms: median(runs.map((x) => x.p95)),
+  });
 }
 say();
 await db.end();
 await platform.stop();
-write(resolve(import.meta.dirname, 'SEND-MESSAGE.md'));
+const out = resultsDir(import.meta.dirname);
+write(resolve(out, 'SEND-MESSAGE.md'));
+saveResults(out, 'send-message.json', { seconds, reps, rates: byRate });
 process.exit(0);

@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { closedLoop, median } from '../support/closed-loop';
 import { cpuMeter } from '../support/process-cpu';
 import { describeMachine } from '../support/machine';
-import { medianRange } from '../support/report';
+import { medianRange, resultsDir, saveResults } from '../support/report';
 import { seed } from '../gateway-edge/seeding';
 import { CONNECTIONS, createWorkloads } from '../gateway-edge/workloads';
 
@@ -76,9 +76,9 @@ try {
     '',
   ];
   console.log(lines.join('\n'));
-  const out = process.env.BENCH_OUT_DIR ?? import.meta.dirname;
+  const out = resultsDir(import.meta.dirname);
   writeFileSync(resolve(out, 'RESULTS.md'), lines.join('\n'));
-  writeFileSync(resolve(out, 'results.json'), `${JSON.stringify({ seconds, reps, runs, ratio: median(ratios) }, null, 2)}\n`);
+  saveResults(out, 'results.json', { seconds, reps, runs, ratio: median(ratios) });
 } finally {
   server.kill('SIGTERM');
 }

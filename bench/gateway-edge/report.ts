@@ -1,8 +1,7 @@
 import { resolve } from 'node:path';
 import { median } from '../support/closed-loop';
 import { describeMachine } from '../support/machine';
-import { writeFileSync } from 'node:fs';
-import { createReport, medianRange as range } from '../support/report';
+import { createReport, medianRange as range, resultsDir, saveResults } from '../support/report';
 import { SLICES, type Measurement } from './measurement';
 import { CONVERSATIONS_PER_USER, TURNS_PER_CONVERSATION, USERS, type Seeded } from './seeding';
 import { CONNECTIONS, CONVERSATIONS, KINDS, ME, MODELS, NAMES, OPEN_RATE, VARIANTS, type Kind, type Variant } from './workloads';
@@ -230,8 +229,7 @@ export function writeReport({
     }
     say();
   }
-  // BENCH_OUT_DIR: where `npm run bench -- --short` puts a quick run, so the committed results stay as they are.
-  const out = process.env.BENCH_OUT_DIR ?? import.meta.dirname;
+  const out = resultsDir(import.meta.dirname);
   write(resolve(out, 'RESULTS.md'));
-  writeFileSync(resolve(out, 'results.json'), `${JSON.stringify({ seconds, reps, at: new Date().toISOString(), results }, null, 2)}\n`);
+  saveResults(out, 'results.json', { seconds, reps, results });
 }

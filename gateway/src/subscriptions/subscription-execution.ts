@@ -1,6 +1,8 @@
 import { type AnyErrorCode, ErrorCode, ProtocolErrorCode } from '@parley/errors';
 import {
+  createSourceEventStream,
   defaultFieldResolver,
+  execute,
   getOperationAST,
   getVariableValues,
   GraphQLError,
@@ -8,12 +10,14 @@ import {
   validate,
   type DocumentNode,
   type ExecutionArgs,
+  type ExecutionResult,
   type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
 import type { GatewayContext } from '../gateway-context';
 import { maxDepthRule } from '../operations/max-depth-rule';
 import { ResponseKeyedObject } from '../operations/response-keyed-data';
+import { eventProjection, type EventProjection } from './event-projection';
 
 /**
  * Opens the source stream of one subscription root field. Each event it
@@ -91,4 +95,45 @@ function subscriptionResolvers(
 
 function withCode(error: GraphQLError, code: AnyErrorCode): GraphQLError {
   return new GraphQLError(error.message, { nodes: error.nodes ?? null, extensions: { ...error.extensions, code } });
+}
+
+/**
+ * graphql-js's `subscribe`, with each event answered by the document's projection when it covers the event
+ * (event-projection.ts) and by graphql-js's execution otherwise. The iterator's `return()` reaches the source stream
+ * at once, as graphql-js's own mapping does.
+ */
+export function createSubscribe(): (args: ExecutionArgs) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const projections = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, EventProjection | null>>>();
+  const projectionOf = (args: ExecutionArgs): EventProjection | null => {
+    const bySchema = projections.get(args.schema) ?? new WeakMap<DocumentNode, Map<string, EventProjection | null>>();
+    projections.set(args.schema, bySchema);
+    const byOperation = bySchema.get(args.document) ?? new Map<string, EventProjection | null>();
+    bySchema.set(args.document, byOperation);
+    const name = args.operationName ?? '';
+    if (!byOperation.has(name)) byOperation.set(name, eventProjection(args.schema, args.document, args.operationName ?? undefined));
+    return byOperation.get(name)!;
+  };
+
+  return async (args) => {
+    const stream = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in stream)) return stream;
+    const source = stream[Symbol.asyncIterator]();
+    const project = projectionOf(args);
+    const answer = async (event: unknown): Promise<ExecutionResult> => project?.(event) ?? (await execute({ ...args, rootValue: event }));
+    const step = async (result: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> =>
+      result.done ? { value: undefined, done: true } : { value: await answer(result.value), done: false };
+    const iterator: AsyncIterableIterator<ExecutionResult> = {
+      next: async () => step(await source.next()),
+      return: async () => step(source.return ? await source.return() : { value: undefined, done: true }),
+      throw: async (error?: unknown) => {
+        if (source.throw) return step(await source.throw(error));
+        await source.return?.();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  };
 }

@@ -17,7 +17,7 @@ import type { RunOperation } from '../operations/gateway-operation';
 import type { Authenticate } from '../auth/request-authentication';
 import { webSocketUpgradeRefusal } from '../http/admission';
 import { createDocumentCache } from '../operations/document-cache';
-import { subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
+import { createSubscribe, subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 
 export interface WebSocketLimits {
   /** Deepest field nesting a subscription may select (queries and mutations get Apollo's checks, as over HTTP). */
@@ -110,6 +110,7 @@ export function attachWebSocketServer({
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       connectionInitWaitTimeout: 5_000,
+      subscribe: createSubscribe(),
       onConnect: async (ctx) => {
         const raw = ctx.connectionParams?.['authorization'] ?? ctx.connectionParams?.['Authorization'];
         const authorization = typeof raw === 'string' ? raw : undefined;
