@@ -33,8 +33,11 @@ export interface Sql extends SqlRunner {
  * statement on the ORM's own `pg` pool: the ORM inlines every value into the
  * text, so PostgreSQL parsed and planned each read again (planning the
  * recursive branch query was most of a conversations page's database time,
- * issue 15). Inside a transaction, and on embedded PostgreSQL (one shared
- * session, no pool of ours), statements go through the ORM as before.
+ * issue 15). Inside a transaction, and on embedded PostgreSQL, statements go
+ * through the ORM as before: PGlite's socket server drops its one connection
+ * on any error in the extended protocol (a division by zero in a prepared
+ * statement ends the session every service shares), and the ORM's inlined
+ * statements use the simple protocol, which it handles.
  */
 export function sqlOn(connection: AbstractSqlConnection): Sql {
   return { ...runnerOn(connection), transaction: (work) => connection.transactional((trx) => work(runnerOn(connection, trx))) };
