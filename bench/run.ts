@@ -2,7 +2,7 @@
  * `npm run bench`: the benchmarks that carry the performance targets (issue 15), then a summary table of each
  * target, what was measured and whether it is met.
  *
- *   npm run bench              # full: the committed results (bench/gateway-edge/RESULTS.md, bench/SUMMARY.md)
+ *   npm run bench              # full: the committed results (each benchmark's page beside it, bench/SUMMARY.md)
  *   npm run bench -- --short   # a quick check (3 s per measurement, 1 rep) into /tmp/parley-bench; commits nothing
  *
  * Needs DATABASE_URL, REDIS_URL and KAFKA_BROKERS (services mode on the machine's PostgreSQL, Redis and Kafka).
