@@ -32,6 +32,7 @@ import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
 import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
 import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
+import { inProcessSubgraphHttp, type InProcessSubgraph } from './subgraphs/in-process-subgraphs';
 import { createSubgraphHttp } from './subgraphs/subgraph-http';
 import { subgraphReadiness } from './subgraphs/subgraph-readiness';
 import { attachWebSocketServer, type WebSocketLimits } from './subscriptions/websocket-server';
@@ -63,6 +64,11 @@ export interface GatewayOptions {
   persistedQueryCache?: KeyValueCache<string>;
   /** PEM certificate and key: the gateway terminates TLS (HTTPS and WSS) itself; without, plain HTTP behind a load balancer. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Subgraphs of this very process, by routing URL (embedded mode): asked directly instead of over HTTP
+   * (subgraphs/in-process-subgraphs.ts). Every other subgraph is reached over pooled keep-alive HTTP.
+   */
+  inProcessSubgraphs?: Record<string, InProcessSubgraph>;
 }
 
 export interface Gateway {
@@ -90,6 +96,7 @@ export async function createGateway({
   admissionControl = true,
   persistedQueryCache = new InMemoryLRUCache<string>(),
   tls,
+  inProcessSubgraphs = {},
 }: GatewayOptions): Promise<Gateway> {
   const protection: GatewayProtection = {
     ...defaultGatewayProtection,
@@ -99,7 +106,7 @@ export async function createGateway({
     admission: { ...defaultGatewayProtection.admission, ...protectionOverrides.admission },
   };
   const manifest = loadOperationManifest();
-  const subgraphHttp = createSubgraphHttp();
+  const subgraphHttp = inProcessSubgraphHttp(inProcessSubgraphs, createSubgraphHttp());
   const subgraphNames = new Map<string, string>();
   const routingUrls: Record<string, string> = {};
   const fetcher = createSubgraphFetcher({

@@ -7,7 +7,7 @@ import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck } from '@parley/runtime';
+import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
 import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from '@parley/service-host';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
@@ -79,6 +79,8 @@ export async function startEmbeddedPlatform({
 
     const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
     const subgraphUrls: Record<string, string> = {};
+    // The gateway asks these subgraphs in-process; their ports still serve everything else (JWKS, /v1, tools).
+    const inProcessSubgraphs: Record<string, SubgraphServer> = {};
     const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
     let chatOrm: MikroORM | undefined;
     let jwksUrl = '';
@@ -123,6 +125,7 @@ export async function startEmbeddedPlatform({
       const listening = await service.server.listen(portOf(offset), host);
       stops.push(() => drainSubgraph(service, listening));
       subgraphUrls[definition.name] = listening.url;
+      inProcessSubgraphs[listening.url] = service.server;
       return service;
     }
 
@@ -161,6 +164,7 @@ export async function startEmbeddedPlatform({
       protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),
       // The platform's clock, as every service has it: rate-limit windows move with it.
       rateLimiter: createMemoryRateLimiter({ now: () => clock.now().getTime() }),
+      inProcessSubgraphs,
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

@@ -45,6 +45,8 @@ export interface HttpService {
    * idle keep-alive sockets. Past `graceMs` from the call it cuts what is left.
    */
   close(graceMs?: number): Promise<void>;
+  /** Whether `close` was called: what `RequestScope.draining` says, for answers given outside HTTP too. */
+  draining(): boolean;
 }
 
 /**
@@ -104,6 +106,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
 
   return {
     server,
+    draining: isDraining,
     listen(port, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

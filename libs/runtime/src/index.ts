@@ -37,7 +37,14 @@ export {
   type ConnectionRetryOptions,
 } from './connection-retry';
 export { systemClock, systemTimers, type Clock, type Timers } from './clock';
-export { createSubgraphServer, type SubgraphServer, type SubgraphServerOptions, type ListeningServer } from './subgraph-server';
+export {
+  createSubgraphServer,
+  type InProcessAnswer,
+  type RequestHead,
+  type SubgraphServer,
+  type SubgraphServerOptions,
+  type ListeningServer,
+} from './subgraph-server';
 export { readTypeDefs } from './type-defs';
 export {
   createAdmissionController,

@@ -1,14 +1,31 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
 import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
-import { toOpenAIError, type OverloadedError } from '@parley/errors';
+import {
+  BadRequestError,
+  graphQLErrorBody,
+  httpStatusFor,
+  InternalServerError,
+  OverloadedError,
+  type ParleyError,
+  toOpenAIError,
+  unavailableDependency,
+} from '@parley/errors';
 import type { DocumentNode } from 'graphql';
-import { admitted, createAdmissionController, defaultSubgraphAdmission, type AdmissionLimits } from './admission';
+import {
+  admitted,
+  createAdmissionController,
+  defaultSubgraphAdmission,
+  OVERLOAD_RETRY_AFTER_SECONDS,
+  waitForAdmission,
+  type AdmissionLimits,
+} from './admission';
 import { sendGraphQLError, sendOpenAIError } from './error-answers';
 import { subgraphGraphqlRoute } from './graphql-http';
 import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler } from './http-server';
 import type { Logger } from './logger';
 import type { ReadinessCheck } from './readiness';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 import { createSubgraphExecution } from './subgraph-execution';
 
 export interface SubgraphServerOptions<TContext extends object> {
@@ -19,7 +36,7 @@ export interface SubgraphServerOptions<TContext extends object> {
   /** Verifies the bearer token the gateway forwarded: each subgraph checks it again (zero trust). */
   verifier: AccessTokenVerifier;
   /** Builds the per-request context around the verified viewer: a fresh EntityManager fork, DataLoaders. */
-  context: (viewer: Viewer | null, scope: RequestScope, req: IncomingMessage) => TContext | Promise<TContext>;
+  context: (viewer: Viewer | null, scope: RequestScope, req: RequestHead) => TContext | Promise<TContext>;
   readiness: ReadinessCheck[];
   /** Extra HTTP routes beside /graphql, e.g. the users service's JWKS. */
   routes?: Record<string, RouteHandler>;
@@ -33,10 +50,32 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
+/** What a context may read of the request: its headers and the peer's address (an IncomingMessage is one). */
+export interface RequestHead {
+  headers: IncomingHttpHeaders;
+  socket: { remoteAddress?: string | undefined };
+}
+
+/** A /graphql answer given without HTTP. */
+export interface InProcessAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface SubgraphServer {
   name: string;
   listen(port: number, host?: string): Promise<ListeningServer>;
+  /**
+   * What a POST of `body` to /graphql with `headers` gets, for a gateway in the same process (embedded mode): the
+   * same admission bound, request id, verified viewer, context and execution, without writing the request and its
+   * answer through a socket to this very process and parsing them again (a third of an embedded read, issue 15).
+   */
+  answer(body: string, headers: IncomingHttpHeaders): Promise<InProcessAnswer>;
 }
+
+/** The peer an in-process request comes from: this machine, as a loopback connection from the gateway would. */
+const IN_PROCESS_PEER = { remoteAddress: '127.0.0.1' };
 
 /** One federated subgraph over HTTP: @apollo/subgraph schema, executed by `createSubgraphExecution`, Parley's error shape, health routes. */
 export async function createSubgraphServer<TContext extends object>(options: SubgraphServerOptions<TContext>): Promise<SubgraphServer> {
@@ -61,11 +100,13 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     refusalDetails: { service: name },
     limits: admissionLimits,
   });
+  const contextOf = async (req: RequestHead, scope: RequestScope) =>
+    context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req);
   const allRoutes: Record<string, RouteHandler> = {
     ...routes,
     '/graphql': subgraphGraphqlRoute({
       execution,
-      context: async (req, scope) => context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req),
+      context: (req, scope) => contextOf(req, scope),
     }),
   };
   const http = createHttpService({
@@ -73,8 +114,46 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     readiness,
     routes: Object.fromEntries(Object.entries(allRoutes).map(([path, handler]) => [path, admitted(admission, handler, refusalIn(path))])),
   });
+  const errorAnswer = (requestId: string, error: ParleyError, status = httpStatusFor(error.code)): InProcessAnswer => ({
+    status,
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      [REQUEST_ID_HEADER]: requestId,
+      ...(error instanceof OverloadedError && { 'retry-after': String(OVERLOAD_RETRY_AFTER_SECONDS) }),
+    },
+    body: JSON.stringify(graphQLErrorBody(error)),
+  });
   return {
     name,
+    async answer(body, headers) {
+      const requestId = requestIdFrom(headers[REQUEST_ID_HEADER]);
+      const requestLogger = logger.child({ requestId });
+      requestLogger.debug({ method: 'POST', path: '/graphql', transport: 'in-process' }, 'request');
+      const slot = await waitForAdmission(admission);
+      if (slot instanceof OverloadedError) return errorAnswer(requestId, slot);
+      const scope: RequestScope = { requestId, logger: requestLogger, leaveAdmission: () => slot.release(), draining: http.draining };
+      try {
+        let operation: unknown;
+        try {
+          operation = body === '' ? undefined : JSON.parse(body);
+        } catch {
+          return errorAnswer(requestId, new BadRequestError('The request body is not valid JSON.'));
+        }
+        const answered = await execution.run(operation, () => contextOf({ headers, socket: IN_PROCESS_PEER }, scope));
+        return {
+          status: answered.status,
+          headers: { 'content-type': 'application/json; charset=utf-8', [REQUEST_ID_HEADER]: requestId },
+          body: answered.body,
+        };
+      } catch (error) {
+        // As the HTTP shell answers what escapes a route: a dependency that is down is retriable, anything else a 500.
+        const unavailable = unavailableDependency(error);
+        if (!unavailable) scope.logger.error({ err: error }, 'request failed');
+        return errorAnswer(requestId, unavailable ?? new InternalServerError('Internal server error', { requestId }));
+      } finally {
+        slot.release();
+      }
+    },
     async listen(port, host = '127.0.0.1') {
       const address = await http.listen(port, host);
       return {

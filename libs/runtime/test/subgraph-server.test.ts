@@ -3,7 +3,7 @@ import { remoteAccessTokenVerifier } from '@parley/auth';
 import { captureLogs } from '@parley/testing';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphServer, type ListeningServer } from '../src';
+import { createSubgraphServer, type ListeningServer, type SubgraphServer } from '../src';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -107,5 +107,68 @@ describe('a subgraph at capacity', () => {
     held.shift()!();
     expect((await (await working).json()) as unknown).toEqual({ data: { held: true } });
     expect((await (await post('{ ok }')).json()) as unknown).toEqual({ data: { ok: true } });
+  });
+});
+
+describe('a subgraph asked in-process (the embedded gateway)', () => {
+  let subgraph: ListeningServer;
+  let server: SubgraphServer;
+  const held: (() => void)[] = [];
+  const body = JSON.stringify({ query: '{ caller }' });
+  const headers = { 'content-type': 'application/json', 'user-agent': 'parley-test', 'x-request-id': 'req-in-process-1' };
+
+  beforeAll(async () => {
+    server = await createSubgraphServer({
+      name: 'probe',
+      typeDefs: parse('type Query { caller: String, held: Boolean }'),
+      resolvers: {
+        Query: {
+          caller: (_root: unknown, _args: unknown, context: { caller: string }) => context.caller,
+          held: () => new Promise<boolean>((resolve) => held.push(() => resolve(true))),
+        },
+      },
+      logger: captureLogs('silent').logger,
+      verifier: remoteAccessTokenVerifier({
+        jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+        issuer: 'parley',
+        audience: 'parley-api',
+      }),
+      // What a context reads of the request: its request id, its headers and the peer's address.
+      context: (_viewer, scope, req) => ({ caller: `${scope.requestId} ${String(req.headers['user-agent'])} ${req.socket.remoteAddress}` }),
+      readiness: [],
+      admission: { concurrency: 1, queueLength: 0, maxQueueWaitMs: 1000 },
+    });
+    subgraph = await server.listen(0);
+  });
+  afterAll(async () => {
+    for (const release of held) release();
+    await subgraph?.close();
+  });
+
+  it('answers what a POST to /graphql answers, with the same request id, headers and loopback peer', async () => {
+    const overHttp = await fetch(subgraph.url, { method: 'POST', headers, body });
+    const inProcess = await server.answer(body, headers);
+    expect(inProcess.status).toBe(overHttp.status);
+    expect(JSON.parse(inProcess.body)).toEqual(await overHttp.json());
+    expect(JSON.parse(inProcess.body)).toEqual({ data: { caller: 'req-in-process-1 parley-test 127.0.0.1' } });
+    expect(inProcess.headers['x-request-id']).toBe(overHttp.headers.get('x-request-id'));
+  });
+
+  it('shares the admission bound with HTTP: OVERLOADED with Retry-After while the slot is taken, served once it is free', async () => {
+    const working = fetch(subgraph.url, { method: 'POST', headers, body: JSON.stringify({ query: '{ held }' }) });
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    const refused = await server.answer(body, headers);
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(JSON.parse(refused.body).errors[0].extensions).toMatchObject({ code: 'OVERLOADED', service: 'probe' });
+    held.shift()!();
+    await working;
+    expect((await server.answer(body, headers)).status).toBe(200);
+  });
+
+  it('refuses a body that is not JSON with 400, as over HTTP', async () => {
+    const answer = await server.answer('{ caller', headers);
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body).errors[0].message).toMatch(/not valid JSON/);
   });
 });
