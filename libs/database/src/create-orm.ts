@@ -1,6 +1,7 @@
 import { MikroORM, PostgreSqlDriver, type EntitySchema, type MigrationObject } from '@mikro-orm/postgresql';
 import type { Dialect } from 'kysely';
 import type { Logger } from 'pino';
+import { prepareOnSharedSession } from './sql';
 
 export interface DatabaseOptions {
   /** The subgraph's own Postgres schema; its tables and its migrations table live there. */
@@ -63,6 +64,7 @@ export async function createOrm(options: DatabaseOptions): Promise<MikroORM> {
       },
     }),
   });
+  if (session) prepareOnSharedSession(orm.em.getConnection(), session);
   return orm;
 }
 

@@ -1,4 +1,5 @@
 import type { AbstractSqlConnection, QueryResult, Transaction } from '@mikro-orm/postgresql';
+import { CompiledQuery } from 'kysely';
 import type { Pool } from 'pg';
 
 export interface SqlResult<Row> {
@@ -33,11 +34,12 @@ export interface Sql extends SqlRunner {
  * statement on the ORM's own `pg` pool: the ORM inlines every value into the
  * text, so PostgreSQL parsed and planned each read again (planning the
  * recursive branch query was most of a conversations page's database time,
- * issue 15). Inside a transaction, and on embedded PostgreSQL, statements go
- * through the ORM as before: PGlite's socket server drops its one connection
- * on any error in the extended protocol (a division by zero in a prepared
- * statement ends the session every service shares), and the ORM's inlined
- * statements use the simple protocol, which it handles.
+ * issue 15). On embedded PostgreSQL's shared session they are prepared with
+ * SQL instead (PREPARE once, then EXECUTE with the values inlined, over the
+ * simple protocol): PGlite's socket server drops its one connection on any
+ * error in the extended protocol (a division by zero in a prepared statement
+ * would end the session every service shares). Inside a transaction,
+ * statements go through the ORM and its transaction's connection.
  */
 export function sqlOn(connection: AbstractSqlConnection): Sql {
   return { ...runnerOn(connection), transaction: (work) => connection.transactional((trx) => work(runnerOn(connection, trx))) };
@@ -79,11 +81,30 @@ interface PreparedStatements {
 // Keyed by the ORM's connection, which lives as long as its ORM: the names given to statement texts must be the
 // same for every pooled client, so they belong to the pool, not to one sqlOn.
 const preparedByConnection = new WeakMap<AbstractSqlConnection, Promise<PreparedStatements | null>>();
+/** Connections on a session several ORMs share (embedded PostgreSQL), with the session: createOrm says so. */
+const sharedSessions = new WeakMap<AbstractSqlConnection, object>();
+// Names on a shared session are the session's: every ORM on it must know a name as the same text.
+const namesBySession = new WeakMap<object, Map<string, SqlPrepared | 'inline'>>();
+
+interface SqlPrepared {
+  name: string;
+  text: string;
+  /** Whether PREPARE has run on the session (it has to again if the session was opened anew). */
+  ready: boolean;
+}
+
+/** Tells `sqlOn` that `connection` is on `session`, one database session shared by several ORMs. */
+export function prepareOnSharedSession(connection: AbstractSqlConnection, session: object): void {
+  sharedSessions.set(connection, session);
+}
 
 function preparedStatementsOf(connection: AbstractSqlConnection): Promise<PreparedStatements | null> {
   let statements = preparedByConnection.get(connection);
   if (!statements) {
-    statements = nativePoolOf(connection).then((pool) => pool && preparedStatementsOn(pool, connection));
+    const session = sharedSessions.get(connection);
+    statements = session
+      ? Promise.resolve(sqlPreparedStatementsOn(session, connection))
+      : nativePoolOf(connection).then((pool) => pool && preparedStatementsOn(pool, connection));
     preparedByConnection.set(connection, statements);
   }
   return statements;
@@ -135,6 +156,69 @@ function preparedStatementsOn(pool: Pool, connection: AbstractSqlConnection): Pr
       }
       onQuery(statement, params as unknown[]);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+  };
+}
+
+/** Errors of EXECUTE that say the session no longer has the statement (it was opened anew), and of a second PREPARE. */
+const NOT_PREPARED = '26000';
+const ALREADY_PREPARED = '42P05';
+
+/**
+ * PREPARE / EXECUTE in SQL, for a shared single session. The values are inlined into EXECUTE as the ORM inlines
+ * them into any statement; `onQuery` sees the statement as written, as it does through the ORM.
+ */
+function sqlPreparedStatementsOn(session: object, connection: AbstractSqlConnection): PreparedStatements {
+  const onQuery = connection.getPlatform().getConfig().get('onQuery');
+  let known = namesBySession.get(session);
+  if (!known) namesBySession.set(session, (known = new Map()));
+  const names = known;
+  const direct = async (sql: string, params: readonly unknown[] = []) => {
+    const formatted = connection.getPlatform().formatQuery(sql, params.map(arrayAsLiteral));
+    return connection.getClient().executeQuery<Record<string, unknown>>(CompiledQuery.raw(formatted));
+  };
+  const codeOf = (error: unknown) => (error as { code?: string }).code ?? '';
+  const prepare = async (prepared: SqlPrepared) => {
+    try {
+      await direct(`prepare ${prepared.name} as ${prepared.text}`);
+    } catch (error) {
+      if (codeOf(error) !== ALREADY_PREPARED) throw error;
+    }
+    prepared.ready = true;
+  };
+  const inline = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
+    const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run');
+    return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
+  };
+  return {
+    async run<Row>(statement: string, params: readonly unknown[]) {
+      let prepared = names.get(statement);
+      if (prepared === 'inline' || (!prepared && names.size >= MAX_PREPARED)) return inline<Row>(statement, params);
+      if (!prepared) {
+        prepared = { name: `parley_${names.size + 1}`, text: numberedPlaceholders(statement), ready: false };
+        names.set(statement, prepared);
+      }
+      const execute = `execute ${prepared.name}${params.length > 0 ? `(${params.map(() => '?').join(', ')})` : ''}`;
+      let result;
+      try {
+        if (!prepared.ready) await prepare(prepared);
+        try {
+          result = await direct(execute, params);
+        } catch (error) {
+          if (codeOf(error) !== NOT_PREPARED) throw error;
+          await prepare(prepared);
+          result = await direct(execute, params);
+        }
+      } catch (error) {
+        if (UNTYPED_PARAMETER.has(codeOf(error)) && !prepared.ready) {
+          names.set(statement, 'inline');
+          return inline<Row>(statement, params); // which reports it to onQuery
+        }
+        onQuery(statement, params as unknown[]);
+        throw error;
+      }
+      onQuery(statement, params as unknown[]);
+      return { rows: result.rows as Row[], rowCount: Number(result.numAffectedRows ?? result.rows.length) };
     },
   };
 }

@@ -117,6 +117,40 @@ describe('the embedded session', () => {
   });
   afterAll(() => postgres?.stop());
 
+  it('prepares the reads of every ORM on its one session once, and an error in one ends nothing', async () => {
+    const seen: string[] = [];
+    const first = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
+    const second = await createOrm({
+      schema: 'notes',
+      entities: [NoteSchema],
+      migrations,
+      logger,
+      session: postgres.session,
+      onQuery: (statement) => seen.push(statement),
+    });
+    await migrate(first);
+    const read = (orm: MikroORM, statement: string, params: unknown[]) =>
+      sqlOn(orm.em.getConnection()).raw<{ n: number }>(statement, params);
+    const above = `select count(*)::int as n from "notes"."note" where id > ?`;
+    const ratio = `select (count(*) / ?::int)::int as n from "notes"."note"`;
+    // Texts prepared by one ORM and then the other's: a name given twice to two texts would fail on the one session.
+    expect((await read(first, above, [0])).rows).toEqual([{ n: 0 }]);
+    expect((await read(second, ratio, [1])).rows).toEqual([{ n: 0 }]);
+    expect((await read(second, above, [0])).rows).toEqual([{ n: 0 }]);
+    expect(seen).toEqual([ratio, above]); // onQuery sees the statement as written, not its EXECUTE
+    const { rows } = await sqlOn(first.em.getConnection()).raw<{ statement: string }>(`select statement from pg_prepared_statements`);
+    expect(rows.map((r) => r.statement)).toEqual(expect.arrayContaining([expect.stringContaining('where id > $1')]));
+    // A division by zero fails that read alone; the session every ORM shares goes on.
+    await expect(read(first, ratio, [0])).rejects.toThrow(/division by zero/);
+    expect((await read(second, above, [-1])).rows).toEqual([{ n: 0 }]);
+    // A parameter PostgreSQL cannot type is bound by the ORM instead, every time.
+    const untyped = `select count(*)::int as n from "notes"."note" where ? is null`;
+    expect((await read(first, untyped, [null])).rows).toEqual([{ n: 0 }]);
+    expect((await read(first, untyped, [1])).rows).toEqual([{ n: 0 }]);
+    await first.close();
+    await second.close();
+  });
+
   it('serves several ORMs on its one connection, and closing one leaves the others working', async () => {
     const seen: string[] = [];
     const first = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
