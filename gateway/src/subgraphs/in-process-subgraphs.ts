@@ -1,11 +1,9 @@
 import { STATUS_CODES } from 'node:http';
-import type { InProcessAnswer } from '@parley/runtime';
+import type { SubgraphServer } from '@parley/runtime';
 import type { SubgraphHttp } from './subgraph-http';
 
-/** A subgraph the gateway can ask without HTTP: `SubgraphServer.answer` of @parley/runtime. */
-export interface InProcessSubgraph {
-  answer(body: string, headers: Record<string, string>): Promise<InProcessAnswer>;
-}
+/** A subgraph the gateway can ask without HTTP. */
+export type InProcessSubgraph = Pick<SubgraphServer, 'answer'>;
 
 /**
  * Subgraph requests for the subgraphs of this very process (embedded mode) handed to them directly, by routing URL;

@@ -7,7 +7,7 @@ const remote = 'http://10.0.0.7:4002/graphql';
 
 /** Records what reached it; answers as a subgraph would. */
 function recording() {
-  const asked: { url: string; body: string; headers: Record<string, string> }[] = [];
+  const asked: { url: string; body: string; headers: Record<string, string | string[] | undefined> }[] = [];
   const subgraph: InProcessSubgraph = {
     answer: async (body, headers) => {
       asked.push({ url: local, body, headers });

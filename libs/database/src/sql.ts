@@ -45,15 +45,22 @@ export function sqlOn(connection: AbstractSqlConnection): Sql {
   return { ...runnerOn(connection), transaction: (work) => connection.transactional((trx) => work(runnerOn(connection, trx))) };
 }
 
+/** A statement through the ORM, its values inlined (and its `onQuery` told). */
+async function viaOrm<Row>(
+  connection: AbstractSqlConnection,
+  statement: string,
+  params: readonly unknown[],
+  trx?: Transaction,
+): Promise<SqlResult<Row>> {
+  const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run', trx);
+  return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
+}
+
 function runnerOn(connection: AbstractSqlConnection, trx?: Transaction): SqlRunner {
-  const viaOrm = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
-    const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run', trx);
-    return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
-  };
   const run = async <Row>(statement: string, params: readonly unknown[], prepare: boolean): Promise<SqlResult<Row>> => {
-    if (trx || !prepare) return viaOrm(statement, params);
+    if (trx || !prepare) return viaOrm<Row>(connection, statement, params, trx);
     const statements = await preparedStatementsOf(connection);
-    return statements ? statements.run<Row>(statement, params) : viaOrm(statement, params);
+    return statements ? statements.run<Row>(statement, params) : viaOrm<Row>(connection, statement, params);
   };
   return {
     raw: (statement, params = []) => run(statement, params, true),
@@ -71,27 +78,30 @@ function runnerOn(connection: AbstractSqlConnection, trx?: Transaction): SqlRunn
   };
 }
 
-/** At most this many statement texts are kept prepared per connection pool; any beyond run unnamed. */
+/** At most this many statement texts are kept prepared per pool or session; any beyond run through the ORM. */
 const MAX_PREPARED = 256;
 
 interface PreparedStatements {
   run<Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>>;
 }
 
-// Keyed by the ORM's connection, which lives as long as its ORM: the names given to statement texts must be the
-// same for every pooled client, so they belong to the pool, not to one sqlOn.
+interface Prepared {
+  name: string;
+  /** The statement with `$1`, `$2`… for its `?`. */
+  text: string;
+  /** Whether it has run once: from then on an error is the statement's own, never its parameters' types. */
+  ready: boolean;
+}
+
+/** How a prepared statement runs: by name on a pg pool, or by PREPARE / EXECUTE on a shared session. */
+type Execute = (prepared: Prepared, params: readonly unknown[]) => Promise<SqlResult<Record<string, unknown>>>;
+
+// Names belong to where statements are prepared, the pool or the shared session: every client of a pool, every ORM
+// on a session, must know a name as the same text. Runners are per ORM connection, which lives as long as its ORM.
+const namesByPlace = new WeakMap<object, Map<string, Prepared | 'inline'>>();
 const preparedByConnection = new WeakMap<AbstractSqlConnection, Promise<PreparedStatements | null>>();
 /** Connections on a session several ORMs share (embedded PostgreSQL), with the session: createOrm says so. */
 const sharedSessions = new WeakMap<AbstractSqlConnection, object>();
-// Names on a shared session are the session's: every ORM on it must know a name as the same text.
-const namesBySession = new WeakMap<object, Map<string, SqlPrepared | 'inline'>>();
-
-interface SqlPrepared {
-  name: string;
-  text: string;
-  /** Whether PREPARE has run on the session (it has to again if the session was opened anew). */
-  ready: boolean;
-}
 
 /** Tells `sqlOn` that `connection` is on `session`, one database session shared by several ORMs. */
 export function prepareOnSharedSession(connection: AbstractSqlConnection, session: object): void {
@@ -103,8 +113,8 @@ function preparedStatementsOf(connection: AbstractSqlConnection): Promise<Prepar
   if (!statements) {
     const session = sharedSessions.get(connection);
     statements = session
-      ? Promise.resolve(sqlPreparedStatementsOn(session, connection))
-      : nativePoolOf(connection).then((pool) => pool && preparedStatementsOn(pool, connection));
+      ? Promise.resolve(preparedStatements(connection, session, executeOnSession(connection)))
+      : nativePoolOf(connection).then((pool) => pool && preparedStatements(connection, pool, executeOnPool(pool)));
     preparedByConnection.set(connection, statements);
   }
   return statements;
@@ -117,9 +127,12 @@ async function nativePoolOf(connection: AbstractSqlConnection): Promise<Pool | n
     const pool = await native.call(connection);
     return typeof (pool as Partial<Pool> | null)?.query === 'function' ? (pool as Pool) : null;
   } catch {
-    return null; // a dialect handed in (embedded PostgreSQL's shared session) owns its client
+    return null; // a dialect handed in owns its client
   }
 }
+
+/** PostgreSQL's SQLSTATE of an error, or ''. */
+const sqlStateOf = (error: unknown): string => (error as { code?: string }).code ?? '';
 
 /**
  * Errors PostgreSQL raises while analysing a statement, before it runs anything, when a parameter's type cannot be
@@ -128,35 +141,43 @@ async function nativePoolOf(connection: AbstractSqlConnection): Promise<Pool | n
  */
 const UNTYPED_PARAMETER = new Set(['42P18', '42725', '42883', '42P08']);
 
-function preparedStatementsOn(pool: Pool, connection: AbstractSqlConnection): PreparedStatements {
+/** Each statement text prepared once where `names` are kept, run by `execute`; `onQuery` sees it as written. */
+function preparedStatements(connection: AbstractSqlConnection, place: object, execute: Execute): PreparedStatements {
   const onQuery = connection.getPlatform().getConfig().get('onQuery');
-  const texts = new Map<string, { name: string | undefined; text: string } | 'inline'>();
-  const inline = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
-    const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run');
-    return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
-  };
+  let names = namesByPlace.get(place);
+  if (!names) namesByPlace.set(place, (names = new Map()));
+  const known = names;
   return {
     async run<Row>(statement: string, params: readonly unknown[]) {
-      let prepared = texts.get(statement);
-      if (prepared === 'inline') return inline<Row>(statement, params);
+      let prepared = known.get(statement);
+      if (prepared === 'inline' || (!prepared && known.size >= MAX_PREPARED)) return viaOrm<Row>(connection, statement, params);
       if (!prepared) {
-        prepared = { name: texts.size < MAX_PREPARED ? `parley_${texts.size + 1}` : undefined, text: numberedPlaceholders(statement) };
-        if (prepared.name) texts.set(statement, prepared);
+        prepared = { name: `parley_${known.size + 1}`, text: numberedPlaceholders(statement), ready: false };
+        known.set(statement, prepared);
       }
       let result;
       try {
-        result = await pool.query({ name: prepared.name, text: prepared.text, values: params.map(asParameter) });
+        result = await execute(prepared, params);
       } catch (error) {
-        if (UNTYPED_PARAMETER.has((error as { code?: string }).code ?? '')) {
-          texts.set(statement, 'inline');
-          return inline<Row>(statement, params); // which reports it to onQuery
+        if (!prepared.ready && UNTYPED_PARAMETER.has(sqlStateOf(error))) {
+          known.set(statement, 'inline');
+          return viaOrm<Row>(connection, statement, params); // which reports it to onQuery
         }
         onQuery(statement, params as unknown[]);
         throw error;
       }
+      prepared.ready = true;
       onQuery(statement, params as unknown[]);
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      return result as SqlResult<Row>;
     },
+  };
+}
+
+/** By name on the ORM's pg pool: pg prepares it on each pooled client the first time that client runs it. */
+function executeOnPool(pool: Pool): Execute {
+  return async ({ name, text }, params) => {
+    const result = await pool.query({ name, text, values: params.map(asParameter) });
+    return { rows: result.rows as Record<string, unknown>[], rowCount: result.rowCount ?? result.rows.length };
   };
 }
 
@@ -165,61 +186,38 @@ const NOT_PREPARED = '26000';
 const ALREADY_PREPARED = '42P05';
 
 /**
- * PREPARE / EXECUTE in SQL, for a shared single session. The values are inlined into EXECUTE as the ORM inlines
- * them into any statement; `onQuery` sees the statement as written, as it does through the ORM.
+ * PREPARE / EXECUTE in SQL on a shared single session, past the ORM's `onQuery` (the runner reports the statement as
+ * written). The values are inlined into EXECUTE as the ORM inlines them into any statement.
  */
-function sqlPreparedStatementsOn(session: object, connection: AbstractSqlConnection): PreparedStatements {
-  const onQuery = connection.getPlatform().getConfig().get('onQuery');
-  let known = namesBySession.get(session);
-  if (!known) namesBySession.set(session, (known = new Map()));
-  const names = known;
-  const direct = async (sql: string, params: readonly unknown[] = []) => {
-    const formatted = connection.getPlatform().formatQuery(sql, params.map(arrayAsLiteral));
-    return connection.getClient().executeQuery<Record<string, unknown>>(CompiledQuery.raw(formatted));
-  };
-  const codeOf = (error: unknown) => (error as { code?: string }).code ?? '';
-  const prepare = async (prepared: SqlPrepared) => {
+function executeOnSession(connection: AbstractSqlConnection): Execute {
+  const direct = (sql: string, params: readonly unknown[] = []) =>
+    connection
+      .getClient()
+      .executeQuery<Record<string, unknown>>(CompiledQuery.raw(connection.getPlatform().formatQuery(sql, params.map(arrayAsLiteral))));
+  const prepare = async ({ name, text }: Prepared) => {
     try {
-      await direct(`prepare ${prepared.name} as ${prepared.text}`);
+      await direct(`prepare ${name} as ${text}`);
     } catch (error) {
-      if (codeOf(error) !== ALREADY_PREPARED) throw error;
+      if (sqlStateOf(error) !== ALREADY_PREPARED) throw error; // another ORM on the session prepared it first
     }
-    prepared.ready = true;
   };
-  const inline = async <Row>(statement: string, params: readonly unknown[]): Promise<SqlResult<Row>> => {
-    const result = await connection.execute<QueryResult>(statement, params.map(arrayAsLiteral), 'run');
-    return { rows: (result.rows ?? []) as Row[], rowCount: result.affectedRows };
-  };
-  return {
-    async run<Row>(statement: string, params: readonly unknown[]) {
-      let prepared = names.get(statement);
-      if (prepared === 'inline' || (!prepared && names.size >= MAX_PREPARED)) return inline<Row>(statement, params);
-      if (!prepared) {
-        prepared = { name: `parley_${names.size + 1}`, text: numberedPlaceholders(statement), ready: false };
-        names.set(statement, prepared);
-      }
-      const execute = `execute ${prepared.name}${params.length > 0 ? `(${params.map(() => '?').join(', ')})` : ''}`;
-      let result;
-      try {
-        if (!prepared.ready) await prepare(prepared);
-        try {
-          result = await direct(execute, params);
-        } catch (error) {
-          if (codeOf(error) !== NOT_PREPARED) throw error;
-          await prepare(prepared);
-          result = await direct(execute, params);
-        }
-      } catch (error) {
-        if (UNTYPED_PARAMETER.has(codeOf(error)) && !prepared.ready) {
-          names.set(statement, 'inline');
-          return inline<Row>(statement, params); // which reports it to onQuery
-        }
-        onQuery(statement, params as unknown[]);
-        throw error;
-      }
-      onQuery(statement, params as unknown[]);
-      return { rows: result.rows as Row[], rowCount: Number(result.numAffectedRows ?? result.rows.length) };
-    },
+  // Whether PREPARE has run on the session, by name: it has to again if the session was opened anew.
+  const onSession = new Set<string>();
+  return async (prepared, params) => {
+    const execute = `execute ${prepared.name}${params.length > 0 ? `(${params.map(() => '?').join(', ')})` : ''}`;
+    if (!onSession.has(prepared.name)) {
+      await prepare(prepared);
+      onSession.add(prepared.name);
+    }
+    let result;
+    try {
+      result = await direct(execute, params);
+    } catch (error) {
+      if (sqlStateOf(error) !== NOT_PREPARED) throw error;
+      await prepare(prepared);
+      result = await direct(execute, params);
+    }
+    return { rows: result.rows, rowCount: Number(result.numAffectedRows ?? result.rows.length) };
   };
 }
 

@@ -117,7 +117,8 @@ describe('the embedded session', () => {
   });
   afterAll(() => postgres?.stop());
 
-  it('prepares the reads of every ORM on its one session once, and an error in one ends nothing', async () => {
+  /** Two ORMs on the one session, the schema migrated; `seen` is every statement the second one's onQuery saw. */
+  async function twoOrmsOnTheSession() {
     const seen: string[] = [];
     const first = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
     const second = await createOrm({
@@ -129,6 +130,11 @@ describe('the embedded session', () => {
       onQuery: (statement) => seen.push(statement),
     });
     await migrate(first);
+    return { first, second, seen };
+  }
+
+  it('prepares the reads of every ORM on its one session once, and an error in one ends nothing', async () => {
+    const { first, second, seen } = await twoOrmsOnTheSession();
     const read = (orm: MikroORM, statement: string, params: unknown[]) =>
       sqlOn(orm.em.getConnection()).raw<{ n: number }>(statement, params);
     const above = `select count(*)::int as n from "notes"."note" where id > ?`;
@@ -152,17 +158,7 @@ describe('the embedded session', () => {
   });
 
   it('serves several ORMs on its one connection, and closing one leaves the others working', async () => {
-    const seen: string[] = [];
-    const first = await createOrm({ schema: 'notes', entities: [NoteSchema], migrations, logger, session: postgres.session });
-    const second = await createOrm({
-      schema: 'notes',
-      entities: [NoteSchema],
-      migrations,
-      logger,
-      session: postgres.session,
-      onQuery: (statement) => seen.push(statement),
-    });
-    await migrate(first);
+    const { first, second, seen } = await twoOrmsOnTheSession();
     // Concurrent transactions queue for the one session instead of interleaving on it.
     await Promise.all(
       [10, 11, 12].map((id) =>
