@@ -1,8 +1,10 @@
 import type { IncomingMessage } from 'node:http';
+import { bearerTokenFrom } from '@parley/auth';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
+import { ErrorCode, ParleyError, ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
+import type { Metrics } from '@parley/telemetry';
 import type { MessageStreamLog } from '@parley/message-stream';
 import {
   createHttpService,
@@ -13,6 +15,7 @@ import {
   type ListeningServer,
   type RequestScope,
   type RouteHandler,
+  type ServiceTelemetry,
 } from '@parley/runtime';
 import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
@@ -24,6 +27,7 @@ import { explorerRoutes } from './explorer/explorer-routes';
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
 import { operationCostPlugin } from './operations/operation-cost';
+import { operationMetricsPlugin } from './telemetry/operation-metrics';
 import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
 import { operationLimitRules } from './operations/operation-limits';
 import { defaultGatewayProtection, type GatewayProtection } from './config/protection-settings';
@@ -69,6 +73,8 @@ export interface GatewayOptions {
    * (subgraphs/in-process-subgraphs.ts). Every other subgraph is reached over pooled keep-alive HTTP.
    */
   inProcessSubgraphs?: Record<string, InProcessSubgraph>;
+  /** The process's metrics: operations, refusals and subscriptions counted, all of them served at /metrics. */
+  telemetry?: ServiceTelemetry;
 }
 
 export interface Gateway {
@@ -97,6 +103,7 @@ export async function createGateway({
   persistedQueryCache = new InMemoryLRUCache<string>(),
   tls,
   inProcessSubgraphs = {},
+  telemetry,
 }: GatewayOptions): Promise<Gateway> {
   const protection: GatewayProtection = {
     ...defaultGatewayProtection,
@@ -140,6 +147,7 @@ export async function createGateway({
     plugins: [
       ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
+      ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),
     ],
     persistedQueries: {
       cache: createPersistedQueryCache({ base: persistedQueryCache, manifest, trustedOnly: protection.trustedDocumentsOnly }),
@@ -164,7 +172,10 @@ export async function createGateway({
   const authentications = new WeakMap<IncomingMessage, ReturnType<Authenticate>>();
   const authenticationOf = (req: IncomingMessage) => {
     let pending = authentications.get(req);
-    if (!pending) authentications.set(req, (pending = authenticate(req.headers.authorization)));
+    if (!pending) {
+      authentications.set(req, (pending = authenticate(req.headers.authorization)));
+      if (telemetry) countAuthenticationFailure(telemetry.metrics, pending, req.headers.authorization);
+    }
     return pending;
   };
   const admission = admissionControl ? createGatewayAdmission(protection.admission) : null;
@@ -173,6 +184,9 @@ export async function createGateway({
     admission,
     rateLimiter: rateLimiter ?? unlimited,
     userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
+    ...(telemetry && {
+      onRefusal: (error: ParleyError) => telemetry.metrics.edge.refusals.inc({ service: 'gateway', reason: error.code.toLowerCase() }),
+    }),
   });
   const contextFor = async (req: IncomingMessage, { requestId, logger: requestLogger }: RequestScope): Promise<GatewayContext> => ({
     ...(await authenticationOf(req)),
@@ -198,6 +212,7 @@ export async function createGateway({
     ),
     prefixRoutes: protect(Object.assign({}, ...apis.map((api) => api.prefixRoutes ?? {}))),
     ...(tls ? { tls } : {}),
+    ...(telemetry && { telemetry: { ...telemetry, service: 'gateway' } }),
   });
   const ws = attachWebSocketServer({
     httpServer: http.server,
@@ -217,6 +232,7 @@ export async function createGateway({
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
     admission,
+    metrics: telemetry?.metrics,
     ...(admissionControl ? { maxConnections: protection.admission.webSocketConnections } : {}),
     ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
     admit: async (request, context) => {
@@ -245,6 +261,14 @@ export async function createGateway({
       };
     },
   };
+}
+
+/** A credential the gateway refused, by kind: the alert on authentication failures watches these. */
+function countAuthenticationFailure(metrics: Metrics, pending: Promise<unknown>, header: string | undefined): void {
+  pending.catch((error: unknown) => {
+    if (!(error instanceof ParleyError) || error.code !== ErrorCode.UNAUTHENTICATED) return;
+    metrics.edge.authenticationFailures.inc({ reason: bearerTokenFrom(header)?.startsWith('pk_') ? 'api_key' : 'access_token' });
+  });
 }
 
 /** No rate limiting at all (the bare gateway of a benchmark). */

@@ -10,6 +10,7 @@ import { gatewayProtectionFrom } from './config/protection-settings';
 import { createRedisRateLimiter } from './http/rate-limiter';
 import { createRedisKeyValueCache } from './operations/redis-key-value-cache';
 import { routingUrlsOf } from '@parley/composition';
+import { createMetrics } from '@parley/telemetry';
 
 async function main() {
   const config = loadConfig(gatewayConfigSchema, process.env);
@@ -63,6 +64,10 @@ async function main() {
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { tls: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
       : {}),
+    telemetry: {
+      metrics: createMetrics({ service: 'gateway', onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
+      scrapeToken: config.METRICS_TOKEN,
+    },
     persistedQueryCache: createRedisKeyValueCache({
       redis: streamsClient,
       namespace,

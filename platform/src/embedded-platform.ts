@@ -7,10 +7,20 @@ import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, systemClock, type Clock, type Logger, type ReadinessCheck, type SubgraphServer } from '@parley/runtime';
+import {
+  loadConfig,
+  metricsSettings,
+  systemClock,
+  type Clock,
+  type Logger,
+  type ReadinessCheck,
+  type SubgraphServer,
+} from '@parley/runtime';
 import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from '@parley/service-host';
+import { createMetrics } from '@parley/telemetry';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
+import { z } from 'zod';
 import { embeddedSecret } from './embedded-secrets';
 import { assembleGateway, createMemoryRateLimiter, gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '@parley/gateway';
 import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
@@ -93,6 +103,12 @@ export async function startEmbeddedPlatform({
       ...settings,
     };
 
+    // One set of metrics for every service of this process, served on the gateway's port (and on each subgraph's).
+    const telemetry = {
+      metrics: createMetrics({ service: 'parley', onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
+      scrapeToken: loadConfig(z.object(metricsSettings), environment).METRICS_TOKEN,
+    };
+
     async function start<T extends SubgraphService, S>(definition: SubgraphDefinition<T, S>, offset: number): Promise<T> {
       const serviceLogger = logger.child({ service: definition.name });
       const orm: MikroORM = await createOrm({
@@ -119,6 +135,7 @@ export async function startEmbeddedPlatform({
           auth,
           verifier,
           readiness,
+          telemetry,
         },
         loadConfig(definition.settings, environment),
       );
@@ -145,6 +162,7 @@ export async function startEmbeddedPlatform({
         auth,
         verifier,
         readiness: [],
+        telemetry,
       },
       loadConfig(chatSubgraph.settings, environment),
     );
@@ -165,6 +183,7 @@ export async function startEmbeddedPlatform({
       // The platform's clock, as every service has it: rate-limit windows move with it.
       rateLimiter: createMemoryRateLimiter({ now: () => clock.now().getTime() }),
       inProcessSubgraphs,
+      telemetry,
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

@@ -65,6 +65,7 @@ export function createEdgeProtection({
   admission = null,
   rateLimiter,
   userOf,
+  onRefusal = () => {},
 }: {
   settings: EdgeProtectionSettings;
   /** None: every request is admitted (the edge's own tests; a benchmark's comparison with the gateway before admission control). */
@@ -72,7 +73,13 @@ export function createEdgeProtection({
   rateLimiter: RateLimiter;
   /** Who is calling, from the request's credential (null when anonymous or the credential is bad: the route refuses those itself). */
   userOf: (req: IncomingMessage) => Promise<string | null>;
+  /** Hears every refusal the edge answers (rate limit, overload, timeout): the gateway counts them. */
+  onRefusal?: (error: ParleyError) => void;
 }) {
+  const refused = (res: ServerResponse, dialect: Dialect, error: ParleyError, status?: number) => {
+    onRefusal(error);
+    refuse(res, dialect, error, status);
+  };
   const anyOrigin = settings.corsOrigins.includes('*');
   const allowed = new Set(settings.corsOrigins);
 
@@ -104,7 +111,7 @@ export function createEdgeProtection({
   function wrap(path: string, handler: RouteHandler): RouteHandler {
     const dialect = dialectOf(path);
     const limited = rateLimitedAndTimed(path, dialect, handler);
-    const guarded = admission ? admitted(admission, limited, (res, refusal) => refuse(res, dialect, refusal)) : limited;
+    const guarded = admission ? admitted(admission, limited, (res, refusal) => refused(res, dialect, refusal)) : limited;
     return async (req, res, scope: RequestScope) => {
       applyCors(req, res);
       if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
@@ -128,7 +135,7 @@ export function createEdgeProtection({
       const decision = await admit(addressOf(req), await userOf(req).catch(() => null));
       setRateLimitHeaders(res, decision);
       if (!decision.allowed) {
-        return refuse(
+        return refused(
           res,
           dialect,
           new RateLimitedError(
@@ -145,7 +152,7 @@ export function createEdgeProtection({
         if (outcome === 'timeout' && !res.headersSent) {
           scope.logger.warn({ path, timeoutMs: settings.requestTimeoutMs }, 'request timed out');
           // 504 rather than UPSTREAM_UNAVAILABLE's 503: the gateway gave up waiting.
-          refuse(
+          refused(
             res,
             dialect,
             new UpstreamUnavailableError(

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
+import type { Metrics } from '@parley/telemetry';
 import { clientAddress, trustedProxies } from '@parley/auth';
 import { BadUserInputError, ForbiddenError, OverloadedError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, waitForAdmission, type AdmissionController, type Logger } from '@parley/runtime';
@@ -53,6 +54,8 @@ export interface WebSocketOptions {
   admission?: AdmissionController | null;
   /** Open connections this server takes; past it an upgrade is refused with 503 and Retry-After. No cap by default. */
   maxConnections?: number;
+  /** Counts open subscriptions and the events written to them. */
+  metrics?: Metrics | undefined;
 }
 
 type ConnectionExtra = {
@@ -81,6 +84,7 @@ export function attachWebSocketServer({
   isTrusted = () => true,
   admission = null,
   maxConnections = Infinity,
+  metrics,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
@@ -106,6 +110,13 @@ export function attachWebSocketServer({
       ? toGraphQLErrorShape(error.toJSON(), error, (cause) => logger.error({ err: cause }, 'unexpected error in a websocket operation'))
       : error;
   const refusal = (error: ParleyError) => [new GraphQLError(error.message, { originalError: error })];
+  /** Each connection's streaming operations (subscriptions), by id: what the subscription gauge counts. */
+  const openStreams = new WeakMap<object, Set<string>>();
+  const streaming = (ctx: object) => {
+    let ids = openStreams.get(ctx);
+    if (!ids) openStreams.set(ctx, (ids = new Set()));
+    return ids;
+  };
 
   const disposable = useServer<Record<string, unknown>, ConnectionExtra>(
     {
@@ -188,7 +199,20 @@ export function attachWebSocketServer({
           slot?.release();
         }
       },
-      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map(format) } : undefined),
+      onOperation: (ctx, id, _payload, _args, result) => {
+        if (metrics && Symbol.asyncIterator in result) {
+          streaming(ctx).add(id);
+          metrics.pipeline.activeSubscriptions.inc();
+        }
+      },
+      onNext: (ctx, id, _payload, _args, result) => {
+        if (metrics && openStreams.get(ctx)?.has(id)) metrics.pipeline.streamEventsDelivered.inc();
+        return result.errors ? { ...result, errors: result.errors.map(format) } : undefined;
+      },
+      // graphql-ws completes every streaming operation, also when the socket closed abruptly.
+      onComplete: (ctx, id) => {
+        if (metrics && openStreams.get(ctx)?.delete(id)) metrics.pipeline.activeSubscriptions.dec();
+      },
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
     },
     wss,

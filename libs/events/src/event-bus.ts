@@ -42,5 +42,10 @@ export interface EventBus {
   subscribe<T extends Topic>(options: SubscribeOptions<T>): Promise<EventSubscription>;
   /** Resolves when the broker answers; for /readyz. */
   ping(): Promise<void>;
+  /**
+   * Events of `topic` the consumer `group` has not committed yet, summed over the partitions (a partition it never
+   * committed counts whole): the consumer lag an operator alerts on. 0 on the in-process bus, which has no backlog.
+   */
+  lag(group: string, topic: Topic): Promise<number>;
   close(): Promise<void>;
 }

@@ -91,6 +91,9 @@ export function createInProcessBus({
       };
     },
     async ping() {},
+    async lag() {
+      return 0;
+    },
     /** Refuses new events and waits until every event already published is handled. */
     async close() {
       closing = true;

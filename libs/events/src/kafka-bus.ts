@@ -234,6 +234,18 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
     async ping() {
       await admin.describeCluster();
     },
+    async lag(group, topic) {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(name(topic)),
+        admin.fetchOffsets({ groupId: `${topicPrefix}${group}`, topics: [name(topic)] }),
+      ]);
+      const committedAt = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      return ends.reduce((sum, { partition, high, low }) => {
+        const at = committedAt.get(partition) ?? -1;
+        // -1: nothing committed yet, so everything still on the partition is unread.
+        return sum + Math.max(0, Number(high) - (at < 0 ? Number(low) : at));
+      }, 0);
+    },
     async close() {
       await Promise.allSettled([...consumers].map((c) => c.disconnect()));
       await producer.disconnect();

@@ -110,6 +110,11 @@ export const namespaceSettings = {
   KAFKA_TOPIC_PREFIX: z.string().optional(),
 };
 
+/** Who may read a process's /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <it>`. */
+export const metricsSettings = {
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
+};
+
 export function namespaceFrom(settings: { PARLEY_NAMESPACE?: string | undefined; KAFKA_TOPIC_PREFIX?: string | undefined }): string {
   return settings.PARLEY_NAMESPACE ?? settings.KAFKA_TOPIC_PREFIX ?? '';
 }

@@ -1,7 +1,16 @@
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { InternalServerError, NotFoundError, type ParleyError, toHttpError, unavailableDependency } from '@parley/errors';
+import {
+  InternalServerError,
+  NotFoundError,
+  type ParleyError,
+  toHttpError,
+  UnauthenticatedError,
+  unavailableDependency,
+} from '@parley/errors';
+import type { Metrics } from '@parley/telemetry';
 import type { Logger } from './logger';
 import { checkReadiness, type ReadinessCheck } from './readiness';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -34,6 +43,19 @@ export interface HttpServiceOptions {
   prefixRoutes?: Record<string, RouteHandler>;
   /** PEM certificate and key: the service terminates TLS itself (HTTPS, and WSS on the same server). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** The process's metrics: every answered request is counted by route, and `/metrics` serves them all. */
+  telemetry?: HttpTelemetry;
+}
+
+/** What a host gives a service for its metrics: the shell adds the service's name. */
+export type ServiceTelemetry = Omit<HttpTelemetry, 'service'>;
+
+export interface HttpTelemetry {
+  metrics: Metrics;
+  /** The `service` label of this shell's request series. */
+  service: string;
+  /** When set, `/metrics` answers only `Authorization: Bearer <token>` (METRICS_TOKEN): for a port the public reaches. */
+  scrapeToken?: string | undefined;
 }
 
 export interface HttpService {
@@ -53,7 +75,7 @@ export interface HttpService {
  * The HTTP shell every Parley service shares: request ids, /healthz and /readyz,
  * a route table, and a close that drains instead of cutting requests off.
  */
-export function createHttpService({ logger, routes, readiness, prefixRoutes = {}, tls }: HttpServiceOptions): HttpService {
+export function createHttpService({ logger, routes, readiness, prefixRoutes = {}, tls, telemetry }: HttpServiceOptions): HttpService {
   let draining = false;
   const isDraining = () => draining;
   /** Each request in progress, settled when its answer has ended (or its connection went). */
@@ -69,6 +91,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
     // While draining, tell keep-alive clients to reconnect elsewhere.
     if (draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+    if (telemetry) countRequest(telemetry, req, res, routeLabel(path));
     const scope: RequestScope = {
       requestId,
       logger: logger.child({ requestId }),
@@ -83,6 +106,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
         const ready = report.ready && !draining;
         return sendJson(res, ready ? 200 : 503, { ...report, ready, ...(draining ? { draining: true } : {}) });
       }
+      if (path === '/metrics' && telemetry) return await serveMetrics(req, res, telemetry);
       const handler = routes[path] ?? prefixRoute(path);
       if (!handler) return sendHttpError(res, new NotFoundError(`No route for ${path}`));
       await handler(req, res, scope);
@@ -98,6 +122,12 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
+
+  /** A request's route as a label: the route table's key it matched, so paths with ids or junk stay bounded. */
+  function routeLabel(path: string): string {
+    if (routes[path] || path === '/healthz' || path === '/readyz' || path === '/metrics') return path;
+    return prefixes.find((p) => path.startsWith(p)) ?? 'other';
+  }
 
   function prefixRoute(path: string): RouteHandler | undefined {
     const prefix = prefixes.find((p) => path.startsWith(p));
@@ -141,6 +171,30 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
       });
     },
   };
+}
+
+function countRequest({ metrics, service }: HttpTelemetry, req: IncomingMessage, res: ServerResponse, route: string): void {
+  const started = performance.now();
+  const method = req.method ?? 'GET';
+  res.once('close', () => {
+    metrics.http.requests.inc({ service, route, method, status: String(res.statusCode) });
+    metrics.http.duration.observe({ service, route, method }, (performance.now() - started) / 1000);
+  });
+}
+
+async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, scrapeToken }: HttpTelemetry): Promise<void> {
+  if (scrapeToken && !sameSecret(req.headers.authorization ?? '', `Bearer ${scrapeToken}`)) {
+    return sendHttpError(res, new UnauthenticatedError('/metrics needs Authorization: Bearer <METRICS_TOKEN>.'));
+  }
+  const text = await metrics.text();
+  res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The URL clients use for a service bound to host:port (a wildcard bind is reached on loopback). */

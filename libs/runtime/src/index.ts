@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings } from './config';
+export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings } from './config';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export {
@@ -20,6 +20,8 @@ export {
   type HttpServiceOptions,
   type RequestScope,
   type RouteHandler,
+  type HttpTelemetry,
+  type ServiceTelemetry,
 } from './http-server';
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
 export { graphqlRoute, subgraphGraphqlRoute, type GraphQLRouteOptions, type SubgraphRouteOptions } from './graphql-http';

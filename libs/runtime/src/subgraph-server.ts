@@ -22,7 +22,7 @@ import {
 } from './admission';
 import { sendGraphQLError, sendOpenAIError } from './error-answers';
 import { subgraphGraphqlRoute } from './graphql-http';
-import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler } from './http-server';
+import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler, type ServiceTelemetry } from './http-server';
 import type { Logger } from './logger';
 import type { ReadinessCheck } from './readiness';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
@@ -42,6 +42,8 @@ export interface SubgraphServerOptions<TContext extends object> {
   routes?: Record<string, RouteHandler>;
   /** How much it takes on at once (each subgraph's MAX_CONCURRENT_REQUESTS …); `defaultSubgraphAdmission` otherwise. */
   admission?: AdmissionLimits;
+  /** The process's metrics, served at /metrics with this subgraph's requests counted (`service` is its name). */
+  telemetry?: ServiceTelemetry;
 }
 
 export interface ListeningServer {
@@ -89,6 +91,7 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     readiness,
     routes = {},
     admission: admissionLimits = defaultSubgraphAdmission,
+    telemetry,
   } = options;
   const execution = createSubgraphExecution<TContext>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
@@ -112,6 +115,7 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
   const http = createHttpService({
     logger,
     readiness,
+    ...(telemetry && { telemetry: { ...telemetry, service: name } }),
     routes: Object.fromEntries(Object.entries(allRoutes).map(([path, handler]) => [path, admitted(admission, handler, refusalIn(path))])),
   });
   const errorAnswer = (requestId: string, error: ParleyError, status = httpStatusFor(error.code)): InProcessAnswer => ({

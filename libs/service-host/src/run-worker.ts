@@ -5,7 +5,7 @@ import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-defini
 /**
  * A background process of a subgraph (e.g. the chat worker) in services mode:
  * the subgraph's database schema and settings, no GraphQL; /healthz and
- * /readyz on PORT for the orchestrator; drains on SIGTERM. It never runs
+ * /readyz on PORT for the orchestrator, /metrics for Prometheus; drains on SIGTERM. It never runs
  * migrations: the subgraph's own process does, and two migrators would race.
  */
 export async function runWorker<TSettings>(
@@ -28,7 +28,12 @@ export async function runWorker<TSettings>(
   );
   const worker = await start(dependencies, settings);
   shutdown.add('worker', () => worker.stop());
-  const http = createHttpService({ logger, readiness: infrastructure.readiness, routes: {} });
+  const http = createHttpService({
+    logger,
+    readiness: infrastructure.readiness,
+    routes: {},
+    telemetry: { ...dependencies.telemetry, service: name },
+  });
   const address = await http.listen(config.PORT, config.HOST);
   shutdown.add('http', () => http.close());
   logger.info({ port: address.port }, `${name} ready`);

@@ -1,5 +1,6 @@
 import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createLogger, createShutdown, env, loadConfig, retryingFetch, systemClock, type Logger } from '@parley/runtime';
+import { createMetrics } from '@parley/telemetry';
 import { connectInfrastructure, type Infrastructure } from './infrastructure';
 import { servicesConfigSchema, type ServicesConfig } from './services-config';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
@@ -45,6 +46,10 @@ export async function startService<TSettings>(
     auth,
     // A users service restarting is waited for within the key fetch's own 3 s bound, not reported at once.
     verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now(), jwksFetch: retryingFetch({ budgetMs: 3_000 }) }),
+    telemetry: {
+      metrics: createMetrics({ service: name, onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
+      scrapeToken: config.METRICS_TOKEN,
+    },
   };
   return { config, settings, logger, shutdown, infrastructure, dependencies };
 }

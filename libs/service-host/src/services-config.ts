@@ -1,4 +1,4 @@
-import { env, namespaceSettings } from '@parley/runtime';
+import { env, metricsSettings, namespaceSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 /**
@@ -19,6 +19,7 @@ export const servicesConfigSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1).default('parley-api'),
   USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),
   SHUTDOWN_TIMEOUT_MS: env.milliseconds(15_000),
+  ...metricsSettings,
 });
 
 export type ServicesConfig = z.infer<typeof servicesConfigSchema>;

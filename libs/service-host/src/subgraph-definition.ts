@@ -3,7 +3,7 @@ import type { AccessTokenSettings, AccessTokenVerifier } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
-import type { Clock, ListeningServer, Logger, ReadinessCheck, SubgraphServer } from '@parley/runtime';
+import type { Clock, ListeningServer, Logger, ReadinessCheck, ServiceTelemetry, SubgraphServer } from '@parley/runtime';
 import type Redis from 'ioredis';
 import type { z } from 'zod';
 
@@ -30,6 +30,8 @@ export interface SubgraphDependencies {
   verifier: AccessTokenVerifier;
   /** The process's dependencies (PostgreSQL, Redis, Kafka), for /readyz. */
   readiness: ReadinessCheck[];
+  /** The process's one set of metrics (shared by every service of an embedded process) and who may scrape it. */
+  telemetry: ServiceTelemetry;
 }
 
 /**

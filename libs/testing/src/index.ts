@@ -12,3 +12,4 @@ export { rawGraphQLPost } from './raw-graphql-post';
 export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from './own-services';
 export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './unreliable-message-stream-log';
 export { fetchStartingServiceOnRefusal } from './late-service';
+export { prometheusSamples, sampleSum, type PrometheusSample } from './prometheus-text';

@@ -4,6 +4,7 @@ import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
 import { loadConfig, type Clock, type Logger } from '@parley/runtime';
+import { createMetrics } from '@parley/telemetry';
 import { drainSubgraph, type SubgraphDefinition, type SubgraphDependencies, type SubgraphService } from '@parley/service-host';
 import { captureLogs } from './log-capture';
 import { uniqueName } from './services-env';
@@ -138,6 +139,7 @@ export function inMemoryDependencies({
     messageStreams: createInMemoryMessageStreamLog(),
     redis,
     namespace,
+    telemetry: { metrics: createMetrics({ service: 'test', runtime: false }) },
     logger,
     clock,
     auth,

@@ -30,6 +30,8 @@ export interface PlatformUnderTest {
   /** In-process handles on the same database, for fixtures. */
   users: UsersService;
   chat: ChatService;
+  /** Each process's /metrics by process name: every service and worker in services mode, the one process embedded. */
+  metricsUrls: Record<string, string>;
   /** The service processes (services mode), to stop or kill one. */
   processes: Record<string, ServiceProcess>;
   /**
@@ -143,6 +145,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       url: platform.url,
       gatewayUrls: [platform.url],
       subgraphUrls: platform.subgraphUrls,
+      metricsUrls: { parley: new URL('/metrics', platform.url).toString() },
       users: platform.users,
       chat: platform.chat,
       processes: {},
@@ -209,8 +212,10 @@ async function startServices(
       ...serviceSettings,
     };
     const launchers: Record<string, (settings?: Record<string, string>) => Promise<void>> = {};
+    const metricsUrls: Record<string, string> = {};
     /** Starts a service process and remembers how, so a test can start it again after killing it. */
     const launch = async (name: string, entry: string, processEnv: Record<string, string>, port: number) => {
+      metricsUrls[name] = `http://127.0.0.1:${port}/metrics`;
       launchers[name] = async (settings = {}) => {
         if (processes[name]) replaced.push(processes[name].output());
         processes[name] = startServiceProcess(name, entry, { ...processEnv, ...settings, PORT: String(port) });
@@ -280,6 +285,7 @@ async function startServices(
       url: gatewayUrls[0]!,
       gatewayUrls,
       subgraphUrls: { ...subgraphUrls, ...replicaUrls },
+      metricsUrls,
       users: await inProcess(usersSubgraph),
       chat: await inProcess(chatSubgraph),
       processes,

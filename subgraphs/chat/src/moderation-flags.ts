@@ -1,3 +1,4 @@
+import type { Metrics } from '@parley/telemetry';
 import { randomUUID } from 'node:crypto';
 import type { Sql } from '@parley/database';
 import type { Clock } from '@parley/runtime';
@@ -23,10 +24,12 @@ export interface ModerationFlags {
 }
 
 /** The review queue of what moderation redacted or blocked. It stores categories, never the text that was flagged. */
-export function createModerationFlags({ sql, clock }: { sql: Sql; clock: Clock }): ModerationFlags {
+export function createModerationFlags({ sql, clock, metrics }: { sql: Sql; clock: Clock; metrics: Metrics }): ModerationFlags {
   return {
     async record(flags) {
       if (flags.length === 0) return;
+      // Every block is recorded here, a user's message (INPUT) or a model's reply (OUTPUT): one place to count them.
+      for (const flag of flags) if (flag.action === 'block') metrics.edge.contentBlocked.inc({ stage: flag.direction.toLowerCase() });
       const at = clock.now();
       await sql.insert(
         'chat.moderation_flag',

@@ -28,6 +28,22 @@ const MAX_RETRY_DELAY_MS = 500;
 const MAX_IN_HAND = 10_000;
 
 /**
+ * How far behind the outbox is: rows not yet published, and how long the oldest has waited (0 when none), on the
+ * service's clock. For the metrics (`parley_outbox_backlog`, `parley_outbox_oldest_age_seconds`), read per scrape:
+ * every replica sees the same table, whichever of them relays.
+ */
+export async function outboxBacklog(sql: Sql, now: Date): Promise<{ rows: number; oldestAgeSeconds: number }> {
+  const { rows } = await sql.raw<{ rows: number; oldest: Date | string | null }>(
+    `select count(*)::int as rows, min(created_at) as oldest from "chat"."outbox" where sent_at is null`,
+  );
+  const oldest = rows[0]?.oldest;
+  return {
+    rows: rows[0]?.rows ?? 0,
+    oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - new Date(oldest).getTime()) / 1000) : 0,
+  };
+}
+
+/**
  * Gets the outbox's rows to Kafka without ever holding a transaction open
  * while Kafka answers (a broker that is down can take its producer's whole
  * retry budget to answer). Each row is marked sent, with the time its broker

@@ -1,3 +1,4 @@
+import type { Metrics } from '@parley/telemetry';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Sql, SqlRunner } from '@parley/database';
 import { BadUserInputError, ConflictError, NotFoundError, RateLimitedError } from '@parley/errors';
@@ -47,6 +48,7 @@ export function createMessageSending({
   onCommitted,
   preferences,
   moderation,
+  metrics,
 }: {
   sql: Sql;
   em: EntityManager;
@@ -61,6 +63,8 @@ export function createMessageSending({
   preferences: (userId: string) => Promise<ReplyPreferences>;
   /** Screens what users write before it is stored or reaches a model. */
   moderation: ContentModeration;
+  /** Counts messages sent and conversations started. */
+  metrics: Metrics;
 }) {
   async function earlierSend(trx: SqlRunner, ownerId: string, clientMessageId: string): Promise<SentMessage | null> {
     const rows: Record<string, unknown>[] = (
@@ -181,6 +185,8 @@ export function createMessageSending({
       });
       if ('outbox' in sent && sent.outbox) {
         onCommitted([sent.outbox]);
+        metrics.business.messagesSent.inc();
+        if (conversationId === null) metrics.business.conversationsCreated.inc();
         await screened.recordFor(sent.userMessage.id, sent.conversation.id);
       }
       return { conversation: sent.conversation, userMessage: sent.userMessage, assistantMessage: sent.assistantMessage };

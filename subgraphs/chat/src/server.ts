@@ -17,7 +17,8 @@ import { MessageSchema } from './entities/message';
 import { migrations } from './migrations';
 import { createModerationFlags } from './moderation-flags';
 import { createModelDirectory } from './model-directory';
-import { startOutboxRelay, type OutboxRelay } from './outbox-relay';
+import type { Metrics } from '@parley/telemetry';
+import { outboxBacklog, startOutboxRelay, type OutboxRelay } from './outbox-relay';
 import { createReplyControl } from './replies/reply-control';
 import { createReplyOutcomes } from './replies/reply-outcome';
 import { createReplyStore } from './replies/reply-store';
@@ -43,7 +44,7 @@ function internalTokenOf(settings: ChatSettings): string {
 }
 
 /** The moderation module as this deployment configures it: local rules, plus a provider's endpoint when one is named. */
-function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings): ContentModeration {
+function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings, metrics: Metrics): ContentModeration {
   const provider = settings.MODERATION_PROVIDER_MODEL
     ? createProviderModeration({
         modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
@@ -58,7 +59,7 @@ function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings): 
       blockList: settings.MODERATION_BLOCK_LIST,
       ...(provider ? { provider } : {}),
     }),
-    flags: createModerationFlags({ sql, clock }),
+    flags: createModerationFlags({ sql, clock, metrics }),
   });
 }
 
@@ -69,19 +70,24 @@ function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings): 
  * services mode.
  */
 export async function createChatService(
-  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatService> {
   const sql = sqlOn(orm.em.getConnection());
   const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
   const cancelSignals = createCancelSignals(pubsub);
-  const moderation = contentModerationFrom(sql, clock, settings);
+  const moderation = contentModerationFrom(sql, clock, settings, telemetry.metrics);
   const replyStore = createReplyStore({ sql, clock });
   const outcomes = createReplyOutcomes({ replies: replyStore, messageStreams, bus, clock });
   const relay: OutboxRelay | null =
     settings.OUTBOX_RELAY === 'on'
       ? startOutboxRelay({ sql, bus, logger: logger.child({ part: 'outbox-relay' }), pollMs: settings.OUTBOX_POLL_MS })
       : null;
+  telemetry.metrics.onScrape(async () => {
+    const backlog = await outboxBacklog(sql, clock.now());
+    telemetry.metrics.pipeline.outboxBacklog.set(backlog.rows);
+    telemetry.metrics.pipeline.outboxOldestAgeSeconds.set(backlog.oldestAgeSeconds);
+  });
   const eraser: EventSubscription = await bus.subscribe({
     topic: Topics.userDeleted,
     group: 'chat-user-eraser',
@@ -105,6 +111,7 @@ export async function createChatService(
       maxGenerationsPerUser: settings.MAX_GENERATIONS_PER_USER,
       onCommitted: (rows) => relay?.sendCommitted(rows),
       moderation,
+      metrics: telemetry.metrics,
       preferences: async (userId) => (authorization ? preferences.of(userId, authorization) : { defaultModel: null, translateTo: null }),
     });
 
@@ -115,6 +122,7 @@ export async function createChatService(
     resolvers: resolvers as GraphQLResolverMap<ChatContext>,
     logger,
     readiness,
+    telemetry,
     verifier,
     context: (viewer, { requestId, logger: requestLogger }, req) => {
       const em = orm.em.fork();
@@ -147,7 +155,7 @@ export async function createChatService(
 
 /** The chat worker, built from the same dependencies as the subgraph. */
 export async function startChatWorkerFrom(
-  { orm, bus, pubsub, messageStreams, logger, clock }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, clock, telemetry }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatWorker> {
   const internalToken = internalTokenOf(settings);
@@ -168,7 +176,8 @@ export async function startChatWorkerFrom(
     retryBaseMs: settings.GENERATION_RETRY_BASE_MS,
     modelsRetryBudgetMs: settings.MODELS_RETRY_BUDGET_MS,
     streamAppendRetryMs: settings.STREAM_APPEND_RETRY_MS,
-    moderation: contentModerationFrom(sql, clock, settings),
+    moderation: contentModerationFrom(sql, clock, settings, telemetry.metrics),
+    metrics: telemetry.metrics,
   });
 }
 

@@ -6,7 +6,9 @@ import type { Budgets } from './usage/budgets';
 import { costUsd } from './usage/cost';
 import { cacheKey, type ResponseCache } from './usage/response-cache';
 import { countCompletionTokens, countPromptTokens } from './usage/token-counter';
-import type { UsageRecorder } from './usage/usage-recorder';
+import type { Metrics } from '@parley/telemetry';
+import { observeModelCall } from './usage/usage-metrics';
+import type { UsageEntry, UsageRecorder } from './usage/usage-recorder';
 
 export interface CompletionInput {
   userId: string;
@@ -59,6 +61,7 @@ export function createCompletions({
   cache,
   usage,
   logger,
+  metrics,
   now = Date.now,
 }: {
   router: Router;
@@ -66,6 +69,7 @@ export function createCompletions({
   cache: ResponseCache;
   usage: UsageRecorder;
   logger: Logger;
+  metrics: Metrics;
   now?: () => number;
 }) {
   /** Replies that have ended but whose budget settlement and usage record are still on their way. */
@@ -99,6 +103,7 @@ export function createCompletions({
       const cacheable = input.cacheable === true || input.request.temperature === 0;
       const key = cacheable ? cacheKey(target.requested, input.request, shared ? '*' : input.userId) : null;
       const hit = key ? await cache.get(key).catch(() => null) : null;
+      if (key) metrics.cacheLookups.inc({ cache: 'model_responses', result: hit ? 'hit' : 'miss' });
       const base = { userId: input.userId, apiKeyId: input.apiKeyId ?? null, messageId: input.messageId ?? null };
 
       if (hit) {
@@ -116,7 +121,7 @@ export function createCompletions({
               usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens },
             });
             const recorded = track(
-              recordUsage({
+              recordUsage(deployment.provider, {
                 ...base,
                 model: deployment.model,
                 deployment: hit.deployment,
@@ -178,7 +183,7 @@ export function createCompletions({
           );
           const recorded = track(
             settled.then(() =>
-              recordUsage({
+              recordUsage(deployment.provider, {
                 ...base,
                 model: deployment.model,
                 deployment: deployment.id,
@@ -207,8 +212,9 @@ export function createCompletions({
     },
   };
 
-  /** Stores a usage record; a failure is logged, and the promise still settles for whoever waits on it. */
-  function recordUsage(entry: Parameters<UsageRecorder['record']>[0]): Promise<void> {
+  /** Counts a finished call and stores its usage record; a failure is logged, and the promise still settles for whoever waits on it. */
+  function recordUsage(provider: string, entry: UsageEntry): Promise<void> {
+    observeModelCall(metrics, entry, provider);
     return usage.record(entry).catch((error: unknown) => {
       logger.error({ err: error, userId: entry.userId }, 'usage could not be recorded');
     });

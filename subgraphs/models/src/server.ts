@@ -48,7 +48,7 @@ export interface ModelsService {
  * HTTP API every model call in Parley goes through.
  */
 export async function createModelsService(
-  { orm, bus, redis, namespace, logger, verifier, readiness, clock }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
   settings: ModelsSettings,
 ): Promise<ModelsService> {
   const { config } = settings;
@@ -91,6 +91,13 @@ export async function createModelsService(
     settings.circuit,
     millis,
   );
+  telemetry.metrics.onScrape(() => {
+    for (const { id } of config.deployments) {
+      const state = states.get(id);
+      telemetry.metrics.genAi.breakerOpen.set({ deployment: id }, state.breaker.state() === 'open' ? 1 : 0);
+      telemetry.metrics.genAi.deploymentHealthy.set({ deployment: id }, state.healthy ? 1 : 0);
+    }
+  });
   const router = createRouter({
     config,
     providers,
@@ -108,6 +115,8 @@ export async function createModelsService(
     logger,
   });
   const now = () => clock.now();
+  telemetry.metrics.genAi.budgetLimitUsd.set({ period: 'day' }, settings.budgets.dailyUsd);
+  telemetry.metrics.genAi.budgetLimitUsd.set({ period: 'month' }, settings.budgets.monthlyUsd);
   const budgets = redis
     ? withRecordedSpendingFallback({
         budgets: createRedisBudgets({ redis, namespace, limits: settings.budgets, now }),
@@ -127,6 +136,7 @@ export async function createModelsService(
       : createMemoryResponseCache({ ttlSeconds: settings.responseCacheTtlSeconds, now: millis }),
     usage,
     logger,
+    metrics: telemetry.metrics,
     now: millis,
   });
   const moderations = createModerations({
@@ -146,6 +156,7 @@ export async function createModelsService(
     resolvers: resolvers as GraphQLResolverMap<ModelsContext>,
     logger,
     readiness,
+    telemetry,
     verifier,
     routes: {
       ...openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),

@@ -52,11 +52,11 @@ function providersFrom(settings: TranslationSettings): TranslationProvider[] {
  * finished replies for users with auto-translate on.
  */
 export async function createTranslationService(
-  { orm, bus, redis, namespace, logger, verifier, readiness, clock }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
   settings: TranslationSettings,
 ): Promise<TranslationService> {
   const sql = sqlOn(orm.em.getConnection());
-  const metrics = createTranslationMetrics();
+  const metrics = createTranslationMetrics(telemetry.metrics);
   const translator = createTranslator({
     providers: providersFrom(settings),
     cache: createTranslationCache({
@@ -80,13 +80,8 @@ export async function createTranslationService(
     resolvers: resolvers as GraphQLResolverMap<TranslationContext>,
     logger,
     readiness,
+    telemetry,
     verifier,
-    routes: {
-      '/metrics': (_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-        res.end(metrics.prometheus());
-      },
-    },
     context: (viewer, { requestId, logger: requestLogger }) => ({
       viewer,
       requestId,

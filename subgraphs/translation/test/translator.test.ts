@@ -2,6 +2,7 @@ import { BadUserInputError } from '@parley/errors';
 import { describe, expect, it } from 'vitest';
 import { createLanguageDetector } from '../src/language-detector';
 import type { CachedTranslation, TranslationCache } from '../src/translation-cache';
+import { createMetrics } from '@parley/telemetry';
 import { createTranslationMetrics } from '../src/translation-metrics';
 import type { TranslationProvider } from '../src/translation-provider';
 import type { QualityRecord } from '../src/translation-quality-log';
@@ -33,7 +34,7 @@ function memoryCache(): TranslationCache & { entries: Map<string, CachedTranslat
 
 function translatorWith(providers: TranslationProvider[], cache = memoryCache()) {
   const records: QualityRecord[] = [];
-  const metrics = createTranslationMetrics();
+  const metrics = createTranslationMetrics(createMetrics({ service: 'test', runtime: false }));
   const translator = createTranslator({
     providers,
     cache,
@@ -109,7 +110,7 @@ describe('translator', () => {
     expect(fake.calls).toHaveLength(1);
     await translator.translate({ text, to: 'zh-CN', userId: user });
     expect(fake.calls).toHaveLength(1);
-    expect(metrics.snapshot()).toMatchObject({ hits: 1, misses: 5 });
+    expect(await metrics.snapshot()).toMatchObject({ hits: 1, misses: 5 });
   });
 
   it('answers a batch in one call per language pair, with an error in place of each bad request', async () => {

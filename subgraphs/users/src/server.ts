@@ -36,7 +36,7 @@ export interface UsersService {
 
 /** The users subgraph: accounts, sessions, API keys, identity providers, and the keys that sign every access token. */
 export async function createUsersService(
-  { orm, logger, auth, readiness, clock, redis, namespace }: SubgraphDependencies,
+  { orm, logger, auth, readiness, clock, redis, namespace, telemetry }: SubgraphDependencies,
   settings: UsersSettings,
 ): Promise<UsersService> {
   const keys = createSigningKeyStore({
@@ -74,6 +74,7 @@ export async function createUsersService(
     resolvers: resolvers as GraphQLResolverMap<UsersContext>,
     logger,
     readiness,
+    telemetry,
     verifier,
     routes: {
       '/.well-known/jwks.json': async (_req, res) => {

@@ -1,3 +1,4 @@
+import type { Metrics } from '@parley/telemetry';
 import type { Sql } from '@parley/database';
 import { ErrorCode, UpstreamUnavailableError, type ParleyError } from '@parley/errors';
 import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
@@ -37,6 +38,8 @@ export interface ChatWorkerOptions {
   replyReserve?: number;
   /** Screens the prompt before any model call and the reply as it streams. */
   moderation: ContentModeration;
+  /** Replies in flight and finished, dead letters. */
+  metrics: Metrics;
 }
 
 export interface ChatWorker {
@@ -67,7 +70,7 @@ class CancelRequested extends Error {
  * UPSTREAM_UNAVAILABLE with a sentence saying which service was away.
  */
 export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatWorker> {
-  const { sql, bus, messageStreams, cancelSignals, models, clock, logger, moderation } = options;
+  const { sql, bus, messageStreams, cancelSignals, models, clock, logger, moderation, metrics } = options;
   const openai = new OpenAI({ baseURL: options.modelsApiUrl, apiKey: options.internalToken, maxRetries: 0, timeout: 120_000 });
   const running = new Map<string, AbortController>();
   const stopListening = await cancelSignals.listen((messageId) => running.get(messageId)?.abort(new CancelRequested()));
@@ -95,6 +98,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     if (outcome.status === 'COMPLETED' && firstQuestion !== null) await nameConversation(sql, reply.conversationId, firstQuestion);
     const unconfirmed = progress?.unconfirmed ? [progress.unconfirmed] : [];
     await outcomes.settle(reply, outcome, { userId: request.userId, translateTo: request.translateTo, unconfirmed });
+    metrics.pipeline.repliesFinished.inc({ status: outcome.status });
   }
 
   /** What the reply's own screening did, for admin review: its redactions once it completed, or the block that ended it. */
@@ -137,6 +141,7 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
 
     const controller = new AbortController();
     running.set(reply.id, controller);
+    metrics.pipeline.repliesInFlight.inc();
     const progress: GenerationProgress = { seq: prior.at(-1)?.seq ?? 0, emitted: '', model: request.model, findings: [] };
     // Whatever ends the reply, it is stored as far as it streamed, its final event one seq after the last delta
     // (a delta the log could not confirm counts: the final event is appended with it, see reply-outcome.ts).
@@ -145,8 +150,10 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       model: progress.model,
       lastSeq: (progress.unconfirmed?.seq ?? progress.seq) + 1,
     });
-    const deadLetter = (failure: ParleyError, attempts: number) =>
-      bus.publish(Topics.chatMessageRequestedDeadLetter, request.conversationId, { ...request, reason: failure.message, attempts });
+    const deadLetter = async (failure: ParleyError, attempts: number) => {
+      await bus.publish(Topics.chatMessageRequestedDeadLetter, request.conversationId, { ...request, reason: failure.message, attempts });
+      metrics.pipeline.deadLetters.inc({ topic: Topics.chatMessageRequestedDeadLetter });
+    };
     const modelsOutage = createModelsOutage({ budgetMs: options.modelsRetryBudgetMs, baseMs: options.retryBaseMs });
     try {
       // The model list and the provider's moderation come from the models service too: a restart of it is waited out here as well.
@@ -201,15 +208,20 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
       if (failure instanceof BlockedOutput) await recordOutput(request, reply.id, [failure.category], 'block');
     } finally {
       running.delete(reply.id);
+      metrics.pipeline.repliesInFlight.dec();
     }
   }
 
+  const group = 'chat-worker';
   const subscription: EventSubscription = await bus.subscribe({
     topic: Topics.chatMessageRequested,
-    group: 'chat-worker',
+    group,
     concurrency: options.concurrency,
     handle: (event) => handle(event.payload),
   });
+  metrics.onScrape(async () =>
+    metrics.pipeline.consumerLag.set({ topic: Topics.chatMessageRequested, group }, await bus.lag(group, Topics.chatMessageRequested)),
+  );
 
   return {
     async stop() {

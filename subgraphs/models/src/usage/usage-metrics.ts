@@ -1,0 +1,24 @@
+import type { Metrics } from '@parley/telemetry';
+import type { UsageEntry } from './usage-recorder';
+
+/**
+ * A finished model call as Prometheus series, OpenTelemetry's GenAI names and attributes: tokens by type, the call's
+ * duration, time to its first token and per output token after it, and what it cost. It reads the same entry the
+ * usage record stores, so the metrics and the usage report (the bill) cannot disagree on tokens or cost.
+ */
+export function observeModelCall(metrics: Metrics, entry: UsageEntry, provider: string): void {
+  const { genAi } = metrics;
+  const model = { gen_ai_request_model: entry.model, deployment: entry.deployment };
+  const call = { gen_ai_operation_name: 'chat', gen_ai_provider_name: provider, ...model };
+  genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'input' }, entry.promptTokens);
+  genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'output' }, entry.completionTokens);
+  const failed = entry.outcome === 'error' || entry.outcome === 'cancelled';
+  genAi.operationDuration.observe({ ...call, error_type: failed ? entry.outcome : '' }, entry.latencyMs / 1000);
+  if (entry.costUsd > 0) genAi.costUsd.inc(model, entry.costUsd);
+  // A cached reply has no provider latency to report; a failed one may have none either.
+  if (entry.outcome === 'cached' || entry.timeToFirstTokenMs === null) return;
+  genAi.timeToFirstToken.observe(model, entry.timeToFirstTokenMs / 1000);
+  if (entry.completionTokens > 1) {
+    genAi.timePerOutputToken.observe(model, (entry.latencyMs - entry.timeToFirstTokenMs) / 1000 / (entry.completionTokens - 1));
+  }
+}
