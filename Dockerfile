@@ -20,6 +20,7 @@ COPY libs/moderation/package.json libs/moderation/
 COPY libs/pubsub/package.json libs/pubsub/
 COPY libs/runtime/package.json libs/runtime/
 COPY libs/service-host/package.json libs/service-host/
+COPY libs/telemetry/package.json libs/telemetry/
 COPY libs/testing/package.json libs/testing/
 COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/chat/package.json subgraphs/chat/

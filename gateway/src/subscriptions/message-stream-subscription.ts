@@ -1,5 +1,6 @@
 import { requireViewer } from '@parley/auth';
 import { BadUserInputError, errorFormats, isKnownErrorCode, NotFoundError } from '@parley/errors';
+import { contextOf, inSpan } from '@parley/telemetry';
 import { finalEvent, isInFlight, type MessageStatus, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import { startBackoff, systemTimers, waitFor, type Timers } from '@parley/runtime';
 import { parse, type FormattedExecutionResult, type GraphQLResolveInfo } from 'graphql';
@@ -213,14 +214,22 @@ export function createMessageStreamSubscription({
         output.push({ __typename: 'MessageDelta', messageId, seq: event.seq, delta: event.delta });
         return;
       }
-      if (event.kind === 'failed') {
-        output.push({ __typename: 'MessageFailed', messageId, seq: event.seq, reason: event.reason, code: event.code });
-      } else {
-        const message = await fetchCompletedMessage(messageId, completedMessage, context, left.signal);
-        if (closed) return;
-        output.push({ __typename: 'MessageCompleted', messageId, seq: event.seq, message });
-      }
-      await close();
+      // The ending is delivered inside the reply's own trace when it was traced: the message's trace ends here.
+      const delivered = await inSpan(
+        'chat.reply deliver',
+        { kind: 'producer', parent: contextOf(event.traceparent), attributes: { 'parley.message_id': messageId, 'parley.seq': event.seq } },
+        async () => {
+          if (event.kind === 'failed') {
+            output.push({ __typename: 'MessageFailed', messageId, seq: event.seq, reason: event.reason, code: event.code });
+            return true;
+          }
+          const message = await fetchCompletedMessage(messageId, completedMessage, context, left.signal);
+          if (closed) return false;
+          output.push({ __typename: 'MessageCompleted', messageId, seq: event.seq, message });
+          return true;
+        },
+      );
+      if (delivered) await close();
     };
 
     /** What the log holds after the last seq sent; false when it cannot be read now (the next quiet spell tries again). */

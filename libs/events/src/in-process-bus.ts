@@ -1,3 +1,4 @@
+import { currentContext, inSpan } from '@parley/telemetry';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
 import { createKeyedWorkerPool, type KeyedWorkerPool } from './keyed-worker-pool';
@@ -57,17 +58,23 @@ export function createInProcessBus({
       if (closing) throw new Error('The event bus is closed; nothing can be published any more.');
       // A copy, as a broker would hand over: no consumer shares the producer's object.
       const copy = JSON.parse(JSON.stringify(payload)) as EventPayloads[T];
+      // The publisher's trace goes on in each handler, as Kafka's headers carry it across processes.
+      const traced = currentContext();
       for (const group of topics.get(topic)?.values() ?? []) {
         const event: ReceivedEvent<Topic> = { topic, key, payload: copy, partition: 0, offset: String(group.offset++) };
+        const handled = () =>
+          inSpan(`${topic} process`, { kind: 'consumer', parent: traced, attributes: { 'messaging.destination.name': topic } }, () =>
+            deliver(group, event),
+          );
         if (group.pool) {
           const pool = group.pool;
           // Admission keeps publish order; the work itself runs alongside other keys'.
           group.tail = group.tail.then(async () => {
-            const { finished } = await pool.submit({ key, partition: 0, offset: BigInt(event.offset) }, () => deliver(group, event));
+            const { finished } = await pool.submit({ key, partition: 0, offset: BigInt(event.offset) }, handled);
             void finished.catch(() => undefined);
           });
         } else {
-          group.tail = group.tail.then(() => deliver(group, event));
+          group.tail = group.tail.then(handled);
         }
       }
     },

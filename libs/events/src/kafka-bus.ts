@@ -1,3 +1,4 @@
+import { currentContext, inContext } from '@parley/telemetry';
 import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type LogEntry, type Producer, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } from './event-bus';
@@ -153,8 +154,11 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
         };
         // Fetched before the stop but not yet started: left uncommitted, for the next member.
         if (stopping) return;
+        // The message's trace (kafkajs's instrumentation made it active from its headers), for the handler the pool
+        // starts later, from whichever event's completion frees a slot.
+        const traced = currentContext();
         const { finished } = await pool.submit({ key: event.key, partition, offset: BigInt(message.offset) }, () =>
-          stopping ? Promise.reject(new Error('stopping: not started')) : untilHandled(event),
+          stopping ? Promise.reject(new Error('stopping: not started')) : inContext(traced, () => untilHandled(event)),
         );
         finished.then(scheduleCommit, () => undefined);
       },

@@ -10,8 +10,8 @@ import type { FinalStatus } from './message-status';
 export type MessageStreamEvent =
   | { kind: 'delta'; messageId: string; seq: number; delta: string }
   /** The reply ended: `status` says whether it finished or was cancelled (its partial content kept). */
-  | { kind: 'completed'; messageId: string; seq: number; status: 'COMPLETED' | 'CANCELLED' }
-  | { kind: 'failed'; messageId: string; seq: number; reason: string; code: string };
+  | { kind: 'completed'; messageId: string; seq: number; status: 'COMPLETED' | 'CANCELLED'; traceparent?: string }
+  | { kind: 'failed'; messageId: string; seq: number; reason: string; code: string; traceparent?: string };
 
 /** The event that ends a reply's stream. */
 export type MessageStreamFinal = Extract<MessageStreamEvent, { kind: 'completed' | 'failed' }>;
@@ -33,15 +33,29 @@ export function finalEvent({
   status,
   code,
   reason,
+  traceparent,
 }: {
   messageId: string;
   seq: number;
   status: FinalStatus;
   code?: string | null | undefined;
   reason?: string | null | undefined;
+  /**
+   * The reply's trace (the worker's, when traced): the gateway delivers the ending inside it, so a message's trace
+   * ends at its subscribers. Internal: never part of what a client receives.
+   */
+  traceparent?: string | null | undefined;
 }): MessageStreamFinal {
+  const traced = traceparent ? { traceparent } : {};
   if (status === 'FAILED') {
-    return { kind: 'failed', messageId, seq, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR, reason: reason ?? 'The reply failed.' };
+    return {
+      kind: 'failed',
+      messageId,
+      seq,
+      code: code ?? ErrorCode.INTERNAL_SERVER_ERROR,
+      reason: reason ?? 'The reply failed.',
+      ...traced,
+    };
   }
-  return { kind: 'completed', messageId, seq, status };
+  return { kind: 'completed', messageId, seq, status, ...traced };
 }

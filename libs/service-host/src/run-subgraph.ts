@@ -1,3 +1,4 @@
+import type { Tracing } from '@parley/telemetry/tracing';
 import { startService } from './service-start';
 import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from './subgraph-definition';
 
@@ -8,10 +9,11 @@ import { drainSubgraph, type SubgraphDefinition, type SubgraphService } from './
 export async function runSubgraph<TService extends SubgraphService, TSettings>(
   definition: SubgraphDefinition<TService, TSettings>,
   processEnv: NodeJS.ProcessEnv = process.env,
+  tracing?: Tracing,
 ): Promise<void> {
   const { config, settings, logger, shutdown, dependencies } = await startService(
     definition,
-    { name: definition.name, defaultPort: definition.defaultPort, migrate: true },
+    { name: definition.name, defaultPort: definition.defaultPort, migrate: true, tracing },
     processEnv,
   );
   const service = await definition.create(dependencies, settings);

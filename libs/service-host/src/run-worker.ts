@@ -1,4 +1,5 @@
 import { createHttpService } from '@parley/runtime';
+import type { Tracing } from '@parley/telemetry/tracing';
 import { startService } from './service-start';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
 
@@ -14,16 +15,18 @@ export async function runWorker<TSettings>(
     name,
     defaultPort,
     start,
+    tracing,
   }: {
     name: string;
     defaultPort: number;
     start: (dependencies: SubgraphDependencies, settings: TSettings) => Promise<{ stop(): Promise<void> }>;
+    tracing?: Tracing;
   },
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   const { config, settings, logger, shutdown, infrastructure, dependencies } = await startService(
     definition,
-    { name, defaultPort, migrate: false },
+    { name, defaultPort, migrate: false, tracing },
     processEnv,
   );
   const worker = await start(dependencies, settings);

@@ -1,6 +1,7 @@
 import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createLogger, createShutdown, env, loadConfig, retryingFetch, systemClock, type Logger } from '@parley/runtime';
 import { createMetrics } from '@parley/telemetry';
+import type { Tracing } from '@parley/telemetry/tracing';
 import { connectInfrastructure, type Infrastructure } from './infrastructure';
 import { servicesConfigSchema, type ServicesConfig } from './services-config';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-definition';
@@ -12,7 +13,7 @@ import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-defini
  */
 export async function startService<TSettings>(
   definition: SubgraphDefinition<any, TSettings>,
-  { name, defaultPort, migrate }: { name: string; defaultPort: number; migrate: boolean },
+  { name, defaultPort, migrate, tracing }: { name: string; defaultPort: number; migrate: boolean; tracing?: Tracing | undefined },
   processEnv: NodeJS.ProcessEnv,
 ): Promise<{
   config: ServicesConfig & { PORT: number };
@@ -27,6 +28,8 @@ export async function startService<TSettings>(
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
   const shutdown = createShutdown({ logger, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   shutdown.installSignalHandlers();
+  // Added first, so run last: the spans of the drain itself are sent too.
+  if (tracing) shutdown.add('tracing', () => tracing.shutdown());
   const infrastructure = await connectInfrastructure({
     config: migrate ? config : { ...config, MIGRATE_ON_START: 'false' },
     logger,

@@ -13,3 +13,4 @@ export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from 
 export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './unreliable-message-stream-log';
 export { fetchStartingServiceOnRefusal } from './late-service';
 export { prometheusSamples, sampleSum, type PrometheusSample } from './prometheus-text';
+export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';

@@ -88,6 +88,27 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
     await expect.poll(async () => sampleSum(await scrapeAll(platform), 'parley_kafka_consumer_lag', lag)).toBe(0);
   });
 
+  it('counts refused credentials, a malformed header among them, by kind', async () => {
+    const before = sampleSum(await scrapeAll(platform), 'parley_authentication_failures_total', { reason: 'access_token' });
+    for (const authorization of ['Bearer not-a-jwt', 'Basic dXNlcjpwYXNz']) {
+      const response = await fetch(platform.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ query: '{ me { id } }' }),
+      });
+      expect(response.status).toBe(401);
+    }
+    const apiKey = await fetch(platform.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer pk_not_a_key' },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    expect(apiKey.status).toBe(401);
+    const samples = await scrapeAll(platform);
+    expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'access_token' }) - before).toBe(2);
+    expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'api_key' })).toBeGreaterThanOrEqual(1);
+  });
+
   it('answers /metrics only with the scrape token when METRICS_TOKEN is set', async () => {
     for (const url of Object.values(platform.metricsUrls)) {
       const anonymous = await fetch(url);

@@ -1,4 +1,8 @@
-import { exitOnStartFailure, runSubgraph } from '@parley/service-host';
-import { chatSubgraph } from './server';
+import { runTraced } from '@parley/telemetry/tracing';
 
-runSubgraph(chatSubgraph).catch(exitOnStartFailure('chat'));
+// Tracing starts before anything it instruments is imported, so the service is imported inside.
+await runTraced('chat', async (tracing) => {
+  const { exitOnStartFailure, runSubgraph } = await import('@parley/service-host');
+  const { chatSubgraph } = await import('./server');
+  await runSubgraph(chatSubgraph, process.env, tracing).catch(exitOnStartFailure('chat'));
+});

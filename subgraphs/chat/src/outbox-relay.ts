@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Sql } from '@parley/database';
 import type { EventBus, EventPayloads, Topic } from '@parley/events';
 import type { Logger } from '@parley/runtime';
+import { withTraceparent } from '@parley/telemetry';
 
 /** An outbox row as written by the transaction that created it. */
 export interface OutboxRow {
@@ -9,6 +10,8 @@ export interface OutboxRow {
   topic: Topic;
   key: string;
   payload: EventPayloads[Topic];
+  /** The trace of the request that wrote it (null: not traced), continued around its publish. */
+  traceparent: string | null;
 }
 
 export interface OutboxRelay {
@@ -93,15 +96,22 @@ export function startOutboxRelay({
   let queued: OutboxRow[] = [];
   let draining: Promise<void> | null = null;
 
-  /** Consecutive rows of one topic go in one produce request, in order; each request's rows are stamped with its acknowledgement. */
+  /**
+   * Consecutive rows of one topic (and one trace) go in one produce request, in order; each request's rows are
+   * stamped with its acknowledgement. The send runs in the rows' trace, so Kafka's headers carry it on: untraced rows
+   * (tracing off, or not sampled) still leave in batches.
+   */
   async function publish(rows: OutboxRow[]) {
     for (let start = 0; start < rows.length;) {
       let end = start;
-      while (end < rows.length && rows[end]!.topic === rows[start]!.topic) end++;
+      const { topic, traceparent } = rows[start]!;
+      while (end < rows.length && rows[end]!.topic === topic && rows[end]!.traceparent === traceparent) end++;
       const run = rows.slice(start, end);
-      await bus.publishBatch(
-        run[0]!.topic,
-        run.map((row) => ({ key: row.key, payload: row.payload })),
+      await withTraceparent(traceparent, () =>
+        bus.publishBatch(
+          topic,
+          run.map((row) => ({ key: row.key, payload: row.payload })),
+        ),
       );
       await markSent(run, new Date());
       start = end;
@@ -163,7 +173,7 @@ export function startOutboxRelay({
     if (!(await takeLease())) return 0;
     const rows: OutboxRow[] = (
       await sql.raw(
-        `select id, topic, key, payload from "chat"."outbox" where sent_at is null and created_at < ? and id <> all(?::bigint[])
+        `select id, topic, key, payload, traceparent from "chat"."outbox" where sent_at is null and created_at < ? and id <> all(?::bigint[])
          order by id limit ?`,
         [due, others, batchSize],
       )

@@ -1,3 +1,4 @@
+import { activeTraceparent } from '@parley/telemetry';
 import { randomUUID } from 'node:crypto';
 import type { SqlRunner } from '@parley/database';
 import { Topics, type ChatMessageRequested } from '@parley/events';
@@ -110,8 +111,12 @@ export async function writeTurn(trx: SqlRunner, turn: Turn): Promise<OutboxRow> 
     values ${messages.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})`);
   for (const m of messages) params.push(m.id, m.conversationId, m.role, m.content, m.status, m.createdAt, m.updatedAt, m.parentId);
   // The outbox row: published to Kafka by the relay if and only if this transaction commits.
-  parts.push(`o as (insert into "chat"."outbox" (topic, key, payload, created_at) values (?, ?, ?::jsonb, ?) returning id)`);
-  params.push(Topics.chatMessageRequested, c.id, JSON.stringify(turn.request), turn.assistantMessage.createdAt);
+  // With the request's trace (when it is traced), which the relay continues from its own context.
+  const traceparent = activeTraceparent();
+  parts.push(
+    `o as (insert into "chat"."outbox" (topic, key, payload, created_at, traceparent) values (?, ?, ?::jsonb, ?, ?) returning id)`,
+  );
+  params.push(Topics.chatMessageRequested, c.id, JSON.stringify(turn.request), turn.assistantMessage.createdAt, traceparent);
   if (turn.clientMessageId) {
     parts.push(`r as (insert into "chat"."send_request" (owner_id, client_message_id, conversation_id, user_message_id, assistant_message_id, created_at)
       values (?, ?, ?, ?, ?, ?))`);
@@ -125,5 +130,5 @@ export async function writeTurn(trx: SqlRunner, turn: Turn): Promise<OutboxRow> 
     );
   }
   const { rows } = await trx.raw(`with ${parts.join(',\n')} select id from o`, params);
-  return { id: String(rows[0].id), topic: Topics.chatMessageRequested, key: c.id, payload: turn.request };
+  return { id: String(rows[0].id), topic: Topics.chatMessageRequested, key: c.id, payload: turn.request, traceparent };
 }

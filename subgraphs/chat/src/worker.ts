@@ -1,4 +1,10 @@
-import { exitOnStartFailure, runWorker } from '@parley/service-host';
-import { chatSubgraph, startChatWorkerFrom } from './server';
+import { runTraced } from '@parley/telemetry/tracing';
 
-runWorker(chatSubgraph, { name: 'chat-worker', defaultPort: 4012, start: startChatWorkerFrom }).catch(exitOnStartFailure('chat-worker'));
+// Tracing starts before anything it instruments is imported, so the worker is imported inside.
+await runTraced('chat-worker', async (tracing) => {
+  const { exitOnStartFailure, runWorker } = await import('@parley/service-host');
+  const { chatSubgraph, startChatWorkerFrom } = await import('./server');
+  await runWorker(chatSubgraph, { name: 'chat-worker', defaultPort: 4012, start: startChatWorkerFrom, tracing }).catch(
+    exitOnStartFailure('chat-worker'),
+  );
+});

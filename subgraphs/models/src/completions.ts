@@ -7,7 +7,8 @@ import { costUsd } from './usage/cost';
 import { cacheKey, type ResponseCache } from './usage/response-cache';
 import { countCompletionTokens, countPromptTokens } from './usage/token-counter';
 import type { Metrics } from '@parley/telemetry';
-import { observeModelCall } from './usage/usage-metrics';
+import { startSpan } from '@parley/telemetry';
+import { endModelCall, observeModelCall } from './usage/usage-metrics';
 import type { UsageEntry, UsageRecorder } from './usage/usage-recorder';
 
 export interface CompletionInput {
@@ -88,129 +89,148 @@ export function createCompletions({
       while (settling.size > 0) await Promise.all([...settling]);
     },
     async start(input: CompletionInput): Promise<Completion> {
-      const started = now();
-      const target = router.resolve(input.model);
-      const promptTokens = countPromptTokens(input.request.messages);
-      const window = Math.max(...target.candidates.map((d) => d.contextWindow));
-      const reserved = input.request.maxTokens ?? 0;
-      if (promptTokens + reserved > window) {
-        throw new BadUserInputError(
-          `The messages are ${promptTokens} tokens${reserved ? ` and ${reserved} more are asked for the reply` : ''}; "${input.model}" takes at most ${window}. Shorten the conversation.`,
-          { field: 'messages', code: 'context_length_exceeded' },
-        );
-      }
-      const shared = target.candidates.every((d) => d.shareCache);
-      const cacheable = input.cacheable === true || input.request.temperature === 0;
-      const key = cacheable ? cacheKey(target.requested, input.request, shared ? '*' : input.userId) : null;
-      const hit = key ? await cache.get(key).catch(() => null) : null;
-      if (key) metrics.cacheLookups.inc({ cache: 'model_responses', result: hit ? 'hit' : 'miss' });
-      const base = { userId: input.userId, apiKeyId: input.apiKeyId ?? null, messageId: input.messageId ?? null };
-
-      if (hit) {
-        const deployment = target.candidates.find((d) => d.id === hit.deployment) ?? target.candidates[0]!;
-        const usage = { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, costUsd: 0 };
-        return {
-          model: deployment.model,
-          deployment: hit.deployment,
-          cached: true,
-          async run(sink) {
-            for (const word of hit.content.split(CACHE_REPLAY_WORDS)) sink({ delta: word });
-            sink({
-              delta: '',
-              finishReason: hit.finishReason,
-              usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens },
-            });
-            const recorded = track(
-              recordUsage(deployment.provider, {
-                ...base,
-                model: deployment.model,
-                deployment: hit.deployment,
-                ...usage,
-                latencyMs: now() - started,
-                timeToFirstTokenMs: 0,
-                outcome: 'cached',
-              }),
-            );
-            return { usage, recorded };
-          },
-        };
-      }
-
-      const estimate = Math.max(
-        ...target.candidates.map((d) => costUsd(promptTokens, input.request.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE, d)),
-      );
-      // A free deployment cannot move a budget: no hold, no settlement, two Redis round trips saved per reply.
-      const reservation = estimate > 0 ? await budgets.reserve(input.userId, estimate) : null;
-      let open: OpenStream;
+      // One GenAI span per call, from routing to the last chunk: the provider's HTTP call (or the dev model) is its child.
+      const call = startSpan(`chat ${input.model}`, {
+        kind: 'client',
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.request.model': input.model,
+          ...(input.request.maxTokens !== undefined && { 'gen_ai.request.max_tokens': input.request.maxTokens }),
+          ...(input.request.temperature !== undefined && { 'gen_ai.request.temperature': input.request.temperature }),
+        },
+      });
       try {
-        open = await router.open(target, input.request, input.signal, promptTokens);
+        return await call.within(() => openCompletion(input, call));
       } catch (error) {
-        if (reservation) await budgets.settle(reservation, 0);
+        call.fail(error);
         throw error;
       }
-      const deployment = open.deployment;
+    },
+  };
+
+  /** Routes, checks and opens one completion inside its span (`start`). */
+  async function openCompletion(input: CompletionInput, call: ReturnType<typeof startSpan>): Promise<Completion> {
+    const started = now();
+    const target = router.resolve(input.model);
+    const promptTokens = countPromptTokens(input.request.messages);
+    const window = Math.max(...target.candidates.map((d) => d.contextWindow));
+    const reserved = input.request.maxTokens ?? 0;
+    if (promptTokens + reserved > window) {
+      throw new BadUserInputError(
+        `The messages are ${promptTokens} tokens${reserved ? ` and ${reserved} more are asked for the reply` : ''}; "${input.model}" takes at most ${window}. Shorten the conversation.`,
+        { field: 'messages', code: 'context_length_exceeded' },
+      );
+    }
+    const shared = target.candidates.every((d) => d.shareCache);
+    const cacheable = input.cacheable === true || input.request.temperature === 0;
+    const key = cacheable ? cacheKey(target.requested, input.request, shared ? '*' : input.userId) : null;
+    const hit = key ? await cache.get(key).catch(() => null) : null;
+    if (key) metrics.cacheLookups.inc({ cache: 'model_responses', result: hit ? 'hit' : 'miss' });
+    const base = { userId: input.userId, apiKeyId: input.apiKeyId ?? null, messageId: input.messageId ?? null };
+
+    if (hit) {
+      const deployment = target.candidates.find((d) => d.id === hit.deployment) ?? target.candidates[0]!;
+      const usage = { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens, costUsd: 0 };
       return {
         model: deployment.model,
-        deployment: deployment.id,
-        cached: false,
+        deployment: hit.deployment,
+        cached: true,
         async run(sink) {
-          let text = '';
-          let reported: ChatChunk['usage'];
-          let finishReason = 'stop';
-          const forward = (chunk: ChatChunk) => {
-            text += chunk.delta;
-            if (chunk.usage) reported = chunk.usage;
-            if (chunk.finishReason) finishReason = chunk.finishReason;
-            sink(chunk);
+          for (const word of hit.content.split(CACHE_REPLAY_WORDS)) sink({ delta: word });
+          sink({
+            delta: '',
+            finishReason: hit.finishReason,
+            usage: { promptTokens: hit.promptTokens, completionTokens: hit.completionTokens },
+          });
+          const entry = {
+            ...base,
+            model: deployment.model,
+            deployment: hit.deployment,
+            ...usage,
+            latencyMs: now() - started,
+            timeToFirstTokenMs: 0,
+            outcome: 'cached' as const,
           };
-          let outcome: 'ok' | 'error' | 'cancelled' = 'cancelled';
-          let failure: unknown;
-          try {
-            forward(open.first);
-            await open.attach(forward);
-            // The SDK ends an aborted stream quietly: a reply cut short by its client is not a success.
-            outcome = input.signal.aborted ? 'cancelled' : 'ok';
-          } catch (error) {
-            outcome = input.signal.aborted ? 'cancelled' : 'error';
-            failure = error;
-          }
-          open.finish(outcome === 'ok' ? 'ok' : outcome === 'error' ? 'failed' : 'abandoned');
-          // The provider's count when it gave one; otherwise our own — never a silent zero.
-          const tokens = reported ?? { promptTokens, completionTokens: countCompletionTokens(text) };
-          const usage = { ...tokens, costUsd: costUsd(tokens.promptTokens, tokens.completionTokens, deployment) };
-          const settled = (reservation ? budgets.settle(reservation, usage.costUsd) : Promise.resolve()).catch((error: unknown) =>
-            logger.error({ err: error }, 'budget settlement failed'),
-          );
-          const recorded = track(
-            settled.then(() =>
-              recordUsage(deployment.provider, {
-                ...base,
-                model: deployment.model,
-                deployment: deployment.id,
-                ...usage,
-                latencyMs: now() - started,
-                timeToFirstTokenMs: open.timeToFirstTokenMs,
-                outcome,
-              }),
-            ),
-          );
-          if (outcome === 'ok' && key) {
-            void cache
-              .set(key, {
-                content: text,
-                finishReason,
-                deployment: deployment.id,
-                promptTokens: usage.promptTokens,
-                completionTokens: usage.completionTokens,
-              })
-              .catch((error: unknown) => logger.warn({ err: error }, 'response cache write failed'));
-          }
-          if (failure !== undefined) throw failure;
+          endModelCall(call, deployment.provider, entry, hit.finishReason);
+          const recorded = track(recordUsage(deployment.provider, entry));
           return { usage, recorded };
         },
       };
-    },
-  };
+    }
+
+    const estimate = Math.max(
+      ...target.candidates.map((d) => costUsd(promptTokens, input.request.maxTokens ?? DEFAULT_COMPLETION_ESTIMATE, d)),
+    );
+    // A free deployment cannot move a budget: no hold, no settlement, two Redis round trips saved per reply.
+    const reservation = estimate > 0 ? await budgets.reserve(input.userId, estimate) : null;
+    let open: OpenStream;
+    try {
+      open = await router.open(target, input.request, input.signal, promptTokens);
+    } catch (error) {
+      if (reservation) await budgets.settle(reservation, 0);
+      throw error;
+    }
+    const deployment = open.deployment;
+    return {
+      model: deployment.model,
+      deployment: deployment.id,
+      cached: false,
+      async run(sink) {
+        let text = '';
+        let reported: ChatChunk['usage'];
+        let finishReason = 'stop';
+        const forward = (chunk: ChatChunk) => {
+          text += chunk.delta;
+          if (chunk.usage) reported = chunk.usage;
+          if (chunk.finishReason) finishReason = chunk.finishReason;
+          sink(chunk);
+        };
+        let outcome: 'ok' | 'error' | 'cancelled';
+        let failure: unknown;
+        try {
+          forward(open.first);
+          await open.attach(forward);
+          // The SDK ends an aborted stream quietly: a reply cut short by its client is not a success.
+          outcome = input.signal.aborted ? 'cancelled' : 'ok';
+        } catch (error) {
+          outcome = input.signal.aborted ? 'cancelled' : 'error';
+          failure = error;
+        }
+        open.finish(outcome === 'ok' ? 'ok' : outcome === 'error' ? 'failed' : 'abandoned');
+        // The provider's count when it gave one; otherwise our own — never a silent zero.
+        const tokens = reported ?? { promptTokens, completionTokens: countCompletionTokens(text) };
+        const usage = { ...tokens, costUsd: costUsd(tokens.promptTokens, tokens.completionTokens, deployment) };
+        const settled = (reservation ? budgets.settle(reservation, usage.costUsd) : Promise.resolve()).catch((error: unknown) =>
+          logger.error({ err: error }, 'budget settlement failed'),
+        );
+        const entry = {
+          ...base,
+          model: deployment.model,
+          deployment: deployment.id,
+          ...usage,
+          latencyMs: now() - started,
+          timeToFirstTokenMs: open.timeToFirstTokenMs,
+          outcome,
+        };
+        if (failure !== undefined) call.fail(failure);
+        else endModelCall(call, deployment.provider, entry, finishReason);
+        const recorded = track(settled.then(() => recordUsage(deployment.provider, entry)));
+        if (outcome === 'ok' && key) {
+          void cache
+            .set(key, {
+              content: text,
+              finishReason,
+              deployment: deployment.id,
+              promptTokens: usage.promptTokens,
+              completionTokens: usage.completionTokens,
+            })
+            .catch((error: unknown) => logger.warn({ err: error }, 'response cache write failed'));
+        }
+        if (failure !== undefined) throw failure;
+        return { usage, recorded };
+      },
+    };
+  }
 
   /** Counts a finished call and stores its usage record; a failure is logged, and the promise still settles for whoever waits on it. */
   function recordUsage(provider: string, entry: UsageEntry): Promise<void> {

@@ -1,4 +1,8 @@
-import { exitOnStartFailure, runSubgraph } from '@parley/service-host';
-import { translationSubgraph } from './server';
+import { runTraced } from '@parley/telemetry/tracing';
 
-runSubgraph(translationSubgraph).catch(exitOnStartFailure('translation'));
+// Tracing starts before anything it instruments is imported, so the service is imported inside.
+await runTraced('translation', async (tracing) => {
+  const { exitOnStartFailure, runSubgraph } = await import('@parley/service-host');
+  const { translationSubgraph } = await import('./server');
+  await runSubgraph(translationSubgraph, process.env, tracing).catch(exitOnStartFailure('translation'));
+});

@@ -1,4 +1,8 @@
-import { exitOnStartFailure, runSubgraph } from '@parley/service-host';
-import { usersSubgraph } from './server';
+import { runTraced } from '@parley/telemetry/tracing';
 
-runSubgraph(usersSubgraph).catch(exitOnStartFailure('users'));
+// Tracing starts before anything it instruments is imported, so the service is imported inside.
+await runTraced('users', async (tracing) => {
+  const { exitOnStartFailure, runSubgraph } = await import('@parley/service-host');
+  const { usersSubgraph } = await import('./server');
+  await runSubgraph(usersSubgraph, process.env, tracing).catch(exitOnStartFailure('users'));
+});

@@ -1,3 +1,4 @@
+import { activeTraceparent } from '@parley/telemetry';
 import { createBatchingPublisher, Topics, type EventBus } from '@parley/events';
 import {
   appendRetrying,
@@ -55,7 +56,14 @@ export function createReplyOutcomes({
     try {
       await append([
         ...unconfirmed,
-        finalEvent({ messageId, seq: outcome.lastSeq, status: outcome.status, code: outcome.code, reason: outcome.reason }),
+        finalEvent({
+          messageId,
+          seq: outcome.lastSeq,
+          status: outcome.status,
+          code: outcome.code,
+          reason: outcome.reason,
+          traceparent: activeTraceparent(),
+        }),
       ]);
     } catch (error) {
       // Another ending is there already (a cancel closing the reply raced its worker): the stored outcome stands.

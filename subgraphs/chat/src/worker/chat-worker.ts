@@ -1,4 +1,4 @@
-import type { Metrics } from '@parley/telemetry';
+import { inSpan, type Metrics } from '@parley/telemetry';
 import type { Sql } from '@parley/database';
 import { ErrorCode, UpstreamUnavailableError, type ParleyError } from '@parley/errors';
 import { Topics, type ChatMessageRequested, type EventBus, type EventSubscription } from '@parley/events';
@@ -217,7 +217,13 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
     topic: Topics.chatMessageRequested,
     group,
     concurrency: options.concurrency,
-    handle: (event) => handle(event.payload),
+    // The reply's own span, in the request's trace (from the outbox row through Kafka's headers).
+    handle: (event) =>
+      inSpan(
+        'chat.reply generate',
+        { attributes: { 'parley.message_id': event.payload.assistantMessageId, 'gen_ai.request.model': event.payload.model } },
+        () => handle(event.payload),
+      ),
   });
   metrics.onScrape(async () =>
     metrics.pipeline.consumerLag.set({ topic: Topics.chatMessageRequested, group }, await bus.lag(group, Topics.chatMessageRequested)),

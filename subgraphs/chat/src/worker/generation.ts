@@ -1,3 +1,4 @@
+import { eventsOfActiveSpan } from '@parley/telemetry';
 import { ContentBlockedError, ErrorCode, fromOpenAIError, ParleyError, UpstreamUnavailableError } from '@parley/errors';
 import { appendRetrying, SeqConflictError, type MessageStreamEvent, type MessageStreamLog } from '@parley/message-stream';
 import type { Moderator } from '@parley/moderation';
@@ -124,6 +125,8 @@ export function createGeneration({
     });
     /** Attempts that failed in a way that counts against maxAttempts (not an unreachable models service). */
     let failedAttempts = 0;
+    // The first delta stored and the reply's end, on the reply's span: the moments a slow reply is judged by.
+    const mark = eventsOfActiveSpan();
     for (let attempt = 1; ; attempt++) {
       let streamedThisAttempt = false;
       const filter = moderator.outputFilter();
@@ -142,6 +145,7 @@ export function createGeneration({
             if (!(error instanceof SeqConflictError)) progress.unconfirmed = event;
             throw error;
           }
+          if (progress.emitted === '' && job.resumeAfter === '') mark('parley.first_delta', { 'parley.seq': event.seq });
           progress.seq = event.seq;
           progress.emitted += text;
         },

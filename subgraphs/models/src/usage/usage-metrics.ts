@@ -1,4 +1,4 @@
-import type { Metrics } from '@parley/telemetry';
+import type { Metrics, startSpan } from '@parley/telemetry';
 import type { UsageEntry } from './usage-recorder';
 
 /**
@@ -21,4 +21,19 @@ export function observeModelCall(metrics: Metrics, entry: UsageEntry, provider: 
   if (entry.completionTokens > 1) {
     genAi.timePerOutputToken.observe(model, (entry.latencyMs - entry.timeToFirstTokenMs) / 1000 / (entry.completionTokens - 1));
   }
+}
+
+/** The call's GenAI span, ended with what the usage record has: provider, response model, tokens, finish reason. */
+export function endModelCall(call: ReturnType<typeof startSpan>, provider: string, entry: UsageEntry, finishReason: string): void {
+  call.span.setAttributes({
+    'gen_ai.provider.name': provider,
+    'gen_ai.response.model': entry.model,
+    'gen_ai.response.finish_reasons': [finishReason],
+    'gen_ai.usage.input_tokens': entry.promptTokens,
+    'gen_ai.usage.output_tokens': entry.completionTokens,
+    'parley.deployment': entry.deployment,
+    'parley.outcome': entry.outcome,
+    ...(entry.timeToFirstTokenMs !== null && { 'parley.time_to_first_token_ms': entry.timeToFirstTokenMs }),
+  });
+  call.end();
 }

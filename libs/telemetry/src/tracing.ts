@@ -1,0 +1,1 @@
+export { runTraced, startTracing, TracingConfigError, type Tracing } from './tracing/start-tracing';

@@ -1,0 +1,42 @@
+/**
+ * npm start's process (scripts/start-embedded.ts starts tracing first): every Parley service in one process on
+ * embedded PostgreSQL, with no environment to set. Data is kept in ./.parley-data (or PARLEY_DATA_DIR).
+ */
+import type { Tracing } from '@parley/telemetry/tracing';
+import { resolve } from 'node:path';
+import { startEmbeddedPlatform } from '@parley/platform';
+import { createLogger, createShutdown, env, loadConfig } from '@parley/runtime';
+import { z } from 'zod';
+
+export async function startEmbedded(tracing: Tracing): Promise<void> {
+  const config = loadConfig(
+    z.object({
+      PORT: env.port(4000),
+      HOST: z.string().min(1).default('127.0.0.1'),
+      LOG_LEVEL: env.logLevel(),
+      PARLEY_DATA_DIR: z.string().min(1).default('.parley-data'),
+    }),
+    process.env,
+  );
+  const logger = createLogger({ service: 'parley', level: config.LOG_LEVEL });
+  const shutdown = createShutdown({ logger });
+  shutdown.installSignalHandlers();
+  // Added first, so run last: the spans of the drain itself are sent too.
+  shutdown.add('tracing', () => tracing.shutdown());
+
+  const started = Date.now();
+  const dataDir = resolve(process.cwd(), config.PARLEY_DATA_DIR);
+  const platform = await startEmbeddedPlatform({
+    logger,
+    dataDir,
+    port: config.PORT,
+    host: config.HOST,
+    // Who may scrape /metrics, when the port is not private.
+    settings: process.env.METRICS_TOKEN ? { METRICS_TOKEN: process.env.METRICS_TOKEN } : {},
+  });
+  shutdown.add('platform', () => platform.stop());
+  logger.info({ url: platform.url, dataDir, startupMs: Date.now() - started }, 'Parley is running');
+  console.log(
+    `\n  Parley is running (embedded mode, data in ${dataDir}).\n  GraphQL over HTTP and WebSocket: ${platform.url}\n  Health: ${platform.url.replace('/graphql', '/healthz')}  Readiness: ${platform.url.replace('/graphql', '/readyz')}\n`,
+  );
+}
