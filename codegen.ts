@@ -44,6 +44,8 @@ const config: CodegenConfig = {
     ...subgraph('models', '../context#ModelsContext', {
       Model: '../entities/model#Model as ModelEntity',
       Message: '../message-reference#MessageReference',
+      UsageReport: '../usage/usage-report#UsageReportResult',
+      UsageByUser: '../usage/usage-report#UserUsage',
     }),
     ...subgraph('translation', '../context#TranslationContext', {
       Language: '../supported-languages#SupportedLanguage',

@@ -11,6 +11,17 @@ function period(from: Date | string | null | undefined, to: Date | string | null
   return { from: from ? new Date(from) : new Date(end.getTime() - 30 * DAY), to: end };
 }
 
+/** A user's limits and what they spent today and this month (Redis, or the usage records while it is away). */
+async function budgetOf(context: ModelsContext, userId: string) {
+  const spent = await context.budgets.spent(userId);
+  return {
+    dailyLimitUsd: context.budgetLimits.dailyUsd,
+    monthlyLimitUsd: context.budgetLimits.monthlyUsd,
+    spentTodayUsd: spent.dayUsd,
+    spentThisMonthUsd: spent.monthUsd,
+  };
+}
+
 export const resolvers: Resolvers = {
   Query: {
     models: async (_root, _args, context) => [...(await context.catalog.list())],
@@ -19,15 +30,15 @@ export const resolvers: Resolvers = {
       requireAdmin(signedIn(context), 'Only admins can read other users’ usage.');
       return context.reports.report({ userId: args.userId ?? null, ...period(args.from, args.to) });
     },
-    myBudget: async (_root, _args, context) => {
-      const spent = await context.budgets.spent(signedIn(context).userId);
-      return {
-        dailyLimitUsd: context.budgetLimits.dailyUsd,
-        monthlyLimitUsd: context.budgetLimits.monthlyUsd,
-        spentTodayUsd: spent.dayUsd,
-        spentThisMonthUsd: spent.monthUsd,
-      };
-    },
+    myBudget: (_root, _args, context) => budgetOf(context, signedIn(context).userId),
+  },
+  UsageReport: {
+    byDeployment: (report, _args, context) => context.reports.byDeployment(report.scope),
+    byUser: (report, args, context) => context.reports.byUser(report.scope, args.first ?? 20),
+  },
+  UsageByUser: {
+    user: (usage) => ({ __typename: 'User', id: usage.userId }),
+    budget: (usage, _args, context) => budgetOf(context, usage.userId),
   },
   Model: {
     __resolveReference: (reference, context) => context.loaders.model.load(reference.id),

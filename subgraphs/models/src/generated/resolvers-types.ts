@@ -2,9 +2,11 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { Model as ModelEntity } from '../entities/model';
 import type { MessageReference } from '../message-reference';
+import type { UsageReportResult, UserUsage } from '../usage/usage-report';
 import type { ModelsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = T | null | undefined;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
   ID: { input: string; output: string; }
@@ -101,6 +103,16 @@ export type UsageByDay = {
   requests: Scalars['Int']['output'];
 };
 
+export type UsageByDeployment = {
+  __typename?: 'UsageByDeployment';
+  completionTokens: Scalars['Int']['output'];
+  costUsd: Scalars['Float']['output'];
+  deployment: Scalars['String']['output'];
+  model: Scalars['String']['output'];
+  promptTokens: Scalars['Int']['output'];
+  requests: Scalars['Int']['output'];
+};
+
 export type UsageByModel = {
   __typename?: 'UsageByModel';
   completionTokens: Scalars['Int']['output'];
@@ -110,17 +122,43 @@ export type UsageByModel = {
   requests: Scalars['Int']['output'];
 };
 
+/** One user's usage in a report, against their budget. */
+export type UsageByUser = {
+  __typename?: 'UsageByUser';
+  /** Their limits and what they spent today and this month (UTC), whatever the report's period. */
+  budget: Budget;
+  costUsd: Scalars['Float']['output'];
+  requests: Scalars['Int']['output'];
+  user: User;
+};
+
 /** Model usage over a period, as charged: an attempt at a reply that a later attempt replaced (the reply was resumed after an interruption) is not counted. */
 export type UsageReport = {
   __typename?: 'UsageReport';
   byDay: Array<UsageByDay>;
+  /** Spend by deployment (one model may be served by several, at different prices), highest first. */
+  byDeployment: Array<UsageByDeployment>;
   byModel: Array<UsageByModel>;
+  /** The users who spent most in the period, highest first, each with their budget as it stands now: `first` (1–100, default 20) of them. A user's own report (myUsage) has only them. */
+  byUser: Array<UsageByUser>;
   completionTokens: Scalars['Int']['output'];
   costUsd: Scalars['Float']['output'];
   from: Scalars['DateTime']['output'];
   promptTokens: Scalars['Int']['output'];
   requests: Scalars['Int']['output'];
   to: Scalars['DateTime']['output'];
+};
+
+
+/** Model usage over a period, as charged: an attempt at a reply that a later attempt replaced (the reply was resumed after an interruption) is not counted. */
+export type UsageReportByUserArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A Parley account (the users subgraph owns it). */
+export type User = {
+  __typename?: 'User';
+  id: Scalars['ID']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -234,8 +272,11 @@ export type ResolversTypes = ResolversObject<{
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Usage: ResolverTypeWrapper<Usage>;
   UsageByDay: ResolverTypeWrapper<UsageByDay>;
+  UsageByDeployment: ResolverTypeWrapper<UsageByDeployment>;
   UsageByModel: ResolverTypeWrapper<UsageByModel>;
-  UsageReport: ResolverTypeWrapper<UsageReport>;
+  UsageByUser: ResolverTypeWrapper<UserUsage>;
+  UsageReport: ResolverTypeWrapper<UsageReportResult>;
+  User: ResolverTypeWrapper<User>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -252,8 +293,11 @@ export type ResolversParentTypes = ResolversObject<{
   Query: Record<PropertyKey, never>;
   Usage: Usage;
   UsageByDay: UsageByDay;
+  UsageByDeployment: UsageByDeployment;
   UsageByModel: UsageByModel;
-  UsageReport: UsageReport;
+  UsageByUser: UserUsage;
+  UsageReport: UsageReportResult;
+  User: User;
 }>;
 
 export type BudgetResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['Budget'] = ResolversParentTypes['Budget']> = ResolversObject<{
@@ -305,6 +349,15 @@ export type UsageByDayResolvers<ContextType = ModelsContext, ParentType extends 
   requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type UsageByDeploymentResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['UsageByDeployment'] = ResolversParentTypes['UsageByDeployment']> = ResolversObject<{
+  completionTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  deployment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promptTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type UsageByModelResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['UsageByModel'] = ResolversParentTypes['UsageByModel']> = ResolversObject<{
   completionTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
@@ -313,15 +366,28 @@ export type UsageByModelResolvers<ContextType = ModelsContext, ParentType extend
   requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type UsageByUserResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['UsageByUser'] = ResolversParentTypes['UsageByUser']> = ResolversObject<{
+  budget?: Resolver<ResolversTypes['Budget'], ParentType, ContextType>;
+  costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+}>;
+
 export type UsageReportResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['UsageReport'] = ResolversParentTypes['UsageReport']> = ResolversObject<{
   byDay?: Resolver<Array<ResolversTypes['UsageByDay']>, ParentType, ContextType>;
+  byDeployment?: Resolver<Array<ResolversTypes['UsageByDeployment']>, ParentType, ContextType>;
   byModel?: Resolver<Array<ResolversTypes['UsageByModel']>, ParentType, ContextType>;
+  byUser?: Resolver<Array<ResolversTypes['UsageByUser']>, ParentType, ContextType, RequireFields<UsageReportByUserArgs, 'first'>>;
   completionTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   costUsd?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   from?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   promptTokens?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   requests?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+}>;
+
+export type UserResolvers<ContextType = ModelsContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
 export type Resolvers<ContextType = ModelsContext> = ResolversObject<{
@@ -332,7 +398,10 @@ export type Resolvers<ContextType = ModelsContext> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   Usage?: UsageResolvers<ContextType>;
   UsageByDay?: UsageByDayResolvers<ContextType>;
+  UsageByDeployment?: UsageByDeploymentResolvers<ContextType>;
   UsageByModel?: UsageByModelResolvers<ContextType>;
+  UsageByUser?: UsageByUserResolvers<ContextType>;
   UsageReport?: UsageReportResolvers<ContextType>;
+  User?: UserResolvers<ContextType>;
 }>;
 
