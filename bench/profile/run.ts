@@ -6,6 +6,7 @@
  *   DATABASE_URL=… REDIS_URL=… KAFKA_BROKERS=… npx tsx bench/profile/run.ts [me|models|conversations|mixed][,…] [seconds=15] [--no-profile]
  *
  * With --no-profile the processes run without the profiler (which costs them 10–20 %): the CPU figures of one step.
+ * OTEL_* variables set for the driver are given to every service (e.g. to profile a traced platform).
  *
  * Profiles land in PARLEY_PROFILE_DIR (default /tmp/parley-profile-<kind>); `bench/support/profile-summary.ts` reads them.
  */
@@ -43,7 +44,9 @@ async function transactionsIn(database: string): Promise<number> {
     await client.end();
   }
 }
-const platform = await startPlatformUnderTest({ settings: EDGE_SETTINGS, logLevel: 'error' });
+// OTEL_* variables of this driver's environment go to every service: the profile of a traced platform.
+const tracing = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('OTEL_')));
+const platform = await startPlatformUnderTest({ settings: { ...EDGE_SETTINGS, ...tracing }, logLevel: 'error' });
 try {
   const seeded = await seed(platform.url, platform.databaseUrl!, (line) => console.error(line));
   const workloads = createWorkloads({ tokens: seeded.tokens, label: () => 'profile' });

@@ -94,10 +94,13 @@ async function instrumentations() {
   return [
     new http.HttpInstrumentation({ ignoreIncomingRequestHook: (req) => quiet.has((req.url ?? '').split('?', 1)[0] ?? '') }),
     new undici.UndiciInstrumentation(),
-    // Resolver spans for every field would drown a page's trace; the operation's parse, validate and execute stay.
-    new graphql.GraphQLInstrumentation({ ignoreTrivialResolveSpans: true, depth: 0, mergeItems: true }),
-    new ioredis.IORedisInstrumentation(),
-    new pg.PgInstrumentation(),
+    // No resolver spans: wrapping every field's resolver cost more than the rest of tracing together (a page is 10 × 5
+    // messages of fields; bench/observability), and a page's trace would drown in them. Parse, validate and execute stay.
+    new graphql.GraphQLInstrumentation({ ignoreResolveSpans: true, depth: 0, mergeItems: true }),
+    // Only inside a traced operation: the outbox sweep, leases and stream reads poll all the time, and each poll
+    // would be a trace of its own. Connections from the pool are not worth a span each.
+    new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
+    new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     new kafkajs.KafkaJsInstrumentation(),
   ];
 }
