@@ -1,4 +1,4 @@
-import { ConversationUsageDocument } from '@parley/client';
+import { ConversationUsageDocument, LoginDocument } from '@parley/client';
 import { postGraphQL, prometheusSamples, sampleSum, type PrometheusSample } from '@parley/testing';
 import { registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +76,9 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
     expect(sampleSum(samples, 'parley_graphql_operation_duration_seconds_count', { operation: 'SendMessage' })).toBe(1);
     expect(sampleSum(samples, 'parley_messages_sent_total')).toBe(1);
     expect(sampleSum(samples, 'parley_conversations_created_total')).toBe(1);
+    // Alice signed up (a session) for this reply: one active user in the hour and the day.
+    expect(sampleSum(samples, 'parley_active_users', { window: '1h' })).toBe(1);
+    expect(sampleSum(samples, 'parley_active_users', { window: '24h' })).toBe(1);
     expect(sampleSum(samples, 'parley_replies_in_flight')).toBe(0);
     expect(sampleSum(samples, 'parley_outbox_backlog')).toBe(0);
     expect(sampleSum(samples, 'parley_model_deployment_healthy', { deployment: 'dev-echo' })).toBeGreaterThan(0);
@@ -88,7 +91,7 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
     await expect.poll(async () => sampleSum(await scrapeAll(platform), 'parley_kafka_consumer_lag', lag)).toBe(0);
   });
 
-  it('counts refused credentials, a malformed header among them, by kind', async () => {
+  it('counts refused credentials by kind: tokens (a malformed header among them), API keys and passwords', async () => {
     const before = sampleSum(await scrapeAll(platform), 'parley_authentication_failures_total', { reason: 'access_token' });
     for (const authorization of ['Bearer not-a-jwt', 'Basic dXNlcjpwYXNz']) {
       const response = await fetch(platform.url, {
@@ -104,8 +107,13 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
     expect(apiKey.status).toBe(401);
+    const wrongPassword = await postGraphQL(platform.url, LoginDocument, {
+      variables: { email: 'alice@example.com', password: 'not her passphrase' },
+    });
+    expect(wrongPassword.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     const samples = await scrapeAll(platform);
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'access_token' }) - before).toBe(2);
+    expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'password' })).toBe(1);
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'api_key' })).toBeGreaterThanOrEqual(1);
   });
 

@@ -1,3 +1,4 @@
+import type { Metrics } from '@parley/telemetry';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { BadUserInputError, UnauthenticatedError } from '@parley/errors';
 import type { Clock } from '@parley/runtime';
@@ -30,12 +31,18 @@ export interface AccountsDependencies {
   limits: AuthRateLimits;
   /** Accounts with these e-mails are admins. */
   adminEmails: readonly string[];
+  /** Counts refused sign-ins (the alert on authentication failures watches them). */
+  metrics: Metrics;
 }
 
 const WRONG_CREDENTIALS = 'Incorrect e-mail or password.';
 
 /** Registration, sign-in, token refresh, sign-out and password changes. */
-export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails }: AccountsDependencies) {
+export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails, metrics }: AccountsDependencies) {
+  const wrongCredentials = () => {
+    metrics.edge.authenticationFailures.inc({ reason: 'password' });
+    return new UnauthenticatedError(WRONG_CREDENTIALS);
+  };
   const directory = createUserDirectory({ em, clock });
   const sessions = createSessions({ em, clock, policy: sessionPolicy });
   const rolesFor = (email: string) => (adminEmails.includes(email) ? ['user', 'admin'] : ['user']);
@@ -70,14 +77,14 @@ export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limit
       // Count the attempt before anything else, even for malformed input: attempts are what is limited.
       const email = emailInput.trim().toLowerCase().slice(0, 254);
       await limits.loginAttempt(email, origin.ip);
-      if (password.length > MAX_PASSWORD_LENGTH) throw new UnauthenticatedError(WRONG_CREDENTIALS);
+      if (password.length > MAX_PASSWORD_LENGTH) throw wrongCredentials();
       const user = await directory.findByEmail(email, { withPassword: true });
       if (!user || !user.passwordHash) {
         // Same work, same answer as a wrong password: no one learns which e-mails have accounts.
         await hasher.verifyNothing(password);
-        throw new UnauthenticatedError(WRONG_CREDENTIALS);
+        throw wrongCredentials();
       }
-      if (!(await hasher.verify(user.passwordHash, password))) throw new UnauthenticatedError(WRONG_CREDENTIALS);
+      if (!(await hasher.verify(user.passwordHash, password))) throw wrongCredentials();
       await limits.loginSucceeded(email);
       await syncRoles(user);
       return signIn(user, origin.userAgent);

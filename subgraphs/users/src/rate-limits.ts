@@ -1,3 +1,4 @@
+import type { Metrics } from '@parley/telemetry';
 import { RateLimitedError } from '@parley/errors';
 import { createRedisFallback, type FallbackLogger } from '@parley/pubsub';
 import type Redis from 'ioredis';
@@ -37,11 +38,14 @@ export function createAuthRateLimits({
   namespace,
   settings,
   logger,
+  metrics,
 }: {
   redis: Redis | null;
   namespace: string;
   settings: AuthRateLimitSettings;
   logger: FallbackLogger;
+  /** Counts the refusals, as the gateway counts its own. */
+  metrics: Metrics;
 }): AuthRateLimits {
   const fallback = redis
     ? createRedisFallback({ redis, use: 'sign-in and registration limits', fallback: 'are counted in each users process', logger })
@@ -74,6 +78,7 @@ export function createAuthRateLimits({
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      metrics.edge.refusals.inc({ service: 'users', reason: 'rate_limited' });
       throw new RateLimitedError(`Too many ${what}; try again in ${seconds} seconds.`, seconds);
     }
   }

@@ -20,7 +20,7 @@ import { createPasswordHasher } from './password-hasher';
 import { createAuthRateLimits } from './rate-limits';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { createSessions, type Sessions } from './sessions';
+import { activeUserCounts, createSessions, type Sessions } from './sessions';
 import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
 import { createUserDirectory, type UserDirectory } from './user-directory';
 import { createUserLoader } from './user-loader';
@@ -47,6 +47,11 @@ export async function createUsersService(
     rotationDays: settings.SIGNING_KEY_ROTATION_DAYS,
   });
   await keys.ensureActiveKey();
+  telemetry.metrics.onScrape(async () => {
+    const active = await activeUserCounts(orm.em.fork(), clock.now());
+    telemetry.metrics.business.activeUsers.set({ window: '1h' }, active.hour);
+    telemetry.metrics.business.activeUsers.set({ window: '24h' }, active.day);
+  });
   // The one service that holds the keys verifies with them, not over HTTP with the host's `verifier`.
   const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now() });
   const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
@@ -55,6 +60,7 @@ export async function createUsersService(
     redis,
     namespace,
     logger,
+    metrics: telemetry.metrics,
     settings: {
       loginAttemptsPerAccount: settings.LOGIN_ATTEMPTS_PER_ACCOUNT,
       loginAttemptsPerIp: settings.LOGIN_ATTEMPTS_PER_IP,
@@ -131,6 +137,7 @@ export async function createUsersService(
             tokens,
             limits,
             adminEmails: settings.ADMIN_EMAILS,
+            metrics: telemetry.metrics,
           }));
         },
         get sessions() {

@@ -128,3 +128,18 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
 }
 
 export type Sessions = ReturnType<typeof createSessions>;
+
+/**
+ * How many users used a session (signed in, or refreshed their access token, which a signed-in client does every
+ * quarter of an hour) in the last hour and day: the active users an operator watches. Read once per scrape.
+ */
+export async function activeUserCounts(em: EntityManager, now: Date): Promise<{ hour: number; day: number }> {
+  const hourAgo = new Date(now.getTime() - DAY / 24);
+  const dayAgo = new Date(now.getTime() - DAY);
+  const [row] = (await em.getConnection('read').execute(
+    `select count(distinct user_id) filter (where last_used_at > ?)::int as hour, count(distinct user_id)::int as day
+     from "users"."session" where last_used_at > ? and revoked_at is null`,
+    [hourAgo, dayAgo],
+  )) as { hour: number; day: number }[];
+  return { hour: row?.hour ?? 0, day: row?.day ?? 0 };
+}

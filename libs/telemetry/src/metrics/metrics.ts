@@ -80,6 +80,8 @@ export interface Metrics {
   business: {
     conversationsCreated: Counter;
     messagesSent: Counter;
+    /** Users who signed in or refreshed a session in the last `window` (`1h`, `24h`): active users, from the sessions table. */
+    activeUsers: Gauge<'window'>;
   };
   translation: {
     /** Calls to a translation provider and how many texts they carried; `failed` true when the call failed. */
@@ -203,6 +205,7 @@ export function createMetrics({ service, operationNames = 200, runtime = true, o
     business: {
       conversationsCreated: counter('parley_conversations_created_total', 'Conversations started.'),
       messagesSent: counter('parley_messages_sent_total', 'User messages accepted.'),
+      activeUsers: gauge('parley_active_users', 'Users with a session used in the window.', ['window']),
     },
     translation: {
       providerCalls: counter('parley_translation_provider_calls_total', 'Calls to a translation provider.', ['provider', 'failed']),
