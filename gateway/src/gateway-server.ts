@@ -152,7 +152,14 @@ export async function createGateway({
       ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),
     ],
     persistedQueries: {
-      cache: createPersistedQueryCache({ base: persistedQueryCache, manifest, trustedOnly: protection.trustedDocumentsOnly }),
+      cache: createPersistedQueryCache({
+        base: persistedQueryCache,
+        manifest,
+        trustedOnly: protection.trustedDocumentsOnly,
+        ...(telemetry && {
+          onLookup: (hit: boolean) => telemetry.metrics.cacheLookups.inc({ cache: 'persisted_queries', result: hit ? 'hit' : 'miss' }),
+        }),
+      }),
       ttl: 7 * 24 * 3600,
     },
     // Batches multiply every limit above by their length; clients send one operation per request.

@@ -27,16 +27,24 @@ export function createPersistedQueryCache({
   base,
   manifest,
   trustedOnly,
+  onLookup = () => {},
 }: {
   base: KeyValueCache<string>;
   manifest: OperationManifest;
   trustedOnly: boolean;
+  /** Hears each lookup's result (the cache hit-ratio metric): found in the manifest or the cache, or not. */
+  onLookup?: (hit: boolean) => void;
 }): KeyValueCache<string> {
   return {
     async get(key) {
       const known = key.startsWith(APQ_PREFIX) ? manifest[key.slice(APQ_PREFIX.length)] : undefined;
-      if (known !== undefined || trustedOnly) return known;
-      return base.get(key);
+      if (known !== undefined || trustedOnly) {
+        onLookup(known !== undefined);
+        return known;
+      }
+      const stored = await base.get(key);
+      onLookup(stored !== undefined);
+      return stored;
     },
     async set(key, value, options) {
       if (!trustedOnly) await base.set(key, value, options);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConversationUsageDocument, LoginDocument } from '@parley/client';
 import { postGraphQL, prometheusSamples, sampleSum, type PrometheusSample } from '@parley/testing';
 import { registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
@@ -115,6 +116,25 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'access_token' }) - before).toBe(2);
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'password' })).toBe(1);
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'api_key' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts the persisted-query cache’s misses and hits', async () => {
+    const query = '{ models { id } }';
+    const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
+    const post = (body: object) =>
+      fetch(platform.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) =>
+        r.json(),
+      );
+    const lookups = async (result: string) =>
+      sampleSum(await scrapeAll(platform), 'parley_cache_lookups_total', { cache: 'persisted_queries', result });
+    const [missesBefore, hitsBefore] = [await lookups('miss'), await lookups('hit')];
+    expect(await post({ extensions: { persistedQuery } })).toMatchObject({
+      errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }],
+    });
+    expect(await post({ query, extensions: { persistedQuery } })).toMatchObject({ data: { models: expect.any(Array) } });
+    expect(await post({ extensions: { persistedQuery } })).toMatchObject({ data: { models: expect.any(Array) } });
+    expect((await lookups('miss')) - missesBefore).toBe(1);
+    expect((await lookups('hit')) - hitsBefore).toBe(1);
   });
 
   it('answers /metrics only with the scrape token when METRICS_TOKEN is set', async () => {

@@ -91,7 +91,7 @@ export interface Metrics {
     /** Texts handed to the next provider after a failure or a flagged output. */
     fallbacks: Counter;
   };
-  /** Lookups of a cache, `result` hit or miss: `translation`, `model_responses`. */
+  /** Lookups of a cache, `result` hit or miss: `translation`, `model_responses`, `persisted_queries`. */
   cacheLookups: Counter<'cache' | 'result'>;
   /** An operation name as a label value: the first `limit` distinct names pass, later ones are `other`. */
   operationLabel(name: string | null | undefined): string;
