@@ -3,7 +3,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { remoteAccessTokenVerifier } from '@parley/auth';
 import { chatSubgraph, startChatWorkerFrom, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
-import { createInProcessBus } from '@parley/events';
+import { createInProcessBus, reportConsumerLag } from '@parley/events';
 import { createInMemoryMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { modelsSubgraph, type ModelsService } from '@parley/models';
 import { createInMemoryPubSub } from '@parley/pubsub';
@@ -108,6 +108,8 @@ export async function startEmbeddedPlatform({
       metrics: createMetrics({ service: 'parley', onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
       scrapeToken: loadConfig(z.object(metricsSettings), environment).METRICS_TOKEN,
     };
+
+    reportConsumerLag(bus, telemetry.metrics);
 
     async function start<T extends SubgraphService, S>(definition: SubgraphDefinition<T, S>, offset: number): Promise<T> {
       const serviceLogger = logger.child({ service: definition.name });

@@ -47,5 +47,7 @@ export interface EventBus {
    * committed counts whole): the consumer lag an operator alerts on. 0 on the in-process bus, which has no backlog.
    */
   lag(group: string, topic: Topic): Promise<number>;
+  /** The consumer groups this process has subscribed, with their topics: whose lag its metrics report. */
+  consumerGroups(): { group: string; topic: Topic }[];
   close(): Promise<void>;
 }

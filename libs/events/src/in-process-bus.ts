@@ -101,6 +101,7 @@ export function createInProcessBus({
     async lag() {
       return 0;
     },
+    consumerGroups: () => [...topics.entries()].flatMap(([topic, groups]) => [...groups.keys()].map((group) => ({ group, topic }))),
     /** Refuses new events and waits until every event already published is handled. */
     async close() {
       closing = true;

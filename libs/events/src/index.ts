@@ -3,3 +3,4 @@ export type { EventBus, EventSubscription, ReceivedEvent, SubscribeOptions } fro
 export { createKafkaBus, type KafkaBusOptions } from './kafka-bus';
 export { createInProcessBus } from './in-process-bus';
 export { createBatchingPublisher, type BatchingPublisher } from './batching-publisher';
+export { reportConsumerLag } from './consumer-lag';

@@ -95,6 +95,7 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
   });
   await producer.connect();
   const consumers = new Set<Consumer>();
+  const groups = new Map<string, { group: string; topic: Topic }>();
 
   /**
    * Events handed to a keyed worker pool: eachMessage returns once an event is
@@ -194,7 +195,9 @@ export async function createKafkaBus({ brokers, clientId, logger, topicPrefix = 
         messages: events.map(({ key, payload }) => ({ key, value: JSON.stringify(payload) })),
       });
     },
+    consumerGroups: () => [...groups.values()],
     async subscribe<T extends Topic>({ topic, group, handle, concurrency = 1 }: SubscribeOptions<T>): Promise<EventSubscription> {
+      groups.set(`${group}\u0000${topic}`, { group, topic });
       // A member that died (kill -9) is noticed within 10 s instead of kafkajs's default 30, and its events move on.
       const consumer = kafka.consumer({
         groupId: `${topicPrefix}${group}`,

@@ -1,5 +1,6 @@
 import { remoteAccessTokenVerifier } from '@parley/auth';
 import { createLogger, createShutdown, env, loadConfig, retryingFetch, systemClock, type Logger } from '@parley/runtime';
+import { reportConsumerLag } from '@parley/events';
 import { createMetrics } from '@parley/telemetry';
 import type { Tracing } from '@parley/telemetry/tracing';
 import { connectInfrastructure, type Infrastructure } from './infrastructure';
@@ -54,5 +55,6 @@ export async function startService<TSettings>(
       scrapeToken: config.METRICS_TOKEN,
     },
   };
+  reportConsumerLag(infrastructure.bus, dependencies.telemetry.metrics);
   return { config, settings, logger, shutdown, infrastructure, dependencies };
 }

@@ -225,9 +225,6 @@ export async function startChatWorker(options: ChatWorkerOptions): Promise<ChatW
         () => handle(event.payload),
       ),
   });
-  metrics.onScrape(async () =>
-    metrics.pipeline.consumerLag.set({ topic: Topics.chatMessageRequested, group }, await bus.lag(group, Topics.chatMessageRequested)),
-  );
 
   return {
     async stop() {
