@@ -66,3 +66,9 @@ export async function expectOneMessageTrace(receiver: OtlpReceiver, messageId: s
   expect(trace.some((s) => s.name === 'chat.reply deliver' && s.attributes['parley.message_id'] === messageId)).toBe(true);
   return trace;
 }
+
+/** No span anyone exported carries these texts (a message's content, a password) in a name or an attribute. */
+export function expectNotInAnySpan(receiver: OtlpReceiver, texts: string[]): void {
+  const exported = JSON.stringify(receiver.spans());
+  for (const text of texts) expect(exported.includes(text), `"${text}" is in an exported span`).toBe(false);
+}

@@ -2,9 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startOtlpReceiver, startServiceProcess, waitUntilReady, type OtlpReceiver, type ServiceProcess } from '@parley/testing';
-import { registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
+import { PASSPHRASE, registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
+import { expectNotInAnySpan, expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
 
 /** `npm start`'s process, as a user runs it, with `env` on top: tracing starts before anything it instruments loads. */
 async function startEmbeddedProcess(env: Record<string, string>): Promise<{ url: string; process: ServiceProcess }> {
@@ -35,6 +35,8 @@ describe('tracing in the embedded process', () => {
     const replyId = await sendAndFollow(started.url, alice.token, 'Trace me in one process');
     const trace = await expectOneMessageTrace(receiver, replyId, ['parley']);
     expect(trace.some((s) => s.name === 'chat.message.requested process')).toBe(true);
+    // What the user wrote and their password went through SQL and Redis, but into no span.
+    expectNotInAnySpan(receiver, ['Trace me in one process', PASSPHRASE, 'alice@example.com']);
     const traceId = trace[0]!.traceId;
     expect(started.process.output()).toContain(`"trace_id":"${traceId}"`);
   });

@@ -1,8 +1,8 @@
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '@parley/testing';
-import { registerUser } from '@parley/testing/parley-client';
+import { PASSPHRASE, registerUser } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
-import { expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
+import { expectNotInAnySpan, expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
 
 describe('one trace per message, across the services, Kafka and the worker', () => {
   let receiver: OtlpReceiver;
@@ -25,6 +25,8 @@ describe('one trace per message, across the services, Kafka and the worker', () 
     const consumer = trace.find((s) => s.service === 'chat-worker' && s.name.includes('chat.message.requested'));
     expect(consumer, 'the worker consumed the request inside the message’s trace').toBeDefined();
     // The log lines of the request carry the trace's id.
+    // What the user wrote and their password went through SQL and Redis, but into no span.
+    expectNotInAnySpan(receiver, ['Trace me, please', PASSPHRASE, 'alice@example.com']);
     const traceId = trace[0]!.traceId;
     const lines = platform
       .logs()

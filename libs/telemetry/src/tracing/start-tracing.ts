@@ -1,5 +1,6 @@
 import { createRequire, register, syncBuiltinESMExports } from 'node:module';
 import type { DiagLogLevel } from '@opentelemetry/api';
+import { sqlShape } from './sql-shape';
 
 /** A process's tracing: what `startTracing` started, to flush on shutdown. */
 export interface Tracing {
@@ -99,8 +100,13 @@ async function instrumentations() {
     new graphql.GraphQLInstrumentation({ ignoreResolveSpans: true, depth: 0, mergeItems: true }),
     // Only inside a traced operation: the outbox sweep, leases and stream reads poll all the time, and each poll
     // would be a trace of its own. Connections from the pool are not worth a span each.
-    new ioredis.IORedisInstrumentation({ requireParentSpan: true }),
-    new pg.PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
+    // The command's name only: its arguments are stream entries (replies' text), keys with user ids, tokens' counters.
+    new ioredis.IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+    new pg.PgInstrumentation({
+      requireParentSpan: true,
+      ignoreConnectSpans: true,
+      requestHook: (span, { query }) => span.setAttribute('db.query.text', sqlShape(query.text)),
+    }),
     new kafkajs.KafkaJsInstrumentation(),
   ];
 }
