@@ -5,7 +5,7 @@
 import type { Tracing } from '@parley/telemetry/tracing';
 import { resolve } from 'node:path';
 import { startEmbeddedPlatform } from '@parley/platform';
-import { createLogger, createShutdown, env, loadConfig } from '@parley/runtime';
+import { createLogger, createShutdown, env, loadConfig, metricsSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 export async function startEmbedded(tracing: Tracing): Promise<void> {
@@ -15,6 +15,7 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
       HOST: z.string().min(1).default('127.0.0.1'),
       LOG_LEVEL: env.logLevel(),
       PARLEY_DATA_DIR: z.string().min(1).default('.parley-data'),
+      ...metricsSettings,
     }),
     process.env,
   );
@@ -32,7 +33,7 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
     port: config.PORT,
     host: config.HOST,
     // Who may scrape /metrics, when the port is not private.
-    settings: process.env.METRICS_TOKEN ? { METRICS_TOKEN: process.env.METRICS_TOKEN } : {},
+    settings: config.METRICS_TOKEN ? { METRICS_TOKEN: config.METRICS_TOKEN } : {},
   });
   shutdown.add('platform', () => platform.stop());
   logger.info({ url: platform.url, dataDir, startupMs: Date.now() - started }, 'Parley is running');

@@ -1,4 +1,8 @@
-/** npm start: tracing first (off unless OTEL_* asks for it), then the embedded platform (embedded-main.ts). */
+/**
+ * npm start: tracing first (off unless OTEL_* asks for it), then the embedded platform (embedded-main.ts). Not a
+ * `publicEdge`: its own services call each other over HTTP in this process (the worker → models), and those calls
+ * carry the trace; a deployment facing the public runs services mode, whose gateway is one.
+ */
 import { runTraced } from '@parley/telemetry/tracing';
 
 await runTraced('parley', async (tracing) => {

@@ -221,7 +221,7 @@ export async function createGateway({
     ),
     prefixRoutes: protect(Object.assign({}, ...apis.map((api) => api.prefixRoutes ?? {}))),
     ...(tls ? { tls } : {}),
-    ...(telemetry && { telemetry: { ...telemetry, service: 'gateway' } }),
+    ...(telemetry && { telemetry: { ...telemetry, service: 'gateway', publicPort: true } }),
   });
   const ws = attachWebSocketServer({
     httpServer: http.server,

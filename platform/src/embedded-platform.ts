@@ -137,7 +137,8 @@ export async function startEmbeddedPlatform({
           auth,
           verifier,
           readiness,
-          telemetry,
+          // Counted in the shared registry, served on the gateway's port only: a scrape of every port would count twice.
+          telemetry: { ...telemetry, serve: false },
         },
         loadConfig(definition.settings, environment),
       );

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
+  ForbiddenError,
   InternalServerError,
   NotFoundError,
   type ParleyError,
@@ -56,6 +57,10 @@ export interface HttpTelemetry {
   service: string;
   /** When set, `/metrics` answers only `Authorization: Bearer <token>` (METRICS_TOKEN): for a port the public reaches. */
   scrapeToken?: string | undefined;
+  /** The public reaches this port (the gateway's): without a token, `/metrics` answers private addresses only. */
+  publicPort?: boolean;
+  /** False: this shell does not serve `/metrics` (an embedded subgraph: the gateway's port serves the shared registry). */
+  serve?: boolean;
 }
 
 export interface HttpService {
@@ -106,7 +111,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
         const ready = report.ready && !draining;
         return sendJson(res, ready ? 200 : 503, { ...report, ready, ...(draining ? { draining: true } : {}) });
       }
-      if (path === '/metrics' && telemetry) return await serveMetrics(req, res, telemetry);
+      if (path === '/metrics' && telemetry && telemetry.serve !== false) return await serveMetrics(req, res, telemetry);
       const handler = routes[path] ?? prefixRoute(path);
       if (!handler) return sendHttpError(res, new NotFoundError(`No route for ${path}`));
       await handler(req, res, scope);
@@ -177,18 +182,36 @@ function countRequest({ metrics, service }: HttpTelemetry, req: IncomingMessage,
   const started = performance.now();
   const method = req.method ?? 'GET';
   res.once('close', () => {
-    metrics.http.requests.inc({ service, route, method, status: String(res.statusCode) });
+    // A client that left before any answer is not a 200 (the status's default).
+    const status = res.headersSent ? String(res.statusCode) : 'aborted';
+    metrics.http.requests.inc({ service, route, method, status });
     metrics.http.duration.observe({ service, route, method }, (performance.now() - started) / 1000);
   });
 }
 
-async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, scrapeToken }: HttpTelemetry): Promise<void> {
+async function serveMetrics(req: IncomingMessage, res: ServerResponse, { metrics, scrapeToken, publicPort }: HttpTelemetry): Promise<void> {
   if (scrapeToken && !sameSecret(req.headers.authorization ?? '', `Bearer ${scrapeToken}`)) {
     return sendHttpError(res, new UnauthenticatedError('/metrics needs Authorization: Bearer <METRICS_TOKEN>.'));
+  }
+  // A public port without a token serves its metrics to its own network only: never through a proxy or balancer
+  // (which forwards the caller's address), never to a public address.
+  if (!scrapeToken && publicPort && (req.headers['x-forwarded-for'] !== undefined || !isPrivateAddress(req.socket.remoteAddress))) {
+    return sendHttpError(
+      res,
+      new ForbiddenError('/metrics on this port answers only its private network; set METRICS_TOKEN to scrape it from elsewhere.'),
+    );
   }
   const text = await metrics.text();
   res.writeHead(200, { 'content-type': metrics.contentType, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Loopback and the private ranges (RFC 1918, RFC 4193), as IPv4, IPv6 or IPv4-mapped IPv6. */
+function isPrivateAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (/^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(v4)) return true;
+  return address === '::1' || /^f[cd][0-9a-f]{2}:/i.test(address);
 }
 
 function sameSecret(given: string, expected: string): boolean {

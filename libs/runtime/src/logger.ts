@@ -1,6 +1,7 @@
 // The subpath keeps obscenity and openai out of every process that only logs.
 import { maskPii } from '@parley/moderation/mask-pii';
-import { logCorrelation } from '@parley/telemetry';
+// The subpath: the trace-context helpers (the OpenTelemetry API) without prom-client.
+import { logCorrelation } from '@parley/telemetry/trace-context';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';

@@ -1,11 +1,16 @@
 import { request } from 'node:http';
 import { captureLogs } from '@parley/testing';
 import { describe, expect, it } from 'vitest';
+import { createMetrics } from '@parley/telemetry';
 import { createHttpService, type RouteHandler } from '../src';
 
-function get(port: number, path: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
@@ -174,5 +179,58 @@ describe('the service HTTP shell', () => {
     } finally {
       await service.close();
     }
+  });
+
+  describe('/metrics', () => {
+    async function serving(telemetry: { scrapeToken?: string; publicPort?: boolean }) {
+      const metrics = createMetrics({ service: 'test', runtime: false });
+      const service = createHttpService({
+        logger: captureLogs('silent').logger,
+        readiness: [],
+        routes: { '/hello': (_req, res) => void res.end('hi') },
+        telemetry: { metrics, service: 'test', ...telemetry },
+      });
+      const { port } = await service.listen(0);
+      return { port, close: () => service.close() };
+    }
+
+    it('counts each request by the route it matched, and unknown paths as one route', async () => {
+      const { port, close } = await serving({});
+      try {
+        await get(port, '/hello');
+        await get(port, '/no/such/path/123');
+        const text = (await get(port, '/metrics')).body;
+        expect(text).toMatch(/^parley_http_requests_total\{service="test",route="\/hello",method="GET",status="200"\} 1$/m);
+        expect(text).toMatch(/^parley_http_requests_total\{service="test",route="other",method="GET",status="404"\} 1$/m);
+        expect(text).not.toContain('/no/such/path');
+      } finally {
+        await close();
+      }
+    });
+
+    it('on a public port without a token, answers its own network but not what came through a proxy', async () => {
+      const { port, close } = await serving({ publicPort: true });
+      try {
+        expect((await get(port, '/metrics')).status).toBe(200);
+        const proxied = await get(port, '/metrics', { 'x-forwarded-for': '203.0.113.9' });
+        expect(proxied.status).toBe(403);
+        expect(JSON.parse(proxied.body).message).toContain('METRICS_TOKEN');
+      } finally {
+        await close();
+      }
+    });
+
+    it('with a token, answers only the bearer of that token', async () => {
+      const { port, close } = await serving({ scrapeToken: 'a-long-enough-scrape-token', publicPort: true });
+      try {
+        expect((await get(port, '/metrics')).status).toBe(401);
+        expect((await get(port, '/metrics', { authorization: 'Bearer a-long-enough-scrape-tokeX' })).status).toBe(401);
+        expect(
+          (await get(port, '/metrics', { authorization: 'Bearer a-long-enough-scrape-token', 'x-forwarded-for': '203.0.113.9' })).status,
+        ).toBe(200);
+      } finally {
+        await close();
+      }
+    });
   });
 });

@@ -9,7 +9,9 @@ describe('sqlShape', () => {
     expect(sqlShape(`select * from "chat"."message" where content = 'it''s mine' and score > -1.5e3 limit 10`)).toBe(
       `select * from "chat"."message" where content = ? and score > ? limit ?`,
     );
-    expect(sqlShape(`select E'a\\'b' as x, $tag$secret body$tag$ as y`)).toBe(`select ? as x, ? as y`);
+    expect(sqlShape(`select E'a\\'b' as x, $tag$secret body$tag$ as y, $a1$more$a1$ as z, $$plain$$ as w`)).toBe(
+      `select ? as x, ? as y, ? as z, ? as w`,
+    );
   });
 
   it('leaves identifiers, placeholders and prepared statement names alone', () => {

@@ -120,6 +120,21 @@ describe('Prometheus metrics of a reply, through the gateway', () => {
     expect(sampleSum(samples, 'parley_authentication_failures_total', { reason: 'api_key' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('labels operations only by the names their documents declare, never by what a body claims', async () => {
+    const post = (body: object) =>
+      fetch(platform.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) =>
+        r.json(),
+      );
+    await post({ query: 'query Real { models { id } }', operationName: 'alice@example.com says hi' });
+    await post({ query: '{ models { id', operationName: 'Unparsed' });
+    expect(await post({ query: 'query Listed { models { id } }' })).toMatchObject({ data: { models: expect.any(Array) } });
+    const operations = new Set(
+      (await scrapeAll(platform)).filter((s) => s.name === 'parley_graphql_operations_total').map((s) => s.labels['operation']),
+    );
+    expect(operations.has('Listed')).toBe(true);
+    expect([...operations].filter((name) => /alice|says|Unparsed/.test(name ?? ''))).toEqual([]);
+  });
+
   it('counts the persisted-query cache’s misses and hits', async () => {
     const query = '{ models { id } }';
     const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };

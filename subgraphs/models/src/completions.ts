@@ -90,11 +90,11 @@ export function createCompletions({
     },
     async start(input: CompletionInput): Promise<Completion> {
       // One GenAI span per call, from routing to the last chunk: the provider's HTTP call (or the dev model) is its child.
-      const call = startSpan(`chat ${input.model}`, {
+      // Named `chat` until routing has resolved the model: the requested name is anyone's string until then.
+      const call = startSpan('chat', {
         kind: 'client',
         attributes: {
           'gen_ai.operation.name': 'chat',
-          'gen_ai.request.model': input.model,
           ...(input.request.maxTokens !== undefined && { 'gen_ai.request.max_tokens': input.request.maxTokens }),
           ...(input.request.temperature !== undefined && { 'gen_ai.request.temperature': input.request.temperature }),
         },
@@ -112,6 +112,8 @@ export function createCompletions({
   async function openCompletion(input: CompletionInput, call: ReturnType<typeof startSpan>): Promise<Completion> {
     const started = now();
     const target = router.resolve(input.model);
+    call.span.updateName(`chat ${target.requested}`);
+    call.span.setAttribute('gen_ai.request.model', target.requested);
     const promptTokens = countPromptTokens(input.request.messages);
     const window = Math.max(...target.candidates.map((d) => d.contextWindow));
     const reserved = input.request.maxTokens ?? 0;
@@ -234,7 +236,12 @@ export function createCompletions({
 
   /** Counts a finished call and stores its usage record; a failure is logged, and the promise still settles for whoever waits on it. */
   function recordUsage(provider: string, entry: UsageEntry): Promise<void> {
-    observeModelCall(metrics, entry, provider);
+    try {
+      observeModelCall(metrics, entry, provider);
+    } catch (error) {
+      // Never at the bill's expense: the record below is what the user is charged from.
+      logger.warn({ err: error }, 'a model call could not be counted in the metrics');
+    }
     return usage.record(entry).catch((error: unknown) => {
       logger.error({ err: error, userId: entry.userId }, 'usage could not be recorded');
     });

@@ -112,11 +112,29 @@ export interface MetricsOptions {
   runtime?: boolean;
   /** Hears a scrape hook's failure (the host logs it). */
   onError?: (error: unknown) => void;
+  /** How long a scrape hook may take before the scrape goes on without it. */
+  scrapeDeadlineMs?: number;
 }
 
-export function createMetrics({ service, operationNames = 200, runtime = true, onError = () => {} }: MetricsOptions): Metrics {
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`a metrics refresh took longer than ${ms} ms; its gauges keep their last values`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+export function createMetrics({
+  service,
+  operationNames = 200,
+  runtime = true,
+  onError = () => {},
+  scrapeDeadlineMs = 2_000,
+}: MetricsOptions): Metrics {
   const registry = new Registry();
   const scrapeHooks: (() => Promise<void> | void)[] = [];
+  let refreshing: Promise<unknown> | null = null;
   if (runtime) {
     registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
@@ -133,7 +151,12 @@ export function createMetrics({ service, operationNames = 200, runtime = true, o
   return {
     registry,
     async text() {
-      await Promise.all(scrapeHooks.map(async (refresh) => Promise.resolve().then(refresh).catch(onError)));
+      // Concurrent scrapes share one refresh; a hook past its deadline (Kafka or PostgreSQL away) leaves its gauges as
+      // they were instead of holding the scrape past Prometheus's timeout, which would drop every series at once.
+      refreshing ??= Promise.all(
+        scrapeHooks.map((refresh) => withDeadline(Promise.resolve().then(refresh), scrapeDeadlineMs).catch(onError)),
+      ).finally(() => (refreshing = null));
+      await refreshing;
       return registry.metrics();
     },
     onScrape: (refresh) => void scrapeHooks.push(refresh),

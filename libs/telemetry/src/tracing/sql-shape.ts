@@ -5,7 +5,7 @@
  */
 export function sqlShape(statement: string): string {
   return statement
-    .replace(/\$([A-Za-z_]*)\$[\s\S]*?\$\1\$/g, '?')
+    .replace(/\$((?:[A-Za-z_][A-Za-z0-9_]*)?)\$[\s\S]*?\$\1\$/g, '?')
     .replace(/[Ee]'(?:[^'\\]|\\.|'')*'/g, '?')
     .replace(/'(?:[^']|'')*'/g, '?')
     .replace(/(?<![\w$."])-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b/g, '?');

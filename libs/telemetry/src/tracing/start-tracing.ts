@@ -26,7 +26,20 @@ export class TracingConfigError extends Error {
  * It must run before the process imports what it instruments (node:http, undici, pg, ioredis, kafkajs, graphql):
  * each entry point calls it first and imports the rest afterwards. Off, it loads nothing and the API stays a no-op.
  */
-export async function startTracing({ service, env = process.env }: { service: string; env?: NodeJS.ProcessEnv }): Promise<Tracing> {
+export async function startTracing({
+  service,
+  env = process.env,
+  publicEdge = false,
+}: {
+  service: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The process answers the public (the gateway, the embedded platform): it starts its own traces instead of
+   * continuing a caller's `traceparent`, which would let any client choose to be sampled (at the cost of every
+   * span) and put its own ids into Parley's traces. What it sends onwards still carries the context.
+   */
+  publicEdge?: boolean;
+}): Promise<Tracing> {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const exporterName = env.OTEL_TRACES_EXPORTER ?? (endpoint ? 'otlp' : 'none');
   if (env.OTEL_SDK_DISABLED === 'true' || exporterName === 'none') return OFF;
@@ -64,8 +77,15 @@ export async function startTracing({ service, env = process.env }: { service: st
     spanProcessors: [new sdk.BatchSpanProcessor({ exporter: new exporterModule.OTLPTraceExporter() })],
   });
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const propagator = new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] });
   api.propagation.setGlobalPropagator(
-    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    publicEdge
+      ? {
+          inject: (context, carrier, setter) => propagator.inject(context, carrier, setter),
+          extract: (context) => context,
+          fields: () => propagator.fields(),
+        }
+      : propagator,
   );
   api.trace.setGlobalTracerProvider(provider);
   if (env.OTEL_LOG_LEVEL) api.diag.setLogger(new api.DiagConsoleLogger(), diagLevel(api.DiagLogLevel, env.OTEL_LOG_LEVEL));
@@ -151,10 +171,14 @@ async function samplerFrom(name: string, arg: string | undefined) {
  * is why `main` imports the service itself. A configuration error ends the process with a sentence, as every other
  * start-up error does.
  */
-export async function runTraced(service: string, main: (tracing: Tracing) => Promise<unknown>): Promise<void> {
+export async function runTraced(
+  service: string,
+  main: (tracing: Tracing) => Promise<unknown>,
+  { publicEdge = false }: { publicEdge?: boolean } = {},
+): Promise<void> {
   let tracing: Tracing;
   try {
-    tracing = await startTracing({ service });
+    tracing = await startTracing({ service, publicEdge });
   } catch (error) {
     console.error(`${service} failed to start: ${(error as Error).message}`);
     process.exit(1);

@@ -1,14 +1,4 @@
-import {
-  context,
-  propagation,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  TraceFlags,
-  type Attributes,
-  type Context,
-  type Span,
-} from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 
 /**
  * What Parley's own code does with trace context, on the OpenTelemetry API alone: every call is a no-op (and cheap)
@@ -31,15 +21,26 @@ export function logCorrelation(): { trace_id: string; span_id: string; trace_fla
  */
 export function activeTraceparent(): string | null {
   const span = trace.getActiveSpan();
-  if (!span || !(span.spanContext().traceFlags & TraceFlags.SAMPLED)) return null;
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier['traceparent'] ?? null;
+  if (!span) return null;
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  if (!(traceFlags & TraceFlags.SAMPLED)) return null;
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
 }
+
+// W3C trace context, version 00. Read and written here rather than through the global propagator, which the public
+// edge (the gateway) makes blind to what callers send: what Parley stored itself is always read back.
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /** The context a stored `traceparent` names (the active one when there is none). */
 export function contextOf(traceparent: string | null | undefined): Context {
-  return traceparent ? propagation.extract(context.active(), { traceparent }) : context.active();
+  const parts = traceparent ? TRACEPARENT.exec(traceparent) : null;
+  if (!parts) return context.active();
+  return trace.setSpanContext(context.active(), {
+    traceId: parts[1]!,
+    spanId: parts[2]!,
+    traceFlags: parseInt(parts[3]!, 16),
+    isRemote: true,
+  });
 }
 
 /** Runs `work` in the context a stored `traceparent` names: the outbox relay's publish of a request's row. */

@@ -7,18 +7,21 @@ import type { UsageEntry } from './usage-recorder';
  * usage record stores, so the metrics and the usage report (the bill) cannot disagree on tokens or cost.
  */
 export function observeModelCall(metrics: Metrics, entry: UsageEntry, provider: string): void {
+  // prom-client throws on a value that is not a finite number (a provider's usage chunk without a count): skip it.
+  const finite = (value: number | null): value is number => typeof value === 'number' && Number.isFinite(value);
   const { genAi } = metrics;
   const model = { gen_ai_request_model: entry.model, deployment: entry.deployment };
   const call = { gen_ai_operation_name: 'chat', gen_ai_provider_name: provider, ...model };
-  genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'input' }, entry.promptTokens);
-  genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'output' }, entry.completionTokens);
+  if (finite(entry.promptTokens)) genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'input' }, entry.promptTokens);
+  if (finite(entry.completionTokens)) genAi.tokenUsage.observe({ ...call, gen_ai_token_type: 'output' }, entry.completionTokens);
   const failed = entry.outcome === 'error' || entry.outcome === 'cancelled';
-  genAi.operationDuration.observe({ ...call, error_type: failed ? entry.outcome : '' }, entry.latencyMs / 1000);
-  if (entry.costUsd > 0) genAi.costUsd.inc(model, entry.costUsd);
+  if (finite(entry.latencyMs))
+    genAi.operationDuration.observe({ ...call, error_type: failed ? entry.outcome : '' }, entry.latencyMs / 1000);
+  if (finite(entry.costUsd) && entry.costUsd > 0) genAi.costUsd.inc(model, entry.costUsd);
   // A cached reply has no provider latency to report; a failed one may have none either.
-  if (entry.outcome === 'cached' || entry.timeToFirstTokenMs === null) return;
+  if (entry.outcome === 'cached' || !finite(entry.timeToFirstTokenMs) || !finite(entry.latencyMs)) return;
   genAi.timeToFirstToken.observe(model, entry.timeToFirstTokenMs / 1000);
-  if (entry.completionTokens > 1) {
+  if (finite(entry.completionTokens) && entry.completionTokens > 1) {
     genAi.timePerOutputToken.observe(model, (entry.latencyMs - entry.timeToFirstTokenMs) / 1000 / (entry.completionTokens - 1));
   }
 }
