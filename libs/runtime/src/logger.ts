@@ -58,9 +58,6 @@ export function createLogger({ service, level = 'info', destination }: LoggerOpt
 const JSON_SCALAR = /"(?:[^"\\]|\\.)*"|-?\d[\d.eE+-]*/g;
 // Shorter than the shortest e-mail address ("a@b.cd") with its quotes: nothing to find.
 const SHORTEST_CANDIDATE = 8;
-// A trace or span id (32 or 16 hex digits with at least one letter): its digit runs read as phone or card numbers.
-// An id of digits only is masked like any number: a card number must never pass for an id.
-const TRACE_ID = /^"(?=[0-9a-f]*[a-f])(?:[0-9a-f]{32}|[0-9a-f]{16})"$/;
 
 /**
  * Masks each JSON value of a serialized line on its own, decoded: in the raw
@@ -70,7 +67,7 @@ const TRACE_ID = /^"(?=[0-9a-f]*[a-f])(?:[0-9a-f]{32}|[0-9a-f]{16})"$/;
  */
 function maskPiiInLogLine(line: string): string {
   return line.replace(JSON_SCALAR, (token) => {
-    if (token.length < SHORTEST_CANDIDATE || TRACE_ID.test(token)) return token;
+    if (token.length < SHORTEST_CANDIDATE) return token;
     if (!token.startsWith('"')) {
       const masked = maskPii(token);
       return masked === token ? token : JSON.stringify(masked);

@@ -78,8 +78,7 @@ export async function inSpan<T>(
       try {
         return await work(span);
       } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+        markFailed(span, error);
         throw error;
       } finally {
         span.end();
@@ -104,9 +103,7 @@ export function startSpan(name: string, options: { attributes?: Attributes; kind
     span,
     within: <T>(work: () => T): T => context.with(parent, work),
     fail(error: unknown) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      span.setAttribute('error.type', error instanceof Error ? ((error as { code?: string }).code ?? error.name) : 'unknown');
+      markFailed(span, error);
       span.end();
     },
     end: () => span.end(),
@@ -117,4 +114,11 @@ export function startSpan(name: string, options: { attributes?: Attributes; kind
 export function eventsOfActiveSpan(): (name: string, attributes?: Attributes) => void {
   const span = trace.getActiveSpan();
   return span ? (name, attributes) => span.addEvent(name, attributes) : () => {};
+}
+
+/** A span's failure, as every span of ours records it: the exception, an error status, and `error.type` (a code when the error has one). */
+function markFailed(span: Span, error: unknown): void {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  span.setAttribute('error.type', error instanceof Error ? ((error as { code?: string }).code ?? error.name) : 'unknown');
 }
