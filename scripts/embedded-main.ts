@@ -15,6 +15,8 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
       HOST: z.string().min(1).default('127.0.0.1'),
       LOG_LEVEL: env.logLevel(),
       PARLEY_DATA_DIR: z.string().min(1).default('.parley-data'),
+      /** The web client's build the gateway serves at /; the repository's web/dist unless given. */
+      PARLEY_WEB_DIR: z.string().min(1).optional(),
       ...metricsSettings,
     }),
     process.env,
@@ -34,10 +36,11 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
     host: config.HOST,
     // Who may scrape /metrics, when the port is not private.
     settings: config.METRICS_TOKEN ? { METRICS_TOKEN: config.METRICS_TOKEN } : {},
+    ...(config.PARLEY_WEB_DIR && { webClientDir: resolve(process.cwd(), config.PARLEY_WEB_DIR) }),
   });
   shutdown.add('platform', () => platform.stop());
   logger.info({ url: platform.url, dataDir, startupMs: Date.now() - started }, 'Parley is running');
   console.log(
-    `\n  Parley is running (embedded mode, data in ${dataDir}).\n  GraphQL over HTTP and WebSocket: ${platform.url}\n  Health: ${platform.url.replace('/graphql', '/healthz')}  Readiness: ${platform.url.replace('/graphql', '/readyz')}\n`,
+    `\n  Parley is running (embedded mode, data in ${dataDir}).\n  GraphQL over HTTP and WebSocket: ${platform.url}\n  Web client: ${platform.url.replace('/graphql', '/')}\n  Health: ${platform.url.replace('/graphql', '/healthz')}  Readiness: ${platform.url.replace('/graphql', '/readyz')}\n`,
   );
 }

@@ -68,6 +68,7 @@ export async function main(tracing: Tracing): Promise<void> {
     ...(config.TLS_CERT_FILE && config.TLS_KEY_FILE
       ? { tls: { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) } }
       : {}),
+    webClientDir: resolve(process.cwd(), config.PARLEY_WEB_DIR),
     telemetry: {
       metrics: createMetrics({ service: 'gateway', onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
       scrapeToken: config.METRICS_TOKEN,

@@ -23,6 +23,8 @@ import { createEdgeProtection } from './http/edge-protection';
 import { createGatewayAdmission, relayedOverload } from './http/admission';
 import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
+import { DEFAULT_WEB_CLIENT_DIR } from './web-client/web-client-files';
+import { RESERVED_PATHS, webClientRoutes } from './web-client/web-client-routes';
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
 import { operationCostPlugin } from './operations/operation-cost';
@@ -74,6 +76,8 @@ export interface GatewayOptions {
   inProcessSubgraphs?: Record<string, InProcessSubgraph>;
   /** The process's metrics: operations, refusals and subscriptions counted, all of them served at /metrics. */
   telemetry?: ServiceTelemetry;
+  /** The web client's build, served at / (`npm run build -w web` writes it); the repository's web/dist unless given. */
+  webClientDir?: string;
 }
 
 export interface Gateway {
@@ -103,6 +107,7 @@ export async function createGateway({
   tls,
   inProcessSubgraphs = {},
   telemetry,
+  webClientDir = DEFAULT_WEB_CLIENT_DIR,
 }: GatewayOptions): Promise<Gateway> {
   const protection: GatewayProtection = {
     ...defaultGatewayProtection,
@@ -207,6 +212,16 @@ export async function createGateway({
   const runOperation = createOperationRunner(apollo);
   const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
   const apis = [restApiRoutes(edge), partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }), explorerRoutes(edge)];
+  // The web client answers every path no route above serves, except those under the gateway's own: the fixed
+  // ones, and the first segment of every route mounted here, so that a new API is never shadowed by the app.
+  const mounted = ['/graphql', ...apis.flatMap((api) => [...Object.keys(api.routes), ...Object.keys(api.prefixRoutes ?? {})])];
+  apis.push(
+    webClientRoutes({
+      dir: webClientDir,
+      logger,
+      reserved: [...RESERVED_PATHS, ...mounted.map((path) => path.split('/', 2).join('/'))],
+    }),
+  );
   const protect = (table: Record<string, RouteHandler>) =>
     Object.fromEntries(Object.entries(table).map(([path, handler]) => [path, edgeProtection.wrap(path, handler)]));
   const http = createHttpService({

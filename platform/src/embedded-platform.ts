@@ -42,6 +42,8 @@ export interface EmbeddedPlatformOptions {
    * environment of its own.
    */
   settings?: Record<string, string>;
+  /** The web client's build the gateway serves at / (`npm run build -w web`); the repository's web/dist unless given. */
+  webClientDir?: string;
 }
 
 export interface EmbeddedPlatform {
@@ -74,6 +76,7 @@ export async function startEmbeddedPlatform({
   auth = { issuer: 'parley', audience: 'parley-api' },
   onQuery,
   settings = {},
+  webClientDir,
 }: EmbeddedPlatformOptions): Promise<EmbeddedPlatform> {
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -187,6 +190,7 @@ export async function startEmbeddedPlatform({
       rateLimiter: createMemoryRateLimiter({ now: () => clock.now().getTime() }),
       inProcessSubgraphs,
       telemetry,
+      ...(webClientDir !== undefined && { webClientDir }),
     });
     const listening = await gateway.listen(port, host);
     stops.push(() => listening.close());

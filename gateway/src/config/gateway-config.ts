@@ -1,5 +1,6 @@
 import { env, metricsSettings, namespaceSettings } from '@parley/runtime';
 import { z } from 'zod';
+import { DEFAULT_WEB_CLIENT_DIR } from '../web-client/web-client-files';
 import { gatewayProtectionSettingsSchema } from './protection-settings';
 
 /** The gateway's environment in services mode. */
@@ -41,6 +42,8 @@ export const gatewayConfigSchema = z
     /** PEM files; both set: the gateway serves HTTPS and WSS itself. */
     TLS_CERT_FILE: z.string().min(1).optional(),
     TLS_KEY_FILE: z.string().min(1).optional(),
+    /** The web client's build, served at / (relative to the working directory); the repository's web/dist by default. */
+    PARLEY_WEB_DIR: z.string().min(1).default(DEFAULT_WEB_CLIENT_DIR),
   })
   .merge(gatewayProtectionSettingsSchema);
 

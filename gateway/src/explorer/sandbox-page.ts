@@ -1,8 +1,8 @@
 import type { RouteHandler } from '@parley/runtime';
-import { LOCKED_DOWN, sameHostSockets, serializeCsp } from './content-security-policy';
+import { LOCKED_DOWN, sameHostSockets, serializeCsp } from '../http/content-security-policy';
 import { SANDBOX_SCRIPTS, SANDBOX_STYLES } from './explorer-assets';
 import { escapeHtml, sendHtmlPage } from './html-page';
-import { allowOnlyReads } from './read-only-methods';
+import { allowOnlyReads } from '../http/read-only-methods';
 import type { StaticAssets } from './static-assets';
 
 /** Apollo's embeddable Sandbox: its script from Apollo's CDN, its UI in an iframe from Apollo's site. */

@@ -1,12 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
-import { extname } from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import { NotFoundError } from '@parley/errors';
 import { sendHttpError, type RouteHandler } from '@parley/runtime';
-import { serializeCsp } from './content-security-policy';
-import { allowOnlyReads } from './read-only-methods';
+import { serializeCsp } from '../http/content-security-policy';
+import { allowOnlyReads } from '../http/read-only-methods';
+import { contentTypeOf, IMMUTABLE, prepareStaticFile, sendStaticFile, type StaticFile } from '../http/static-files';
 
 /**
  * Files that come into being together: read from installed packages, or built
@@ -28,24 +24,9 @@ export interface StaticAssets {
   handler: RouteHandler;
 }
 
-interface LoadedAsset {
-  contentType: string;
-  version: string;
-  identity: { body: Buffer; etag: string };
-  gzip: { body: Buffer; etag: string } | undefined;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-};
-// A versioned URL never changes content, so browsers need not even revalidate it.
-const IMMUTABLE = 'public, max-age=31536000, immutable';
 // An unversioned (or outdated) URL may change under the client: it must ask again, cheaply thanks to the ETag.
 const REVALIDATE = 'public, max-age=0, must-revalidate';
 const ASSET_CSP = serializeCsp({ 'default-src': ["'none'"] });
-
-const compress = promisify(gzip);
 
 /**
  * Files served from memory under `prefix`: each set is loaded (and gzipped)
@@ -62,7 +43,7 @@ export function staticAssets(prefix: string, sets: readonly AssetSet[]): StaticA
       setOf.set(name, index);
     }
   });
-  const loading: (Promise<Map<string, LoadedAsset>> | undefined)[] = sets.map(() => undefined);
+  const loading: (Promise<Map<string, StaticFile>> | undefined)[] = sets.map(() => undefined);
   const load = (index: number) =>
     (loading[index] ??= loadSet(sets[index]!).catch((error: unknown) => {
       // Let the next request try again rather than remember a failure forever.
@@ -91,30 +72,17 @@ export function staticAssets(prefix: string, sets: readonly AssetSet[]): StaticA
       const name = url.pathname.slice(prefix.length);
       const asset = await find(name);
       if (!asset) return sendHttpError(res, new NotFoundError(`No explorer asset named ${name}`));
-      const representation = asset.gzip && acceptsGzip(req.headers) ? asset.gzip : asset.identity;
-      const headers: Record<string, string | number> = {
-        'content-type': asset.contentType,
+      sendStaticFile(req, res, asset, {
         'cache-control': url.searchParams.get('v') === asset.version ? IMMUTABLE : REVALIDATE,
-        etag: representation.etag,
-        vary: 'accept-encoding',
-        'x-content-type-options': 'nosniff',
         // A script run as a worker (Monaco's) takes its policy from its own response, not from the page:
         // it needs nothing but its own code, and this keeps it to that. <script> and <link> ignore it.
         'content-security-policy': ASSET_CSP,
-      };
-      if (representation === asset.gzip) headers['content-encoding'] = 'gzip';
-      if (matchesEtag(req.headers['if-none-match'], representation.etag)) {
-        res.writeHead(304, headers);
-        res.end();
-        return;
-      }
-      res.writeHead(200, { ...headers, 'content-length': representation.body.length });
-      res.end(req.method === 'HEAD' ? undefined : representation.body);
+      });
     },
   };
 }
 
-async function loadSet(set: AssetSet): Promise<Map<string, LoadedAsset>> {
+async function loadSet(set: AssetSet): Promise<Map<string, StaticFile>> {
   const files = await set.load();
   const names = files.map((file) => file.name);
   if (names.length !== set.names.length || !set.names.every((name) => names.includes(name))) {
@@ -124,36 +92,8 @@ async function loadSet(set: AssetSet): Promise<Map<string, LoadedAsset>> {
   return new Map(loaded);
 }
 
-async function prepare(name: string, body: Buffer): Promise<LoadedAsset> {
-  const contentType = CONTENT_TYPES[extname(name)];
+async function prepare(name: string, body: Buffer): Promise<StaticFile> {
+  const contentType = contentTypeOf(name);
   if (!contentType) throw new Error(`No content type known for explorer asset ${name}`);
-  const hash = createHash('sha256').update(body).digest('hex');
-  const gzipped = await compress(body);
-  return {
-    contentType,
-    version: hash.slice(0, 16),
-    identity: { body, etag: `"${hash.slice(0, 32)}"` },
-    // Each encoding is its own representation, so it gets its own strong ETag.
-    gzip: gzipped.length < body.length ? { body: gzipped, etag: `"${hash.slice(0, 32)}-gzip"` } : undefined,
-  };
-}
-
-/** Whether the client takes gzip, honouring `q=0` (refused) and the `*` wildcard. */
-function acceptsGzip(headers: IncomingHttpHeaders): boolean {
-  const header = headers['accept-encoding'];
-  if (!header) return false;
-  const weights = new Map<string, number>();
-  for (const part of header.split(',')) {
-    const [coding = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    const q = params.find((p) => p.startsWith('q='));
-    weights.set(coding, q === undefined ? 1 : Number(q.slice(2)) || 0);
-  }
-  return (weights.get('gzip') ?? weights.get('*') ?? 0) > 0;
-}
-
-/** If-None-Match uses the weak comparison: a `W/` prefix does not stop a match. */
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  if (header.trim() === '*') return true;
-  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+  return prepareStaticFile(body, contentType.type, contentType.compressible);
 }

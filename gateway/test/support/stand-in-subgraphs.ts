@@ -230,11 +230,11 @@ export async function startStandInSubgraphs({
 
 /**
  * The gateway as every deployment assembles it (tokens verified through the users service's JWKS), over the
- * stand-in subgraphs, on port 0. `protection`, `rateLimiter`, `tls`, `logger` and the gateway's own `readiness` as a test needs them.
+ * stand-in subgraphs, on port 0. `protection`, `rateLimiter`, `tls`, `logger`, the gateway's own `readiness` and `webClientDir` as a test needs them.
  */
 export async function startGatewayOverStandIns(
   standIns: StandInSubgraphs,
-  options: Partial<Pick<GatewayOptions, 'protection' | 'tls' | 'rateLimiter' | 'logger' | 'readiness'>> = {},
+  options: Partial<Pick<GatewayOptions, 'protection' | 'tls' | 'rateLimiter' | 'logger' | 'readiness' | 'webClientDir'>> = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = await assembleGateway({
     supergraphSdl: standIns.supergraphSdl,

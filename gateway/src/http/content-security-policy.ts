@@ -4,8 +4,8 @@ import type { IncomingMessage } from 'node:http';
 export type CspDirectives = Record<string, readonly string[]>;
 
 /**
- * What every explorer page starts from: nothing loads, posts or frames the
- * page unless the page's own policy names it.
+ * What every page the gateway serves (the explorers, the web client) starts
+ * from: nothing loads, posts or frames the page unless its own policy names it.
  */
 export const LOCKED_DOWN: CspDirectives = {
   'default-src': ["'none'"],

@@ -3,8 +3,9 @@ import { MethodNotAllowedError } from '@parley/errors';
 import { sendHttpError } from '@parley/runtime';
 
 /**
- * The explorer's pages and files only read: anything but GET and HEAD is
- * answered 405 here (true), so a handler never has to think about bodies.
+ * The pages and files the gateway serves (the explorers', the web client's)
+ * only read: anything but GET and HEAD is answered 405 here (false), so a
+ * handler never has to think about bodies.
  */
 export function allowOnlyReads(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.method === 'GET' || req.method === 'HEAD') return true;
