@@ -1,4 +1,4 @@
-# One image for every Parley service (gateway and the four subgraphs).
+# One image for every Parley service (gateway and the four subgraphs), with the web client's build.
 # The default command starts the gateway; docker-compose.yml overrides `command`
 # per subgraph, e.g. ["node","--import","tsx","subgraphs/users/src/index.ts"].
 FROM node:24-bookworm-slim
@@ -26,12 +26,17 @@ COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/chat/package.json subgraphs/chat/
 COPY subgraphs/models/package.json subgraphs/models/
 COPY subgraphs/translation/package.json subgraphs/translation/
+COPY web/package.json web/
 
 # NODE_ENV is set only after this step on purpose: tsx (the runtime loader) is a
 # devDependency, and npm ci would skip it under NODE_ENV=production.
 RUN npm ci --no-audit --no-fund
 
 COPY . .
+
+# The web client the gateway serves at / (web/dist; .dockerignore keeps a local build out). Vite is a
+# devDependency too, so this runs before NODE_ENV is set as well.
+RUN npm run build -w web
 
 ENV NODE_ENV=production HOST=0.0.0.0
 

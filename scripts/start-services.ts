@@ -1,8 +1,9 @@
 /**
  * npm run start:services: every service as its own process against real
  * PostgreSQL, Redis and Kafka, for local use. Reads DATABASE_URL, REDIS_URL and
- * KAFKA_BROKERS, defaulting to the local ones that scripts/ start; composes the
- * supergraph first and creates the database if it is missing.
+ * KAFKA_BROKERS, defaulting to the local ones that scripts/ start; builds the web
+ * client if it is missing or stale (web-build.ts), composes the supergraph and
+ * creates the database if it is missing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { resolve } from 'node:path';
 import { embeddedSecret } from '@parley/platform/secrets';
 import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
 import pg from 'pg';
+import { buildWebClientBeforeStart } from './web-build';
 
 const root = resolve(import.meta.dirname, '..');
 const env: Record<string, string> = {
@@ -91,6 +93,9 @@ async function stopAll(code: number) {
 process.once('SIGINT', () => void stopAll(0));
 process.once('SIGTERM', () => void stopAll(0));
 
+// Before anything starts: a failed build ends the start here, its output not mixed with the services' logs.
+await buildWebClientBeforeStart();
+
 const subgraphs = readSupergraphConfig(resolve(root, 'supergraph.yaml'));
 const urls = Object.fromEntries(subgraphs.map((s, i) => [s.name, `http://127.0.0.1:${basePort + i + 1}/graphql`]));
 const { supergraphSdl } = composeSupergraph(subgraphs, urls);
@@ -120,7 +125,9 @@ try {
   await waitReady('chat-worker', workerPort);
   start('gateway', 'gateway/src/index.ts', { PORT: String(basePort), USERS_URL: usersUrl, SUPERGRAPH_PATH: supergraphPath });
   await waitReady('gateway', basePort);
-  console.log(`\n  Parley is running in services mode.\n  GraphQL over HTTP and WebSocket: http://127.0.0.1:${basePort}/graphql\n`);
+  console.log(
+    `\n  Parley is running in services mode.\n  GraphQL over HTTP and WebSocket: http://127.0.0.1:${basePort}/graphql\n  Web client: http://127.0.0.1:${basePort}/\n`,
+  );
 } catch (error) {
   console.error((error as Error).message);
   await stopAll(1);
