@@ -211,7 +211,11 @@ export async function createGateway({
   });
   const runOperation = createOperationRunner(apollo);
   const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
-  const apis = [restApiRoutes(edge), partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }), explorerRoutes(edge)];
+  const apis = [
+    restApiRoutes(edge, { originOf: edgeProtection.originOf }),
+    partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }),
+    explorerRoutes(edge),
+  ];
   // The web client answers every path no route above serves, except those under the gateway's own: the fixed
   // ones, and the first segment of every route mounted here, so that a new API is never shadowed by the app.
   const mounted = ['/graphql', ...apis.flatMap((api) => [...Object.keys(api.routes), ...Object.keys(api.prefixRoutes ?? {})])];

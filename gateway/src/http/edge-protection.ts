@@ -12,6 +12,7 @@ import {
 } from '@parley/errors';
 import { admitted, sendJson, type AdmissionController, type RequestScope, type RouteHandler } from '@parley/runtime';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter';
+import { requestOrigin } from './request-origin';
 
 export interface EdgeProtectionSettings {
   /** Requests per window for one signed-in user (or API key owner), across every gateway replica. */
@@ -96,6 +97,10 @@ export function createEdgeProtection({
   function addressOf(req: IncomingMessage): string {
     return clientAddress(req, trusted);
   }
+  /** The origin the request was sent to (the browser session routes' same-origin check), believing the same proxies. */
+  function originOf(req: IncomingMessage): string | null {
+    return requestOrigin(req, trusted);
+  }
 
   /** Counts a request from `address` (and `userId`); the decision to report is the tightest one. */
   async function admit(address: string, userId: string | null): Promise<RateLimitDecision> {
@@ -167,5 +172,5 @@ export function createEdgeProtection({
     };
   }
 
-  return { wrap, admit, addressOf };
+  return { wrap, admit, addressOf, originOf };
 }

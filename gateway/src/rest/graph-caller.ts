@@ -21,6 +21,11 @@ export interface GraphCallers {
   anyone(req: IncomingMessage, scope: RequestScope): Promise<GraphCaller>;
   /** A signed-in caller (access token or API key); anyone else is refused with 401 before the graph is asked. */
   signedIn(req: IncomingMessage, scope: RequestScope): Promise<GraphCaller>;
+  /**
+   * Whoever calls, with their Authorization header left unread: for routes whose credential is something else (the
+   * browser session's cookie), so that a stale access token a page still sends cannot get them refused.
+   */
+  withoutBearer(req: IncomingMessage, scope: RequestScope): Promise<GraphCaller>;
 }
 
 /**
@@ -53,5 +58,15 @@ export function graphCallers({ contextFor, runOperation }: Pick<EdgeDependencies
       requireViewer(context.viewer, 'Sign in first: send "Authorization: Bearer <access token or API key>".');
       return callerWith(context);
     },
+    async withoutBearer(req, scope) {
+      return callerWith(await contextFor(withoutAuthorization(req), scope));
+    },
   };
+}
+
+/** The request as it is, but for its Authorization header (the rest, such as its socket, read through to the request). */
+function withoutAuthorization(req: IncomingMessage): IncomingMessage {
+  if (req.headers.authorization === undefined) return req;
+  const { authorization: _unread, ...headers } = req.headers;
+  return Object.create(req, { headers: { value: headers, enumerable: true } }) as IncomingMessage;
 }

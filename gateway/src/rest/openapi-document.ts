@@ -1,7 +1,25 @@
 import { ErrorCode } from '@parley/errors';
 import { z } from 'zod';
-import { ChatCompletionBody, LoginBody, LogoutBody, ProfileUpdateBody, RefreshTokenBody, SettingsUpdateBody } from './request-bodies';
+import {
+  ChatCompletionBody,
+  LoginBody,
+  LogoutBody,
+  OidcLoginBody,
+  ProfileUpdateBody,
+  RefreshTokenBody,
+  RegisterBody,
+  SettingsUpdateBody,
+} from './request-bodies';
 import { MESSAGE_STATUSES } from '@parley/message-stream';
+import {
+  BROWSER_SESSION_PATH,
+  CrossSiteRefusal,
+  REFRESH_COOKIE,
+  REFRESH_COOKIE_ATTRIBUTES,
+  REFRESH_COOKIE_MAX_AGE_SECONDS,
+  WEB_CLIENT_HEADER,
+  WEB_CLIENT_HEADER_VALUE,
+} from './browser-session-routes';
 
 type Schema = Record<string, unknown>;
 
@@ -38,6 +56,11 @@ const schemas: Record<string, Schema> = {
           retryAfterSeconds: { type: 'integer', description: 'RATE_LIMITED and OVERLOADED: also sent as Retry-After.' },
           category: { type: 'string', description: 'CONTENT_BLOCKED: what was found.' },
           requestId: { type: 'string', description: 'INTERNAL_SERVER_ERROR: quote it when reporting.' },
+          reason: {
+            type: 'string',
+            enum: Object.values(CrossSiteRefusal),
+            description: 'FORBIDDEN on the browser session routes: why the request was taken for a possible cross-site forgery.',
+          },
         },
         required: ['code', 'message'],
         additionalProperties: true,
@@ -63,6 +86,19 @@ const schemas: Record<string, Schema> = {
     expiresAt: { ...dateTime, description: 'When accessToken expires.' },
     user: ref('User'),
   }),
+  BrowserSession: object(
+    {
+      accessToken: { type: 'string', description: 'JWT (ES256), valid for 15 minutes: send it as `Authorization: Bearer <token>`.' },
+      expiresAt: { ...dateTime, description: 'When accessToken expires: refresh before then.' },
+      user: object({
+        id: { type: 'string' },
+        email: { type: 'string' },
+        displayName: { type: 'string' },
+        roles: { type: 'array', items: { type: 'string' } },
+      }),
+    },
+    `The session as the page sees it. The refresh token is in the ${REFRESH_COOKIE} cookie (HttpOnly), never here.`,
+  ),
   Conversation: object({ id: { type: 'string' }, title: { type: 'string' }, createdAt: dateTime, updatedAt: dateTime }),
   Message: object({
     id: { type: 'string' },
@@ -116,6 +152,8 @@ const schemas: Record<string, Schema> = {
   LoginRequest: requestSchema(LoginBody),
   RefreshTokenRequest: requestSchema(RefreshTokenBody),
   LogoutRequest: requestSchema(LogoutBody),
+  RegisterRequest: requestSchema(RegisterBody),
+  OidcLoginRequest: requestSchema(OidcLoginBody),
   ChatCompletionRequest: {
     ...requestSchema(ChatCompletionBody),
     description: 'Exactly one of `content` and `messages`.',
@@ -136,6 +174,10 @@ const responses = {
     'WWW-Authenticate': { schema: { type: 'string', const: 'Bearer' } },
   }),
   Forbidden: errorResponse('FORBIDDEN: e.g. an API key without the scope, or one used to manage an account.'),
+  CrossSite: errorResponse(
+    `FORBIDDEN, \`reason\` ${CrossSiteRefusal.WEB_CLIENT_HEADER_MISSING}: no \`${WEB_CLIENT_HEADER}: ${WEB_CLIENT_HEADER_VALUE}\` header; ` +
+      `${CrossSiteRefusal.FOREIGN_ORIGIN}: an Origin other than this gateway's own. Nothing was done, and the cookie is left as it is.`,
+  ),
   NotFound: errorResponse("NOT_FOUND: no such resource of the caller's (someone else's is not revealed)."),
   PayloadTooLarge: errorResponse('PAYLOAD_TOO_LARGE: the body is larger than the limit.'),
   UnsupportedMediaType: errorResponse('UNSUPPORTED_MEDIA_TYPE: the body is not JSON.'),
@@ -167,6 +209,13 @@ const parameters = {
   after: { name: 'after', in: 'query', schema: { type: 'string' }, description: '`pageInfo.endCursor` of the previous page.' },
   search: { name: 'search', in: 'query', schema: { type: 'string' }, description: 'Full-text search in titles and messages.' },
   conversationId: { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+  webClient: {
+    name: WEB_CLIENT_HEADER,
+    in: 'header',
+    required: true,
+    schema: { type: 'string', const: WEB_CLIENT_HEADER_VALUE },
+    description: "Parley's web client says it is: a cross-site form cannot send this header (CSRF protection).",
+  },
   prefer: {
     name: 'Prefer',
     in: 'header',
@@ -175,6 +224,33 @@ const parameters = {
   },
 };
 const param = (name: keyof typeof parameters) => ({ $ref: `#/components/parameters/${name}` });
+
+const settingCookie = {
+  'Set-Cookie': {
+    description: `The session's refresh token: \`${REFRESH_COOKIE}=<refresh token>; ${REFRESH_COOKIE_ATTRIBUTES}; Max-Age=${REFRESH_COOKIE_MAX_AGE_SECONDS}\`.`,
+    schema: { type: 'string' },
+  },
+};
+const clearingCookie = {
+  'Set-Cookie': {
+    description: `\`${REFRESH_COOKIE}=; ${REFRESH_COOKIE_ATTRIBUTES}; Max-Age=0\`: the cookie cleared.`,
+    schema: { type: 'string' },
+  },
+};
+const session = (description: string) => ({ '200': { description, headers: settingCookie, content: json(ref('BrowserSession')) } });
+/** A browser session route: POST with the web client's header, refused as a possible forgery without it. */
+const browserRoute = (
+  operation: Record<string, unknown>,
+  answers: Record<string, unknown>,
+  ...statuses: [number, keyof typeof responses][]
+) => ({
+  post: {
+    tags: ['browser session'],
+    parameters: [param('webClient')],
+    ...operation,
+    responses: { ...answers, ...refusals([403, 'CrossSite'], ...statuses) },
+  },
+});
 
 const anyone: unknown[] = [];
 
@@ -199,6 +275,12 @@ export function openApiDocument(): Record<string, unknown> {
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
     tags: [
       { name: 'auth', description: 'Tokens: sign in, refresh, sign out.' },
+      {
+        name: 'browser session',
+        description:
+          `The web client's session on the same origin: the refresh token lives in an HttpOnly, SameSite=Strict cookie (\`${REFRESH_COOKIE}\`) that page scripts cannot read. ` +
+          `Every route needs \`${WEB_CLIENT_HEADER}: ${WEB_CLIENT_HEADER_VALUE}\`, and an Origin, when sent, must be this gateway's own. No Authorization header is read.`,
+      },
       { name: 'chat', description: 'Sending messages and reading conversations.' },
       { name: 'users', description: "The signed-in user's profile and settings." },
       { name: 'meta', description: 'This document.' },
@@ -242,6 +324,64 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { ...noContent('Signed out.'), ...refusals([400, 'BadRequest']) },
         },
       },
+      [`${BROWSER_SESSION_PATH}/register`]: browserRoute(
+        {
+          operationId: 'browserRegister',
+          summary: 'Create an account and sign the browser in (GraphQL `register`)',
+          security: anyone,
+          requestBody: withBody('RegisterRequest'),
+        },
+        session('Signed up and signed in.'),
+        [400, 'BadRequest'],
+        [413, 'PayloadTooLarge'],
+      ),
+      [`${BROWSER_SESSION_PATH}/login`]: browserRoute(
+        {
+          operationId: 'browserLogin',
+          summary: 'Sign the browser in with e-mail and password (GraphQL `login`)',
+          security: anyone,
+          requestBody: withBody('LoginRequest'),
+        },
+        session('Signed in.'),
+        [400, 'BadRequest'],
+        [401, 'Unauthenticated'],
+        [413, 'PayloadTooLarge'],
+      ),
+      [`${BROWSER_SESSION_PATH}/oidc`]: browserRoute(
+        {
+          operationId: 'browserOidcLogin',
+          summary: 'Sign the browser in with an external OpenID Connect provider (GraphQL `finishOidcLogin`)',
+          description: 'Start with GraphQL `startOidcLogin`; send here the whole URL the provider redirected the browser to.',
+          security: anyone,
+          requestBody: withBody('OidcLoginRequest'),
+        },
+        session('Signed in.'),
+        [400, 'BadRequest'],
+        [401, 'Unauthenticated'],
+        [404, 'NotFound'],
+        [413, 'PayloadTooLarge'],
+      ),
+      [`${BROWSER_SESSION_PATH}/refresh`]: browserRoute(
+        {
+          operationId: 'browserRefresh',
+          summary: 'New tokens for the session in the cookie (GraphQL `refreshToken`): no body',
+          description:
+            'The cookie is rotated: the answer sets the next one. A missing, expired, reused or ended one is 401, and the cookie is cleared; presenting a retired one ends the whole session.',
+          security: [{ browserSession: [] }],
+        },
+        {
+          ...session('Refreshed: the next cookie is set.'),
+          '401': { ...responses.Unauthenticated, headers: { ...responses.Unauthenticated.headers, ...clearingCookie } },
+        },
+      ),
+      [`${BROWSER_SESSION_PATH}/logout`]: browserRoute(
+        {
+          operationId: 'browserLogout',
+          summary: 'End the session in the cookie (GraphQL `logout`) and clear the cookie: no body',
+          security: [{ browserSession: [] }, {}],
+        },
+        { '204': { description: 'Signed out (also when there was no cookie, or its session had ended).', headers: clearingCookie } },
+      ),
       '/api/v1/chat/completions': {
         post: {
           operationId: 'createChatCompletion',
@@ -374,6 +514,12 @@ export function openApiDocument(): Record<string, unknown> {
           type: 'http',
           scheme: 'bearer',
           description: 'An access token (from /api/v1/auth/login or GraphQL) or an API key (`pk_…`, from GraphQL `createApiKey`).',
+        },
+        browserSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: REFRESH_COOKIE,
+          description: `The browser session's refresh token, set by the routes under ${BROWSER_SESSION_PATH} (HttpOnly: the browser sends it, page scripts cannot read it).`,
         },
       },
       schemas,

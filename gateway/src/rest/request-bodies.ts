@@ -19,6 +19,19 @@ export const LogoutBody = z.object({
   refreshToken: z.string().describe('A refresh token of the session to end.'),
 });
 
+export const RegisterBody = z.object({
+  email: z.string().describe('At most 254 characters; stored trimmed and lower-cased.'),
+  password: z.string().describe('10 to 256 characters, neither a common password nor the e-mail address.'),
+  displayName: z.string().optional().describe('1–100 printable characters; omitted: the part of the e-mail address before the @.'),
+});
+
+export const OidcLoginBody = z.object({
+  provider: z.string().describe("The identity provider's id (GraphQL `identityProviders`)."),
+  callbackUrl: z
+    .string()
+    .describe('The whole URL the provider redirected the browser to (the redirectUri of `startOidcLogin`, with its code, state and iss).'),
+});
+
 const ChatMessage = z.object({
   role: z.string().describe('"system", "user", "assistant", …: only the last "user" message is read.'),
   content: z.string().nullable().optional(),

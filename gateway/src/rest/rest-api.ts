@@ -1,6 +1,10 @@
+import type { IncomingMessage } from 'node:http';
+import { trustedProxies } from '@parley/auth';
 import { sendJson } from '@parley/runtime';
 import type { EdgeDependencies, EdgeRoutes } from '../http/edge-routes';
+import { requestOrigin } from '../http/request-origin';
 import { authRoutes } from './auth-routes';
+import { browserSessionRoutes } from './browser-session-routes';
 import { chatCompletionRoute } from './chat-completion-route';
 import { graphCallers } from './graph-caller';
 import { historyRoutes } from './history-routes';
@@ -15,9 +19,21 @@ export interface RestApiOptions {
   maxCompletionWaitSeconds: number;
   /** Interval of keep-alive comments on Server-Sent Events. */
   keepAliveMs: number;
+  /**
+   * The origin a request was sent to, for the browser session routes' same-origin check: the gateway passes edge
+   * protection's (which believes X-Forwarded-Proto from TRUSTED_PROXIES); by default no proxy is believed.
+   */
+  originOf: (req: IncomingMessage) => string | null;
 }
 
-export const defaultRestApiOptions: RestApiOptions = { maxBodyBytes: 1_000_000, maxCompletionWaitSeconds: 120, keepAliveMs: 15_000 };
+const noProxies = trustedProxies([]);
+
+export const defaultRestApiOptions: RestApiOptions = {
+  maxBodyBytes: 1_000_000,
+  maxCompletionWaitSeconds: 120,
+  keepAliveMs: 15_000,
+  originOf: (req) => requestOrigin(req, noProxies),
+};
 
 /**
  * The REST API of the seed design, under /api/v1: a thin mapping onto the
@@ -35,6 +51,7 @@ export function restApiRoutes(deps: EdgeDependencies, overrides: Partial<RestApi
   return {
     routes: {
       ...authRoutes(callers, options.maxBodyBytes),
+      ...browserSessionRoutes(callers, { maxBodyBytes: options.maxBodyBytes, originOf: options.originOf }),
       '/api/v1/chat/completions': chatCompletionRoute(callers, deps, {
         maxBodyBytes: options.maxBodyBytes,
         maxWaitSeconds: options.maxCompletionWaitSeconds,

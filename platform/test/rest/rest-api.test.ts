@@ -17,6 +17,11 @@ const ROUTES = [
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/refresh',
   'POST /api/v1/auth/logout',
+  'POST /api/v1/auth/browser/register',
+  'POST /api/v1/auth/browser/login',
+  'POST /api/v1/auth/browser/oidc',
+  'POST /api/v1/auth/browser/refresh',
+  'POST /api/v1/auth/browser/logout',
   'POST /api/v1/chat/completions',
   'GET /api/v1/chat/history',
   'GET /api/v1/chat/history/{id}',
@@ -27,7 +32,20 @@ const ROUTES = [
   'PUT /api/v1/users/settings',
   'GET /api/v1/openapi.json',
 ];
-const PUBLIC_ROUTES = ['POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'GET /api/v1/openapi.json'];
+const PUBLIC_ROUTES = [
+  'POST /api/v1/auth/login',
+  'POST /api/v1/auth/refresh',
+  'POST /api/v1/auth/logout',
+  'POST /api/v1/auth/browser/register',
+  'POST /api/v1/auth/browser/login',
+  'POST /api/v1/auth/browser/oidc',
+  'GET /api/v1/openapi.json',
+];
+/** Routes whose credential is the browser session's cookie (signing out: if there is one), not the bearer one. */
+const COOKIE_ROUTES: Record<string, unknown[]> = {
+  'POST /api/v1/auth/browser/refresh': [{ browserSession: [] }],
+  'POST /api/v1/auth/browser/logout': [{ browserSession: [] }, {}],
+};
 
 describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
   let platform: PlatformUnderTest;
@@ -270,7 +288,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
 
   describe('refusals', () => {
     it('refuses every route but signing in without a credential: 401 UNAUTHENTICATED with WWW-Authenticate: Bearer', async () => {
-      for (const route of ROUTES.filter((r) => !PUBLIC_ROUTES.includes(r))) {
+      for (const route of ROUTES.filter((r) => !PUBLIC_ROUTES.includes(r) && !(r in COOKIE_ROUTES))) {
         const [method, path] = route.split(' ') as [string, string];
         const { status, headers, body } = await rest(method, path.replace('{id}', '00000000-0000-4000-8000-000000000000'), {
           ...(method === 'PUT' || method === 'POST' ? { body: {} } : {}),
@@ -354,7 +372,7 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
       expect(result.valid).toBe(true);
     });
 
-    it('lists every route with its method, and each needs the bearer credential unless it is for signing in', () => {
+    it("lists every route with its method, and each needs the bearer credential unless it is for signing in or takes the browser session's cookie", () => {
       const operations = Object.entries(document.paths as Record<string, Record<string, { security?: unknown[] }>>).flatMap(
         ([path, item]) =>
           Object.entries(item)
@@ -366,9 +384,13 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
       );
       expect(operations.map((o) => o.route).sort()).toEqual([...ROUTES].sort());
       for (const { route, security } of operations) {
-        expect({ route, security }).toEqual({ route, security: PUBLIC_ROUTES.includes(route) ? [] : [{ bearerAuth: [] }] });
+        expect({ route, security }).toEqual({
+          route,
+          security: PUBLIC_ROUTES.includes(route) ? [] : (COOKIE_ROUTES[route] ?? [{ bearerAuth: [] }]),
+        });
       }
       expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+      expect(document.components.securitySchemes.browserSession).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'parley_refresh' });
     });
 
     it('describes the error shape, and the streamed reply as text/event-stream', () => {
@@ -391,7 +413,11 @@ describe('the REST API under /api/v1: a thin mapping onto the graph', () => {
           method === 'GET' || method === 'DELETE' ? {} : { body: {} },
         );
         const body = (await response.json()) as { error?: { message: string } };
-        expect({ route, status: response.status }).toEqual({ route, status: expect.toSatisfy((s: number) => [200, 400, 401].includes(s)) });
+        // 403: a browser session route refusing a request that is not the web client's.
+        expect({ route, status: response.status }).toEqual({
+          route,
+          status: expect.toSatisfy((s: number) => [200, 400, 401, 403].includes(s)),
+        });
         expect(body.error?.message ?? '').not.toMatch(/^No route/);
       }
     });
