@@ -12,7 +12,7 @@ export default tseslint.config(
       '**/generated/**',
       '.parley-data/**',
       'bench/tmp/**',
-      'web/**',
+      'web/dist/**',
     ],
   },
   js.configs.recommended,

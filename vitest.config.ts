@@ -16,7 +16,7 @@ export default defineConfig({
     alias: { graphql: 'graphql/index.js' },
   },
   test: {
-    include: ['{libs,subgraphs,gateway,platform}/**/test/**/*.test.ts', 'scripts/test/**/*.test.ts'],
+    include: ['{libs,subgraphs,gateway,platform}/**/test/**/*.test.ts', 'scripts/test/**/*.test.ts', 'web/test/**/*.test.{ts,tsx}'],
     exclude: ['**/node_modules/**', ...(realServices ? [] : ['**/*.integration.test.ts'])],
     testTimeout: 30_000,
     hookTimeout: 120_000,

@@ -12,7 +12,7 @@ const run = (command: string, args: string[]) => execFileSync(command, args, { c
 run('npm', ['run', '--silent', 'compose']);
 run('npm', ['run', '--silent', 'codegen']);
 
-const generated = ['supergraph.graphql', 'schema.graphql', 'subgraphs/*/src/generated/*', 'libs/client/src/generated'];
+const generated = ['supergraph.graphql', 'schema.graphql', 'subgraphs/*/src/generated/*', 'libs/client/src/generated', 'web/src/generated'];
 const status = execFileSync('git', ['status', '--porcelain', '--', ...generated], { cwd: root, encoding: 'utf8' });
 if (status.trim() !== '') {
   console.error(`Generated files are stale or uncommitted; run \`npm run compose && npm run codegen\` and commit:\n${status}`);
