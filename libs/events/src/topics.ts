@@ -12,7 +12,10 @@ export const Topics = {
 
 export type Topic = (typeof Topics)[keyof typeof Topics];
 
-/** A user asked for an assistant reply; key = conversation id (per-conversation order). */
+/**
+ * A user asked for an assistant reply; key = conversation id (per-conversation order), except for a reply generated
+ * beside others (sendMessage's `models`) and what follows it: see "Request keys" in subgraphs/chat/README.md.
+ */
 export interface ChatMessageRequested {
   conversationId: string;
   userId: string;

@@ -149,7 +149,7 @@ export function createConversationHistory({ em, clock }: { em: EntityManager; cl
       message.status = status;
       message.createdAt = message.updatedAt = conversation.updatedAt = clock.now();
       message.parentId = conversation.activeLeafId;
-      message.model = message.lastSeq = message.failureCode = message.failureReason = null;
+      message.model = message.requestedModel = message.lastSeq = message.failureCode = message.failureReason = null;
       conversation.activeLeafId = message.id;
       await em.persist([message, conversation]).flush();
       return message;

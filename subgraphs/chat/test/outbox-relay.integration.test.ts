@@ -79,11 +79,11 @@ describe('the outbox relay through a Kafka outage (real PostgreSQL, own broker)'
       conversation: { newTitle: question },
       parentId: null,
       question,
-      model: 'dev/echo',
+      models: ['dev/echo'],
       at: new Date(),
     });
-    const row = await sql.transaction((trx) => writeTurn(trx, turn));
-    if (handedToRelay) relay.sendCommitted([row]);
+    const rows = await sql.transaction((trx) => writeTurn(trx, turn));
+    if (handedToRelay) relay.sendCommitted(rows);
     return turn.assistantMessage.id;
   }
 

@@ -16,8 +16,10 @@ export class Message {
   createdAt!: Date;
   updatedAt!: Date;
   parentId!: string | null;
-  /** For an assistant reply: the model that produced it. */
+  /** For an assistant reply: the model that produced it (stored when it ends). */
   model!: string | null;
+  /** For an assistant reply: the model it was asked of, stored with it (null on replies older than the column). */
+  requestedModel!: string | null;
   /** For an assistant reply: the seq of its stream's last event. */
   lastSeq!: number | null;
   failureCode!: string | null;
@@ -37,6 +39,7 @@ export const MessageSchema = new EntitySchema<Message>({
     updatedAt: { type: 'datetime', columnType: 'timestamptz' },
     parentId: { type: 'uuid', nullable: true },
     model: { type: 'text', nullable: true },
+    requestedModel: { type: 'text', nullable: true },
     lastSeq: { type: 'integer', nullable: true },
     failureCode: { type: 'text', nullable: true },
     failureReason: { type: 'text', nullable: true },
@@ -60,6 +63,7 @@ export function messageFromRow(row: Record<string, unknown>): Message {
     updatedAt: dateOf(row['updated_at']),
     parentId: (row['parent_id'] as string | null) ?? null,
     model: (row['model'] as string | null) ?? null,
+    requestedModel: (row['requested_model'] as string | null) ?? null,
     lastSeq: (row['last_seq'] as number | null) ?? null,
     failureCode: (row['failure_code'] as string | null) ?? null,
     failureReason: (row['failure_reason'] as string | null) ?? null,

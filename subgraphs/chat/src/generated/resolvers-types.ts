@@ -81,9 +81,11 @@ export type Message = {
   lastSeq: Maybe<Scalars['Int']['output']>;
   /** The message this one answers or follows; null for a conversation's first message. */
   parentId: Maybe<Scalars['ID']['output']>;
+  /** For an assistant reply: the id of the model it was asked of (sendMessage's `model` or one of its `models`, regenerateMessage's, or the default), stored with the reply, so it is known while the reply is PENDING or STREAMING, or FAILED before any model answered. `model` (from the models service) names the model that wrote it once the reply is charged. Null for a user's message and for replies stored before Parley recorded it. */
+  requestedModel: Maybe<Scalars['String']['output']>;
   /** Who wrote it. */
   role: MessageRole;
-  /** The alternatives at this point of the conversation (edits of a question, regenerations of a reply), oldest first, this one included. */
+  /** The alternatives at this point of the conversation (edits of a question, regenerations of a reply, the replies of models compared with sendMessage's `models`), oldest first, this one included; compared replies in the order their models were given. */
   siblings: Array<Message>;
   /** Where the message is in its life; a user's message is COMPLETED once stored. */
   status: MessageStatus;
@@ -225,11 +227,11 @@ export type Mutation = {
   regenerateMessage: SendMessagePayload;
   /** Gives a conversation a new title (1–200 characters). */
   renameConversation: Conversation;
-  /** Makes the branch through this message the one `messages` returns (down to its newest reply). */
+  /** Makes the branch through this message the one `messages` returns (down to its newest reply), e.g. one of the replies of models compared with sendMessage's `models`: the next message sent follows it. */
   selectBranch: Conversation;
   /**
-   * Stores the user's message and a PENDING assistant reply, and answers at once; the reply
-   * is generated in the background. Follow it with `messageStream`.
+   * Stores the user's message and a PENDING assistant reply (one per model with `input.models`), and answers at once;
+   * the replies are generated in the background. Follow each with `messageStream`.
    */
   sendMessage: SendMessagePayload;
 };
@@ -325,15 +327,27 @@ export type SendMessageInput = {
   content: Scalars['String']['input'];
   /** Omitted: a new conversation is started. */
   conversationId?: InputMaybe<Scalars['ID']['input']>;
-  /** Omitted: the user's default model, then the router's choice. */
+  /** Omitted: the user's default model, then the router's choice. Not together with `models`. */
   model?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Ask 2 to 3 models the same question at once, to compare their answers: distinct model ids, each checked as `model`
+   * is (an unknown one is BAD_USER_INPUT naming it, and nothing is stored). Not together with `model`. Each model gets
+   * its own PENDING reply; the replies are siblings under the one question (see Message.siblings), listed in this order
+   * in SendMessagePayload.assistantMessages, and each is generated, streamed (its own messageStream), cancelled,
+   * charged and may fail on its own. The first becomes the active branch; to continue with another, call selectBranch
+   * with its id, then send the next message. Refused with CONFLICT while the reply the question follows is still being
+   * generated.
+   */
+  models?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
-/** A question and its new reply, as sendMessage, editMessage and regenerateMessage answer them. */
+/** A question and its new replies (one, or one per model compared), as sendMessage, editMessage and regenerateMessage answer them. */
 export type SendMessagePayload = {
   __typename?: 'SendMessagePayload';
-  /** In status PENDING; follow it with `messageStream(messageId: assistantMessage.id)`. */
+  /** In status PENDING; follow it with `messageStream(messageId: assistantMessage.id)`. With `models`, the first of assistantMessages. */
   assistantMessage: Message;
+  /** Every reply created, each PENDING, in the order of SendMessageInput.models: one for each model compared, and just the one reply otherwise (then the same as assistantMessage). Follow each with its own messageStream. */
+  assistantMessages: Array<Message>;
   /** The conversation of the messages: a new one when sendMessage was given no conversationId. */
   conversation: Conversation;
   /** The question (for regenerateMessage, the one answered again) as stored: content moderation may have replaced parts of it with placeholders such as [email]. */
@@ -518,7 +532,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: ResolverTypeWrapper<Omit<SendMessagePayload, 'assistantMessage' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversTypes['Message'], conversation: ResolversTypes['Conversation'], userMessage: ResolversTypes['Message'] }>;
+  SendMessagePayload: ResolverTypeWrapper<Omit<SendMessagePayload, 'assistantMessage' | 'assistantMessages' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversTypes['Message'], assistantMessages: Array<ResolversTypes['Message']>, conversation: ResolversTypes['Conversation'], userMessage: ResolversTypes['Message'] }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<UserReference>;
 }>;
@@ -548,7 +562,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   SendMessageInput: SendMessageInput;
-  SendMessagePayload: Omit<SendMessagePayload, 'assistantMessage' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversParentTypes['Message'], conversation: ResolversParentTypes['Conversation'], userMessage: ResolversParentTypes['Message'] };
+  SendMessagePayload: Omit<SendMessagePayload, 'assistantMessage' | 'assistantMessages' | 'conversation' | 'userMessage'> & { assistantMessage: ResolversParentTypes['Message'], assistantMessages: Array<ResolversParentTypes['Message']>, conversation: ResolversParentTypes['Conversation'], userMessage: ResolversParentTypes['Message'] };
   Subscription: Record<PropertyKey, never>;
   User: UserReference;
 }>;
@@ -586,6 +600,7 @@ export type MessageResolvers<ContextType = ChatContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   parentId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  requestedModel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['MessageRole'], ParentType, ContextType>;
   siblings?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MessageStatus'], ParentType, ContextType>;
@@ -677,6 +692,7 @@ export type QueryResolvers<ContextType = ChatContext, ParentType extends Resolve
 
 export type SendMessagePayloadResolvers<ContextType = ChatContext, ParentType extends ResolversParentTypes['SendMessagePayload'] = ResolversParentTypes['SendMessagePayload']> = ResolversObject<{
   assistantMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  assistantMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   conversation?: Resolver<ResolversTypes['Conversation'], ParentType, ContextType>;
   userMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 }>;

@@ -1,4 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/postgresql';
+import { ComparedReplies } from './compared-replies';
 import { InitialChatSchema } from './initial-schema';
 import { MessagePipeline } from './message-pipeline';
 import { ModerationFlags } from './moderation-flags';
@@ -12,4 +13,5 @@ export const migrations: MigrationObject[] = [
   { name: '20261127-moderation-flags', class: ModerationFlags },
   { name: '20261202-outbox-lease', class: OutboxLease },
   { name: '20261203-outbox-trace-context', class: OutboxTraceContext },
+  { name: '20261203-compared-replies', class: ComparedReplies },
 ];
