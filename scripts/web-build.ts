@@ -142,7 +142,8 @@ export async function ensureWebBuild(
 function run(build: WebBuild): Promise<void> {
   const [program, ...args] = build.command;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(program, args, { cwd: build.root, stdio: 'inherit' });
+    // A production build whatever the caller runs under (vitest sets NODE_ENV=test, which would make Vite bundle React's development build).
+    const child = spawn(program, args, { cwd: build.root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
     child.once('error', (error) =>
       reject(new Error(`The web client's build could not run (${build.label}): ${error.message}.${SKIP_HINT}`, { cause: error })),
     );

@@ -33,19 +33,19 @@ export const cacheConfig: CacheExchangeOpts = {
   },
   updates: {
     Mutation: {
-      sendMessage(_result, _args, cache) {
-        cache.invalidate('Query', 'conversations');
-        invalidateMessagesOf(cache, _result);
+      sendMessage(result, _args, cache) {
+        invalidateField(cache, 'Query', 'conversations');
+        invalidateMessagesOf(cache, result);
       },
       regenerateMessage: (result, _args, cache) => invalidateMessagesOf(cache, result),
       editMessage: (result, _args, cache) => invalidateMessagesOf(cache, result),
       selectBranch(result, _args, cache) {
         const id = (result['selectBranch'] as { id?: string } | null)?.id;
-        if (id) cache.invalidate({ __typename: 'Conversation', id }, 'messages');
+        if (id) invalidateField(cache, { __typename: 'Conversation', id }, 'messages');
       },
       deleteConversation(_result, args, cache) {
         cache.invalidate({ __typename: 'Conversation', id: args['id'] as string });
-        cache.invalidate('Query', 'conversations');
+        invalidateField(cache, 'Query', 'conversations');
       },
       createApiKey: (_result, _args, cache) => cache.invalidate('Query', 'me'),
       revokeApiKey: (_result, _args, cache) => cache.invalidate('Query', 'me'),
@@ -58,5 +58,14 @@ export const cacheConfig: CacheExchangeOpts = {
 function invalidateMessagesOf(cache: Cache, result: Record<string, unknown>) {
   const payload = Object.values(result)[0] as { conversation?: { id?: string } } | null;
   const id = payload?.conversation?.id;
-  if (id) cache.invalidate({ __typename: 'Conversation', id }, 'messages');
+  if (id) invalidateField(cache, { __typename: 'Conversation', id }, 'messages');
+}
+
+/** A field under every set of arguments it was read with (invalidate without arguments reaches only the argument-less one). */
+function invalidateField(cache: Cache, entity: string | { __typename: string; id: string }, fieldName: string) {
+  const key = typeof entity === 'string' ? entity : cache.keyOfEntity(entity);
+  if (!key) return;
+  for (const field of cache.inspectFields(key)) {
+    if (field.fieldName === fieldName) cache.invalidate(key, fieldName, field.arguments ?? undefined);
+  }
 }

@@ -15,6 +15,7 @@ export const MessageFields = graphql(`
     createdAt
     parentId
     lastSeq
+    requestedModel
     failure {
       code
       reason
@@ -119,6 +120,11 @@ export const MessageQuery = graphql(`
   query WebMessage($id: ID!) {
     message(id: $id) {
       ...MessageFields
+      conversation {
+        id
+        title
+        updatedAt
+      }
     }
   }
 `);

@@ -111,7 +111,7 @@ export function ChatScreen({ conversationId }: { conversationId: string | null }
         autoTranslate={autoTranslate}
         models={models?.models ?? []}
       />
-      {compareParent && last && <CompareTurn reply={last} onPick={(id) => void pick(id)} translateTo={translateTo} />}
+      {compareParent && last && <CompareTurn reply={last} onPick={(id) => void pick(id)} models={models?.models ?? []} />}
       {!conversationId && messages.length === 0 && !loading && (
         <div className="welcome">
           <h2>{t('chat.welcome')}</h2>

@@ -2,9 +2,10 @@ import { useEffect } from 'react';
 import { useQuery } from 'urql';
 import { MessageQuery } from '../api/operations';
 import { useServices } from '../app/app-context';
-import type { MessageFieldsFragment } from '../generated/graphql';
+import type { MessageFieldsFragment, WebModelsQuery } from '../generated/graphql';
 import { useI18n } from '../i18n/i18n';
 import { LazyMarkdown } from '../markdown/LazyMarkdown';
+import { replyModelName } from '../models/model-name';
 import { useLiveReply } from '../stream/stream-store';
 import { isGenerating } from './message-status';
 
@@ -13,21 +14,37 @@ import { isGenerating } from './message-status';
  * side by side, each streaming on its own, until the person continues with
  * one — which makes that reply's branch the conversation's.
  */
-export function CompareTurn({ reply, onPick }: { reply: MessageFieldsFragment; onPick(messageId: string): void; translateTo: string }) {
+export function CompareTurn({
+  reply,
+  onPick,
+  models,
+}: {
+  reply: MessageFieldsFragment;
+  onPick(messageId: string): void;
+  models: WebModelsQuery['models'];
+}) {
   const { t } = useI18n();
   return (
     <section className="compare" aria-label={t('compare.title')}>
       <h2 className="visually-hidden">{t('compare.title')}</h2>
       <div className="compare-columns">
         {reply.siblings.map((sibling) => (
-          <CompareColumn key={sibling.id} messageId={sibling.id} onPick={onPick} />
+          <CompareColumn key={sibling.id} messageId={sibling.id} onPick={onPick} models={models} />
         ))}
       </div>
     </section>
   );
 }
 
-function CompareColumn({ messageId, onPick }: { messageId: string; onPick(messageId: string): void }) {
+function CompareColumn({
+  messageId,
+  onPick,
+  models,
+}: {
+  messageId: string;
+  onPick(messageId: string): void;
+  models: WebModelsQuery['models'];
+}) {
   const { t } = useI18n();
   const { streams } = useServices();
   const [{ data }] = useQuery({ query: MessageQuery, variables: { id: messageId } });
@@ -40,10 +57,11 @@ function CompareColumn({ messageId, onPick }: { messageId: string; onPick(messag
   const final = message && !isGenerating(message.status);
   const text = final ? message.content : (live?.text ?? message?.content ?? '');
   const status = final ? message.status : (live?.status ?? message?.status ?? 'PENDING');
+  const name = (message && replyModelName(message, models)) ?? t('chat.model');
   return (
-    <article className="compare-column" aria-label={message?.model?.displayName ?? t('chat.model')} aria-busy={isGenerating(status)}>
+    <article className="compare-column" aria-label={name} aria-busy={isGenerating(status)}>
       <header className="message-meta">
-        <span className="author">{message?.model?.displayName ?? t('chat.model')}</span>
+        <span className="author">{name}</span>
         {message?.model?.development && <span className="badge">{t('models.development')}</span>}
       </header>
       <div className="message-body">

@@ -5,6 +5,7 @@ import { useServices } from '../app/app-context';
 import type { MessageFieldsFragment, WebModelsQuery } from '../generated/graphql';
 import { useI18n } from '../i18n/i18n';
 import { LazyMarkdown } from '../markdown/LazyMarkdown';
+import { replyModelName } from '../models/model-name';
 import { useLiveReply } from '../stream/stream-store';
 import { TranslationBeside } from '../translation/TranslationBeside';
 import { errorMessage } from '../ui/error-message';
@@ -20,6 +21,7 @@ export function MessageItem({
   isLast,
   translateTo,
   autoTranslate,
+  models,
 }: {
   message: MessageFieldsFragment;
   conversationId: string | null;
@@ -41,6 +43,7 @@ export function MessageItem({
   const editId = useId();
 
   const assistant = message.role === 'ASSISTANT';
+  const modelName = replyModelName(message, models) ?? t('chat.model');
   // The stored message wins once it is final; until then the live stream has the latest text.
   const final = !isGenerating(message.status);
   const text = final ? message.content : (live?.text ?? message.content);
@@ -65,7 +68,7 @@ export function MessageItem({
   return (
     <article
       className={`message ${assistant ? 'assistant' : 'user'} status-${status.toLowerCase()}`}
-      aria-label={assistant ? t('chat.replyBy', { model: message.model?.displayName ?? t('chat.model') }) : t('chat.you')}
+      aria-label={assistant ? t('chat.replyBy', { model: modelName }) : t('chat.you')}
       aria-busy={streaming}
       data-message-id={message.id}
     >
