@@ -28,7 +28,11 @@ export interface TestOidcProvider {
  * pages: any password is accepted) on a free local port, with Parley
  * registered as the confidential client `parley` and PKCE required.
  */
-export async function startTestOidcProvider(people: Record<string, ProviderPerson>): Promise<TestOidcProvider> {
+export async function startTestOidcProvider(
+  people: Record<string, ProviderPerson>,
+  /** Where the provider may send the browser back to (a browser suite's own web client origin). */
+  { redirectUris = [OIDC_REDIRECT_URI] }: { redirectUris?: string[] } = {},
+): Promise<TestOidcProvider> {
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
@@ -36,7 +40,7 @@ export async function startTestOidcProvider(people: Record<string, ProviderPerso
       {
         client_id: 'parley',
         client_secret: 'parley-client-secret',
-        redirect_uris: [OIDC_REDIRECT_URI],
+        redirect_uris: redirectUris,
         grant_types: ['authorization_code'],
         response_types: ['code'],
       },

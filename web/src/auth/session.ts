@@ -58,9 +58,12 @@ export function createSession({ fetch: doFetch = globalThis.fetch.bind(globalThi
   const listeners = new Set<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let renewing: Promise<string | null> | undefined;
+  /** Counts sign-ins and sign-outs, so a renewal that fails after a newer sign-in does not sign that one out. */
+  let generation = 0;
 
   const set = (next: SessionState) => {
     state = next;
+    generation++;
     clearTimeout(timer);
     if (next.status === 'signedIn') {
       const delay = Math.max(0, Date.parse(next.expiresAt) - now() - RENEW_BEFORE_MS);
@@ -86,8 +89,10 @@ export function createSession({ fetch: doFetch = globalThis.fetch.bind(globalThi
 
   const renew = (): Promise<string | null> =>
     (renewing ??= (async () => {
+      const startedAt = generation;
       try {
         const response = await post('refresh');
+        if (generation !== startedAt) return state.status === 'signedIn' ? state.accessToken : null;
         if (!response.ok) {
           set({ status: 'signedOut' });
           return null;

@@ -163,12 +163,13 @@ export function MessageItem({
         {streaming && (
           <button
             type="button"
+            disabled={live?.stopping}
             onClick={() => {
               streams.stopped(message.id);
               void cancel({ messageId: message.id });
             }}
           >
-            {t('chat.stop')}
+            {live?.stopping ? t('chat.stopping') : t('chat.stop')}
           </button>
         )}
         {final && text !== '' && (

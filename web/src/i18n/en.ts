@@ -47,6 +47,7 @@ export const en = {
   'chat.send': 'Send',
   'chat.stop': 'Stop',
   'chat.stopped': 'Stopped.',
+  'chat.stopping': 'Stopping…',
   'chat.thinking': 'Thinking…',
   'chat.you': 'You',
   'chat.model': 'Model',

@@ -49,6 +49,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.send': '发送',
   'chat.stop': '停止',
   'chat.stopped': '已停止。',
+  'chat.stopping': '正在停止…',
   'chat.thinking': '思考中…',
   'chat.you': '你',
   'chat.model': '模型',

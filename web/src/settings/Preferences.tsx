@@ -18,6 +18,8 @@ export function Preferences() {
   const theme = (usePreference('theme') as Theme | null) ?? 'system';
   const ids = { language: useId(), auto: useId(), theme: useId() };
   const settings = viewer?.me?.settings;
+  // Shown as chosen at once; put back if the graph refuses it.
+  const [autoTranslate, setAutoTranslate] = useState<boolean | null>(null);
 
   const save = async (input: { preferredLanguage?: string; defaultModel?: string; autoTranslate?: boolean }) => {
     const result = await update({ input });
@@ -50,8 +52,12 @@ export function Preferences() {
         <input
           id={ids.auto}
           type="checkbox"
-          checked={settings?.autoTranslate ?? false}
-          onChange={(event) => void save({ autoTranslate: event.target.checked })}
+          checked={autoTranslate ?? settings?.autoTranslate ?? false}
+          onChange={(event) => {
+            const next = event.target.checked;
+            setAutoTranslate(next);
+            void save({ autoTranslate: next }).finally(() => setAutoTranslate(null));
+          }}
         />{' '}
         {t('settings.autoTranslate')}
       </label>

@@ -24,6 +24,8 @@ export interface LiveReply {
   seq: number;
   status: LiveStatus;
   failure?: { code: string; reason: string };
+  /** The person asked to stop it; the reply ends (CANCELLED, with what the worker wrote until then) when the graph says so. */
+  stopping?: boolean;
 }
 
 export interface StreamStore {
@@ -31,7 +33,10 @@ export interface StreamStore {
   follow(messageId: string, from?: { text: string; seq: number }): void;
   get(messageId: string): LiveReply | undefined;
   subscribe(messageId: string, listener: () => void): () => void;
-  /** Marks a reply stopped by the user, keeping its text. */
+  /**
+   * Marks a reply the person asked to stop. It is not over yet: deltas the worker wrote before it stopped still
+   * arrive, and the final event (or cancelGeneration's answer) gives the text the graph kept.
+   */
   stopped(messageId: string): void;
   /** Drops a finished reply once the cache holds its final form. */
   forget(messageId: string): void;
@@ -139,10 +144,9 @@ export function createStreamStore({ socket, onFinished, requestFrame = (cb) => r
     },
     stopped(messageId) {
       const reply = replies.get(messageId);
-      if (!reply || reply.status !== 'STREAMING') return;
-      replies.set(messageId, { ...reply, status: 'CANCELLED' });
+      if (!reply || reply.status !== 'STREAMING' || reply.stopping) return;
+      replies.set(messageId, { ...reply, stopping: true });
       changed(messageId);
-      finish(messageId);
     },
     forget(messageId) {
       if (unsubscribes.has(messageId)) return;

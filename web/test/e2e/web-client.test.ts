@@ -1,7 +1,8 @@
 import type { Browser, Page } from 'playwright-core';
 import { startPlatformUnderTest, testModelsSettings, type PlatformUnderTest } from '@parley/platform/testing';
-import { startTcpProxy, uniqueName, type TcpProxy } from '@parley/testing';
-import { questionOfWords } from '@parley/testing/parley-client';
+import { freePort, startTcpProxy, uniqueName, type TcpProxy } from '@parley/testing';
+import { questionOfWords, registerUser } from '@parley/testing/parley-client';
+import { startTestOidcProvider, type TestOidcProvider } from '../../../platform/test/support/test-oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, WEB_BUILD } from '../../../scripts/web-build';
 import {
@@ -38,19 +39,38 @@ describe.skipIf(!browserAvailable)('the web client, in a real browser', () => {
   let platform: PlatformUnderTest;
   let browser: Browser;
   let base: string;
+  let identityProvider: TestOidcProvider;
+  /** The app at an address known before the platform starts (a proxy to the gateway), so the identity provider can send browsers back to it. */
+  let oidcBase: string;
+  let oidcProxy: TcpProxy | undefined;
 
   beforeAll(async () => {
     await ensureWebBuild(WEB_BUILD, { log: () => {} });
+    const oidcPort = await freePort();
+    oidcBase = `http://127.0.0.1:${oidcPort}`;
+    identityProvider = await startTestOidcProvider(
+      { grace: { email: 'grace@corp.example', verified: true, name: 'Grace Hopper' } },
+      { redirectUris: [`${oidcBase}/auth/callback/corp`] },
+    );
     platform = await startPlatformUnderTest({
-      settings: { ...testModelsSettings({ slowTokenMs: SLOW_TOKEN_MS }), ADMIN_EMAILS: ADMIN_EMAIL },
+      settings: {
+        ...testModelsSettings({ slowTokenMs: SLOW_TOKEN_MS }),
+        ADMIN_EMAILS: ADMIN_EMAIL,
+        // Every flow signs a new person up from this one address.
+        REGISTRATIONS_PER_IP: '1000',
+        OIDC_PROVIDERS: identityProvider.providersSetting,
+      },
     });
     base = new URL(platform.url).origin;
+    oidcProxy = await startTcpProxy('127.0.0.1', Number(new URL(base).port), { listenPort: oidcPort });
     browser = await launchBrowser();
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
+    await oidcProxy?.close();
     await platform?.stop();
+    await identityProvider?.close();
   });
 
   it(
@@ -67,7 +87,7 @@ describe.skipIf(!browserAvailable)('the web client, in a real browser', () => {
       await expect.poll(() => replyBusy(page), { timeout: 30_000 }).toBe(false);
       expect(await replyText(page)).toBe(echo(question).replace('**bold**', 'bold'));
       expect(await lastReply(page).locator('strong').innerText()).toBe('bold');
-      expect(await lastReply(page).innerText()).toMatch(/\d+ \+ \d+ tokens/);
+      await expect.poll(() => lastReply(page).innerText()).toMatch(/\d+ \+ \d+ tokens/);
 
       // The conversation is in the list, under the title its first question gave it.
       await expect.poll(() => page.locator('.conversation a').first().innerText()).toContain('bold');
@@ -426,6 +446,165 @@ describe.skipIf(!browserAvailable)('the web client, in a real browser', () => {
       await expect
         .poll(() => page.getByRole('list', { name: 'Search results' }).innerText(), { timeout: 15_000 })
         .toContain('No conversation matches.');
+      await context.close();
+    },
+    FLOW_TIMEOUT,
+  );
+
+  it(
+    'signs in with an OpenID Connect provider from its button',
+    async () => {
+      const { page, context } = await openApp(browser, oidcBase);
+      await page.getByRole('button', { name: 'Continue with Corp SSO' }).click();
+      // The provider's own (development) sign-in and consent pages.
+      await page.locator('input[name="login"]').fill('grace');
+      await page.locator('input[name="password"]').fill('any password');
+      await page.locator('button[type="submit"]').click();
+      await page.locator('button[type="submit"]').click();
+      await expect.poll(() => page.getByLabel('Your message').isVisible(), { timeout: 30_000 }).toBe(true);
+      expect(new URL(page.url()).pathname).toBe('/');
+      await expect.poll(() => page.locator('.who').innerText()).toBe('Grace Hopper');
+      const cookies = await context.cookies();
+      expect(cookies.find((cookie) => cookie.name === 'parley_refresh')).toMatchObject({
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Strict',
+      });
+      await context.close();
+    },
+    FLOW_TIMEOUT,
+  );
+
+  it(
+    'lists the devices signed in, revokes one, and changes the password (ending every session)',
+    async () => {
+      const address = email('devices');
+      const laptop = await openApp(browser, base);
+      await registerThroughForm(laptop.page, address);
+      const phone = await openApp(browser, base, { userAgent: 'Parley test phone' });
+      await signInThroughForm(phone.page, address);
+
+      await laptop.page.goto('/settings/account');
+      const devices = laptop.page.getByRole('region', { name: 'Signed-in devices' }).locator('li');
+      await expect.poll(() => devices.count()).toBe(2);
+      await devices.filter({ hasText: 'Parley test phone' }).getByRole('button', { name: 'Revoke' }).click();
+      await expect.poll(() => devices.count()).toBe(1);
+      expect(await devices.first().innerText()).toContain('this device');
+      // The revoked device is signed out the next time it needs its session.
+      await phone.page.reload();
+      await expect.poll(() => phone.page.getByRole('tab', { name: 'Sign in' }).isVisible()).toBe(true);
+
+      await laptop.page.getByLabel('Current password').fill('not my password');
+      await laptop.page.getByLabel('New password (at least 8 characters)').fill('a brand new passphrase');
+      await laptop.page.getByRole('button', { name: 'Change password' }).click();
+      await expect
+        .poll(() =>
+          laptop.page
+            .getByRole('status')
+            .innerText()
+            .catch(() => ''),
+        )
+        .toMatch(/\(BAD_USER_INPUT\)|\(UNAUTHENTICATED\)/);
+      await laptop.page.getByLabel('Current password').fill('a long enough passphrase');
+      await laptop.page.getByRole('button', { name: 'Change password' }).click();
+      await expect
+        .poll(() =>
+          laptop.page
+            .getByRole('status')
+            .innerText()
+            .catch(() => ''),
+        )
+        .toContain('Your password was changed');
+      await signInThroughForm(laptop.page, address, 'a brand new passphrase');
+      await laptop.context.close();
+      await phone.context.close();
+    },
+    FLOW_TIMEOUT,
+  );
+
+  it(
+    'remembers the model per conversation, shows the budget left, and translates replies automatically when asked to',
+    async () => {
+      const { page, context } = await openApp(browser, base);
+      await registerThroughForm(page, email('settings'));
+      await expect.poll(() => page.locator('.chat-header').innerText()).toMatch(/left today/);
+      await ask(page, 'first conversation', 'dev/slow');
+      await expect.poll(() => replyText(page), { timeout: 30_000 }).toBe(echo('first conversation'));
+      const first = page.url();
+      await page.getByRole('button', { name: 'New chat' }).click();
+      expect(await page.getByLabel('Model', { exact: true }).inputValue()).toBe('');
+      await page.goto(first);
+      await expect.poll(() => page.getByLabel('Model', { exact: true }).inputValue()).toBe('dev/slow');
+
+      await page.goto('/settings/preferences');
+      await page.getByLabel('Preferred language (for translations)').selectOption('fr');
+      await expect
+        .poll(() =>
+          page
+            .getByRole('status')
+            .innerText()
+            .catch(() => ''),
+        )
+        .toContain('Saved.');
+      await page.getByLabel('Translate replies automatically').check();
+      await expect.poll(() => page.getByLabel('Translate replies automatically').isChecked()).toBe(true);
+      await page.goto(first);
+      const translation = lastReply(page).getByRole('complementary', { name: 'Translation into fr' });
+      await expect
+        .poll(
+          () =>
+            translation
+              .locator('.translation-text')
+              .innerText()
+              .catch(() => ''),
+          { timeout: 30_000 },
+        )
+        .not.toBe('');
+      await context.close();
+    },
+    FLOW_TIMEOUT,
+  );
+
+  it(
+    'follows the same reply in a second tab, and both end with the same text',
+    async () => {
+      const { page, context } = await openApp(browser, base);
+      await registerThroughForm(page, email('tabs'));
+      const question = questionOfWords(30, 'tab');
+      await ask(page, question, 'dev/slow');
+      await expect.poll(async () => /tab2/.test(await replyText(page)), { timeout: 30_000 }).toBe(true);
+      const second = await context.newPage();
+      await second.goto(page.url());
+      await second.bringToFront();
+      await expect.poll(() => replyText(second).catch(() => ''), { timeout: 60_000 }).toBe(echo(question));
+      await page.bringToFront();
+      await expect.poll(() => replyText(page), { timeout: 60_000 }).toBe(echo(question));
+      await context.close();
+    },
+    FLOW_TIMEOUT,
+  );
+
+  it(
+    'opens a 520-message conversation at its end, rendering only what is on screen',
+    async () => {
+      const address = email('long');
+      const user = await registerUser(platform.url, address);
+      const history = platform.chat.history();
+      const conversation = await history.createConversation({ ownerId: user.id, title: 'A long conversation' });
+      for (let turn = 0; turn < 260; turn++) {
+        await history.appendMessage(conversation, { role: 'USER', content: `question ${turn}` });
+        await history.appendMessage(conversation, { role: 'ASSISTANT', content: `answer ${turn}` });
+      }
+      const { page, context } = await openApp(browser, base);
+      await signInThroughForm(page, address);
+      await page.goto(`/c/${conversation.id}`);
+      await expect.poll(() => replyText(page), { timeout: 30_000 }).toBe('answer 259');
+      const rendered = await page.locator('article.message').count();
+      expect(rendered).toBeGreaterThan(2);
+      expect(rendered).toBeLessThan(60);
+      // Scrolling to the top reaches the first message.
+      await page.locator('.messages').evaluate((element) => element.scrollTo(0, 0));
+      await expect.poll(() => page.locator('article.message').first().innerText()).toContain('question 0');
       await context.close();
     },
     FLOW_TIMEOUT,

@@ -73,6 +73,23 @@ describe('the browser session', () => {
     await session.logout();
   });
 
+  it('does not let a renewal that fails after a newer sign-in sign that one out', async () => {
+    const now = Date.now();
+    let answerRefresh: (response: Response) => void = () => {};
+    const routes = fakeAuthRoutes({ login: () => signedIn('fresh', 15 * 60_000, now) });
+    const fetch = (async (input: string | URL | Request, init?: RequestInit) =>
+      String(input).endsWith('/refresh')
+        ? new Promise<Response>((done) => (answerRefresh = done))
+        : routes.fetch(input, init)) as typeof globalThis.fetch;
+    const session = createSession({ fetch });
+    const renewal = session.renew();
+    await session.login('ada@example.com', 'new password');
+    answerRefresh(new Response('{}', { status: 401 }));
+    expect(await renewal).toBe('fresh');
+    expect(session.state()).toMatchObject({ status: 'signedIn', accessToken: 'fresh' });
+    await session.logout();
+  });
+
   it('reports a refused sign-in with the API code and message', async () => {
     const routes = fakeAuthRoutes({
       login: () =>

@@ -108,12 +108,18 @@ describe('the stream store', () => {
     expect(socket.subscriptions).toHaveLength(1);
   });
 
-  it('keeps the text of a reply the user stopped, and forgets it once the cache has it', () => {
+  it('keeps following a reply the person stopped until the graph ends it, so the text is what the graph kept', () => {
     const { socket, store, finished } = setup();
     store.follow('m1');
-    socket.subscriptions[0]!.sink.next(delta(1, 'partial'));
+    const { sink } = socket.subscriptions[0]!;
+    sink.next(delta(1, 'partial'));
     store.stopped('m1');
-    expect(store.get('m1')).toMatchObject({ status: 'CANCELLED', text: 'partial' });
+    expect(store.get('m1')).toMatchObject({ status: 'STREAMING', stopping: true, text: 'partial' });
+    expect(finished).toEqual([]);
+    // What the worker wrote before it saw the cancellation still arrives, then the end.
+    sink.next(delta(2, ' more'));
+    sink.next(completed(3, 'CANCELLED'));
+    expect(store.get('m1')).toMatchObject({ status: 'CANCELLED', text: 'partial more' });
     expect(finished).toEqual(['m1']);
     store.forget('m1');
     expect(store.get('m1')).toBeUndefined();

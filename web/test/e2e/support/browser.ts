@@ -49,14 +49,24 @@ export async function registerThroughForm(page: Page, email: string, password = 
   await page.getByLabel('Display name (optional)').fill(email.split('@')[0]!);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect.poll(() => page.getByLabel('Your message').isVisible()).toBe(true);
+  await signedIn(page);
 }
 
 export async function signInThroughForm(page: Page, email: string, password = 'a long enough passphrase'): Promise<void> {
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).last().click();
-  await expect.poll(() => page.getByLabel('Your message').isVisible()).toBe(true);
+  await signedIn(page);
+}
+
+/** Waits for the signed-in frame (on whatever screen the address names), or fails with what the sign-in page said. */
+async function signedIn(page: Page): Promise<void> {
+  const outcome = async () => {
+    if ((await page.locator('.layout').count()) > 0) return 'signed in';
+    const error = page.locator('.auth-card .error');
+    return (await error.count()) > 0 ? await error.first().innerText() : 'waiting';
+  };
+  await expect.poll(outcome).toBe('signed in');
 }
 
 /** Picks the model for the next question and sends it with Enter. */
