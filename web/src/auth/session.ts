@@ -53,7 +53,40 @@ export interface Session {
   ended(reason?: string): void;
 }
 
-export function createSession({ fetch: doFetch = globalThis.fetch.bind(globalThis), now = () => Date.now() } = {}): Session {
+/**
+ * Whether this browser was signed in when it last looked: not a credential (the cookie is), only a hint that
+ * saves a first-time visitor a refresh request that must fail, so the sign-in page shows at once.
+ */
+export interface SessionHint {
+  get(): boolean;
+  set(signedIn: boolean): void;
+}
+
+const HINT_KEY = 'parley.signedIn';
+export const localStorageHint: SessionHint = {
+  get: () => {
+    try {
+      return window.localStorage.getItem(HINT_KEY) === '1';
+    } catch {
+      return true; // storage unavailable: ask the gateway
+    }
+  },
+  set: (signedIn) => {
+    try {
+      if (signedIn) window.localStorage.setItem(HINT_KEY, '1');
+      else window.localStorage.removeItem(HINT_KEY);
+    } catch {
+      // private mode: the hint is only an optimisation
+    }
+  },
+};
+const alwaysAsk: SessionHint = { get: () => true, set: () => {} };
+
+export function createSession({
+  fetch: doFetch = globalThis.fetch.bind(globalThis),
+  now = () => Date.now(),
+  hint = alwaysAsk,
+}: { fetch?: typeof fetch; now?: () => number; hint?: SessionHint } = {}): Session {
   let state: SessionState = { status: 'loading' };
   const listeners = new Set<() => void>();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,6 +96,7 @@ export function createSession({ fetch: doFetch = globalThis.fetch.bind(globalThi
 
   const set = (next: SessionState) => {
     state = next;
+    if (next.status !== 'loading') hint.set(next.status === 'signedIn');
     generation++;
     clearTimeout(timer);
     if (next.status === 'signedIn') {
@@ -120,6 +154,7 @@ export function createSession({ fetch: doFetch = globalThis.fetch.bind(globalThi
       return state.accessToken;
     },
     async resume() {
+      if (!hint.get()) return set({ status: 'signedOut' });
       await renew();
     },
     register: (input) => signIn('register', input),

@@ -90,6 +90,19 @@ describe('the browser session', () => {
     await session.logout();
   });
 
+  it('shows a browser that never signed in the sign-in page at once, without asking the gateway', async () => {
+    const routes = fakeAuthRoutes({ login: () => signedIn('a', 15 * 60_000, Date.now()) });
+    let remembered = false;
+    const session = createSession({ fetch: routes.fetch, hint: { get: () => remembered, set: (value) => (remembered = value) } });
+    await session.resume();
+    expect(session.state().status).toBe('signedOut');
+    expect(routes.calls).toEqual([]);
+    await session.login('ada@example.com', 'pw');
+    expect(remembered).toBe(true);
+    await session.logout();
+    expect(remembered).toBe(false);
+  });
+
   it('reports a refused sign-in with the API code and message', async () => {
     const routes = fakeAuthRoutes({
       login: () =>
