@@ -5,7 +5,8 @@
  *   npm run bench              # full: the committed results (each benchmark's page beside it, bench/SUMMARY.md)
  *   npm run bench -- --short   # a quick check (3 s per measurement, 1 rep) into /tmp/parley-bench; commits nothing
  *
- * Needs DATABASE_URL, REDIS_URL and KAFKA_BROKERS (services mode on the machine's PostgreSQL, Redis and Kafka).
+ * Needs DATABASE_URL, REDIS_URL and KAFKA_BROKERS (services mode on the machine's PostgreSQL, Redis and Kafka), and
+ * for the web client's budgets (bench/web) Debian's chromium (PARLEY_CHROMIUM elsewhere).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -60,6 +61,12 @@ const fanOut = runBenchmark<{ ofOffered: number; p99Ms: number; gatewayCpuUsPerE
   'chat-pipeline/fan-out.ts',
   [short ? 5 : 20, 2000, 20],
   'fan-out.json',
+);
+// The web client's budgets (embedded platform, Debian's chromium): initial JavaScript, first paint.
+const web = runBenchmark<{ initialJsGzipBytes: number; jsBudgetBytes: number; worstFirstPaintP95Ms: number; firstPaintBudgetMs: number }>(
+  'web/run.ts',
+  [short ? 3 : 20],
+  'results.json',
 );
 const { closedOurs, closedApollo, openOurs, kinds } = edge.results;
 
@@ -152,6 +159,18 @@ const rows: Row[] = [
     measured: `${embedded.ratio.toFixed(1)}× (bench/embedded/RESULTS.md)`,
     met: embedded.ratio <= 50,
   },
+  {
+    goal: 'web client: JavaScript loaded before the first paint, gzipped',
+    target: '≤ 250 kB',
+    measured: `${(web.initialJsGzipBytes / 1000).toFixed(1)} kB (bench/web/RESULTS.md)`,
+    met: web.initialJsGzipBytes <= web.jsBudgetBytes,
+  },
+  {
+    goal: 'web client: first paint, sign-in page and a conversation, cold and warm',
+    target: 'p95 < 1 s',
+    measured: `worst p95 ${web.worstFirstPaintP95Ms.toFixed(0)} ms (bench/web/RESULTS.md)`,
+    met: web.worstFirstPaintP95Ms < web.firstPaintBudgetMs,
+  },
 ];
 
 const lines = [
@@ -159,7 +178,7 @@ const lines = [
   '',
   `Machine: ${describeMachine()}. Load average before the run: ${loadBefore.map((x) => x.toFixed(2)).join(', ')}.`,
   `Command: npm run bench${short ? ' -- --short' : ''} (${startedAt.toISOString()}); each benchmark's own page says its load; services mode, every process (and the load generator) on these cores.`,
-  'Goal 1–2: CPU per request is the median over the reps of every process of the run (services, workers, the other gateways idle), its PostgreSQL backends and Redis, without the load generator (bench/gateway-edge/RESULTS.md). Goal 3: bench/chat-pipeline/SEND-MESSAGE.md and FIRST-TOKEN.md. Goal 4: bench/chat-pipeline/FAN-OUT-2000x20.md. Goal 5: bench/embedded/RESULTS.md.',
+  'Goal 1–2: CPU per request is the median over the reps of every process of the run (services, workers, the other gateways idle), its PostgreSQL backends and Redis, without the load generator (bench/gateway-edge/RESULTS.md). Goal 3: bench/chat-pipeline/SEND-MESSAGE.md and FIRST-TOKEN.md. Goal 4: bench/chat-pipeline/FAN-OUT-2000x20.md. Goal 5: bench/embedded/RESULTS.md. Web client: bench/web/RESULTS.md (embedded platform, headless chromium, unthrottled loopback).',
   '',
   '| goal | target | measured | met |',
   '| --- | --- | --- | --- |',
