@@ -44,6 +44,8 @@ const CONVERSATION = [
   'And a snippet to split the bill:\n\n```ts\nexport function split(total: number, people: number): number {\n  return Math.round((total / people) * 100) / 100;\n}\n```',
 ];
 const OTHER_CONVERSATIONS = ['Summarise the quarterly report in three bullet points', 'Explain the TCP handshake to a ten-year-old'];
+/** What the app leaves in a browser that signed in (web/src/auth/session.ts); without it a page load does not ask the cookie. */
+const SIGNED_IN_HINT = `try { localStorage.setItem('parley.signedIn', '1'); } catch {}`;
 const CHINESE_QUESTION = '你好，请介绍一下你自己';
 const COMPARE_QUESTION = 'Which is greener for 300 km: the train or the plane?';
 
@@ -194,6 +196,7 @@ async function signIn(context: BrowserContext, email: string): Promise<void> {
     data: { email, password: PASSWORD },
   });
   if (!answer.ok()) throw new Error(`sign-in: ${answer.status()} ${await answer.text()}`);
+  await context.addInitScript(SIGNED_IN_HINT);
 }
 
 async function register(context: BrowserContext, email: string, displayName: string): Promise<void> {
@@ -202,6 +205,7 @@ async function register(context: BrowserContext, email: string, displayName: str
     data: { email, password: PASSWORD, displayName },
   });
   if (!answer.ok()) throw new Error(`sign-up: ${answer.status()} ${await answer.text()}`);
+  await context.addInitScript(SIGNED_IN_HINT);
 }
 
 async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
