@@ -34,6 +34,11 @@ export function App({ session }: { session: Session }) {
     return { session, clients, streams };
   }, [session, userId]);
 
+  // Fetch the Markdown renderer as soon as someone is signed in, not when the first message needs it.
+  useEffect(() => {
+    if (userId) void import('../markdown/Markdown');
+  }, [userId]);
+
   useEffect(
     () => () => {
       services?.streams.close();

@@ -32,7 +32,9 @@ export function ChatScreen({ conversationId }: { conversationId: string | null }
   const [, selectBranch] = useMutation(SelectBranchMutation);
   const [sendError, setSendError] = useState<string | null>(null);
   const storedModel = usePreference(conversationId ? `model.${conversationId}` : 'model.new');
-  const model = storedModel ?? viewer?.me?.settings.defaultModel ?? null;
+  // This browser's choice for the conversation, else the model its last reply was asked of (from any device), else the default.
+  const lastAsked = messages.findLast((m) => m.role === 'ASSISTANT' && m.requestedModel)?.requestedModel ?? null;
+  const model = storedModel ?? lastAsked ?? viewer?.me?.settings.defaultModel ?? null;
   const autoTranslate = viewer?.me?.settings.autoTranslate ?? false;
   const translateTo = viewer?.me?.settings.preferredLanguage ?? 'en';
   const comparing = usePreference(conversationId ? `compare.${conversationId}` : 'compare.new');
@@ -99,7 +101,7 @@ export function ChatScreen({ conversationId }: { conversationId: string | null }
   }
 
   return (
-    <section className="chat" aria-label={title ?? t('conversations.new')}>
+    <section className={compareParent ? 'chat comparing' : 'chat'} aria-label={title ?? t('conversations.new')}>
       <header className="chat-header">
         <h1>{title ?? t('conversations.new')}</h1>
         <BudgetMeter compact />

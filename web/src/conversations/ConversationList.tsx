@@ -164,7 +164,9 @@ function ConversationItem({ id, title, active }: { id: string; title: string; ac
           ✎
         </button>
         <button type="button" className="icon" onClick={() => setConfirming(true)} aria-label={t('conversations.delete', { title })}>
-          🗑
+          <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+            <path d="M6 2h4l1 1h3v2H2V3h3zM3 6h10l-1 9H4z" fill="currentColor" />
+          </svg>
         </button>
       </span>
       {error && (

@@ -25,7 +25,7 @@ export function ModelPicker({
           <option key={model.id} value={model.id}>
             {model.healthy ? '● ' : '○ '}
             {model.displayName}
-            {model.development ? ` (${t('models.development')})` : ''}
+            {model.development && !/development/i.test(model.displayName) ? ` (${t('models.development')})` : ''}
             {model.healthy ? '' : ` — ${t('models.unhealthy')}`}
           </option>
         ))}
