@@ -41,7 +41,7 @@ export interface PlatformUnderTest {
   restart(name: string, settings?: Record<string, string>): Promise<void>;
   /** Services mode: the Kafka topic and Redis prefix of this run ('' in embedded mode). */
   namespace: string;
-  /** Services mode: the run's own PostgreSQL database (null in embedded mode). */
+  /** Services mode: the run's own PostgreSQL database, or the one `databaseUrl` gave (null in embedded mode). */
   databaseUrl: string | null;
   /** Everything every service logged so far. */
   logs(): string;
@@ -76,6 +76,11 @@ export interface PlatformOptions {
   services?: RealServices;
   /** 'product': the admission bounds a deployment has (for measuring overload); by default a suite's requests wait for a slot. */
   admission?: 'suite' | 'product';
+  /**
+   * Services mode: run on this existing database (e.g. one a backup was restored into) instead of creating a fresh
+   * one; the services migrate it as they would in production, and `stop()` leaves it in place (its owner drops it).
+   */
+  databaseUrl?: string;
 }
 
 const SUBGRAPHS = ['users', 'chat', 'models', 'translation'] as const;
@@ -129,6 +134,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
   const real = options.services ?? realServices();
   const capture = captureLogs(options.logLevel ?? 'silent');
   if (!real) {
+    if (options.databaseUrl) throw new Error('PlatformOptions.databaseUrl needs services mode (DATABASE_URL, REDIS_URL and KAFKA_BROKERS)');
     const platform = await startEmbeddedPlatform({
       logger: capture.logger,
       port: 0,
@@ -173,10 +179,11 @@ async function startServices(
     translationReplicas = 1,
     logLevel = 'warn',
     admission = 'suite',
+    databaseUrl,
   }: PlatformOptions,
   logger: Logger,
 ): Promise<PlatformUnderTest> {
-  const database: TestDatabase = await createTestDatabase(real.databaseUrl);
+  const database: TestDatabase = databaseUrl ? { url: databaseUrl, drop: async () => {} } : await createTestDatabase(real.databaseUrl);
   const processes: Record<string, ServiceProcess> = {};
   // What a process printed before it was killed or stopped and started again: a fault's story is in its last words.
   const replaced: string[] = [];
