@@ -299,9 +299,13 @@ describe('the observability profile (docker-compose.yml)', () => {
     profiles?: string[];
     environment?: Record<string, string>;
     volumes?: string[];
+    entrypoint?: string[];
+    tmpfs?: string[];
   }
   const compose = readYaml<{ services: Record<string, ComposeService> }>('docker-compose.yml');
-  const parley = Object.entries(compose.services).filter(([, service]) => service.build);
+  // Parley's long-running processes (the one-shot migrate serves no metrics); the rest of the file is checked in
+  // compose-file.test.ts.
+  const parley = Object.entries(compose.services).filter(([name, service]) => service.build && name !== 'migrate');
 
   it('starts the OpenTelemetry Collector, Jaeger, Prometheus and Grafana, on files of deploy/ that exist', () => {
     for (const name of ['otel-collector', 'jaeger', 'prometheus', 'grafana']) {
@@ -337,15 +341,33 @@ describe('the observability profile (docker-compose.yml)', () => {
   withPromtool('has Prometheus scrape every Parley service at its port and load both rule files (`promtool check config`)', async () => {
     const config = readYaml<{
       rule_files: string[];
-      scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; port: number }[] }[];
+      scrape_configs: {
+        job_name: string;
+        dns_sd_configs?: { names: string[]; port: number }[];
+        authorization?: { credentials_file: string };
+      }[];
     }>('deploy/prometheus/prometheus.yml');
     expect(config.rule_files.sort()).toEqual(['alerts.yml', 'recording-rules.yml']);
     for (const [name, service] of parley) {
       const job = config.scrape_configs.find((scrape) => scrape.job_name === `parley-${name}`);
       expect(job?.dns_sd_configs, name).toEqual([expect.objectContaining({ names: [name], port: Number(service.environment?.['PORT']) })]);
+      // Every service wants METRICS_TOKEN on /metrics; the job sends it from the file the prometheus service writes.
+      expect(service.environment?.['METRICS_TOKEN'], name).toBe(compose.services['prometheus']!.environment?.['METRICS_TOKEN']);
+      expect(job?.authorization, name).toEqual({ credentials_file: 'secrets/metrics-token' });
     }
     const { code, output } = await promtool('check', 'config', 'deploy/prometheus/prometheus.yml');
     expect(code, output).toBe(0);
+  });
+
+  it('has Prometheus write METRICS_TOKEN to a tmpfs over the empty placeholder its jobs read, never into the repository', () => {
+    const prometheus = compose.services['prometheus']!;
+    expect(prometheus.environment?.['METRICS_TOKEN']).toMatch(/^\$\{METRICS_TOKEN:\?/);
+    expect(prometheus.tmpfs).toEqual(['/etc/prometheus/secrets']);
+    const [shell, flag, script] = prometheus.entrypoint ?? [];
+    expect([shell, flag]).toEqual(['/bin/sh', '-c']);
+    expect(script).toBe(`printf '%s' "$$METRICS_TOKEN" > /etc/prometheus/secrets/metrics-token && exec /bin/prometheus "$$@"`);
+    // The placeholder (for promtool, and as the tmpfs's mount point) holds no token.
+    expect(readFileSync(join(deploy, 'prometheus/secrets/metrics-token'), 'utf8')).toBe('');
   });
 
   it('has the collector receive OTLP over gRPC and HTTP and batch the traces on to Jaeger', () => {
