@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startOtlpReceiver, startServiceProcess, waitUntilReady, type OtlpReceiver, type ServiceProcess } from '@parley/testing';
 import { PASSPHRASE, registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNotInAnySpan, expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
 
 /** `npm start`'s process, as a user runs it, with `env` on top: tracing starts before anything it instruments loads. */
@@ -19,38 +19,47 @@ async function startEmbeddedProcess(env: Record<string, string>): Promise<{ url:
   return { url: `http://127.0.0.1:${port}/graphql`, process: child };
 }
 
-describe('tracing in the embedded process', () => {
-  let receiver: OtlpReceiver | undefined;
-  let embedded: { process: ServiceProcess } | undefined;
-  afterEach(async () => {
-    await embedded?.process.stop('SIGKILL');
-    await receiver?.stop();
+/** Starts an OTLP receiver and `npm start`'s process exporting to it (with `env` on top) before the suite's tests. */
+function embeddedWithReceiver(env: (receiverUrl: string) => Record<string, string>) {
+  const under: { receiver?: OtlpReceiver; url?: string; process?: ServiceProcess } = {};
+  // Starting the process (PGlite, migrations, four subgraphs, the gateway) belongs to the hook, whose budget is
+  // sized for a loaded machine; the tests time only what a user does.
+  beforeAll(async () => {
+    under.receiver = await startOtlpReceiver();
+    Object.assign(under, await startEmbeddedProcess(env(under.receiver.url)));
   });
+  afterAll(async () => {
+    await under.process?.stop('SIGKILL');
+    await under.receiver?.stop();
+  });
+  return under as Required<typeof under>;
+}
+
+describe('tracing in the embedded process', () => {
+  const embedded = embeddedWithReceiver(TRACING_SETTINGS);
 
   it('follows a sendMessage through the gateway, the in-process bus, the worker and the model call to the subscriber, in one trace', async () => {
-    receiver = await startOtlpReceiver();
-    const started = await startEmbeddedProcess(TRACING_SETTINGS(receiver.url));
-    embedded = started;
-    const alice = await registerUser(started.url, 'alice@example.com');
-    const replyId = await sendAndFollow(started.url, alice.token, 'Trace me in one process');
-    const trace = await expectOneMessageTrace(receiver, replyId, ['parley']);
+    const alice = await registerUser(embedded.url, 'alice@example.com');
+    const replyId = await sendAndFollow(embedded.url, alice.token, 'Trace me in one process');
+    const trace = await expectOneMessageTrace(embedded.receiver, replyId, ['parley']);
     expect(trace.some((s) => s.name === 'chat.message.requested process')).toBe(true);
     // What the user wrote and their password went through SQL and Redis, but into no span.
-    expectNotInAnySpan(receiver, ['Trace me in one process', PASSPHRASE, 'alice@example.com']);
+    expectNotInAnySpan(embedded.receiver, ['Trace me in one process', PASSPHRASE, 'alice@example.com']);
     const traceId = trace[0]!.traceId;
-    expect(started.process.output()).toContain(`"trace_id":"${traceId}"`);
+    expect(embedded.process.output()).toContain(`"trace_id":"${traceId}"`);
   });
+});
 
-  it('sends nothing and stamps no log line when tracing is turned off', async () => {
-    receiver = await startOtlpReceiver();
-    const started = await startEmbeddedProcess({ ...TRACING_SETTINGS(receiver.url), OTEL_TRACES_EXPORTER: 'none' });
-    embedded = started;
-    const alice = await registerUser(started.url, 'alice@example.com');
-    const sent = await sendAndWaitForReply(started.url, alice.token, { content: 'Do not trace me', model: 'dev/echo' });
+describe('tracing turned off in the embedded process', () => {
+  const embedded = embeddedWithReceiver((url) => ({ ...TRACING_SETTINGS(url), OTEL_TRACES_EXPORTER: 'none' }));
+
+  it('sends nothing and stamps no log line', async () => {
+    const alice = await registerUser(embedded.url, 'alice@example.com');
+    const sent = await sendAndWaitForReply(embedded.url, alice.token, { content: 'Do not trace me', model: 'dev/echo' });
     expect(sent.reply.status).toBe('COMPLETED');
     // The exporter, had one started, would have sent within its 100 ms schedule: give it ten times that.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(receiver.requests()).toBe(0);
-    expect(started.process.output()).not.toContain('"trace_id"');
+    expect(embedded.receiver.requests()).toBe(0);
+    expect(embedded.process.output()).not.toContain('"trace_id"');
   });
 });
