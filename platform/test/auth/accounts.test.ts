@@ -27,11 +27,21 @@ describe('accounts and sessions through the gateway', () => {
   const email = () => `person${++n}-${Date.now()}@example.com`;
   const login = (address: string, password = PASSPHRASE, userAgent = 'test-agent/1') =>
     postGraphQL(url, LoginDocument, { variables: { email: address, password }, headers: { 'user-agent': userAgent } });
+  /** A sign-in from another machine: the gateway takes the socket's address as the client's. */
+  const loginFrom = (localAddress: string, address: string, password = PASSPHRASE) =>
+    postGraphQL(url, LoginDocument, { variables: { email: address, password }, localAddress });
+  const refreshes = async (refreshToken: string) =>
+    (await postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken } })).body.errors === undefined;
 
   beforeAll(async () => {
     platform = await startPlatformUnderTest({
       logLevel: 'debug',
-      settings: { ADMIN_EMAILS: 'boss@example.com', LOGIN_ATTEMPTS_PER_ACCOUNT: '5', REGISTRATIONS_PER_IP: '1000' },
+      settings: {
+        ADMIN_EMAILS: 'boss@example.com',
+        LOGIN_ATTEMPTS_PER_ACCOUNT: '5',
+        LOGIN_ATTEMPTS_PER_ACCOUNT_ALL_ADDRESSES: '12',
+        REGISTRATIONS_PER_IP: '1000',
+      },
     });
     url = platform.url;
   });
@@ -152,6 +162,34 @@ describe('accounts and sessions through the gateway', () => {
     expect((await login(payload.email)).body.errors).toBeUndefined();
   });
 
+  it('limits wrong current passwords to five per account, then refuses even the right one, ending no session', async () => {
+    // A stolen access token must not be a way to test guesses at the password without end.
+    const laptop = await registerUser(url, email());
+    const phone = (await login(laptop.email, PASSPHRASE, 'Phone')).body.data!.login;
+    const change = (currentPassword: string, newPassword = 'an entirely new phrase') =>
+      postGraphQL(url, ChangePasswordDocument, { token: laptop.token, variables: { currentPassword, newPassword } });
+    // The right current password is no guess: a refused new password does not count.
+    for (let i = 0; i < 3; i++) {
+      expect((await change(PASSPHRASE, 'short')).body.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'newPassword',
+      });
+    }
+    for (let guess = 1; guess <= 5; guess++) {
+      const { body } = await change(`wrong guess ${guess}`);
+      expect(body.errors?.[0]?.extensions, `guess ${guess}`).toMatchObject({ code: 'BAD_USER_INPUT', field: 'currentPassword' });
+    }
+    const limited = (await change('wrong guess 6')).body.errors?.[0];
+    expect(limited?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+    expect(limited?.extensions?.['retryAfterSeconds']).toBeGreaterThan(0);
+    expect(limited?.message).toMatch(/^Too many password change attempts for this account; try again in \d+ seconds\.$/);
+    expect((await change(PASSPHRASE)).body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+    // Nothing changed: both sessions go on, and the password is the old one.
+    expect(await refreshes(laptop.refreshToken)).toBe(true);
+    expect(await refreshes(phone.refreshToken)).toBe(true);
+    expect((await login(laptop.email)).body.errors).toBeUndefined();
+  });
+
   it('updates settings with canonical BCP 47 tags and refuses what is not one', async () => {
     const { token: accessToken } = await registerUser(url, email());
     const updated = await postGraphQL(url, UpdateSettingsDocument, {
@@ -247,6 +285,41 @@ describe('accounts and sessions through the gateway', () => {
     expect(limited?.message).toMatch(/Too many sign-in attempts for this account; try again in \d+ seconds/);
     // Even the right password waits out the window.
     expect((await login(address)).body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+  });
+
+  it("locks out the guessing address only: the account's owner still signs in from another", async () => {
+    const address = email();
+    await registerUser(url, address);
+    for (let guess = 1; guess <= 5; guess++) {
+      const { body } = await loginFrom('127.0.0.2', address, `wrong guess ${guess}`);
+      expect(body.errors?.[0]?.extensions?.['code'], `guess ${guess}`).toBe('UNAUTHENTICATED');
+    }
+    for (let guess = 6; guess <= 12; guess++) {
+      const { body } = await loginFrom('127.0.0.2', address, `wrong guess ${guess}`);
+      expect(body.errors?.[0]?.extensions?.['code'], `guess ${guess}`).toBe('RATE_LIMITED');
+    }
+    const attacker = (await loginFrom('127.0.0.2', address)).body.errors?.[0];
+    expect(attacker?.extensions?.['code']).toBe('RATE_LIMITED');
+    expect(attacker?.message).toMatch(/^Too many sign-in attempts for this account; try again in \d+ seconds\.$/);
+
+    const owner = await loginFrom('127.0.0.3', address);
+    expect(owner.body.errors).toBeUndefined();
+    expect(owner.body.data!.login.user.email).toBe(address);
+  });
+
+  it('limits an account guessed at from many addresses, each under its own limit, across all of them', async () => {
+    const address = email();
+    await registerUser(url, address);
+    // Twelve attempts across every address (this suite's setting): three addresses of four guesses, each under five.
+    for (let guess = 0; guess < 12; guess++) {
+      const { body } = await loginFrom(`127.0.1.${1 + Math.floor(guess / 4)}`, address, `wrong guess ${guess}`);
+      expect(body.errors?.[0]?.extensions?.['code'], `guess ${guess + 1}`).toBe('UNAUTHENTICATED');
+    }
+    for (const from of ['127.0.1.4', '127.0.1.5']) {
+      const refused = (await loginFrom(from, address)).body.errors?.[0];
+      expect(refused?.extensions, from).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: expect.any(Number) });
+      expect(refused?.message).toMatch(/^Too many sign-in attempts for this account from many addresses; try again in \d+ seconds\.$/);
+    }
   });
 
   it('never writes a password or a token into the logs', async () => {

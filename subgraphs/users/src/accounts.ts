@@ -85,7 +85,7 @@ export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limit
         throw wrongCredentials();
       }
       if (!(await hasher.verify(user.passwordHash, password))) throw wrongCredentials();
-      await limits.loginSucceeded(email);
+      await limits.loginSucceeded(email, origin.ip);
       await syncRoles(user);
       return signIn(user, origin.userAgent);
     },
@@ -109,10 +109,15 @@ export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limit
     },
 
     async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<void> {
+      // Counted before the check, like a sign-in: with a stolen access token this is a way to test guesses at the
+      // password, and concurrent guesses must not slip past the count. A wrong one ends nothing: the caller may be an
+      // attacker, and the owner's sessions stay.
+      await limits.passwordChangeAttempt(userId);
       const user = await em.findOneOrFail(User, { id: userId }, { populate: ['passwordHash'] as never, connectionType: 'write' });
       if (!user.passwordHash || !(await hasher.verify(user.passwordHash, currentPassword))) {
         throw new BadUserInputError('The current password is not correct.', { field: 'currentPassword' });
       }
+      await limits.passwordChangeVerified(userId);
       assertAcceptablePassword(newPassword, user.email, 'newPassword');
       if (await hasher.verify(user.passwordHash, newPassword)) {
         throw new BadUserInputError('The new password must differ from the current one.', { field: 'newPassword' });

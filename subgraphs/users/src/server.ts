@@ -63,8 +63,11 @@ export async function createUsersService(
     metrics: telemetry.metrics,
     settings: {
       loginAttemptsPerAccount: settings.LOGIN_ATTEMPTS_PER_ACCOUNT,
+      loginAttemptsPerAccountAllAddresses: settings.LOGIN_ATTEMPTS_PER_ACCOUNT_ALL_ADDRESSES,
       loginAttemptsPerIp: settings.LOGIN_ATTEMPTS_PER_IP,
       loginWindowSeconds: settings.LOGIN_WINDOW_SECONDS,
+      passwordChangeAttemptsPerAccount: settings.PASSWORD_CHANGE_ATTEMPTS_PER_ACCOUNT,
+      passwordChangeWindowSeconds: settings.PASSWORD_CHANGE_WINDOW_SECONDS,
       registrationsPerIp: settings.REGISTRATIONS_PER_IP,
       registrationWindowSeconds: settings.REGISTRATION_WINDOW_SECONDS,
     },

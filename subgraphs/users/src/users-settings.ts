@@ -42,9 +42,15 @@ export const usersSettingsSchema = z.object({
   /** No session lasts longer than this, used or not. */
   REFRESH_MAX_DAYS: positiveInt(90, 'a number of days'),
   SIGNING_KEY_ROTATION_DAYS: positiveInt(30, 'a number of days'),
+  /** Sign-in attempts for one account from one client address a window: guessing locks out only the guesser's address. */
   LOGIN_ATTEMPTS_PER_ACCOUNT: positiveInt(10, 'a whole number'),
+  /** Sign-in attempts for one account from all addresses together a window: the ceiling on guessing from many machines. */
+  LOGIN_ATTEMPTS_PER_ACCOUNT_ALL_ADDRESSES: positiveInt(100, 'a whole number'),
   LOGIN_ATTEMPTS_PER_IP: positiveInt(100, 'a whole number'),
   LOGIN_WINDOW_SECONDS: positiveInt(15 * 60, 'a number of seconds'),
+  /** Password changes with a wrong current password per account a window (a stolen access token must not test guesses). */
+  PASSWORD_CHANGE_ATTEMPTS_PER_ACCOUNT: positiveInt(5, 'a whole number'),
+  PASSWORD_CHANGE_WINDOW_SECONDS: positiveInt(15 * 60, 'a number of seconds'),
   REGISTRATIONS_PER_IP: positiveInt(20, 'a whole number'),
   REGISTRATION_WINDOW_SECONDS: positiveInt(60 * 60, 'a number of seconds'),
   /** Peers whose X-Forwarded-For is believed (the gateway: addresses or CIDR ranges); anyone else's socket address is the client. */
