@@ -135,7 +135,6 @@ function send(req: IncomingMessage, res: ServerResponse, file: StaticFile, cache
   sendStaticFile(req, res, file, {
     'cache-control': cacheControl,
     'content-security-policy': appPolicy(req),
-    'referrer-policy': 'no-referrer',
   });
 }
 
@@ -163,8 +162,6 @@ function sendNotBuilt(req: IncomingMessage, res: ServerResponse): void {
     'content-type': 'text/html; charset=utf-8',
     'content-length': body.length,
     'content-security-policy': serializeCsp(LOCKED_DOWN),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
