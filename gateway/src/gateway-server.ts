@@ -34,6 +34,7 @@ import { operationLimitRules } from './operations/operation-limits';
 import { defaultGatewayProtection, type GatewayProtection } from './config/protection-settings';
 import { partnerApiRoutes } from './partners/partner-api';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
+import { retryAfterPlugin } from './http/retry-after-plugin';
 import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
 import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
@@ -155,6 +156,7 @@ export async function createGateway({
       ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
       ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),
+      retryAfterPlugin(),
     ],
     persistedQueries: {
       cache: createPersistedQueryCache({
