@@ -23,6 +23,7 @@ import { createEdgeProtection } from './http/edge-protection';
 import { createGatewayAdmission, relayedOverload } from './http/admission';
 import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
+import { publicSockets } from './http/content-security-policy';
 import { DEFAULT_WEB_CLIENT_DIR } from './web-client/web-client-files';
 import { RESERVED_PATHS, webClientRoutes } from './web-client/web-client-routes';
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
@@ -34,6 +35,7 @@ import { operationLimitRules } from './operations/operation-limits';
 import { defaultGatewayProtection, type GatewayProtection } from './config/protection-settings';
 import { partnerApiRoutes } from './partners/partner-api';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
+import { retryAfterPlugin } from './http/retry-after-plugin';
 import type { Authenticate } from './auth/request-authentication';
 import { restApiRoutes } from './rest/rest-api';
 import { createSubgraphFetcher } from './subgraphs/subgraph-fetcher';
@@ -155,6 +157,7 @@ export async function createGateway({
       ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
       ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),
+      retryAfterPlugin(),
     ],
     persistedQueries: {
       cache: createPersistedQueryCache({
@@ -211,10 +214,11 @@ export async function createGateway({
   });
   const runOperation = createOperationRunner(apollo);
   const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
+  const sockets = publicSockets(protection.publicOrigin);
   const apis = [
     restApiRoutes(edge, { originOf: edgeProtection.originOf }),
     partnerApiRoutes(edge, { retryBudgetMs: protection.subgraphRetryBudgetMs }),
-    explorerRoutes(edge),
+    explorerRoutes(edge, { sockets }),
   ];
   // The web client answers every path no route above serves, except those under the gateway's own: the fixed
   // ones, and the first segment of every route mounted here, so that a new API is never shadowed by the app.
@@ -224,6 +228,7 @@ export async function createGateway({
       dir: webClientDir,
       logger,
       reserved: [...RESERVED_PATHS, ...mounted.map((path) => path.split('/', 2).join('/'))],
+      sockets,
     }),
   );
   const protect = (table: Record<string, RouteHandler>) =>

@@ -643,6 +643,19 @@ describe.runIf(helmHere)('the Helm chart deploy/helm/parley', () => {
     for (const name of components) expect(annotations(before, `parley-${name}`)['checksum/config'], name).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("tells the gateway its public URL from the Ingress's first host (https when ingress.tls lists it), gateway.env winning", async () => {
+    const publicUrl = (r: Rendered) => named(r.objects, 'ConfigMap', 'parley-gateway-env').data!['PUBLIC_URL'];
+    expect(publicUrl(rendered.get('default values')!)).toBeUndefined();
+    expect(publicUrl(rendered.get('ci/production-values.yaml')!)).toBe('https://chat.example.com');
+    const [plain, overridden] = await Promise.all([
+      template('parley', '--set', 'ingress.enabled=true'),
+      template('parley', '-f', 'ci/production-values.yaml', '--set', 'gateway.env.PUBLIC_URL=https://parley.example.org'),
+    ]);
+    expect(plain.code, plain.output).toBe(0);
+    expect(publicUrl(plain)).toBe('http://parley.example.com');
+    expect(publicUrl(overridden)).toBe('https://parley.example.org');
+  });
+
   it('runs blue and green side by side on one Secret, and the router’s Service selects only the active track', () => {
     const key = (o: K8sObject) => `${o.kind}/${o.metadata.name}`;
     const blueNames = new Set(blue.objects.map(key));

@@ -22,6 +22,8 @@ export interface GatewayProtection {
   production: boolean;
   /** Trusted documents: only the operations in the client's manifest run (automatic persisted queries work either way). */
   trustedDocumentsOnly: boolean;
+  /** The origin browsers reach the gateway at (PUBLIC_URL), e.g. https://chat.example.com; null when not set. */
+  publicOrigin: string | null;
 }
 
 /** The gateway's protection, from the environment (services mode) or the embedded platform's settings. */
@@ -37,6 +39,11 @@ export const gatewayProtectionSettingsSchema = z.object({
   RATE_LIMIT_PER_USER: count(1_200),
   RATE_LIMIT_PER_ADDRESS: count(6_000),
   RATE_LIMIT_WINDOW_SECONDS: count(60),
+  /**
+   * Where browsers reach the gateway, e.g. https://chat.example.com: its pages (the web client, the explorers) may open
+   * graphql-ws to that origin's ws:/wss: twin besides 'self'. Never the Host header, which is the client's to choose.
+   */
+  PUBLIC_URL: env.url(['http:', 'https:'], 'an http(s) URL, e.g. https://chat.example.com').optional(),
   /** Comma-separated origins allowed to call from browsers, or "*"; empty: same-origin only. */
   CORS_ORIGINS: z
     .string()
@@ -87,6 +94,7 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
   return {
     production: settings.NODE_ENV === 'production',
     trustedDocumentsOnly: settings.TRUSTED_DOCUMENTS === 'on',
+    publicOrigin: settings.PUBLIC_URL === undefined ? null : new URL(settings.PUBLIC_URL).origin,
     subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
     subgraphRetryBudgetMs: settings.SUBGRAPH_RETRY_BUDGET_MS,
     subscriptionRetryBudgetMs: settings.SUBSCRIPTION_RETRY_BUDGET_MS,

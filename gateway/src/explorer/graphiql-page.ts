@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@parley/runtime';
-import { LOCKED_DOWN, sameHostSockets, serializeCsp } from '../http/content-security-policy';
+import { LOCKED_DOWN, serializeCsp } from '../http/content-security-policy';
 import { GRAPHIQL_SCRIPTS, GRAPHIQL_STYLES, MONACO_WORKERS } from './explorer-assets';
 import { escapeHtml, sendHtmlPage } from './html-page';
 import { allowOnlyReads } from '../http/read-only-methods';
@@ -13,7 +13,7 @@ const WORKERS = Object.entries(MONACO_WORKERS);
  * inline script: graphiql-bootstrap.js starts GraphiQL, which lets the policy
  * allow scripts from 'self' alone.
  */
-export function graphiqlPage(assets: StaticAssets, graphqlPath: string): RouteHandler {
+export function graphiqlPage(assets: StaticAssets, graphqlPath: string, sockets: readonly string[]): RouteHandler {
   return async (req, res) => {
     if (!allowOnlyReads(req, res)) return;
     const urls = await assets.urls([...GRAPHIQL_STYLES, ...GRAPHIQL_SCRIPTS, ...WORKERS.map(([, name]) => name)]);
@@ -29,7 +29,7 @@ export function graphiqlPage(assets: StaticAssets, graphqlPath: string): RouteHa
       // The fonts are inlined in graphiql.css as data: URLs.
       'font-src': ["'self'", 'data:'],
       'img-src': ["'self'", 'data:'],
-      'connect-src': ["'self'", ...sameHostSockets(req)],
+      'connect-src': ["'self'", ...sockets],
     });
     sendHtmlPage(req, res, renderGraphiqlPage(urls, graphqlPath), policy);
   };

@@ -12,7 +12,6 @@ export function sendHtmlPage(req: IncomingMessage, res: ServerResponse, html: st
     'content-length': body.length,
     'cache-control': 'no-cache',
     'content-security-policy': contentSecurityPolicy,
-    'x-content-type-options': 'nosniff',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

@@ -1,5 +1,5 @@
 import type { RouteHandler } from '@parley/runtime';
-import { LOCKED_DOWN, sameHostSockets, serializeCsp } from '../http/content-security-policy';
+import { LOCKED_DOWN, serializeCsp } from '../http/content-security-policy';
 import { SANDBOX_SCRIPTS, SANDBOX_STYLES } from './explorer-assets';
 import { escapeHtml, sendHtmlPage } from './html-page';
 import { allowOnlyReads } from '../http/read-only-methods';
@@ -18,7 +18,7 @@ const SANDBOX_FRAME_ORIGIN = 'https://sandbox.embed.apollographql.com';
  * links to. The embed sends every operation from this page (it relays them
  * out of its iframe), so the gateway needs no CORS for Apollo's origin.
  */
-export function sandboxPage(assets: StaticAssets, graphqlPath: string): RouteHandler {
+export function sandboxPage(assets: StaticAssets, graphqlPath: string, sockets: readonly string[]): RouteHandler {
   return async (req, res) => {
     if (!allowOnlyReads(req, res)) return;
     const urls = await assets.urls([...SANDBOX_STYLES, ...SANDBOX_SCRIPTS]);
@@ -29,7 +29,7 @@ export function sandboxPage(assets: StaticAssets, graphqlPath: string): RouteHan
       // The embed sizes its iframe with a style attribute.
       'style-src': ["'self'", "'unsafe-inline'"],
       'img-src': ["'self'", 'data:'],
-      'connect-src': ["'self'", ...sameHostSockets(req)],
+      'connect-src': ["'self'", ...sockets],
     });
     sendHtmlPage(req, res, renderSandboxPage(urls, graphqlPath), policy);
   };

@@ -1,5 +1,12 @@
 import { ErrorCode, fromGraphQLError, graphQLErrorBody, OverloadedError } from '@parley/errors';
-import { createAdmissionController, OVERLOAD_RETRY_AFTER_SECONDS, type AdmissionController, type AdmissionLimits } from '@parley/runtime';
+import {
+  createAdmissionController,
+  OVERLOAD_RETRY_AFTER_SECONDS,
+  securityHeaderLines,
+  type AdmissionController,
+  type AdmissionLimits,
+  type SecurityHeaderOptions,
+} from '@parley/runtime';
 
 /**
  * How much one gateway takes on at once (defaults in config/protection-settings.ts). The bound itself is the one
@@ -24,7 +31,7 @@ export function createGatewayAdmission(settings: GatewayAdmission): AdmissionCon
 }
 
 /** The raw HTTP answer to a WebSocket upgrade past the connection cap: 503, Retry-After, and a GraphQL error body. */
-export function webSocketUpgradeRefusal(maxConnections: number): string {
+export function webSocketUpgradeRefusal(maxConnections: number, transport: SecurityHeaderOptions): string {
   const body = JSON.stringify(
     graphQLErrorBody(
       new OverloadedError(
@@ -36,6 +43,7 @@ export function webSocketUpgradeRefusal(maxConnections: number): string {
   return [
     'HTTP/1.1 503 Service Unavailable',
     `Retry-After: ${OVERLOAD_RETRY_AFTER_SECONDS}`,
+    ...securityHeaderLines(transport),
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',

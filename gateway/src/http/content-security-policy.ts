@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-
 /** Content-Security-Policy directives by name, e.g. { 'script-src': ["'self'"] }. */
 export type CspDirectives = Record<string, readonly string[]>;
 
@@ -20,16 +18,16 @@ export function serializeCsp(directives: CspDirectives): string {
     .join('; ');
 }
 
-// A host name, IPv4 address or bracketed IPv6 address, and an optional port: nothing that could end the directive.
-const HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
-
 /**
- * The WebSocket origins of the host the page was asked for. CSP Level 3 lets
- * 'self' cover ws:/wss: on the page's own host, but not every browser in use
- * does, and subscriptions need that socket; a Host header that is not a plain
- * host[:port] adds nothing.
+ * What a page of the gateway may connect to besides its own origin ('self'): the WebSocket origin of the gateway's
+ * public URL (PUBLIC_URL: wss: for https, ws: for http), where subscriptions go. CSP Level 3 lets 'self' cover
+ * ws:/wss: on the page's own host, but not every browser in use does; naming the socket's origin covers those. It
+ * comes from the operator's setting and never from the request: a Host header is the client's to choose (a
+ * poisoned cache, a rebound name), and whatever it named would be a place the page may send data. Without the
+ * setting, 'self' alone.
  */
-export function sameHostSockets(req: IncomingMessage): string[] {
-  const host = req.headers.host;
-  return host && HOST.test(host) ? [`ws://${host}`, `wss://${host}`] : [];
+export function publicSockets(publicOrigin: string | null): string[] {
+  if (publicOrigin === null) return [];
+  const url = new URL(publicOrigin);
+  return [`${url.protocol === 'https:' ? 'wss:' : 'ws:'}//${url.host}`];
 }

@@ -65,7 +65,8 @@ export async function prepareStaticFile(body: Buffer, contentType: string, compr
 /**
  * Answers with `file` (200, or 304 when If-None-Match names it; no body for
  * HEAD), gzipped when the client takes it. `headers` are the caller's
- * (cache-control, policies); type, ETag, encoding and length are added here.
+ * (cache-control, policies); type, ETag, encoding and length are added here, and the HTTP shell has set the
+ * security headers every answer carries (libs/runtime/src/security-headers.ts).
  */
 export function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: StaticFile, headers: Record<string, string>): void {
   const representation = file.gzip && acceptsGzip(req.headers) ? file.gzip : file.identity;
@@ -73,7 +74,6 @@ export function sendStaticFile(req: IncomingMessage, res: ServerResponse, file: 
     ...headers,
     'content-type': file.contentType,
     etag: representation.etag,
-    'x-content-type-options': 'nosniff',
   };
   if (file.gzip) all['vary'] = 'accept-encoding';
   if (representation === file.gzip) all['content-encoding'] = 'gzip';

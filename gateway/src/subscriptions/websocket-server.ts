@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { Metrics } from '@parley/telemetry';
 import { clientAddress, trustedProxies } from '@parley/auth';
 import { BadUserInputError, ForbiddenError, OverloadedError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
-import { requestIdFrom, waitForAdmission, type AdmissionController, type Logger } from '@parley/runtime';
+import { requestIdFrom, securityHeaderLines, waitForAdmission, type AdmissionController, type Logger } from '@parley/runtime';
 import {
   getOperationAST,
   GraphQLError,
@@ -88,16 +89,18 @@ export function attachWebSocketServer({
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
+  // Refusals of an upgrade are written to the socket by hand, past the HTTP shell: they carry its headers here.
+  const https = httpServer instanceof HttpsServer;
   // One server for several paths: ws's own `path` option takes one, and a second server would refuse the first one's upgrades.
   httpServer.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '/').split('?', 1)[0]!;
     if (!paths.includes(pathname)) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      socket.end(['HTTP/1.1 404 Not Found', ...securityHeaderLines({ https }), 'Connection: close', '', ''].join('\r\n'));
       return;
     }
     // ws adds a client to `clients` as it completes the handshake, synchronously: the count includes every upgrade before this one.
     if (wss.clients.size >= maxConnections) {
-      socket.end(webSocketUpgradeRefusal(maxConnections));
+      socket.end(webSocketUpgradeRefusal(maxConnections, { https }));
       return;
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));

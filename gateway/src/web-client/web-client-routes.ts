@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '@parley/errors';
 import { sendHttpError, sendJson, type Logger, type RouteHandler } from '@parley/runtime';
 import { ASSETS_PREFIX } from '../explorer/explorer-assets';
-import { LOCKED_DOWN, sameHostSockets, serializeCsp } from '../http/content-security-policy';
+import { LOCKED_DOWN, serializeCsp } from '../http/content-security-policy';
 import type { EdgeRoutes } from '../http/edge-routes';
 import { allowOnlyReads } from '../http/read-only-methods';
 import { contentTypeOf, IMMUTABLE, sendStaticFile, type StaticFile } from '../http/static-files';
@@ -28,6 +28,8 @@ export interface WebClientOptions {
   logger: Logger;
   /** Paths that stay the gateway's, each with everything under it: `RESERVED_PATHS` and more. */
   reserved: readonly string[];
+  /** Where the app may open graphql-ws beside 'self' (`publicSockets`). */
+  sockets: readonly string[];
 }
 
 /**
@@ -44,7 +46,8 @@ export function webClientRoutes(options: WebClientOptions): EdgeRoutes {
   return { routes: {}, prefixRoutes: { '/': webClientHandler(options) } };
 }
 
-export function webClientHandler({ dir, logger, reserved }: WebClientOptions): RouteHandler {
+export function webClientHandler({ dir, logger, reserved, sockets }: WebClientOptions): RouteHandler {
+  const policy = appPolicy(sockets);
   const roots = [...new Set(reserved.map((path) => path.replace(/\/+$/, '')).filter(Boolean))];
   const isReserved = (path: string) => roots.some((root) => path === root || path.startsWith(`${root}/`));
   const current = currentBuild(dir, logger);
@@ -60,12 +63,12 @@ export function webClientHandler({ dir, logger, reserved }: WebClientOptions): R
     const build = await current();
     if (!build) return sendNotBuilt(req, res);
     const file = build.get(name);
-    if (file) return send(req, res, file, name.startsWith(HASHED_PREFIX) ? IMMUTABLE : 'no-cache');
+    if (file) return send(req, res, file, name.startsWith(HASHED_PREFIX) ? IMMUTABLE : 'no-cache', policy);
     // A file the build does not have (an outdated hashed name, a missing icon) is a 404, not the page in its place.
     if (name.startsWith(HASHED_PREFIX) || contentTypeOf(name)) {
       return sendHttpError(res, new NotFoundError(`No file ${path} in the web client`));
     }
-    send(req, res, build.get(INDEX_HTML)!, 'no-cache');
+    send(req, res, build.get(INDEX_HTML)!, 'no-cache', policy);
   };
 }
 
@@ -118,24 +121,23 @@ function fileName(path: string): string | null {
  * module scripts. It applies to a worker too, which takes its policy from its
  * own response.
  */
-function appPolicy(req: IncomingMessage): string {
+function appPolicy(sockets: readonly string[]): string {
   return serializeCsp({
     ...LOCKED_DOWN,
     'script-src': ["'self'"],
     'style-src': ["'self'"],
     'img-src': ["'self'", 'data:'],
     'font-src': ["'self'"],
-    'connect-src': ["'self'", ...sameHostSockets(req)],
+    'connect-src': ["'self'", ...sockets],
     'manifest-src': ["'self'"],
     'form-action': ["'self'"],
   });
 }
 
-function send(req: IncomingMessage, res: ServerResponse, file: StaticFile, cacheControl: string): void {
+function send(req: IncomingMessage, res: ServerResponse, file: StaticFile, cacheControl: string, policy: string): void {
   sendStaticFile(req, res, file, {
     'cache-control': cacheControl,
-    'content-security-policy': appPolicy(req),
-    'referrer-policy': 'no-referrer',
+    'content-security-policy': policy,
   });
 }
 
@@ -163,8 +165,6 @@ function sendNotBuilt(req: IncomingMessage, res: ServerResponse): void {
     'content-type': 'text/html; charset=utf-8',
     'content-length': body.length,
     'content-security-policy': serializeCsp(LOCKED_DOWN),
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

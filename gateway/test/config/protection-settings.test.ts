@@ -23,3 +23,22 @@ describe('the proxies the gateway believes', () => {
     expect(() => trustedProxiesFrom({ TRUSTED_PROXIES: 'load-balancer' })).toThrow(/TRUSTED_PROXIES: "load-balancer" is not an IP address/);
   });
 });
+
+describe('the public origin the pages may open graphql-ws to', () => {
+  const publicOriginFrom = (environment: Record<string, string>) =>
+    gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)).publicOrigin;
+
+  it('is none by default', () => {
+    expect(publicOriginFrom({})).toBeNull();
+  });
+
+  it("is PUBLIC_URL's origin, whatever path it names", () => {
+    expect(publicOriginFrom({ PUBLIC_URL: 'https://chat.example.com/' })).toBe('https://chat.example.com');
+    expect(publicOriginFrom({ PUBLIC_URL: 'http://10.0.0.5:8080/parley' })).toBe('http://10.0.0.5:8080');
+  });
+
+  it('refuses a PUBLIC_URL that is not an http(s) URL', () => {
+    expect(() => publicOriginFrom({ PUBLIC_URL: 'chat.example.com' })).toThrow(/PUBLIC_URL/);
+    expect(() => publicOriginFrom({ PUBLIC_URL: 'ftp://chat.example.com' })).toThrow(/PUBLIC_URL/);
+  });
+});

@@ -70,13 +70,15 @@ describe('TLS termination and WebSocket paths', () => {
     await standIns?.close();
   });
 
-  it('serves GraphQL over HTTPS when given a certificate and key', async () => {
+  it('serves GraphQL over HTTPS when given a certificate and key, with Strict-Transport-Security (plain HTTP has none)', async () => {
     expect(tlsUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    let hsts: unknown;
     const body = await new Promise<string>((resolve, reject) => {
       const req = request(
         tlsUrl,
         { method: 'POST', ca: certificate.cert, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
         (res) => {
+          hsts = res.headers['strict-transport-security'];
           let text = '';
           res.on('data', (chunk: Buffer) => (text += chunk.toString()));
           res.on('end', () => resolve(text));
@@ -86,6 +88,8 @@ describe('TLS termination and WebSocket paths', () => {
       req.end(JSON.stringify({ query: '{ me { email } }' }));
     });
     expect(JSON.parse(body)).toEqual({ data: { me: { email: 'tls@example.com' } } });
+    expect(hsts).toBe('max-age=31536000');
+    expect((await fetch(plainUrl.replace('/graphql', '/healthz'))).headers.get('strict-transport-security')).toBeNull();
   });
 
   it('serves graphql-ws over WSS on the same port', async () => {

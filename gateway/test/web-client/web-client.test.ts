@@ -1,9 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { captureLogs } from '@parley/testing';
+import { captureLogs, rawHttpRequest } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGatewayOverStandIns, startStandInSubgraphs, type StandInSubgraphs } from '../support/stand-in-subgraphs';
 
@@ -11,30 +10,6 @@ const INDEX =
   '<!doctype html><html><head><script type="module" src="/assets/index-3f2a9c1b.js"></script></head><body><div id="root"></div></body></html>\n';
 const SCRIPT = `console.log(${JSON.stringify('Parley '.repeat(200))});\n`;
 const SECRET = 'not for the web';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/**
- * A request with its path sent exactly as written (fetch would resolve "..", and it adds its own
- * Accept-Encoding), and the body as it came over the wire.
- */
-function raw(origin: string, path: string, { method = 'GET', headers = {} }: { method?: string; headers?: Record<string, string> } = {}) {
-  const { hostname, port } = new URL(origin);
-  return new Promise<Answer>((resolve, reject) => {
-    const req = request({ host: hostname, port, path, method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Content-Security-Policy as directive name → sources. */
 const parseCsp = (header: unknown) =>
@@ -57,11 +32,13 @@ function writeBuild(dir: string): void {
   writeFileSync(join(dir, '.parley-build.json'), '{"sourcesHash":"abc"}\n');
 }
 
+/** PUBLIC_URL's origin: where browsers reach this gateway. */
+const PUBLIC_ORIGIN = 'https://chat.example.com';
+
 describe('the web client at /', () => {
   let standIns: StandInSubgraphs;
   let gateway: { url: string; close(): Promise<void> };
   let origin: string;
-  let host: string;
   let scratch: string;
 
   beforeAll(async () => {
@@ -72,8 +49,11 @@ describe('the web client at /', () => {
     writeBuild(join(scratch, 'dist'));
     symlinkSync(join(scratch, 'secret.txt'), join(scratch, 'dist', 'linked.txt'));
     standIns = await startStandInSubgraphs();
-    gateway = await startGatewayOverStandIns(standIns, { webClientDir: join(scratch, 'dist') });
-    ({ origin, host } = new URL(gateway.url));
+    gateway = await startGatewayOverStandIns(standIns, {
+      webClientDir: join(scratch, 'dist'),
+      protection: { publicOrigin: PUBLIC_ORIGIN },
+    });
+    ({ origin } = new URL(gateway.url));
   });
   afterAll(async () => {
     await gateway?.close();
@@ -82,7 +62,7 @@ describe('the web client at /', () => {
   });
 
   it('answers / with index.html, revalidated every time, under a strict policy', async () => {
-    const res = await raw(origin, '/');
+    const res = await rawHttpRequest(origin, '/');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.body.toString()).toBe(INDEX);
@@ -97,7 +77,7 @@ describe('the web client at /', () => {
       'style-src': ["'self'"],
       'img-src': ["'self'", 'data:'],
       'font-src': ["'self'"],
-      'connect-src': ["'self'", `ws://${host}`, `wss://${host}`],
+      'connect-src': ["'self'", 'wss://chat.example.com'],
       'manifest-src': ["'self'"],
       'base-uri': ["'none'"],
       'form-action': ["'self'"],
@@ -105,26 +85,35 @@ describe('the web client at /', () => {
     });
     expect([...csp.values()].flat()).not.toContain("'unsafe-inline'");
 
-    const again = await raw(origin, '/', { headers: { 'if-none-match': String(res.headers['etag']) } });
+    const again = await rawHttpRequest(origin, '/', { headers: { 'if-none-match': String(res.headers['etag']) } });
     expect(again.status).toBe(304);
     expect(again.body.length).toBe(0);
   });
 
+  it("lets the app open graphql-ws to its public URL's origin, whatever Host the request names", async () => {
+    for (const path of ['/', '/assets/index-3f2a9c1b.js', '/c/123']) {
+      const res = await rawHttpRequest(origin, path, { headers: { host: 'evil.example' } });
+      expect(res.status, path).toBe(200);
+      expect(res.headers['content-security-policy'], path).not.toContain('evil.example');
+      expect(parseCsp(res.headers['content-security-policy']).get('connect-src'), path).toEqual(["'self'", 'wss://chat.example.com']);
+    }
+  });
+
   it("answers a deep link with the app's page, so the app opens there", async () => {
     for (const path of ['/c/123', '/settings', '/settings/', '/c/123?tab=thread', '/u/someone.else', '/index.html']) {
-      const res = await raw(origin, path, { headers: { accept: 'text/html' } });
+      const res = await rawHttpRequest(origin, path, { headers: { accept: 'text/html' } });
       expect(res.status, path).toBe(200);
       expect(res.body.toString(), path).toBe(INDEX);
       expect(res.headers['cache-control'], path).toBe('no-cache');
     }
-    const head = await raw(origin, '/c/123', { method: 'HEAD' });
+    const head = await rawHttpRequest(origin, '/c/123', { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(Number(head.headers['content-length'])).toBe(Buffer.byteLength(INDEX));
     expect(head.body.length).toBe(0);
   });
 
   it('serves the hashed files for a year, immutable, gzipped for a client that takes it, with 304 for a copy it has', async () => {
-    const zipped = await raw(origin, '/assets/index-3f2a9c1b.js', { headers: { 'accept-encoding': 'gzip, br' } });
+    const zipped = await rawHttpRequest(origin, '/assets/index-3f2a9c1b.js', { headers: { 'accept-encoding': 'gzip, br' } });
     expect(zipped.status).toBe(200);
     expect(zipped.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(zipped.headers['cache-control']).toBe('public, max-age=31536000, immutable');
@@ -133,33 +122,33 @@ describe('the web client at /', () => {
     expect(zipped.body.length).toBeLessThan(Buffer.byteLength(SCRIPT));
     expect(gunzipSync(zipped.body).toString()).toBe(SCRIPT);
 
-    const plain = await raw(origin, '/assets/index-3f2a9c1b.js', { headers: { 'accept-encoding': 'gzip;q=0' } });
+    const plain = await rawHttpRequest(origin, '/assets/index-3f2a9c1b.js', { headers: { 'accept-encoding': 'gzip;q=0' } });
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(plain.body.toString()).toBe(SCRIPT);
     expect(plain.headers['etag']).not.toBe(zipped.headers['etag']);
 
-    const cached = await raw(origin, '/assets/index-3f2a9c1b.js', {
+    const cached = await rawHttpRequest(origin, '/assets/index-3f2a9c1b.js', {
       headers: { 'accept-encoding': 'gzip', 'if-none-match': `W/${String(zipped.headers['etag'])}` },
     });
     expect(cached.status).toBe(304);
     expect(cached.body.length).toBe(0);
 
-    const css = await raw(origin, '/assets/index-77aa01fe.css');
+    const css = await rawHttpRequest(origin, '/assets/index-77aa01fe.css');
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
   });
 
   it('serves the unhashed files with revalidation, each with its type', async () => {
-    const icon = await raw(origin, '/favicon.svg');
+    const icon = await rawHttpRequest(origin, '/favicon.svg');
     expect(icon.status).toBe(200);
     expect(icon.headers['content-type']).toBe('image/svg+xml');
     expect(icon.headers['cache-control']).toBe('no-cache');
-    const manifest = await raw(origin, '/manifest.webmanifest');
+    const manifest = await rawHttpRequest(origin, '/manifest.webmanifest');
     expect(manifest.headers['content-type']).toBe('application/manifest+json; charset=utf-8');
   });
 
   it("answers 404 for a file the build does not have, rather than the app's page in its place", async () => {
     for (const path of ['/assets/index-00000000.js', '/assets/', '/robots.txt', '/.parley-build.json']) {
-      const res = await raw(origin, path);
+      const res = await rawHttpRequest(origin, path);
       expect(res.status, path).toBe(404);
       expect(JSON.parse(res.body.toString()), path).toMatchObject({ error: 'not_found' });
     }
@@ -181,16 +170,19 @@ describe('the web client at /', () => {
       '/ws/chat',
       '/%61pi/nope',
     ]) {
-      const res = await raw(origin, path, { headers: { accept: 'text/html' } });
+      const res = await rawHttpRequest(origin, path, { headers: { accept: 'text/html' } });
       expect(res.status, path).toBe(404);
       expect(res.headers['content-type'], path).toBe('application/json; charset=utf-8');
       expect(JSON.parse(res.body.toString()).error, path).toBe('not_found');
     }
-    expect(JSON.parse((await raw(origin, '/api/nope')).body.toString())).toEqual({ error: 'not_found', message: 'No route for /api/nope' });
+    expect(JSON.parse((await rawHttpRequest(origin, '/api/nope')).body.toString())).toEqual({
+      error: 'not_found',
+      message: 'No route for /api/nope',
+    });
     // Not under /graphql: a path of the app's.
-    expect((await raw(origin, '/graphqlx')).body.toString()).toBe(INDEX);
+    expect((await rawHttpRequest(origin, '/graphqlx')).body.toString()).toBe(INDEX);
     // And what is served there still is.
-    expect((await raw(origin, '/healthz')).status).toBe(200);
+    expect((await rawHttpRequest(origin, '/healthz')).status).toBe(200);
     const graphql = await fetch(gateway.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -215,7 +207,7 @@ describe('the web client at /', () => {
       '/./index.html',
       '/linked.txt',
     ]) {
-      const res = await raw(origin, path);
+      const res = await rawHttpRequest(origin, path);
       expect(res.status, path).toBe(404);
       expect(res.body.toString(), path).not.toContain(SECRET);
     }
@@ -224,13 +216,13 @@ describe('the web client at /', () => {
   it('refuses anything but GET and HEAD on its paths with 405', async () => {
     for (const path of ['/', '/c/123', '/assets/index-3f2a9c1b.js', '/graphqlx']) {
       for (const method of ['POST', 'PUT', 'DELETE']) {
-        const res = await raw(origin, path, { method });
+        const res = await rawHttpRequest(origin, path, { method });
         expect(res.status, `${method} ${path}`).toBe(405);
         expect(res.headers['allow']).toBe('GET, HEAD');
       }
     }
     // A path of the gateway's keeps its own answer.
-    expect((await raw(origin, '/api/nope', { method: 'POST' })).status).toBe(404);
+    expect((await rawHttpRequest(origin, '/api/nope', { method: 'POST' })).status).toBe(404);
   });
 });
 
@@ -254,14 +246,14 @@ describe('the web client before it is built', () => {
   });
 
   it('answers 503 saying how to build it, a page for a browser and JSON otherwise, and logs it once', async () => {
-    const page = await raw(origin, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
+    const page = await rawHttpRequest(origin, '/', { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
     expect(page.status).toBe(503);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body.toString()).toContain('npm run build -w web');
     expect(parseCsp(page.headers['content-security-policy']).get('default-src')).toEqual(["'none'"]);
 
-    const json = await raw(origin, '/c/123', { headers: { accept: 'application/json' } });
+    const json = await rawHttpRequest(origin, '/c/123', { headers: { accept: 'application/json' } });
     expect(json.status).toBe(503);
     expect(JSON.parse(json.body.toString())).toEqual({
       error: 'web_client_not_built',
@@ -270,13 +262,13 @@ describe('the web client before it is built', () => {
 
     // A directory without index.html is no build either.
     mkdirSync(join(scratch, 'dist', 'assets'), { recursive: true });
-    expect((await raw(origin, '/')).status).toBe(503);
+    expect((await rawHttpRequest(origin, '/')).status).toBe(503);
     expect(logs.lines().filter((line) => String(line['msg']).startsWith('the web client is not built'))).toHaveLength(1);
   });
 
   it('serves a build made while the gateway runs, at the next request', async () => {
     writeBuild(join(scratch, 'dist'));
-    const res = await raw(origin, '/');
+    const res = await rawHttpRequest(origin, '/');
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe(INDEX);
     expect(logs.lines().some((line) => line['msg'] === 'loaded the web client' && line['files'] === 5)).toBe(true);

@@ -38,8 +38,10 @@ export {
   graphQLErrorBody,
   fromGraphQLError,
   publicDetails,
+  retryAfterOfErrors,
   TRANSPORT_EXTENSIONS,
 } from './dialects/graphql';
+export { retryAfterSecondsOf } from './retry-after';
 export { toRestError, restErrorBody, restErrorFromGraphQL, type RestError, type RestErrorBody } from './dialects/rest';
 export {
   toOpenAIError,

@@ -15,6 +15,7 @@ import type { Metrics } from '@parley/telemetry';
 import type { Logger } from './logger';
 import { checkReadiness, type ReadinessCheck } from './readiness';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
+import { setSecurityHeaders } from './security-headers';
 
 export interface RequestScope {
   requestId: string;
@@ -93,6 +94,7 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
     void ended.then(() => inProgress.delete(ended));
     const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
+    setSecurityHeaders(res, { https: tls !== undefined });
     // While draining, tell keep-alive clients to reconnect elsewhere.
     if (draining) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?', 1)[0] ?? '/';

@@ -24,6 +24,7 @@ export {
   type ServiceTelemetry,
 } from './http-server';
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
+export { securityHeaderLines, setSecurityHeaders, type SecurityHeaderOptions } from './security-headers';
 export { graphqlRoute, subgraphGraphqlRoute, type GraphQLRouteOptions, type SubgraphRouteOptions } from './graphql-http';
 export { createSubgraphExecution, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
 export { createShutdown, type Shutdown } from './graceful-shutdown';

@@ -9,6 +9,7 @@ export { startFakeLibreTranslate, type LibreTranslateCall } from './fake-libretr
 export { createManualClock, createSkipAheadClock, type ManualClock, type SkipAheadClock } from './test-clocks';
 export { inMemoryDependencies, startSubgraphUnderTest, type SubgraphUnderTest } from './subgraph-under-test';
 export { rawGraphQLPost } from './raw-graphql-post';
+export { rawHttpRequest, type RawAnswer } from './raw-http-request';
 export { startOwnRedis, startOwnKafka, startOwnPostgres, type OwnService } from './own-services';
 export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './unreliable-message-stream-log';
 export { fetchStartingServiceOnRefusal } from './late-service';

@@ -162,8 +162,14 @@ describe('one user against another, and limits shared by every gateway', () => {
       expect((await attempt(i, `wrong ${i}`)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     }
     for (let i = 4; i < 6; i++) {
-      const refused = (await attempt(i, i === 5 ? PASSPHRASE : `wrong ${i}`)).body.errors?.[0];
+      const answer = await attempt(i, i === 5 ? PASSPHRASE : `wrong ${i}`);
+      const refused = answer.body.errors?.[0];
       expect(refused?.extensions?.['code'], `attempt ${i + 1} through gateway ${(i % gateways.length) + 1}`).toBe('RATE_LIMITED');
+      // A field error of an operation that ran: 200, as GraphQL over HTTP has it, with the wait in Retry-After too.
+      expect(answer.status).toBe(200);
+      const wait = refused?.extensions?.['retryAfterSeconds'];
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(answer.headers.get('retry-after')).toBe(String(wait));
     }
     if (platform.mode === 'services') expect(gateways).toHaveLength(2);
   });

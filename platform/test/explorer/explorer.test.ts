@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
+import { rawHttpRequest } from '@parley/testing';
 import { registerUser, sendMessage } from '@parley/testing/parley-client';
 import * as graphql from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
@@ -139,13 +140,22 @@ describe('the explorer', () => {
       expect(csp.get('script-src')).toEqual(["'self'"]);
       // Monaco's workers are served files, started by URL: no blob: or data: workers.
       expect(csp.get('worker-src')).toEqual(["'self'"]);
-      expect(csp.get('connect-src')).toEqual(["'self'", `ws://${host}`, `wss://${host}`]);
+      // No PUBLIC_URL here: 'self' alone, which covers ws: and wss: on the page's own host in CSP Level 3.
+      expect(csp.get('connect-src')).toEqual(["'self'"]);
       expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
       expect(csp.get('base-uri')).toEqual(["'none'"]);
       expect(res.headers.get('content-security-policy')).not.toContain('unsafe-eval');
       const html = await res.text();
       expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
       expect(html).not.toMatch(/\son[a-z]+=/i);
+    });
+
+    it('names in its policy no host the request chose (a Host header is the client’s to send)', async () => {
+      for (const path of ['/graphiql', '/sandbox']) {
+        const res = await rawHttpRequest(origin, path, { headers: { host: 'evil.example' } });
+        expect(res.status, path).toBe(200);
+        expect(res.headers['content-security-policy'], path).not.toContain('evil.example');
+      }
     });
 
     it('answers 404 for an asset it does not have, and 405 to anything but GET and HEAD', async () => {

@@ -1,4 +1,5 @@
 import {
+  CreateApiKeyDocument,
   DetectLanguageDocument,
   MessageTranslationDocument,
   TranslateDocument,
@@ -164,6 +165,33 @@ describe('translation through the gateway', () => {
 
     const anonymous = await postGraphQL(platform.url, TranslateDocument, { variables: { text: 'Hello there.', to: 'fr' } });
     expect(anonymous.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+  });
+
+  it('lets an API key translate and detect languages only with the "chat" scope', async () => {
+    const keyWith = async (scopes: string[]) =>
+      (
+        await postGraphQL(platform.url, CreateApiKeyDocument, {
+          token: alice,
+          variables: { name: `translation ${scopes.join(' ')}`, scopes },
+        })
+      ).body.data!.createApiKey.key;
+    const models = await keyWith(['models']);
+    const chat = await keyWith(['chat']);
+    const text = 'The weather is lovely this morning.';
+    const detect = (token: string) => postGraphQL(platform.url, DetectLanguageDocument, { token, variables: { text } });
+
+    const calls = fakes.libre.calls.length;
+    for (const refused of [(await translate({ text: fresh(), to: 'zh-CN' }, models)).body, (await detect(models)).body]) {
+      expect(refused.data).toBeNull();
+      expect(refused.errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+      expect(refused.errors?.[0]?.message).toMatch(/lacks the "chat" scope/);
+    }
+    expect(fakes.libre.calls.length).toBe(calls);
+
+    const translated = await translate({ text, to: 'zh-CN' }, chat);
+    expect(translated.body.errors).toBeUndefined();
+    expect(translated.body.data!.translate.text).toBe('今天早上天气很好。');
+    expect((await detect(chat)).body.data!.detectLanguage.language).toBe('en');
   });
 
   it('gives the same text back, untouched, when it already is in the target language', async () => {

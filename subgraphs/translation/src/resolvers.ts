@@ -1,4 +1,4 @@
-import { requireViewer } from '@parley/auth';
+import { requireScope, requireViewer } from '@parley/auth';
 import type { TranslationContext } from './context';
 import type { Resolvers } from './generated/resolvers-types';
 import { SUPPORTED_LANGUAGES } from './supported-languages';
@@ -6,6 +6,9 @@ import { SUPPORTED_LANGUAGES } from './supported-languages';
 function signedIn(context: TranslationContext) {
   // The translations loader exists exactly when a viewer does.
   const viewer = requireViewer(context.translations ? context.viewer : null, 'Sign in to translate: send a bearer access token.');
+  // Translation is part of chatting (the messages it translates are the "chat" scope's), and every translation is a
+  // model's or LibreTranslate's work charged to the key's owner: a key without "chat" (a "models" key, for /v1) gets none.
+  requireScope(viewer, 'chat', 'This API key lacks the "chat" scope, which translation needs; create a key with scopes ["chat"].');
   return { viewer, translations: context.translations! };
 }
 

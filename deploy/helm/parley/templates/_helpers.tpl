@@ -169,6 +169,19 @@ secrets. MIGRATE_ON_START is set in the container itself, where no ConfigMap can
 {{- $urls = append $urls (printf "%s=%s/graphql" . (include "parley.url" (dict "root" $root "key" .))) -}}
 {{- end -}}
 {{- $_ := set $env "SUBGRAPH_URLS" (join "," $urls) -}}
+{{- /* Where browsers reach the gateway (its pages' connect-src): the Ingress's first host, https when ingress.tls lists it. gateway.env.PUBLIC_URL wins. */ -}}
+{{- if and $root.Values.ingress.enabled $root.Values.ingress.hosts -}}
+{{- with (first $root.Values.ingress.hosts).host -}}
+{{- $host := . -}}
+{{- $scheme := "http" -}}
+{{- range $root.Values.ingress.tls -}}
+{{- if has $host (.hosts | default list) -}}
+{{- $scheme = "https" -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $env "PUBLIC_URL" (printf "%s://%s" $scheme $host) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- if has $c.key (list "gateway" "users") -}}
 {{- with $v.trustedProxies -}}

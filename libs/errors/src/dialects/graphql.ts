@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, httpStatusFor, isKnownErrorCode } from '../codes';
 import { unavailableDependency } from '../dependency-failures';
 import { InternalServerError, ParleyError, parleyErrorFor, UNEXPECTED_FAILURE_MESSAGE } from '../parley-error';
+import { retryAfterSecondsOf } from '../retry-after';
 
 /**
  * The GraphQL dialect: `{ message, extensions: { ...details, code } }`.
@@ -68,6 +69,19 @@ export function toRequestError(error: ParleyError): GraphQLError {
 /** The body of a GraphQL response refused outside Apollo Server (body too large, not JSON, rate limited at the edge). */
 export function graphQLErrorBody(error: ParleyError): { errors: [GraphQLFormattedError] } {
   return { errors: [{ message: error.message, extensions: { ...error.details, code: error.code } }] };
+}
+
+/**
+ * The Retry-After a GraphQL response calls for: the longest wait any of its errors names (a rate limit or an
+ * overload, `retryAfterSecondsOf`), so that the operation sent again after it meets none of them; null for none.
+ */
+export function retryAfterOfErrors(errors: readonly GraphQLFormattedError[] | undefined): number | null {
+  let longest: number | null = null;
+  for (const error of errors ?? []) {
+    const seconds = retryAfterSecondsOf(error.extensions?.['code'], error.extensions ?? {});
+    if (seconds !== null && (longest === null || seconds > longest)) longest = seconds;
+  }
+  return longest;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, errorFormats } from '../codes';
 import type { ParleyError } from '../parley-error';
+import { retryAfterSecondsOf } from '../retry-after';
 import { fromGraphQLError, publicDetails } from './graphql';
 
 /** The REST API's error body, also what a Server-Sent Events stream sends in its `error` event. */
@@ -25,9 +26,8 @@ export interface RestError {
 export function toRestError(error: ParleyError): RestError {
   const details = publicDetails(error.details);
   const headers: Record<string, string> = {};
-  const retryAfter = details['retryAfterSeconds'];
-  if ((error.code === ErrorCode.RATE_LIMITED || error.code === ErrorCode.OVERLOADED) && typeof retryAfter === 'number')
-    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfter)));
+  const retryAfter = retryAfterSecondsOf(error.code, details);
+  if (retryAfter !== null) headers['retry-after'] = String(retryAfter);
   // RFC 6750: a bearer-protected resource names the scheme it wants.
   if (error.code === ErrorCode.UNAUTHENTICATED) headers['www-authenticate'] = 'Bearer';
   return { status: errorFormats[error.code].rest, code: error.code, message: error.message, details, headers };
