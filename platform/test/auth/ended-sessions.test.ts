@@ -144,15 +144,18 @@ describe('a session that ended refuses its access tokens at once', () => {
     await refusedEverywhere(second.accessToken);
   });
 
-  it('closes a WebSocket opened before the logout with 4403', async () => {
+  it('closes the WebSockets opened before the logout with 4403, on both paths', async () => {
     const address = email();
     const person = await registerUser(platform.url, address);
     const other = await login(address);
     const ending = await openSubscription(platform.url, person.id, person.token);
+    // The seed's clients' path, the same server.
+    const endingOnChatPath = await openSubscription(platform.url.replace(/\/graphql$/, '/ws/chat'), person.id, person.token);
     const staying = await openSubscription(platform.url, person.id, other.token);
 
     await postGraphQL(platform.url, LogoutDocument, { variables: { refreshToken: person.refreshToken } });
     expect(await ending.closed).toBe(4403);
+    expect(await endingOnChatPath.closed).toBe(4403);
     expect((await ending.subscription.ended).errors).toBeDefined();
     // The other device's socket stays open and answers.
     const stillOpen = subscribe(staying.client, `query { me { id } }`);
