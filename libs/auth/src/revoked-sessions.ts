@@ -71,9 +71,7 @@ export function createRevokedSessions({
   let unsent: Announcement[] = [];
   let unsubscribe: (() => Promise<void>) | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const fallback =
-    redis &&
-    createRedisFallback({ redis, use: 'session revocations', fallback: 'are kept in this process and written when it is back', logger });
+  const fallback = redis && createRedisFallback({ redis, use: 'session revocations', fallback: 'kept in this process', logger });
 
   const forget = () => {
     const at = now();
