@@ -18,8 +18,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createRevokedSessions } from '@parley/auth';
 import { assembleGateway, createRedisRateLimiter, defaultGatewayProtection } from '@parley/gateway';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
+import { createInMemoryPubSub } from '@parley/pubsub';
 import { createLogger } from '@parley/runtime';
 import Redis from 'ioredis';
 
@@ -41,6 +43,8 @@ const gateway = await assembleGateway({
   logger,
   readiness: [],
   messageStreams: createInMemoryMessageStreamLog(),
+  // Checked on every request as on a deployment's gateway (one Map lookup); no session ends during a benchmark.
+  revokedSessions: createRevokedSessions({ pubsub: createInMemoryPubSub(), redis: null, namespace: '', logger }),
   modelsUrl: new URL('/', subgraphUrls['models']).toString(),
   // Limits far above what a benchmark sends: the rate limiter counts every request but refuses none.
   // Admission as on the platform's gateway in this run: the product's bound on requests in progress, but requests

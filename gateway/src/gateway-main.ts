@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createRevokedSessions } from '@parley/auth';
 import { createRedisMessageStreamLog } from '@parley/message-stream';
 import { createRedisClient, createRedisPubSub } from '@parley/pubsub';
 import { assertReachable, createLogger, createShutdown, loadConfig, namespaceFrom } from '@parley/runtime';
@@ -49,6 +50,10 @@ export async function main(tracing: Tracing): Promise<void> {
     await streamsClient.quit();
   });
   const messageStreams = createRedisMessageStreamLog({ redis: streamsClient, pubsub, namespace });
+  // Heard and read before the gateway listens: from its first request it refuses every session ended on any replica.
+  const revokedSessions = createRevokedSessions({ pubsub, redis: streamsClient, namespace, logger });
+  await revokedSessions.start();
+  shutdown.add('revoked sessions', () => revokedSessions.close());
 
   const subgraphUrls = { ...routingUrlsOf(supergraphSdl), ...config.SUBGRAPH_URLS };
   const gateway = await assembleGateway({
@@ -62,6 +67,7 @@ export async function main(tracing: Tracing): Promise<void> {
     // the gateway probes itself.
     readiness: [{ name: 'redis', address: `${redis.host}:${redis.port}`, check: () => pubsub.ping(), required: false }],
     messageStreams,
+    revokedSessions,
     modelsUrl: config.MODELS_URL,
     protection: gatewayProtectionFrom(config),
     rateLimiter: createRedisRateLimiter({ redis: streamsClient, namespace, logger }),

@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { ErrorCode, ParleyError, ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
+import type { RevokedSessions } from '@parley/auth';
 import type { Metrics } from '@parley/telemetry';
 import type { MessageStreamLog } from '@parley/message-stream';
 import {
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   /** Overrides of the routing URLs written in the supergraph, by subgraph name. */
   subgraphUrls?: Record<string, string>;
   authenticate: Authenticate;
+  /** Ended sessions, which `authenticate`'s verifier refuses: their open WebSockets are closed with 4403. */
+  revokedSessions?: Pick<RevokedSessions, 'has' | 'onRevoked'>;
   logger: Logger;
   /** The gateway's own dependencies (Redis in services mode); the subgraphs' readiness is the gateway's to probe (`subgraphReadiness`). */
   readiness: ReadinessCheck[];
@@ -96,6 +99,7 @@ export async function createGateway({
   supergraphSdl,
   subgraphUrls = {},
   authenticate,
+  revokedSessions,
   logger,
   readiness,
   messageStreams,
@@ -266,6 +270,7 @@ export async function createGateway({
     ...(webSocket ? { limits: webSocket } : {}),
     admission,
     metrics: telemetry?.metrics,
+    revokedSessions,
     ...(admissionControl ? { maxConnections: protection.admission.webSocketConnections } : {}),
     ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
     admit: async (request, context) => {

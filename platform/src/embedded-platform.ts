@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { remoteAccessTokenVerifier } from '@parley/auth';
+import { createRevokedSessions, remoteAccessTokenVerifier } from '@parley/auth';
 import { chatSubgraph, startChatWorkerFrom, type ChatService } from '@parley/chat';
 import { createOrm, migrate, pingDatabase, startEmbeddedPostgres } from '@parley/database';
 import { createInProcessBus, reportConsumerLag } from '@parley/events';
@@ -97,8 +97,12 @@ export async function startEmbeddedPlatform({
     const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
     let chatOrm: MikroORM | undefined;
     let jwksUrl = '';
+    // One set of ended sessions for every embedded service and the gateway: users adds to it, everyone checks it.
+    const revokedSessions = createRevokedSessions({ pubsub, redis: null, namespace: '', logger, now: () => clock.now().getTime() });
+    await revokedSessions.start();
+    stops.push(() => revokedSessions.close());
     // One verifier for every embedded service: it fetches the users service's keys on first use, by when users listens.
-    const verifier = remoteAccessTokenVerifier({ ...auth, jwksUrl: () => jwksUrl, now: () => clock.now() });
+    const verifier = remoteAccessTokenVerifier({ ...auth, jwksUrl: () => jwksUrl, now: () => clock.now(), revokedSessions });
 
     const environment: Record<string, string> = {
       USERS_KEY_ENCRYPTION_KEY: embeddedSecret(dataDir, 'users-key-encryption'),
@@ -139,6 +143,7 @@ export async function startEmbeddedPlatform({
           clock,
           auth,
           verifier,
+          revokedSessions,
           readiness,
           // Counted in the shared registry, served on the gateway's port only: a scrape of every port would count twice.
           telemetry: { ...telemetry, serve: false },
@@ -167,6 +172,7 @@ export async function startEmbeddedPlatform({
         clock,
         auth,
         verifier,
+        revokedSessions,
         readiness: [],
         telemetry,
       },
@@ -184,6 +190,7 @@ export async function startEmbeddedPlatform({
       clock,
       readiness: [],
       messageStreams,
+      revokedSessions,
       modelsUrl: environment.MODELS_URL!,
       protection: gatewayProtectionFrom(loadConfig(gatewayProtectionSettingsSchema, environment)),
       // The platform's clock, as every service has it: rate-limit windows move with it.

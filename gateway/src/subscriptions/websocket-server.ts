@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { Metrics } from '@parley/telemetry';
-import { clientAddress, trustedProxies } from '@parley/auth';
+import { clientAddress, trustedProxies, type RevokedSessions } from '@parley/auth';
 import { BadUserInputError, ForbiddenError, OverloadedError, ParleyError, ProtocolErrorCode, toGraphQLErrorShape } from '@parley/errors';
 import { requestIdFrom, securityHeaderLines, waitForAdmission, type AdmissionController, type Logger } from '@parley/runtime';
 import {
@@ -19,6 +19,7 @@ import type { RunOperation } from '../operations/gateway-operation';
 import type { Authenticate } from '../auth/request-authentication';
 import { webSocketUpgradeRefusal } from '../http/admission';
 import { createDocumentCache } from '../operations/document-cache';
+import { createSessionSockets } from './session-revocation';
 import { createSubscribe, subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 
 export interface WebSocketLimits {
@@ -57,6 +58,8 @@ export interface WebSocketOptions {
   maxConnections?: number;
   /** Counts open subscriptions and the events written to them. */
   metrics?: Metrics | undefined;
+  /** Ended sessions: a connection's socket is closed with 4403 when its session ends (session-revocation.ts). */
+  revokedSessions?: Pick<RevokedSessions, 'has' | 'onRevoked'> | undefined;
 }
 
 type ConnectionExtra = {
@@ -86,11 +89,13 @@ export function attachWebSocketServer({
   admission = null,
   maxConnections = Infinity,
   metrics,
+  revokedSessions,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
   // Refusals of an upgrade are written to the socket by hand, past the HTTP shell: they carry its headers here.
   const https = httpServer instanceof HttpsServer;
+  const sessionSockets = revokedSessions && createSessionSockets(revokedSessions);
   // One server for several paths: ws's own `path` option takes one, and a second server would refuse the first one's upgrades.
   httpServer.on('upgrade', (request, socket, head) => {
     const pathname = (request.url ?? '/').split('?', 1)[0]!;
@@ -130,6 +135,11 @@ export function attachWebSocketServer({
         const authorization = typeof raw === 'string' ? raw : undefined;
         try {
           const authentication = await authenticate(authorization);
+          const sessionId = authentication.viewer?.sessionId;
+          if (sessionId && sessionSockets && !sessionSockets.track(sessionId, ctx.extra.socket)) {
+            logger.info({ reason: 'the session ended' }, 'websocket connection refused');
+            return false;
+          }
           const requestId = requestIdFrom(undefined);
           const request = ctx.extra.request;
           ctx.extra.authorization = authentication.authorization;
@@ -223,6 +233,7 @@ export function attachWebSocketServer({
   );
   return {
     async close() {
+      sessionSockets?.close();
       await disposable.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },

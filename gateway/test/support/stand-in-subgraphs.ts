@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ACCESS_TOKEN_TYPE, createAccessTokenVerifier, type Viewer } from '@parley/auth';
+import { ACCESS_TOKEN_TYPE, createAccessTokenVerifier, createRevokedSessions, type Viewer } from '@parley/auth';
 import { composeSupergraph } from '@parley/composition';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
+import { createInMemoryPubSub } from '@parley/pubsub';
 import { createSubgraphServer, sendJson, type AdmissionLimits, type ListeningServer } from '@parley/runtime';
 import { captureLogs } from '@parley/testing';
 import { parse } from 'graphql';
@@ -243,6 +244,13 @@ export async function startGatewayOverStandIns(
     logger: captureLogs('silent').logger,
     readiness: [],
     messageStreams: createInMemoryMessageStreamLog(),
+    // No users service here ends a session.
+    revokedSessions: createRevokedSessions({
+      pubsub: createInMemoryPubSub(),
+      redis: null,
+      namespace: '',
+      logger: captureLogs('silent').logger,
+    }),
     modelsUrl: standIns.usersUrl,
     ...options,
   });

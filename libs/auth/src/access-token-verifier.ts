@@ -9,6 +9,7 @@ import {
   type ExportedJWKSCache,
   type JWTVerifyGetKey,
 } from 'jose';
+import { SESSION_ENDED, type RevokedSessionCheck } from './revoked-sessions';
 import { ACCESS_TOKEN_ALGORITHMS, ACCESS_TOKEN_TYPE, type AccessTokenSettings } from './token-claims';
 import type { Viewer } from './viewer';
 
@@ -33,6 +34,13 @@ export interface VerifierOptions extends AccessTokenSettings {
    * (bench/token-verification), a lookup almost nothing. 0 turns it off.
    */
   cacheSize?: number;
+  /**
+   * Sessions that ended (logout, a password change, a replayed refresh token): a token of one is refused although
+   * its signature and expiry are good. Checked after the signature and on every remembered answer too, so an answer
+   * remembered before the session ended does not outlive it. A token without a session (an API key's) is not
+   * checked. Every host passes its process's set (`createRevokedSessions`); without one, tokens live until `exp`.
+   */
+  revokedSessions?: RevokedSessionCheck;
 }
 
 export function createAccessTokenVerifier({
@@ -42,10 +50,13 @@ export function createAccessTokenVerifier({
   clockToleranceSeconds = 5,
   now,
   cacheSize = 10_000,
+  revokedSessions,
 }: VerifierOptions): AccessTokenVerifier {
   // Insertion-ordered: the oldest entry is evicted first, and a hit moves to the end.
   const verified = new Map<string, { viewer: Viewer; expiresAt: number; notBefore: number }>();
   const currentSeconds = () => (now ? now() : new Date()).getTime() / 1000;
+  /** One Map lookup: the price of every request, remembered or not. */
+  const ended = (viewer: Viewer) => viewer.sessionId !== null && revokedSessions?.has(viewer.sessionId) === true;
   return {
     async verify(token) {
       const cached = verified.get(token);
@@ -53,11 +64,15 @@ export function createAccessTokenVerifier({
         const at = currentSeconds();
         if (at < cached.expiresAt + clockToleranceSeconds && at >= cached.notBefore - clockToleranceSeconds) {
           verified.delete(token);
+          if (ended(cached.viewer)) throw new UnauthenticatedError(SESSION_ENDED);
           verified.set(token, cached);
           return { ...cached.viewer, roles: [...cached.viewer.roles], scopes: cached.viewer.scopes && [...cached.viewer.scopes] };
         }
         verified.delete(token);
       }
+      let viewer: Viewer;
+      let expiresAt: number;
+      let notBefore: number;
       try {
         const { payload } = await jwtVerify(token, keys, {
           algorithms: [...ACCESS_TOKEN_ALGORITHMS],
@@ -70,7 +85,7 @@ export function createAccessTokenVerifier({
         });
         const strings = (value: unknown) => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
         const scope = payload['scope'];
-        const viewer: Viewer = {
+        viewer = {
           userId: payload.sub!,
           roles: strings(payload['roles']),
           tokenId: payload.jti!,
@@ -78,16 +93,19 @@ export function createAccessTokenVerifier({
           scopes: typeof scope === 'string' ? scope.split(' ').filter(Boolean) : null,
           apiKeyId: typeof payload['akid'] === 'string' ? payload['akid'] : null,
         };
-        if (cacheSize > 0) {
-          if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
-          verified.set(token, { viewer, expiresAt: payload.exp!, notBefore: payload.nbf ?? 0 });
-        }
-        return { ...viewer, roles: [...viewer.roles], scopes: viewer.scopes && [...viewer.scopes] };
+        expiresAt = payload.exp!;
+        notBefore = payload.nbf ?? 0;
       } catch (error) {
         if (error instanceof UpstreamUnavailableError) throw error;
         if (error instanceof errors.JWKSTimeout) throw keysUnavailable(error);
         throw new UnauthenticatedError(explain(error));
       }
+      if (ended(viewer)) throw new UnauthenticatedError(SESSION_ENDED);
+      if (cacheSize > 0) {
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value!);
+        verified.set(token, { viewer, expiresAt, notBefore });
+      }
+      return { ...viewer, roles: [...viewer.roles], scopes: viewer.scopes && [...viewer.scopes] };
     },
   };
 }
@@ -220,6 +238,8 @@ export interface RemoteVerifierOptions extends AccessTokenSettings {
   jwksMaxAgeMs?: number;
   /** How the key set is fetched: a fetch that waits out a users restart (`retryingFetch` of @parley/runtime) in every service. */
   jwksFetch?: typeof globalThis.fetch;
+  /** The process's ended sessions (`VerifierOptions.revokedSessions`). */
+  revokedSessions?: RevokedSessionCheck;
 }
 
 /**
@@ -235,6 +255,7 @@ export function remoteAccessTokenVerifier({
   jwksTimeoutMs,
   jwksMaxAgeMs,
   jwksFetch,
+  revokedSessions,
 }: RemoteVerifierOptions): AccessTokenVerifier {
   const keySet = () =>
     remoteKeySet(typeof jwksUrl === 'string' ? jwksUrl : jwksUrl(), {
@@ -248,5 +269,6 @@ export function remoteAccessTokenVerifier({
     issuer,
     audience,
     ...(now && { now }),
+    ...(revokedSessions && { revokedSessions }),
   });
 }

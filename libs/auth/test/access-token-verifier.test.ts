@@ -2,7 +2,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createAccessTokenVerifier } from '../src';
 
-async function setup(cacheSize?: number) {
+async function setup(cacheSize?: number, ended: Set<string> = new Set()) {
   const { publicKey, privateKey } = await generateKeyPair('ES256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
   let lookups = 0;
@@ -17,18 +17,27 @@ async function setup(cacheSize?: number) {
     audience: 'parley-api',
     now: () => clock,
     ...(cacheSize === undefined ? {} : { cacheSize }),
+    revokedSessions: ended,
   });
   const issuedAt = Math.floor(clock.getTime() / 1000);
-  const token = await new SignJWT({ roles: ['user'], sid: 's1' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
-    .setIssuer('parley')
-    .setAudience('parley-api')
-    .setSubject('u1')
-    .setJti('j1')
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + 900)
-    .sign(privateKey);
-  return { verifier, token, lookups: () => lookups, advance: (seconds: number) => (clock = new Date(clock.getTime() + seconds * 1000)) };
+  const sign = (claims: Record<string, unknown>) =>
+    new SignJWT({ roles: ['user'], ...claims })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer('parley')
+      .setAudience('parley-api')
+      .setSubject('u1')
+      .setJti('j1')
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + 900)
+      .sign(privateKey);
+  const token = await sign({ sid: 's1' });
+  return {
+    verifier,
+    token,
+    sign,
+    lookups: () => lookups,
+    advance: (seconds: number) => (clock = new Date(clock.getTime() + seconds * 1000)),
+  };
 }
 
 describe('the access-token verifier', () => {
@@ -62,5 +71,31 @@ describe('the access-token verifier', () => {
     const tampered = `${token.slice(0, -4)}AAAA`;
     await expect(verifier.verify(tampered)).rejects.toThrow(/signature is invalid/);
     await expect(verifier.verify(tampered)).rejects.toThrow(/signature is invalid/);
+  });
+
+  it('refuses a token of a session that ended, also when it was verified and remembered before', async () => {
+    const ended = new Set<string>();
+    const { verifier, token, sign, lookups } = await setup(undefined, ended);
+    const otherSession = await sign({ sid: 's2' });
+    await verifier.verify(token);
+    await verifier.verify(otherSession);
+    ended.add('s1');
+    // The remembered answer (no signature check, lookups stays 2) is refused as well.
+    await expect(verifier.verify(token)).rejects.toThrow('This session has ended; sign in again.');
+    expect(lookups()).toBe(2);
+    await expect(verifier.verify(otherSession)).resolves.toMatchObject({ sessionId: 's2' });
+    // Refused again after a fresh check of the signature, too (the refusal forgot the remembered answer).
+    await expect(verifier.verify(token)).rejects.toThrow('This session has ended; sign in again.');
+    expect(lookups()).toBe(3);
+  });
+
+  it('refuses a token of an ended session on its first verification, and never checks a token without a session', async () => {
+    const { verifier, token, sign } = await setup(undefined, new Set(['s1']));
+    await expect(verifier.verify(token)).rejects.toMatchObject({
+      code: 'UNAUTHENTICATED',
+      message: 'This session has ended; sign in again.',
+    });
+    // An API key's token carries no session: what ends it is the key's revocation, checked at each trade.
+    await expect(verifier.verify(await sign({ scope: 'chat', akid: 'k1' }))).resolves.toMatchObject({ sessionId: null, apiKeyId: 'k1' });
   });
 });

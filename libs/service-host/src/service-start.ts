@@ -1,4 +1,4 @@
-import { remoteAccessTokenVerifier } from '@parley/auth';
+import { createRevokedSessions, remoteAccessTokenVerifier } from '@parley/auth';
 import { createLogger, createShutdown, env, loadConfig, retryingFetch, systemClock, type Logger } from '@parley/runtime';
 import { reportConsumerLag } from '@parley/events';
 import { createMetrics } from '@parley/telemetry';
@@ -38,6 +38,14 @@ export async function startService<TSettings>(
     database: definition,
   });
   shutdown.add('infrastructure', () => infrastructure.close());
+  const revokedSessions = createRevokedSessions({
+    pubsub: infrastructure.pubsub,
+    redis: infrastructure.redis,
+    namespace: infrastructure.namespace,
+    logger,
+  });
+  await revokedSessions.start();
+  shutdown.add('revoked sessions', () => revokedSessions.close());
   const auth = {
     issuer: config.AUTH_ISSUER,
     audience: config.AUTH_AUDIENCE,
@@ -49,7 +57,13 @@ export async function startService<TSettings>(
     clock: systemClock,
     auth,
     // A users service restarting is waited for within the key fetch's own 3 s bound, not reported at once.
-    verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now(), jwksFetch: retryingFetch({ budgetMs: 3_000 }) }),
+    verifier: remoteAccessTokenVerifier({
+      ...auth,
+      now: () => systemClock.now(),
+      jwksFetch: retryingFetch({ budgetMs: 3_000 }),
+      revokedSessions,
+    }),
+    revokedSessions,
     telemetry: {
       metrics: createMetrics({ service: name, onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
       scrapeToken: config.METRICS_TOKEN,

@@ -1,5 +1,5 @@
 import type { MikroORM, EntitySchema, MigrationObject } from '@mikro-orm/postgresql';
-import type { AccessTokenSettings, AccessTokenVerifier } from '@parley/auth';
+import type { AccessTokenSettings, AccessTokenVerifier, RevokedSessions } from '@parley/auth';
 import type { EventBus } from '@parley/events';
 import type { MessageStreamLog } from '@parley/message-stream';
 import type { PubSub } from '@parley/pubsub';
@@ -28,6 +28,11 @@ export interface SubgraphDependencies {
    * service, which holds the keys, verifies with them directly instead.
    */
   verifier: AccessTokenVerifier;
+  /**
+   * The process's set of ended sessions, which `verifier` checks: the users service adds to it when a session ends,
+   * and every process hears of it at once (Redis pub/sub, or memory in embedded mode). Started by the host.
+   */
+  revokedSessions: RevokedSessions;
   /** The process's dependencies (PostgreSQL, Redis, Kafka), for /readyz. */
   readiness: ReadinessCheck[];
   /** The process's one set of metrics (shared by every service of an embedded process) and who may scrape it. */

@@ -1,4 +1,4 @@
-import { remoteAccessTokenVerifier } from '@parley/auth';
+import { createRevokedSessions, remoteAccessTokenVerifier } from '@parley/auth';
 import { createOrm, migrate, startEmbeddedPostgres, type Database } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
@@ -132,10 +132,13 @@ export function inMemoryDependencies({
   namespace?: string;
 }): SubgraphDependencies {
   const auth = { issuer: 'parley', audience: 'parley-api' };
+  const pubsub = createInMemoryPubSub();
+  // Without Redis it needs no start: the sessions this process ends it refuses itself, at once.
+  const revokedSessions = createRevokedSessions({ pubsub, redis: null, namespace, logger, now: () => clock.now().getTime() });
   return {
     orm,
     bus: createInProcessBus({ logger }),
-    pubsub: createInMemoryPubSub(),
+    pubsub,
     messageStreams: createInMemoryMessageStreamLog(),
     redis,
     namespace,
@@ -143,7 +146,8 @@ export function inMemoryDependencies({
     logger,
     clock,
     auth,
-    verifier: remoteAccessTokenVerifier({ ...auth, jwksUrl, now: () => clock.now() }),
+    verifier: remoteAccessTokenVerifier({ ...auth, jwksUrl, now: () => clock.now(), revokedSessions }),
+    revokedSessions,
     readiness: [],
   };
 }

@@ -1,11 +1,17 @@
 import type { MessageStreamEvent, MessageStreamLog } from '@parley/message-stream';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
 
-/** The official graphql-ws client over `ws`, signed in with `token` when given; no retries, so a refusal shows. */
-export function connect(httpUrl: string, { token, authorization }: { token?: string; authorization?: string } = {}): Client {
+/**
+ * The official graphql-ws client over `ws`, signed in with `token` when given; no retries, so a refusal shows.
+ * `on` hears the connection's events (`closed` gives the close code the server chose).
+ */
+export function connect(
+  httpUrl: string,
+  { token, authorization, on }: { token?: string; authorization?: string; on?: ClientOptions['on'] } = {},
+): Client {
   const header = authorization ?? (token ? `Bearer ${token}` : undefined);
   return createClient({
     url: httpUrl.replace(/^http/, 'ws'),
@@ -13,6 +19,8 @@ export function connect(httpUrl: string, { token, authorization }: { token?: str
     connectionParams: header ? { authorization: header } : {},
     retryAttempts: 0,
     lazy: false,
+    // A caller that hears `closed` itself expects the close; graphql-ws would print it to the console as well.
+    ...(on && { on, ...(on.closed && { onNonLazyError: () => {} }) }),
   });
 }
 

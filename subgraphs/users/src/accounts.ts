@@ -7,7 +7,7 @@ import { User } from './entities/user';
 import type { PasswordHasher } from './password-hasher';
 import { assertAcceptablePassword, MAX_PASSWORD_LENGTH } from './password-policy';
 import type { AuthRateLimits } from './rate-limits';
-import { createSessions, type SessionPolicy } from './sessions';
+import { createSessions, type SessionPolicy, type SessionRevocations } from './sessions';
 import { createUserDirectory, normalizeDisplayName, normalizeEmail } from './user-directory';
 
 export interface AuthPayload {
@@ -28,6 +28,8 @@ export interface AccountsDependencies {
   hasher: PasswordHasher;
   sessionPolicy: SessionPolicy;
   tokens: AccessTokenIssuer;
+  /** Where ended sessions' access tokens are ended too. */
+  revocations: SessionRevocations;
   limits: AuthRateLimits;
   /** Accounts with these e-mails are admins. */
   adminEmails: readonly string[];
@@ -38,13 +40,23 @@ export interface AccountsDependencies {
 const WRONG_CREDENTIALS = 'Incorrect e-mail or password.';
 
 /** Registration, sign-in, token refresh, sign-out and password changes. */
-export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limits, adminEmails, metrics }: AccountsDependencies) {
+export function createAccounts({
+  em,
+  clock,
+  hasher,
+  sessionPolicy,
+  tokens,
+  revocations,
+  limits,
+  adminEmails,
+  metrics,
+}: AccountsDependencies) {
   const wrongCredentials = () => {
     metrics.edge.authenticationFailures.inc({ reason: 'password' });
     return new UnauthenticatedError(WRONG_CREDENTIALS);
   };
   const directory = createUserDirectory({ em, clock });
-  const sessions = createSessions({ em, clock, policy: sessionPolicy });
+  const sessions = createSessions({ em, clock, policy: sessionPolicy, revocations });
   const rolesFor = (email: string) => (adminEmails.includes(email) ? ['user', 'admin'] : ['user']);
 
   async function signIn(user: User, userAgent: string | null): Promise<AuthPayload> {
@@ -123,11 +135,12 @@ export function createAccounts({ em, clock, hasher, sessionPolicy, tokens, limit
         throw new BadUserInputError('The new password must differ from the current one.', { field: 'newPassword' });
       }
       const passwordHash = await hasher.hash(newPassword);
-      await em.transactional(async (tx) => {
+      const ended = await em.transactional(async (tx) => {
         await tx.nativeUpdate(User, { id: userId }, { passwordHash, passwordChangedAt: clock.now(), updatedAt: clock.now() });
         // Whoever knew the old password may hold sessions: end them all.
-        await createSessions({ em: tx, clock, policy: sessionPolicy }).endAll(userId, 'password-change');
+        return createSessions({ em: tx, clock, policy: sessionPolicy, revocations }).endAll(userId, 'password-change');
       });
+      await revocations.revoke(ended);
     },
 
     async updateSettings(

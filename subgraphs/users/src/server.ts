@@ -20,11 +20,14 @@ import { createPasswordHasher } from './password-hasher';
 import { createAuthRateLimits } from './rate-limits';
 import { resolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { activeUserCounts, createSessions, type Sessions } from './sessions';
+import { activeUserCounts, createSessions, type SessionRevocations, type Sessions } from './sessions';
 import { createSigningKeyStore, type SigningKeyStore } from './signing-keys';
 import { createUserDirectory, type UserDirectory } from './user-directory';
 import { createUserLoader } from './user-loader';
 import { usersSettingsSchema, type UsersSettings } from './users-settings';
+
+/** How far apart the clocks of the users service and of the processes checking its tokens may be. */
+const REVOCATION_CLOCK_SKEW_SECONDS = 60;
 
 export interface UsersService {
   server: SubgraphServer;
@@ -36,7 +39,7 @@ export interface UsersService {
 
 /** The users subgraph: accounts, sessions, API keys, identity providers, and the keys that sign every access token. */
 export async function createUsersService(
-  { orm, logger, auth, readiness, clock, redis, namespace, telemetry }: SubgraphDependencies,
+  { orm, logger, auth, readiness, clock, redis, namespace, telemetry, revokedSessions }: SubgraphDependencies,
   settings: UsersSettings,
 ): Promise<UsersService> {
   const keys = createSigningKeyStore({
@@ -53,7 +56,12 @@ export async function createUsersService(
     telemetry.metrics.business.activeUsers.set({ window: '24h' }, active.day);
   });
   // The one service that holds the keys verifies with them, not over HTTP with the host's `verifier`.
-  const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now() });
+  const verifier = createAccessTokenVerifier({ keys: keys.keySet(), ...auth, now: () => clock.now(), revokedSessions });
+  // An ended session's tokens are refused for as long as one of them can still be valid, with a minute to spare for
+  // the clocks of the processes that check them.
+  const revocations: SessionRevocations = {
+    revoke: (sessionIds) => revokedSessions.revoke(sessionIds, settings.ACCESS_TOKEN_TTL_SECONDS + REVOCATION_CLOCK_SKEW_SECONDS),
+  };
   const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
   const hasher = await createPasswordHasher();
   const limits = createAuthRateLimits({
@@ -138,13 +146,14 @@ export async function createUsersService(
             hasher,
             sessionPolicy,
             tokens,
+            revocations,
             limits,
             adminEmails: settings.ADMIN_EMAILS,
             metrics: telemetry.metrics,
           }));
         },
         get sessions() {
-          return (sessions ??= createSessions({ em: emOf(), clock, policy: sessionPolicy }));
+          return (sessions ??= createSessions({ em: emOf(), clock, policy: sessionPolicy, revocations }));
         },
         get apiKeys() {
           return (apiKeys ??= createApiKeys({ em: emOf(), clock }));

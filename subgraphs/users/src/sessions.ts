@@ -9,6 +9,12 @@ export interface SessionPolicy {
   maxDays: number;
 }
 
+/** Where an ended session's access tokens are ended too, in every process (the host's `RevokedSessions`). */
+export interface SessionRevocations {
+  /** Never rejects: the session ended already, whatever becomes of the word. */
+  revoke(sessionIds: readonly string[]): Promise<void>;
+}
+
 export interface IssuedRefreshToken {
   refreshToken: string;
   sessionId: string;
@@ -22,8 +28,20 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
  * Sessions with rotating refresh tokens (OAuth 2.0 Security BCP, RFC 9700):
  * a refresh token works once; presenting a used one means it was copied, so
  * the whole session (token family) ends for everyone holding any of its tokens.
+ * A session that ends takes its access tokens with it (`revocations`), once
+ * the end is committed: they carry its id (`sid`), and every door refuses them.
  */
-export function createSessions({ em, clock, policy }: { em: EntityManager; clock: Clock; policy: SessionPolicy }) {
+export function createSessions({
+  em,
+  clock,
+  policy,
+  revocations,
+}: {
+  em: EntityManager;
+  clock: Clock;
+  policy: SessionPolicy;
+  revocations: SessionRevocations;
+}) {
   function newToken(sessionId: string, now: Date): { token: string; row: RefreshToken } {
     const token = `rt_${randomBytes(32).toString('base64url')}`;
     const row = new RefreshToken();
@@ -64,7 +82,8 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
      * refresh token, instead of having its retry taken for reuse.
      */
     async rotate<T>(refreshToken: string, complete: (issued: IssuedRefreshToken, tx: EntityManager) => Promise<T>): Promise<T> {
-      const outcome = await em.transactional(async (tx): Promise<{ error: string; result?: never } | { error: undefined; result: T }> => {
+      type Outcome = { error: string; ended?: string; result?: never } | { error: undefined; result: T };
+      const outcome = await em.transactional(async (tx): Promise<Outcome> => {
         const row = await tx.findOne(RefreshToken, { tokenHash: hashToken(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!row) return { error: 'This refresh token is not valid; sign in again.' };
         const session = await tx.findOneOrFail(Session, { id: row.sessionId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -74,12 +93,12 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
           // Reuse: someone else holds a copy. End the session for both.
           session.revokedAt = now;
           session.revokeReason = 'reuse';
-          return { error: 'This refresh token was already used, so the session was ended for safety; sign in again.' };
+          return { error: 'This refresh token was already used, so the session was ended for safety; sign in again.', ended: session.id };
         }
         if (expired(session, now)) {
           session.revokedAt = now;
           session.revokeReason = 'expired';
-          return { error: 'This session has expired; sign in again.' };
+          return { error: 'This session has expired; sign in again.', ended: session.id };
         }
         row.usedAt = now;
         session.lastUsedAt = now;
@@ -89,7 +108,10 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
         return { error: undefined, result };
       });
       // Thrown after the transaction committed, so a revocation for reuse is kept.
-      if (outcome.error !== undefined) throw new UnauthenticatedError(outcome.error);
+      if (outcome.error !== undefined) {
+        if (outcome.ended) await revocations.revoke([outcome.ended]);
+        throw new UnauthenticatedError(outcome.error);
+      }
       return outcome.result;
     },
 
@@ -102,6 +124,7 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
         { id: row.sessionId, revokedAt: null },
         { revokedAt: clock.now(), revokeReason: 'logout' },
       );
+      if (ended > 0) await revocations.revoke([row.sessionId]);
       return ended > 0;
     },
 
@@ -113,10 +136,22 @@ export function createSessions({ em, clock, policy }: { em: EntityManager; clock
         { revokedAt: clock.now(), revokeReason: 'revoked-by-user' },
       );
       if (ended === 0) throw new NotFoundError(`No active session with id "${sessionId}".`);
+      await revocations.revoke([sessionId]);
     },
 
-    async endAll(userId: string, reason: string): Promise<void> {
-      await em.nativeUpdate(Session, { userId, revokedAt: null }, { revokedAt: clock.now(), revokeReason: reason });
+    /**
+     * Ends every session of the user, inside the caller's transaction: returns their ids, which the caller hands to
+     * `revocations` once that transaction committed (a revocation of sessions a rollback kept would refuse their
+     * tokens, and every token they refresh to, for a quarter of an hour).
+     */
+    async endAll(userId: string, reason: string): Promise<string[]> {
+      const rows = (await em
+        .createQueryBuilder(Session)
+        .update({ revokedAt: clock.now(), revokeReason: reason })
+        .where({ userId, revokedAt: null })
+        .returning('id')
+        .execute('all')) as unknown as { id: string }[];
+      return rows.map((row) => row.id);
     },
 
     async listActive(userId: string): Promise<Session[]> {
