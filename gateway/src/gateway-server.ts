@@ -28,6 +28,7 @@ import { RESERVED_PATHS, webClientRoutes } from './web-client/web-client-routes'
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
 import { operationCostPlugin } from './operations/operation-cost';
+import { requestInputsPlugin } from './operations/request-inputs';
 import { operationMetricsPlugin } from './telemetry/operation-metrics';
 import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
 import { operationLimitRules } from './operations/operation-limits';
@@ -152,6 +153,7 @@ export async function createGateway({
     validationRules: operationLimits ? operationLimitRules(protection.operations) : [],
     parseOptions: operationLimits ? { maxTokens: protection.operations.maxTokens } : {},
     plugins: [
+      requestInputsPlugin(),
       ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
       ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),

@@ -25,7 +25,8 @@ export {
 } from './http-server';
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
 export { graphqlRoute, subgraphGraphqlRoute, type GraphQLRouteOptions, type SubgraphRouteOptions } from './graphql-http';
-export { createSubgraphExecution, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
+export { createSubgraphExecution, unresolvedOperationMessage, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
+export { graphQLNulCharacterRefusal, nulCharacterPath, nulCharacterRefusal } from './nul-characters';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export {
   connectionFailureOf,
