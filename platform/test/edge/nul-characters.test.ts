@@ -1,6 +1,7 @@
 import { ConversationsWithOwnersDocument, RegisterDocument, RenameConversationDocument, SearchConversationsDocument } from '@parley/client';
 import { postGraphQL, rawGraphQLPost } from '@parley/testing';
 import { callRest, originOf } from '@parley/testing/rest';
+import { connect, subscribe } from '@parley/testing/subscriptions';
 import { PASSPHRASE, registerUser, sendMessage, trySendMessage } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPlatformUnderTest, type PlatformUnderTest } from '../../src/testing/platform-under-test';
@@ -65,6 +66,23 @@ describe('a NUL character (U+0000) in any text input is refused as bad input, na
     const { status, body } = await postGraphQL(url, SearchConversationsDocument, { token: alice.token, variables: { search: 'a\u0000b' } });
     expect(body.errors).toEqual([refusedNaming('search')]);
     expect(status).toBe(400);
+  });
+
+  it('over the WebSocket too: a subscription and a mutation', async () => {
+    const client = connect(url, { token: alice.token });
+    try {
+      const stream = subscribe(client, 'subscription($id: ID!) { messageStream(messageId: $id) { seq } }', { id: 'a\u0000b' });
+      expect((await stream.ended).errors).toEqual([refusedNaming('id')]);
+      const rename = subscribe(client, 'mutation($id: ID!, $title: String!) { renameConversation(id: $id, title: $title) { title } }', {
+        id: conversationId,
+        title: 'bad\u0000title',
+      });
+      const ended = await rename.ended;
+      expect(rename.results[0]?.errors ?? ended.errors).toEqual([refusedNaming('title')]);
+    } finally {
+      await client.dispose();
+    }
+    expect(await titles()).toEqual(['Kept']);
   });
 
   it('register e-mail or display name: BAD_USER_INPUT naming the field, no account created', async () => {
