@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloGateway } from '@apollo/gateway';
 import { InMemoryLRUCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
-import { ErrorCode, ParleyError, ProtocolErrorCode, RateLimitedError, toGraphQLErrorShape } from '@parley/errors';
+import { ErrorCode, ParleyError, toGraphQLErrorShape } from '@parley/errors';
 import type { RevokedSessions } from '@parley/auth';
 import type { Metrics } from '@parley/telemetry';
 import type { MessageStreamLog } from '@parley/message-stream';
@@ -17,7 +17,7 @@ import {
   type RouteHandler,
   type ServiceTelemetry,
 } from '@parley/runtime';
-import { buildSchema, printSchema, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { buildSchema, printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 import { createOperationRunner } from './operations/gateway-operation';
 import { createEdgeProtection } from './http/edge-protection';
@@ -30,6 +30,9 @@ import { RESERVED_PATHS, webClientRoutes } from './web-client/web-client-routes'
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
 import { operationCostPlugin } from './operations/operation-cost';
+import { requestInputsPlugin } from './operations/request-inputs';
+import { explainTerseRefusals } from './operations/terse-refusals';
+import { mutationFieldsRateLimitPlugin } from './operations/root-mutations';
 import { operationMetricsPlugin } from './telemetry/operation-metrics';
 import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
 import { operationLimitRules } from './operations/operation-limits';
@@ -152,13 +155,38 @@ export async function createGateway({
     // executes for its plugins, and those wrappers ignore graphql-js's `fieldResolver`.
     schema = buildSchema(printSchema(apiSchema));
   });
+  // One verification per request, shared by the rate limiter (which needs the user) and the route.
+  const authentications = new WeakMap<IncomingMessage, ReturnType<Authenticate>>();
+  const authenticationOf = (req: IncomingMessage) => {
+    let pending = authentications.get(req);
+    if (!pending) {
+      authentications.set(req, (pending = authenticate(req.headers.authorization)));
+      if (telemetry) countAuthenticationFailure(telemetry.metrics, pending, req.headers.authorization);
+    }
+    return pending;
+  };
+  const admission = admissionControl ? createGatewayAdmission(protection.admission) : null;
+  const edgeProtection = createEdgeProtection({
+    settings: protection.edge,
+    admission,
+    rateLimiter: rateLimiter ?? unlimited,
+    userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
+    ...(telemetry && {
+      onRefusal: (error: ParleyError) => telemetry.metrics.edge.refusals.inc({ service: 'gateway', reason: error.code.toLowerCase() }),
+    }),
+  });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger,
     validationRules: operationLimits ? operationLimitRules(protection.operations) : [],
     parseOptions: operationLimits ? { maxTokens: protection.operations.maxTokens } : {},
     plugins: [
+      requestInputsPlugin(),
       ...(operationLimits ? [operationCostPlugin(protection.operations.maxCost)] : []),
+      mutationFieldsRateLimitPlugin(async (context, requests) => {
+        const decision = await edgeProtection.admit(context.clientAddress ?? 'unknown', context.viewer?.userId ?? null, requests);
+        return decision.allowed ? null : edgeProtection.rateLimitRefusal(decision);
+      }),
       ...(protection.trustedDocumentsOnly ? [trustedDocumentsPlugin(manifest)] : []),
       ...(telemetry ? [operationMetricsPlugin(telemetry.metrics)] : []),
       retryAfterPlugin(),
@@ -189,26 +217,6 @@ export async function createGateway({
   });
   await apollo.start();
 
-  // One verification per request, shared by the rate limiter (which needs the user) and the route.
-  const authentications = new WeakMap<IncomingMessage, ReturnType<Authenticate>>();
-  const authenticationOf = (req: IncomingMessage) => {
-    let pending = authentications.get(req);
-    if (!pending) {
-      authentications.set(req, (pending = authenticate(req.headers.authorization)));
-      if (telemetry) countAuthenticationFailure(telemetry.metrics, pending, req.headers.authorization);
-    }
-    return pending;
-  };
-  const admission = admissionControl ? createGatewayAdmission(protection.admission) : null;
-  const edgeProtection = createEdgeProtection({
-    settings: protection.edge,
-    admission,
-    rateLimiter: rateLimiter ?? unlimited,
-    userOf: async (req) => (await authenticationOf(req)).viewer?.userId ?? null,
-    ...(telemetry && {
-      onRefusal: (error: ParleyError) => telemetry.metrics.edge.refusals.inc({ service: 'gateway', reason: error.code.toLowerCase() }),
-    }),
-  });
   const contextFor = async (req: IncomingMessage, { requestId, logger: requestLogger }: RequestScope): Promise<GatewayContext> => ({
     ...(await authenticationOf(req)),
     requestId,
@@ -269,18 +277,14 @@ export async function createGateway({
     logger,
     ...(webSocket ? { limits: webSocket } : {}),
     admission,
+    operationLimits: operationLimits ? protection.operations : null,
     metrics: telemetry?.metrics,
     revokedSessions,
     ...(admissionControl ? { maxConnections: protection.admission.webSocketConnections } : {}),
     ...(protection.trustedDocumentsOnly ? { isTrusted: (query: string) => manifest[operationHash(query)] !== undefined } : {}),
     admit: async (request, context) => {
       const decision = await edgeProtection.admit(edgeProtection.addressOf(request), context.viewer?.userId ?? null);
-      return decision.allowed
-        ? null
-        : new RateLimitedError(
-            `Too many requests: at most ${decision.limit} per ${protection.edge.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
-            decision.retryAfterSeconds,
-          );
+      return decision.allowed ? null : edgeProtection.rateLimitRefusal(decision);
     },
   });
 
@@ -315,24 +319,3 @@ const unlimited: RateLimiter = {
   hit: async (checks, windowSeconds) =>
     checks.map(({ limit }) => ({ allowed: true, limit, remaining: limit, resetSeconds: windowSeconds, retryAfterSeconds: 0 })),
 };
-
-/**
- * Two refusals graphql-js and Apollo word tersely (and the second without a
- * code), in words a client developer can act on.
- */
-function explainTerseRefusals(formatted: GraphQLFormattedError): GraphQLFormattedError {
-  if (formatted.message === 'provided sha does not match query') {
-    return {
-      ...formatted,
-      message:
-        "The persisted query's sha256Hash does not match the query sent with it (provided sha does not match query); send the SHA-256 (hex) of the exact text.",
-      extensions: { ...formatted.extensions, code: ProtocolErrorCode.BAD_REQUEST },
-    };
-  }
-  const limit = /Document contains more that (\d+) tokens/.exec(formatted.message)?.[1];
-  if (limit === undefined) return formatted;
-  return {
-    ...formatted,
-    message: `The document has more than ${limit} tokens (names, punctuation, values); the parser stopped there. Send a smaller operation.`,
-  };
-}

@@ -34,6 +34,12 @@ export const gatewayProtectionSettingsSchema = z.object({
   MAX_QUERY_COST: count(5_000),
   MAX_QUERY_ALIASES: count(30),
   MAX_ROOT_FIELDS: count(15),
+  /**
+   * Mutations starting model replies (sendMessage, regenerateMessage, editMessage) in one request. Parley's clients
+   * send one at a time, and comparing models is one sendMessage naming several; fifteen aliased in one request were
+   * fifteen model calls for one request counted.
+   */
+  MAX_GENERATING_MUTATIONS: count(1),
   MAX_QUERY_TOKENS: count(4_000),
   MAX_REQUEST_BYTES: count(128 * 1024),
   RATE_LIMIT_PER_USER: count(1_200),
@@ -103,6 +109,7 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
       maxCost: settings.MAX_QUERY_COST,
       maxAliases: settings.MAX_QUERY_ALIASES,
       maxRootFields: settings.MAX_ROOT_FIELDS,
+      maxGeneratingMutations: settings.MAX_GENERATING_MUTATIONS,
       maxTokens: settings.MAX_QUERY_TOKENS,
       maxBodyBytes: settings.MAX_REQUEST_BYTES,
     },

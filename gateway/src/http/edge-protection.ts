@@ -102,14 +102,22 @@ export function createEdgeProtection({
     return requestOrigin(req, trusted);
   }
 
-  /** Counts a request from `address` (and `userId`); the decision to report is the tightest one. */
-  async function admit(address: string, userId: string | null): Promise<RateLimitDecision> {
+  /** Counts a request (or `requests` of them) from `address` (and `userId`); the decision to report is the tightest one. */
+  async function admit(address: string, userId: string | null, requests = 1): Promise<RateLimitDecision> {
     const checks = [{ key: `ip:${address}`, limit: settings.perAddressLimit }];
     if (userId !== null) checks.push({ key: `user:${userId}`, limit: settings.perUserLimit });
-    const decisions = await rateLimiter.hit(checks, settings.windowSeconds);
+    const decisions = await rateLimiter.hit(checks, settings.windowSeconds, requests);
     // The one to report: a refusing one if any, else the one with the least left.
     return decisions.reduce((tightest, d) =>
       (!d.allowed && tightest.allowed) || (d.allowed === tightest.allowed && d.remaining < tightest.remaining) ? d : tightest,
+    );
+  }
+
+  /** The refusal of a request `admit` did not allow, in the words every transport gives it. */
+  function rateLimitRefusal(decision: RateLimitDecision): RateLimitedError {
+    return new RateLimitedError(
+      `Too many requests: at most ${decision.limit} per ${settings.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
+      decision.retryAfterSeconds,
     );
   }
 
@@ -139,16 +147,7 @@ export function createEdgeProtection({
     return async (req, res, scope: RequestScope) => {
       const decision = await admit(addressOf(req), await userOf(req).catch(() => null));
       setRateLimitHeaders(res, decision);
-      if (!decision.allowed) {
-        return refused(
-          res,
-          dialect,
-          new RateLimitedError(
-            `Too many requests: at most ${decision.limit} per ${settings.windowSeconds} s. Try again in ${decision.retryAfterSeconds} s.`,
-            decision.retryAfterSeconds,
-          ),
-        );
-      }
+      if (!decision.allowed) return refused(res, dialect, rateLimitRefusal(decision));
       if (dialect !== 'graphql') return handler(req, res, scope);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), settings.requestTimeoutMs)));
@@ -172,5 +171,5 @@ export function createEdgeProtection({
     };
   }
 
-  return { wrap, admit, addressOf, originOf };
+  return { wrap, admit, rateLimitRefusal, addressOf, originOf };
 }

@@ -15,11 +15,12 @@ export interface RateLimitDecision {
 
 export interface RateLimiter {
   /**
-   * Counts one request against every key (only if every key allows it) and
-   * answers each key's verdict, in one round trip: a signed-in request is
-   * checked against its address and its user at once.
+   * Counts `requests` (one unless given) against every key, only if every key
+   * has room for all of them, and answers each key's verdict, in one round
+   * trip: a signed-in request is checked against its address and its user at
+   * once; a mutation's further root fields are counted as requests of their own.
    */
-  hit(checks: { key: string; limit: number }[], windowSeconds: number): Promise<RateLimitDecision[]>;
+  hit(checks: { key: string; limit: number }[], windowSeconds: number, requests?: number): Promise<RateLimitDecision[]>;
 }
 
 /**
@@ -31,20 +32,21 @@ export interface RateLimiter {
 const HIT = `
 local windowMs = tonumber(ARGV[1])
 local elapsedMs = tonumber(ARGV[2])
+local requests = tonumber(ARGV[3])
 local counts = {}
 local allowed = 1
 for i = 1, #KEYS, 2 do
   local previous = tonumber(redis.call('GET', KEYS[i]) or '0')
   local current = tonumber(redis.call('GET', KEYS[i + 1]) or '0')
-  local limit = tonumber(ARGV[2 + (i + 1) / 2])
-  if previous * (windowMs - elapsedMs) / windowMs + current >= limit then allowed = 0 end
+  local limit = tonumber(ARGV[3 + (i + 1) / 2])
+  if previous * (windowMs - elapsedMs) / windowMs + current + requests - 1 >= limit then allowed = 0 end
   counts[#counts + 1] = previous
   counts[#counts + 1] = current
 end
 if allowed == 1 then
   for i = 2, #KEYS, 2 do
-    counts[i] = redis.call('INCR', KEYS[i])
-    if counts[i] == 1 then redis.call('PEXPIRE', KEYS[i], windowMs * 2) end
+    counts[i] = redis.call('INCRBY', KEYS[i], requests)
+    if counts[i] == requests then redis.call('PEXPIRE', KEYS[i], windowMs * 2) end
   end
 end
 table.insert(counts, 1, allowed)
@@ -58,13 +60,14 @@ function decide(
   limit: number,
   windowMs: number,
   elapsedMs: number,
+  requests: number,
 ): RateLimitDecision {
   const weighted = (previous * (windowMs - elapsedMs)) / windowMs + current;
   const remaining = Math.max(0, Math.floor(limit - weighted));
   let retryAfterMs = 0;
   if (!allowed) {
     // The previous window's weight falls linearly; when it cannot fall far enough, the next window starts afresh.
-    const needed = weighted - limit + 1;
+    const needed = weighted - limit + requests;
     retryAfterMs =
       previous > 0 && needed <= (previous * (windowMs - elapsedMs)) / windowMs ? (needed * windowMs) / previous : windowMs - elapsedMs;
   }
@@ -108,26 +111,26 @@ export function createRedisRateLimiter({
     }
   };
   const shared: RateLimiter = {
-    async hit(checks, windowSeconds) {
+    async hit(checks, windowSeconds, requests = 1) {
       const windowMs = windowSeconds * 1000;
       const { index, elapsedMs } = windowOf(now(), windowMs);
       const keys = checks.flatMap(({ key }) => {
         const prefix = `${namespace}ratelimit:${key}:${windowSeconds}:`;
         return [`${prefix}${index - 1}`, `${prefix}${index}`];
       });
-      const [allowed, ...counts] = await run(keys, [windowMs, elapsedMs, ...checks.map((c) => c.limit)]);
+      const [allowed, ...counts] = await run(keys, [windowMs, elapsedMs, requests, ...checks.map((c) => c.limit)]);
       return checks.map((check, i) =>
-        decide(allowed === 1, Number(counts[2 * i]), Number(counts[2 * i + 1]), check.limit, windowMs, elapsedMs),
+        decide(allowed === 1, Number(counts[2 * i]), Number(counts[2 * i + 1]), check.limit, windowMs, elapsedMs, requests),
       );
     },
   };
   const local = createMemoryRateLimiter({ now });
   const fallback = createRedisFallback({ redis, use: 'gateway rate limits', fallback: 'are counted in each gateway process', logger, now });
   return {
-    hit: (checks, windowSeconds) =>
+    hit: (checks, windowSeconds, requests) =>
       fallback.run(
-        () => shared.hit(checks, windowSeconds),
-        () => local.hit(checks, windowSeconds),
+        () => shared.hit(checks, windowSeconds, requests),
+        () => local.hit(checks, windowSeconds, requests),
       ),
   };
 }
@@ -136,7 +139,7 @@ export function createRedisRateLimiter({
 export function createMemoryRateLimiter({ now = Date.now }: { now?: () => number } = {}): RateLimiter {
   const counts = new Map<string, number>();
   return {
-    async hit(checks, windowSeconds) {
+    async hit(checks, windowSeconds, requests = 1) {
       const windowMs = windowSeconds * 1000;
       const { index, elapsedMs } = windowOf(now(), windowMs);
       const windows = checks.map(({ key, limit }) => {
@@ -145,12 +148,15 @@ export function createMemoryRateLimiter({ now = Date.now }: { now?: () => number
         const current = counts.get(currentKey) ?? 0;
         return { currentKey, previous, current, limit };
       });
-      const allowed = windows.every(({ previous, current, limit }) => (previous * (windowMs - elapsedMs)) / windowMs + current < limit);
-      if (allowed) for (const w of windows) counts.set(w.currentKey, ++w.current);
+      // As for one request: room while the count is below the limit, here with the other requests counted first.
+      const allowed = windows.every(
+        ({ previous, current, limit }) => (previous * (windowMs - elapsedMs)) / windowMs + current + requests - 1 < limit,
+      );
+      if (allowed) for (const w of windows) counts.set(w.currentKey, (w.current += requests));
       if (counts.size > 200_000) {
         for (const k of counts.keys()) if (!k.endsWith(`:${index}`) && !k.endsWith(`:${index - 1}`)) counts.delete(k);
       }
-      return windows.map((w) => decide(allowed, w.previous, w.current, w.limit, windowMs, elapsedMs));
+      return windows.map((w) => decide(allowed, w.previous, w.current, w.limit, windowMs, elapsedMs, requests));
     },
   };
 }

@@ -115,27 +115,35 @@ function isConnection(type: GraphQLCompositeType): boolean {
   return edges !== undefined && isListType(getNullableType(isNonNullType(edges.type) ? edges.type.ofType : edges.type));
 }
 
+/** The refusal of an operation costing more than `maxCost`, with the figures; null when it fits. */
+export function operationCostRefusal(
+  maxCost: number,
+  ...[schema, document, operationName, variables]: Parameters<typeof operationCost>
+): GraphQLError | null {
+  const cost = operationCost(schema, document, operationName, variables);
+  if (cost <= maxCost) return null;
+  return new GraphQLError(
+    `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
+    {
+      extensions: {
+        code: ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED,
+        limit: 'cost',
+        actual: cost,
+        maximum: maxCost,
+        http: { status: httpStatusFor(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED) },
+      },
+    },
+  );
+}
+
 /** Refuses operations costing more than `maxCost`, with the figures, before the gateway plans or fetches anything. */
 export function operationCostPlugin(maxCost: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operationName, request }) {
-          const cost = operationCost(schema, document, operationName, request.variables ?? {});
-          if (cost > maxCost) {
-            throw new GraphQLError(
-              `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
-              {
-                extensions: {
-                  code: ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED,
-                  limit: 'cost',
-                  actual: cost,
-                  maximum: maxCost,
-                  http: { status: httpStatusFor(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED) },
-                },
-              },
-            );
-          }
+          const refusal = operationCostRefusal(maxCost, schema, document, operationName, request.variables ?? {});
+          if (refusal) throw refusal;
         },
       };
     },

@@ -8,6 +8,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { maxDepthRule } from './max-depth-rule';
+import { maxGeneratingMutationsRule } from './root-mutations';
 
 /** What one operation may ask of the platform, whatever the transport. */
 export interface OperationLimits {
@@ -19,6 +20,8 @@ export interface OperationLimits {
   maxAliases: number;
   /** Top-level fields in one operation. */
   maxRootFields: number;
+  /** Mutations that start model replies (sendMessage, regenerateMessage, editMessage) in one operation (root-mutations.ts). */
+  maxGeneratingMutations: number;
   /** Lexical tokens in one document; parsing stops beyond it. */
   maxTokens: number;
   /** Request body, in bytes. */
@@ -27,7 +30,12 @@ export interface OperationLimits {
 
 /** The static limits, as graphql-js validation rules: checked once per document text, before any planning. */
 export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
-  return [maxDepthRule(limits.maxDepth), maxAliasesRule(limits.maxAliases), maxRootFieldsRule(limits.maxRootFields)];
+  return [
+    maxDepthRule(limits.maxDepth),
+    maxAliasesRule(limits.maxAliases),
+    maxRootFieldsRule(limits.maxRootFields),
+    maxGeneratingMutationsRule(limits.maxGeneratingMutations),
+  ];
 }
 
 const operationLabel = (operation: OperationDefinitionNode) => (operation.name ? `Operation "${operation.name.value}"` : 'The operation');

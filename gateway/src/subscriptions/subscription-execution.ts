@@ -1,4 +1,5 @@
 import { type AnyErrorCode, ErrorCode, ProtocolErrorCode } from '@parley/errors';
+import { graphQLNulCharacterRefusal } from '@parley/runtime';
 import {
   createSourceEventStream,
   defaultFieldResolver,
@@ -16,6 +17,8 @@ import {
 } from 'graphql';
 import type { GatewayContext } from '../gateway-context';
 import { maxDepthRule } from '../operations/max-depth-rule';
+import { operationCostRefusal } from '../operations/operation-cost';
+import { operationLimitRules, type OperationLimits } from '../operations/operation-limits';
 import { ResponseKeyedObject } from '../operations/response-keyed-data';
 import { eventProjection, type EventProjection } from './event-projection';
 
@@ -50,17 +53,35 @@ export type ValidationCache = WeakMap<GraphQLSchema, WeakMap<DocumentNode, reado
 
 export function subscriptionExecutionArgs(
   request: SubscriptionRequest,
-  { fields, maxDepth, validated }: { fields: Record<string, SubscriptionField>; maxDepth: number; validated: ValidationCache },
+  {
+    fields,
+    maxDepth,
+    validated,
+    limits = null,
+  }: {
+    fields: Record<string, SubscriptionField>;
+    maxDepth: number;
+    validated: ValidationCache;
+    /** The gateway's operation limits, checked as Apollo checks them over HTTP (the tighter depth of the two applies); none: depth only. */
+    limits?: OperationLimits | null;
+  },
 ): ExecutionArgs | GraphQLError[] {
   const { schema, document, variableValues, operationName } = request;
   const known = validated.get(schema) ?? new WeakMap<DocumentNode, readonly GraphQLError[]>();
   validated.set(schema, known);
   let invalid = known.get(document);
-  if (invalid === undefined) known.set(document, (invalid = validate(schema, document, [...specifiedRules, maxDepthRule(maxDepth)])));
+  if (invalid === undefined) {
+    const rules = limits ? operationLimitRules({ ...limits, maxDepth: Math.min(limits.maxDepth, maxDepth) }) : [maxDepthRule(maxDepth)];
+    known.set(document, (invalid = validate(schema, document, [...specifiedRules, ...rules])));
+  }
   if (invalid.length > 0) return invalid.map((error) => withCode(error, ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED));
   const operation = getOperationAST(document, operationName);
   const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variableValues ?? {});
   if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
+  const costly = limits && operationCostRefusal(limits.maxCost, schema, document, operationName, variableValues ?? {});
+  if (costly) return [costly];
+  const nul = graphQLNulCharacterRefusal(document, variableValues);
+  if (nul) return [new GraphQLError(nul.message, { originalError: nul })];
   return { ...request, ...subscriptionResolvers(fields) };
 }
 

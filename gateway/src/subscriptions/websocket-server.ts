@@ -20,6 +20,8 @@ import type { Authenticate } from '../auth/request-authentication';
 import { webSocketUpgradeRefusal } from '../http/admission';
 import { createDocumentCache } from '../operations/document-cache';
 import { createSessionSockets } from './session-revocation';
+import type { OperationLimits } from '../operations/operation-limits';
+import { explainTerseRefusals } from '../operations/terse-refusals';
 import { createSubscribe, subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 
 export interface WebSocketLimits {
@@ -60,6 +62,11 @@ export interface WebSocketOptions {
   metrics?: Metrics | undefined;
   /** Ended sessions: a connection's socket is closed with 4403 when its session ends (session-revocation.ts). */
   revokedSessions?: Pick<RevokedSessions, 'has' | 'onRevoked'> | undefined;
+  /**
+   * The gateway's operation limits (MAX_QUERY_TOKENS, aliases, depth, cost…): every document is parsed within the
+   * token limit, and subscriptions are validated against the rest, as HTTP requests are. None: depth only.
+   */
+  operationLimits?: OperationLimits | null;
 }
 
 type ConnectionExtra = {
@@ -90,6 +97,7 @@ export function attachWebSocketServer({
   maxConnections = Infinity,
   metrics,
   revokedSessions,
+  operationLimits = null,
 }: WebSocketOptions) {
   const { maxDepth, maxOperationsPerConnection, keepAliveMs } = { ...defaultWebSocketLimits, ...limits };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1_000_000 });
@@ -110,12 +118,14 @@ export function attachWebSocketServer({
     }
     wss.handleUpgrade(request, socket, head, (client) => wss.emit('connection', client, request));
   });
-  const parsedDocument = createDocumentCache();
+  const parsedDocument = createDocumentCache({ maxTokens: operationLimits?.maxTokens });
   const validated: ValidationCache = new WeakMap();
   const format = (error: GraphQLError | GraphQLFormattedError): GraphQLFormattedError =>
     // Apollo's results are formatted already; graphql-js's (subscriptions) are GraphQLErrors still.
     error instanceof GraphQLError
-      ? toGraphQLErrorShape(error.toJSON(), error, (cause) => logger.error({ err: cause }, 'unexpected error in a websocket operation'))
+      ? toGraphQLErrorShape(explainTerseRefusals(error.toJSON()), error, (cause) =>
+          logger.error({ err: cause }, 'unexpected error in a websocket operation'),
+        )
       : error;
   const refusal = (error: ParleyError) => [new GraphQLError(error.message, { originalError: error })];
   /** Each connection's streaming operations (subscriptions), by id: what the subscription gauge counts. */
@@ -192,7 +202,7 @@ export function attachWebSocketServer({
               ),
             );
           }
-          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth, validated });
+          return subscriptionExecutionArgs(request, { fields: subscriptions, maxDepth, validated, limits: operationLimits });
         }
         return request;
       },

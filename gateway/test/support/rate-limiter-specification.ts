@@ -108,4 +108,15 @@ export function specifyRateLimiter(make: (now: () => number) => RateLimiter | Pr
     ]);
     expect(await hit('ip:10.0.0.9', 10)).toMatchObject({ allowed: true, remaining: 7 });
   });
+
+  it('counts several requests at once (a mutation with several root fields) only if all of them fit', async () => {
+    const user = [{ key: 'user:carol', limit: LIMIT }];
+    expect(await limiter.hit(user, WINDOW_SECONDS, 3)).toEqual([
+      { allowed: true, limit: 4, remaining: 1, resetSeconds: 60, retryAfterSeconds: 0 },
+    ]);
+    // Two more do not fit in the one left: refused whole, and nothing counted.
+    expect(await limiter.hit(user, WINDOW_SECONDS, 2)).toMatchObject([{ allowed: false, remaining: 1, retryAfterSeconds: 60 }]);
+    expect(await limiter.hit(user, WINDOW_SECONDS, 1)).toMatchObject([{ allowed: true, remaining: 0 }]);
+    expect((await limiter.hit(user, WINDOW_SECONDS, 1))[0]!.allowed).toBe(false);
+  });
 }

@@ -26,7 +26,8 @@ export {
 export { sendGraphQLError, sendOpenAIError } from './error-answers';
 export { securityHeaderLines, setSecurityHeaders, type SecurityHeaderOptions } from './security-headers';
 export { graphqlRoute, subgraphGraphqlRoute, type GraphQLRouteOptions, type SubgraphRouteOptions } from './graphql-http';
-export { createSubgraphExecution, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
+export { createSubgraphExecution, unresolvedOperationMessage, type SubgraphExecution, type GraphQLAnswer } from './subgraph-execution';
+export { graphQLNulCharacterRefusal, nulCharacterPath, nulCharacterRefusal } from './nul-characters';
 export { createShutdown, type Shutdown } from './graceful-shutdown';
 export {
   connectionFailureOf,

@@ -10,6 +10,7 @@ import {
   type GraphQLFormattedError,
   type GraphQLSchema,
 } from 'graphql';
+import { graphQLNulCharacterRefusal } from './nul-characters';
 
 /** A GraphQL answer: the HTTP status and the JSON body. */
 export interface GraphQLAnswer {
@@ -23,6 +24,11 @@ export interface SubgraphExecution<TContext> {
    * building it refuses the whole request with its code's status. Never throws.
    */
   run(request: unknown, context: () => Promise<TContext>): Promise<GraphQLAnswer>;
+}
+
+/** Why no operation of a document could be run, for the client that named it (or named none among several). */
+export function unresolvedOperationMessage(operationName: string | null | undefined): string {
+  return `The document has ${operationName ? `no operation named "${operationName}"` : 'several operations and no operationName'}.`;
 }
 
 /** How many distinct documents a subgraph keeps parsed and validated: the gateway sends one per query plan fetch. */
@@ -101,9 +107,11 @@ export function createSubgraphExecution<TContext>({
       if (!('kind' in document)) return document;
       const operation = getOperationAST(document, operationName ?? undefined);
       if (!operation) {
-        const named = operationName ? `no operation named "${operationName}"` : 'several operations and no operationName';
-        return refusal(400, ProtocolErrorCode.OPERATION_RESOLUTION_FAILURE, [new GraphQLError(`The document has ${named}.`)]);
+        return refusal(400, ProtocolErrorCode.OPERATION_RESOLUTION_FAILURE, [new GraphQLError(unresolvedOperationMessage(operationName))]);
       }
+      // The gateway refuses these first; a subgraph checks again for whoever else reaches it.
+      const nul = graphQLNulCharacterRefusal(document, variables);
+      if (nul) return refusal(400, ErrorCode.BAD_USER_INPUT, [new GraphQLError(nul.message, { originalError: nul })]);
       if (operation.operation === 'subscription') {
         return refusal(400, ProtocolErrorCode.BAD_REQUEST, [new GraphQLError('Subscriptions are served by the gateway over graphql-ws.')]);
       }

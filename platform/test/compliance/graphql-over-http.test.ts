@@ -25,6 +25,23 @@ describe('GraphQL over HTTP compliance (graphql-http server audits)', () => {
     });
   }
 
+  it('answers an operationName the document does not have with 400 and a GraphQL error, as a client error', async () => {
+    const response = await fetch(platform.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: 'query Known { __typename }', operationName: 'Unknown' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [
+        expect.objectContaining({
+          message: 'The document has no operation named "Unknown".',
+          extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+        }),
+      ],
+    });
+  });
+
   it('reports the SHOULD and MAY audits', async () => {
     const lines: string[] = [];
     for (const audit of audits.filter((a) => !a.name.startsWith('MUST'))) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, BadUserInputError, PayloadTooLargeError, toOpenAIError } from '@parley/errors';
-import { BodyTooLargeError, readBody, sendOpenAIError } from '@parley/runtime';
+import { BodyTooLargeError, nulCharacterPath, nulCharacterRefusal, readBody, sendOpenAIError } from '@parley/runtime';
 import type { z } from 'zod';
 
 /** The largest request body any /v1 route reads. */
@@ -8,8 +8,9 @@ export const MAX_REQUEST_BYTES = 4_000_000;
 
 /**
  * Reads a JSON request body and checks it against `schema`. When it is too
- * large, not JSON or not valid, answers in OpenAI's shape (413 or 400, naming
- * the offending field) and resolves to undefined.
+ * large, not JSON or not valid (a NUL character in any string included:
+ * libs/runtime/src/nul-characters.ts), answers in OpenAI's shape (413 or 400,
+ * naming the offending field) and resolves to undefined.
  */
 export async function readJsonRequest<S extends z.ZodType>(
   req: IncomingMessage,
@@ -30,6 +31,12 @@ export async function readJsonRequest<S extends z.ZodType>(
     json = JSON.parse(raw);
   } catch {
     return void sendOpenAIError(res, toOpenAIError(new BadRequestError('We could not parse the JSON body of your request.')));
+  }
+  // Before the schema, so the refusal names the field whatever else is wrong with it.
+  const nul = nulCharacterPath(json);
+  if (nul !== null) {
+    const { message, details } = nulCharacterRefusal(nul);
+    return void sendOpenAIError(res, toOpenAIError(new BadUserInputError(message, { ...details, code: 'invalid_value' })));
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
