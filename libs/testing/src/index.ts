@@ -14,3 +14,4 @@ export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './u
 export { fetchStartingServiceOnRefusal } from './late-service';
 export { prometheusSamples, sampleSum, type PrometheusSample } from './prometheus-text';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+export { postWithStalledBody, type StalledBodyAnswer } from './stalled-body';
