@@ -1,6 +1,6 @@
 export { servicesEnv, uniqueName } from './services-env';
 export { createTestDatabase, type TestDatabase } from './test-database';
-export { startServiceProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
+export { startServiceProcess, startEmbeddedProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
 export { postGraphQL, type GraphQLResponse } from './graphql-client';
 export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
