@@ -9,6 +9,9 @@ import { createLogger, createShutdown, env, loadConfig, metricsSettings } from '
 import { z } from 'zod';
 
 export async function startEmbedded(tracing: Tracing): Promise<void> {
+  // Whatever this process creates from here is its user's alone: the data directory's database files and secrets
+  // above all (startEmbeddedPlatform also tightens what PGlite writes with modes of its own).
+  process.umask(0o077);
   const config = loadConfig(
     z.object({
       PORT: env.port(4000),
@@ -17,6 +20,8 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
       PARLEY_DATA_DIR: z.string().min(1).default('.parley-data'),
       /** The web client's build the gateway serves at /; the repository's web/dist unless given. */
       PARLEY_WEB_DIR: z.string().min(1).optional(),
+      /** "production": the gateway's production defaults (introspection and field suggestions off), as in services mode. */
+      NODE_ENV: z.string().min(1).optional(),
       ...metricsSettings,
     }),
     process.env,
@@ -34,8 +39,12 @@ export async function startEmbedded(tracing: Tracing): Promise<void> {
     dataDir,
     port: config.PORT,
     host: config.HOST,
-    // Who may scrape /metrics, when the port is not private.
-    settings: config.METRICS_TOKEN ? { METRICS_TOKEN: config.METRICS_TOKEN } : {},
+    // The few settings embedded mode takes from its environment: who may scrape /metrics, when the port is not
+    // private, and NODE_ENV, so that production means the same in both modes.
+    settings: {
+      ...(config.METRICS_TOKEN && { METRICS_TOKEN: config.METRICS_TOKEN }),
+      ...(config.NODE_ENV && { NODE_ENV: config.NODE_ENV }),
+    },
     ...(config.PARLEY_WEB_DIR && { webClientDir: resolve(process.cwd(), config.PARLEY_WEB_DIR) }),
   });
   shutdown.add('platform', () => platform.stop());

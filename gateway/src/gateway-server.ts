@@ -20,7 +20,7 @@ import {
 import { buildSchema, printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayContext } from './gateway-context';
 import { createOperationRunner } from './operations/gateway-operation';
-import { createEdgeProtection } from './http/edge-protection';
+import { createEdgeProtection, refusalIn } from './http/edge-protection';
 import { createGatewayAdmission, relayedOverload } from './http/admission';
 import type { EdgeDependencies } from './http/edge-routes';
 import { explorerRoutes } from './explorer/explorer-routes';
@@ -258,6 +258,8 @@ export async function createGateway({
     prefixRoutes: protect(Object.assign({}, ...apis.map((api) => api.prefixRoutes ?? {}))),
     ...(tls ? { tls } : {}),
     ...(telemetry && { telemetry: { ...telemetry, service: 'gateway', publicPort: true } }),
+    bodyTimeoutMs: protection.bodyTimeoutMs,
+    refusalFor: refusalIn,
   });
   const ws = attachWebSocketServer({
     httpServer: http.server,

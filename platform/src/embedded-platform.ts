@@ -21,6 +21,7 @@ import { createMetrics } from '@parley/telemetry';
 import { translationSubgraph } from '@parley/translation';
 import { usersSubgraph, type UsersService } from '@parley/users';
 import { z } from 'zod';
+import { makeDataDirectoryPrivate } from './embedded-data-dir';
 import { embeddedSecret } from './embedded-secrets';
 import { assembleGateway, createMemoryRateLimiter, gatewayProtectionFrom, gatewayProtectionSettingsSchema } from '@parley/gateway';
 import { composeSupergraph, readSupergraphConfig } from '@parley/composition';
@@ -83,6 +84,8 @@ export async function startEmbeddedPlatform({
     for (const step of stops.reverse()) await step().catch((error) => logger.warn({ err: error }, 'stop step failed'));
   };
   try {
+    // Before anything reads or writes there: the database's files and the secrets are this user's alone.
+    if (dataDir) makeDataDirectoryPrivate(resolve(dataDir), logger);
     const postgres = await startEmbeddedPostgres(dataDir ? { dataDir: resolve(dataDir, 'postgres') } : {});
     stops.push(() => postgres.stop());
     const bus = createInProcessBus({ logger });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -207,6 +207,8 @@ describe('npm run backup and npm run restore on a real Parley', { timeout: 180_0
       expect.stringMatching(/^parley-\d{8}T\d{6}Z\.dump\.sha256$/),
     ]);
     expect(output).toContain(`backup: wrote ${join(plainDir, files[0]!)}`);
+    // A backup holds every e-mail, message and password hash: only the user who took it reads it, whatever its umask.
+    for (const file of files) expect((statSync(join(plainDir, file)).mode & 0o777).toString(8), file).toBe('600');
     expect(output).toContain(sha256(join(plainDir, files[0]!)));
     expect((await run('sha256sum', ['-c', files[1]!], { cwd: plainDir })).stdout).toBe(`${files[0]}: OK\n`);
 

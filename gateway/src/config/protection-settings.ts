@@ -1,4 +1,4 @@
-import { admissionLimitsFrom, admissionSettings, env } from '@parley/runtime';
+import { admissionLimitsFrom, admissionSettings, env, httpServiceSettings } from '@parley/runtime';
 import { z } from 'zod';
 import type { GatewayAdmission } from '../http/admission';
 import type { EdgeProtectionSettings } from '../http/edge-protection';
@@ -24,6 +24,8 @@ export interface GatewayProtection {
   trustedDocumentsOnly: boolean;
   /** The origin browsers reach the gateway at (PUBLIC_URL), e.g. https://chat.example.com; null when not set. */
   publicOrigin: string | null;
+  /** How long a request's body may take to arrive whole (BODY_TIMEOUT_MS): past it, 408 and the connection closed. */
+  bodyTimeoutMs: number;
 }
 
 /** The gateway's protection, from the environment (services mode) or the embedded platform's settings. */
@@ -65,6 +67,8 @@ export const gatewayProtectionSettingsSchema = z.object({
       'must be "*" or origins like https://app.example.com',
     ),
   REQUEST_TIMEOUT_MS: env.milliseconds(30_000),
+  /** BODY_TIMEOUT_MS: a request's body arrives whole within this long of its headers, or is answered 408 and its connection closed. */
+  ...httpServiceSettings,
   SUBGRAPH_TIMEOUT_MS: env.milliseconds(10_000),
   /**
    * A subgraph restarting is waited for this long within a request (capped by SUBGRAPH_TIMEOUT_MS), then reported
@@ -101,6 +105,7 @@ export function gatewayProtectionFrom(settings: GatewayProtectionSettings): Gate
     production: settings.NODE_ENV === 'production',
     trustedDocumentsOnly: settings.TRUSTED_DOCUMENTS === 'on',
     publicOrigin: settings.PUBLIC_URL === undefined ? null : new URL(settings.PUBLIC_URL).origin,
+    bodyTimeoutMs: settings.BODY_TIMEOUT_MS,
     subgraphTimeoutMs: settings.SUBGRAPH_TIMEOUT_MS,
     subgraphRetryBudgetMs: settings.SUBGRAPH_RETRY_BUDGET_MS,
     subscriptionRetryBudgetMs: settings.SUBSCRIPTION_RETRY_BUDGET_MS,

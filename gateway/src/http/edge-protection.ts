@@ -44,6 +44,12 @@ function refuse(res: ServerResponse, dialect: Dialect, error: ParleyError, statu
   return sendJson(res, status ?? refusal.status, refusal.body);
 }
 
+/** A route's refusals in its dialect: what the HTTP shell answers its body timeout with. */
+export function refusalIn(path: string): (res: ServerResponse, error: ParleyError) => void {
+  const dialect = dialectOf(path);
+  return (res, error) => refuse(res, dialect, error);
+}
+
 function setRateLimitHeaders(res: ServerResponse, decision: RateLimitDecision) {
   // draft-ietf-httpapi-ratelimit-headers: the tightest of the limits that applied.
   res.setHeader('RateLimit-Limit', String(decision.limit));

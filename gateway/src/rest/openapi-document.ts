@@ -45,7 +45,7 @@ const schemas: Record<string, Schema> = {
   Error: {
     type: 'object',
     description:
-      "Every refusal. `code` is the GraphQL API's `extensions.code` (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT, RATE_LIMITED, BUDGET_EXCEEDED, CONTENT_BLOCKED, UPSTREAM_UNAVAILABLE, OVERLOADED, INTERNAL_SERVER_ERROR) or one of HTTP's own (METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE); the other extensions of the error come beside it.",
+      "Every refusal. `code` is the GraphQL API's `extensions.code` (UNAUTHENTICATED, FORBIDDEN, BAD_USER_INPUT, NOT_FOUND, CONFLICT, RATE_LIMITED, BUDGET_EXCEEDED, CONTENT_BLOCKED, UPSTREAM_UNAVAILABLE, OVERLOADED, INTERNAL_SERVER_ERROR) or one of HTTP's own (METHOD_NOT_ALLOWED, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, REQUEST_TIMEOUT); the other extensions of the error come beside it.",
     properties: {
       error: {
         type: 'object',

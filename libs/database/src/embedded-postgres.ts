@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { makeTreePrivate } from './private-files';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { createPostgreSqlTypeParsers } from '@mikro-orm/postgresql';
@@ -23,8 +24,11 @@ export interface EmbeddedPostgres {
  * one pool of one, kept open for the process's lifetime, serves every ORM.
  */
 export async function startEmbeddedPostgres({ dataDir }: { dataDir?: string }): Promise<EmbeddedPostgres> {
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  if (dataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const db = await PGlite.create(dataDir ?? 'memory://');
+  // PGlite writes its initial cluster (and pg_internal.init at each start) 0666/0644 whatever the umask; PostgreSQL's
+  // own later files (WAL segments, relations) are 0600. Its files hold the data in clear: only its user reads them.
+  if (dataDir) makeTreePrivate(dataDir);
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 1 });
   await server.start();
   const port = (server as unknown as { port: number }).port;

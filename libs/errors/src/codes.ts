@@ -37,6 +37,7 @@ export const ProtocolErrorCode = {
   METHOD_NOT_ALLOWED: 'METHOD_NOT_ALLOWED',
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
 } as const;
 
 export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof ProtocolErrorCode];
@@ -145,6 +146,14 @@ export const errorFormats: { readonly [C in AnyErrorCode]: ErrorFormat } = {
     openai: invalidRequest(413, 'request_too_large'),
   },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, rest: 415, retriable: false, http: 'unsupported_media_type', openai: invalidRequest(415) },
+  // The request's body did not arrive in time (BODY_TIMEOUT_MS): nothing ran, so sending it again whole may succeed.
+  REQUEST_TIMEOUT: {
+    status: 408,
+    rest: 408,
+    retriable: true,
+    http: 'request_timeout',
+    openai: invalidRequest(408, 'request_timeout'),
+  },
 };
 
 /** Every code of the table, domain codes first. */

@@ -26,6 +26,7 @@ export {
   MethodNotAllowedError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  RequestTimeoutError,
   GraphQLProtocolError,
   parleyErrorFor,
   UNEXPECTED_FAILURE_MESSAGE,

@@ -104,12 +104,16 @@ export class PayloadTooLargeError extends coded(ProtocolErrorCode.PAYLOAD_TOO_LA
 
 export class UnsupportedMediaTypeError extends coded(ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE) {}
 
+/** The request's body did not arrive within the bound (BODY_TIMEOUT_MS); the connection is closed with the answer. */
+export class RequestTimeoutError extends coded(ProtocolErrorCode.REQUEST_TIMEOUT) {}
+
 type GraphQLProtocolCode = Exclude<
   ProtocolErrorCode,
   | typeof ProtocolErrorCode.BAD_REQUEST
   | typeof ProtocolErrorCode.METHOD_NOT_ALLOWED
   | typeof ProtocolErrorCode.PAYLOAD_TOO_LARGE
   | typeof ProtocolErrorCode.UNSUPPORTED_MEDIA_TYPE
+  | typeof ProtocolErrorCode.REQUEST_TIMEOUT
 >;
 
 /**
@@ -162,6 +166,7 @@ const builders: { readonly [C in AnyErrorCode]: Build } = {
   METHOD_NOT_ALLOWED: plain(MethodNotAllowedError),
   PAYLOAD_TOO_LARGE: plain(PayloadTooLargeError),
   UNSUPPORTED_MEDIA_TYPE: plain(UnsupportedMediaTypeError),
+  REQUEST_TIMEOUT: plain(RequestTimeoutError),
   GRAPHQL_PARSE_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_PARSE_FAILED),
   GRAPHQL_VALIDATION_FAILED: graphqlProtocol(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED),
   PERSISTED_QUERY_NOT_FOUND: graphqlProtocol(ProtocolErrorCode.PERSISTED_QUERY_NOT_FOUND),

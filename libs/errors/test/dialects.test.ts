@@ -200,6 +200,14 @@ const expected: Record<
     openai: [415, 'invalid_request_error', null],
     backFromOpenAI: 'INTERNAL_SERVER_ERROR',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    rest: 408,
+    retriable: true,
+    http: 'request_timeout',
+    openai: [408, 'invalid_request_error', 'request_timeout'],
+    backFromOpenAI: 'INTERNAL_SERVER_ERROR',
+  },
 };
 
 describe('every code through every dialect', () => {

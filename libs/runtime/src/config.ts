@@ -1,5 +1,6 @@
 import { trustedProxies } from '@parley/auth';
 import { z } from 'zod';
+import { DEFAULT_BODY_TIMEOUT_MS } from './http-server';
 
 /** Start-up fails with this when the environment is missing or malformed; the message names each variable. */
 export class ConfigError extends Error {
@@ -113,6 +114,15 @@ export const namespaceSettings = {
 /** Who may read a process's /metrics: when METRICS_TOKEN is set, only `Authorization: Bearer <it>`. */
 export const metricsSettings = {
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters (a random secret)').optional(),
+};
+
+/**
+ * What every service's HTTP shell reads (`createHttpService`), spread into each service's settings schema:
+ * BODY_TIMEOUT_MS, how long a request's body may take to arrive whole after its headers; past it the request is
+ * answered 408 REQUEST_TIMEOUT and its connection closed.
+ */
+export const httpServiceSettings = {
+  BODY_TIMEOUT_MS: env.milliseconds(DEFAULT_BODY_TIMEOUT_MS),
 };
 
 export function namespaceFrom(settings: { PARLEY_NAMESPACE?: string | undefined; KAFKA_TOPIC_PREFIX?: string | undefined }): string {

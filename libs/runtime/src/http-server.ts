@@ -7,6 +7,7 @@ import {
   InternalServerError,
   NotFoundError,
   type ParleyError,
+  RequestTimeoutError,
   toHttpError,
   UnauthenticatedError,
   unavailableDependency,
@@ -47,7 +48,14 @@ export interface HttpServiceOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** The process's metrics: every answered request is counted by route, and `/metrics` serves them all. */
   telemetry?: HttpTelemetry;
+  /** How long a request's body may take to arrive whole, from its headers (BODY_TIMEOUT_MS); `DEFAULT_BODY_TIMEOUT_MS` otherwise. */
+  bodyTimeoutMs?: number;
+  /** How a route refuses in its own dialect (GraphQL's on /graphql …): the body timeout's 408 is sent so. Plain JSON otherwise. */
+  refusalFor?: (path: string) => (res: ServerResponse, error: ParleyError) => void;
 }
+
+/** BODY_TIMEOUT_MS's default: a body of the largest size any route takes (1 MB) arrives well within it on a slow link. */
+export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
 
 /** What a host gives a service for its metrics: the shell adds the service's name. */
 export type ServiceTelemetry = Omit<HttpTelemetry, 'service'>;
@@ -81,7 +89,16 @@ export interface HttpService {
  * The HTTP shell every Parley service shares: request ids, /healthz and /readyz,
  * a route table, and a close that drains instead of cutting requests off.
  */
-export function createHttpService({ logger, routes, readiness, prefixRoutes = {}, tls, telemetry }: HttpServiceOptions): HttpService {
+export function createHttpService({
+  logger,
+  routes,
+  readiness,
+  prefixRoutes = {},
+  tls,
+  telemetry,
+  bodyTimeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+  refusalFor = () => sendHttpError,
+}: HttpServiceOptions): HttpService {
   let draining = false;
   const isDraining = () => draining;
   /** Each request in progress, settled when its answer has ended (or its connection went). */
@@ -106,6 +123,34 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
       draining: isDraining,
     };
     scope.logger.debug({ method: req.method, path }, 'request');
+    let bodyTimedOut = false;
+    // A body that trickles in holds a socket, a parser and often an admission slot: it must arrive whole in time, or
+    // the request is answered 408 and its connection closed (a slow client is not waited on anywhere, issue 19).
+    const bodyTimer = setTimeout(() => {
+      if (req.complete) return;
+      bodyTimedOut = true;
+      scope.logger.warn({ method: req.method, path, bodyTimeoutMs }, 'the request body did not arrive in time: connection closed');
+      if (!res.headersSent) {
+        // Node ends the socket once this answer is flushed, and then destroys it.
+        res.setHeader('connection', 'close');
+        refusalFor(path)(
+          res,
+          new RequestTimeoutError(
+            `The request body did not arrive within ${bodyTimeoutMs} ms. Send the whole body at once, then try again.`,
+          ),
+        );
+      } else if (res.writableFinished) {
+        // Answered before its body came (a refusal, a timeout of the route's own): Node would keep reading the rest.
+        req.socket.destroySoon();
+      } else {
+        req.socket.destroy();
+      }
+    }, bodyTimeoutMs);
+    bodyTimer.unref();
+    // Cleared once the body is whole and the answer given; an answer given before the body keeps it running.
+    res.once('close', () => {
+      if (req.complete) clearTimeout(bodyTimer);
+    });
     try {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
@@ -118,6 +163,8 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
       if (!handler) return sendHttpError(res, new NotFoundError(`No route for ${path}`));
       await handler(req, res, scope);
     } catch (error) {
+      // The route was still reading the body when it timed out: its 408 is the answer, and the socket is going.
+      if (bodyTimedOut) return;
       // A dependency that is down (Redis) is the retriable 503 a client can wait out, and its connection logs the outage.
       const unavailable = unavailableDependency(error);
       if (!unavailable) scope.logger.error({ err: error }, 'request failed');
@@ -128,7 +175,8 @@ export function createHttpService({ logger, routes, readiness, prefixRoutes = {}
   const server: Server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  server.requestTimeout = 120_000;
+  // Node's own bound (a plain 408 and a cut socket), behind the body timeout above.
+  server.requestTimeout = Math.max(120_000, bodyTimeoutMs + 10_000);
 
   /** A request's route as a label: the route table's key it matched, so paths with ids or junk stay bounded. */
   function routeLabel(path: string): string {

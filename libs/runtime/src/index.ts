@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings } from './config';
+export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings, httpServiceSettings } from './config';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export {

@@ -44,6 +44,8 @@ export interface SubgraphServerOptions<TContext extends object> {
   admission?: AdmissionLimits;
   /** The process's metrics, served at /metrics with this subgraph's requests counted (`service` is its name). */
   telemetry?: ServiceTelemetry;
+  /** BODY_TIMEOUT_MS: how long a request's body may take to arrive (`createHttpService`). */
+  bodyTimeoutMs?: number;
 }
 
 export interface ListeningServer {
@@ -92,6 +94,7 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     routes = {},
     admission: admissionLimits = defaultSubgraphAdmission,
     telemetry,
+    bodyTimeoutMs,
   } = options;
   const execution = createSubgraphExecution<TContext>({
     schema: buildSubgraphSchema([{ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> }]),
@@ -116,6 +119,8 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     logger,
     readiness,
     ...(telemetry && { telemetry: { ...telemetry, service: name } }),
+    ...(bodyTimeoutMs !== undefined && { bodyTimeoutMs }),
+    refusalFor: refusalIn,
     routes: Object.fromEntries(Object.entries(allRoutes).map(([path, handler]) => [path, admitted(admission, handler, refusalIn(path))])),
   });
   const errorAnswer = (requestId: string, error: ParleyError, status = httpStatusFor(error.code)): InProcessAnswer => ({
@@ -172,7 +177,7 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
 }
 
 /** A refusal in the dialect of the route it refuses: GraphQL's on /graphql, OpenAI's on /v1, the services' plain JSON elsewhere. */
-function refusalIn(path: string): (res: ServerResponse, refusal: OverloadedError) => void {
+function refusalIn(path: string): (res: ServerResponse, refusal: ParleyError) => void {
   if (path === '/graphql') return sendGraphQLError;
   if (path.startsWith('/v1/')) return (res, refusal) => sendOpenAIError(res, toOpenAIError(refusal));
   return sendHttpError;

@@ -1,6 +1,6 @@
 export { servicesEnv, uniqueName } from './services-env';
 export { createTestDatabase, type TestDatabase } from './test-database';
-export { startServiceProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
+export { startServiceProcess, startEmbeddedProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
 export { postGraphQL, type GraphQLResponse } from './graphql-client';
 export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
@@ -15,3 +15,4 @@ export { unreliableMessageStreamLog, type UnreliableMessageStreamLog } from './u
 export { fetchStartingServiceOnRefusal } from './late-service';
 export { prometheusSamples, sampleSum, type PrometheusSample } from './prometheus-text';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
+export { postWithStalledBody, type StalledBodyAnswer } from './stalled-body';

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 const repositoryRoot = resolve(import.meta.dirname, '../../..');
 
@@ -67,4 +69,18 @@ export function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
+}
+
+/**
+ * `npm start`'s process (scripts/start-embedded.ts) as a user runs it, on a free port and a fresh data directory
+ * (unless `env` gives PARLEY_DATA_DIR), with `env` on top; resolves once it is ready.
+ */
+export async function startEmbeddedProcess(
+  env: Record<string, string> = {},
+): Promise<{ url: string; dataDir: string; process: ServiceProcess }> {
+  const port = await freePort();
+  const dataDir = env['PARLEY_DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'parley-embedded-'));
+  const child = startServiceProcess('parley', 'scripts/start-embedded.ts', { PORT: String(port), ...env, PARLEY_DATA_DIR: dataDir });
+  await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child);
+  return { url: `http://127.0.0.1:${port}/graphql`, dataDir, process: child };
 }

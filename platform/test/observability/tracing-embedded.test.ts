@@ -1,23 +1,7 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, startOtlpReceiver, startServiceProcess, waitUntilReady, type OtlpReceiver, type ServiceProcess } from '@parley/testing';
+import { startEmbeddedProcess, startOtlpReceiver, type OtlpReceiver, type ServiceProcess } from '@parley/testing';
 import { PASSPHRASE, registerUser, sendAndWaitForReply } from '@parley/testing/parley-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNotInAnySpan, expectOneMessageTrace, sendAndFollow, TRACING_SETTINGS } from './message-trace';
-
-/** `npm start`'s process, as a user runs it, with `env` on top: tracing starts before anything it instruments loads. */
-async function startEmbeddedProcess(env: Record<string, string>): Promise<{ url: string; process: ServiceProcess }> {
-  const port = await freePort();
-  const child = startServiceProcess('parley', 'scripts/start-embedded.ts', {
-    PORT: String(port),
-    PARLEY_DATA_DIR: mkdtempSync(join(tmpdir(), 'parley-traced-')),
-    LOG_LEVEL: 'debug',
-    ...env,
-  });
-  await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child);
-  return { url: `http://127.0.0.1:${port}/graphql`, process: child };
-}
 
 /** Starts an OTLP receiver and `npm start`'s process exporting to it (with `env` on top) before the suite's tests. */
 function embeddedWithReceiver(env: (receiverUrl: string) => Record<string, string>) {
@@ -26,7 +10,9 @@ function embeddedWithReceiver(env: (receiverUrl: string) => Record<string, strin
   // sized for a loaded machine; the tests time only what a user does.
   beforeAll(async () => {
     under.receiver = await startOtlpReceiver();
-    Object.assign(under, await startEmbeddedProcess(env(under.receiver.url)));
+    // `npm start`'s own process: tracing starts before anything it instruments loads.
+    const { url, process } = await startEmbeddedProcess({ LOG_LEVEL: 'debug', ...env(under.receiver.url) });
+    Object.assign(under, { url, process });
   });
   afterAll(async () => {
     await under.process?.stop('SIGKILL');

@@ -1,5 +1,5 @@
 import { parseModerationPolicy } from '@parley/moderation';
-import { env, subgraphAdmissionSettings } from '@parley/runtime';
+import { env, httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const count = (fallback: number, min = 1) => z.coerce.number({ message: 'must be a whole number' }).int().min(min).default(fallback);
@@ -61,6 +61,8 @@ export const chatSettingsSchema = z.object({
   MODERATION_TIMEOUT_MS: env.milliseconds(3_000),
   /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
   ...subgraphAdmissionSettings,
+  /** BODY_TIMEOUT_MS: how long a request's body may take to arrive (libs/runtime's HTTP shell). */
+  ...httpServiceSettings,
 });
 
 export type ChatSettings = z.infer<typeof chatSettingsSchema>;

@@ -118,6 +118,7 @@ export async function createChatService(
   const server = await createSubgraphServer<ChatContext>({
     name: 'chat',
     admission: admissionLimitsFrom(settings),
+    bodyTimeoutMs: settings.BODY_TIMEOUT_MS,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<ChatContext>,
     logger,

@@ -1,4 +1,4 @@
-import { admissionLimitsFrom, subgraphAdmissionSettings } from '@parley/runtime';
+import { admissionLimitsFrom, httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 import { builtinConfig, loadModelsConfig, type ModelsConfig } from './catalog/models-config';
 
@@ -40,6 +40,8 @@ export const modelsSettingsSchema = z
     DEV_MODERATION_FLAG_WORD: z.string().min(1, 'must not be empty').default('flag-me'),
     /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
     ...subgraphAdmissionSettings,
+    /** BODY_TIMEOUT_MS: how long a request's body may take to arrive (libs/runtime's HTTP shell). */
+    ...httpServiceSettings,
   })
   .loose()
   .transform((settings, ctx) => {
@@ -82,6 +84,7 @@ export const modelsSettingsSchema = z
       internalToken: settings.INTERNAL_SERVICE_TOKEN,
       moderation: { defaultModel: settings.MODERATION_MODEL, devFlagWord: settings.DEV_MODERATION_FLAG_WORD },
       admission: admissionLimitsFrom(settings),
+      bodyTimeoutMs: settings.BODY_TIMEOUT_MS,
     };
   });
 

@@ -152,6 +152,7 @@ export async function createModelsService(
   const server = await createSubgraphServer<ModelsContext>({
     name: 'models',
     admission: settings.admission,
+    bodyTimeoutMs: settings.bodyTimeoutMs,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<ModelsContext>,
     logger,

@@ -76,6 +76,7 @@ export async function createTranslationService(
   const server = await createSubgraphServer<TranslationContext>({
     name: 'translation',
     admission: admissionLimitsFrom(settings),
+    bodyTimeoutMs: settings.BODY_TIMEOUT_MS,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<TranslationContext>,
     logger,

@@ -1,4 +1,4 @@
-import { env, subgraphAdmissionSettings } from '@parley/runtime';
+import { env, httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const PROVIDERS = ['llm', 'libretranslate'] as const;
@@ -36,6 +36,8 @@ export const translationSettingsSchema = z
     TRANSLATION_TIMEOUT_MS: env.milliseconds(30_000),
     /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
     ...subgraphAdmissionSettings,
+    /** BODY_TIMEOUT_MS: how long a request's body may take to arrive (libs/runtime's HTTP shell). */
+    ...httpServiceSettings,
   })
   .superRefine((settings, context) => {
     if (settings.TRANSLATION_PROVIDERS.includes('libretranslate') && !settings.LIBRETRANSLATE_URL) {

@@ -87,6 +87,7 @@ export async function createUsersService(
   const server = await createSubgraphServer<UsersContext>({
     name: 'users',
     admission: admissionLimitsFrom(settings),
+    bodyTimeoutMs: settings.BODY_TIMEOUT_MS,
     typeDefs,
     resolvers: resolvers as GraphQLResolverMap<UsersContext>,
     logger,

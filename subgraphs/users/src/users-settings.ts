@@ -1,4 +1,4 @@
-import { env, subgraphAdmissionSettings } from '@parley/runtime';
+import { env, httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number, what: string) =>
@@ -70,6 +70,8 @@ export const usersSettingsSchema = z.object({
     .pipe(z.array(oidcProvider, { message: 'must be a JSON array of providers' })),
   /** MAX_CONCURRENT_REQUESTS, MAX_QUEUED_REQUESTS, MAX_QUEUE_WAIT_MS: the service's admission control (libs/runtime). */
   ...subgraphAdmissionSettings,
+  /** BODY_TIMEOUT_MS: how long a request's body may take to arrive (libs/runtime's HTTP shell). */
+  ...httpServiceSettings,
 });
 
 export type UsersSettings = z.output<typeof usersSettingsSchema>;
