@@ -139,6 +139,7 @@ export async function startEmbeddedPlatform({
           clock,
           auth,
           verifier,
+          internalToken: environment.INTERNAL_SERVICE_TOKEN!,
           readiness,
           // Counted in the shared registry, served on the gateway's port only: a scrape of every port would count twice.
           telemetry: { ...telemetry, serve: false },
@@ -167,6 +168,7 @@ export async function startEmbeddedPlatform({
         clock,
         auth,
         verifier,
+        internalToken: environment.INTERNAL_SERVICE_TOKEN!,
         readiness: [],
         telemetry,
       },
@@ -180,6 +182,7 @@ export async function startEmbeddedPlatform({
       supergraphSdl,
       logger: logger.child({ service: 'gateway' }),
       usersUrl: environment.USERS_URL,
+      internalToken: environment.INTERNAL_SERVICE_TOKEN!,
       auth,
       clock,
       readiness: [],

@@ -15,7 +15,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { GatewayContext } from '../gateway-context';
-import { maxDepthRule } from '../operations/max-depth-rule';
+import { maxDepthRule } from '@parley/runtime';
 import { ResponseKeyedObject } from '../operations/response-keyed-data';
 import { eventProjection, type EventProjection } from './event-projection';
 

@@ -1,4 +1,4 @@
-export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings } from './config';
+export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings, internalServiceTokenSettings } from './config';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export {
@@ -62,3 +62,12 @@ export {
   type AdmissionLimits,
   type AdmissionPermit,
 } from './admission';
+export { maxDepthRule } from './operations/max-depth-rule';
+export { operationCost, operationCostRefusal } from './operations/operation-cost';
+export { operationLimitRules, subgraphOperationLimits, type OperationLimits } from './operations/operation-limits';
+export {
+  internalCredential,
+  INTERNAL_CREDENTIAL_HEADER,
+  MIN_INTERNAL_TOKEN_LENGTH,
+  type InternalCredential,
+} from './internal-credential';

@@ -50,6 +50,7 @@ export async function startService<TSettings>(
     auth,
     // A users service restarting is waited for within the key fetch's own 3 s bound, not reported at once.
     verifier: remoteAccessTokenVerifier({ ...auth, now: () => systemClock.now(), jwksFetch: retryingFetch({ budgetMs: 3_000 }) }),
+    internalToken: config.INTERNAL_SERVICE_TOKEN,
     telemetry: {
       metrics: createMetrics({ service: name, onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
       scrapeToken: config.METRICS_TOKEN,

@@ -70,7 +70,7 @@ function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings, m
  * services mode.
  */
 export async function createChatService(
-  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock, telemetry, internalToken }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatService> {
   const sql = sqlOn(orm.em.getConnection());
@@ -124,6 +124,7 @@ export async function createChatService(
     readiness,
     telemetry,
     verifier,
+    internalToken,
     context: (viewer, { requestId, logger: requestLogger }, req) => {
       const em = orm.em.fork();
       const history = createConversationHistory({ em, clock });

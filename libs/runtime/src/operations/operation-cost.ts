@@ -1,9 +1,8 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { httpStatusFor, ProtocolErrorCode } from '@parley/errors';
 import {
   getNamedType,
-  getNullableType,
   GraphQLError,
+  getNullableType,
   isListType,
   isObjectType,
   isInterfaceType,
@@ -115,29 +114,18 @@ function isConnection(type: GraphQLCompositeType): boolean {
   return edges !== undefined && isListType(getNullableType(isNonNullType(edges.type) ? edges.type.ofType : edges.type));
 }
 
-/** Refuses operations costing more than `maxCost`, with the figures, before the gateway plans or fetches anything. */
-export function operationCostPlugin(maxCost: number): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, request }) {
-          const cost = operationCost(schema, document, operationName, request.variables ?? {});
-          if (cost > maxCost) {
-            throw new GraphQLError(
-              `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
-              {
-                extensions: {
-                  code: ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED,
-                  limit: 'cost',
-                  actual: cost,
-                  maximum: maxCost,
-                  http: { status: httpStatusFor(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED) },
-                },
-              },
-            );
-          }
-        },
-      };
+/** The refusal of an operation that could cost more than `maxCost`, with the figures: the gateway's and each subgraph's. */
+export function operationCostRefusal(cost: number, maxCost: number): GraphQLError {
+  return new GraphQLError(
+    `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
+    {
+      extensions: {
+        code: ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED,
+        limit: 'cost',
+        actual: cost,
+        maximum: maxCost,
+        http: { status: httpStatusFor(ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED) },
+      },
     },
-  };
+  );
 }
