@@ -86,7 +86,10 @@ try {
   };
   const subgraphUrls = JSON.stringify(platform.subgraphUrls);
   const usersUrl = new URL('/', platform.subgraphUrls['users']).toString();
-  const apollo = await startChild('default-apollo-gateway.ts', { SUBGRAPH_URLS: subgraphUrls, INTERNAL_SERVICE_TOKEN: platform.internalServiceToken });
+  const apollo = await startChild('default-apollo-gateway.ts', {
+    SUBGRAPH_URLS: subgraphUrls,
+    INTERNAL_SERVICE_TOKEN: platform.internalServiceToken,
+  });
   const variantTargets = {} as Record<Variant, Target>;
   for (const variant of VARIANTS) {
     variantTargets[variant] = await startChild('gateway-variant.ts', {

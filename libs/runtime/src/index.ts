@@ -65,9 +65,4 @@ export {
 export { maxDepthRule } from './operations/max-depth-rule';
 export { operationCost, operationCostRefusal } from './operations/operation-cost';
 export { operationLimitRules, subgraphOperationLimits, type OperationLimits } from './operations/operation-limits';
-export {
-  internalCredential,
-  INTERNAL_CREDENTIAL_HEADER,
-  MIN_INTERNAL_TOKEN_LENGTH,
-  type InternalCredential,
-} from './internal-credential';
+export { internalCredential, INTERNAL_CREDENTIAL_HEADER, MIN_INTERNAL_TOKEN_LENGTH, type InternalCredential } from './internal-credential';

@@ -94,7 +94,10 @@ describe("a subgraph's own port (issue 19)", () => {
     const { body } = await postGraphQL(platform.url, MeDocument, { token: alice.token });
     expect(body.errors).toBeUndefined();
     expect(body.data?.me?.email).toBe('alice@example.com');
-    const direct = await postGraphQL(platform.subgraphUrls['users']!, MeDocument, { token: alice.token, headers: platform.internalHeaders });
+    const direct = await postGraphQL(platform.subgraphUrls['users']!, MeDocument, {
+      token: alice.token,
+      headers: platform.internalHeaders,
+    });
     expect(direct.body.data?.me?.email).toBe('alice@example.com');
   });
 });

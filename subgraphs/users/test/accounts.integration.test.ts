@@ -146,8 +146,8 @@ describe('the users service: accounts, sessions and API keys', () => {
 
       const phoneNext = await refresh(users, phone.refreshToken);
       expect(phoneNext.body.errors).toBeUndefined();
-      const sessions = (await postToSubgraph(users, MySessionsDocument, { token: phoneNext.body.data!.refreshToken.accessToken })).body.data!.me!
-        .sessions;
+      const sessions = (await postToSubgraph(users, MySessionsDocument, { token: phoneNext.body.data!.refreshToken.accessToken })).body
+        .data!.me!.sessions;
       expect(sessions.map((s) => [s.userAgent, s.current])).toEqual([['Phone', true]]);
       const stored = await users.orm.em.fork().find(Session, { userId: laptop.user.id }, { connectionType: 'write' });
       expect(stored.map((s) => [s.userAgent, s.revokeReason]).sort()).toEqual([
@@ -162,12 +162,15 @@ describe('the users service: accounts, sessions and API keys', () => {
         message: 'This refresh token is not valid; sign in again.',
         extensions: { code: 'UNAUTHENTICATED' },
       });
-      expect((await postToSubgraph(users, LogoutDocument, { variables: { refreshToken: 'rt_never-issued' } })).body.data!.logout).toBe(true);
+      expect((await postToSubgraph(users, LogoutDocument, { variables: { refreshToken: 'rt_never-issued' } })).body.data!.logout).toBe(
+        true,
+      );
     });
 
     it('lists only sessions within their idle limit (30 days) and their maximum age (90 days)', async () => {
       await register(users, 'ages@example.com', 'Tablet');
-      let phone: { accessToken: string; refreshToken: string } = (await login(users, 'ages@example.com', PASSWORD, 'Phone')).body.data!.login;
+      let phone: { accessToken: string; refreshToken: string } = (await login(users, 'ages@example.com', PASSWORD, 'Phone')).body.data!
+        .login;
       const usePhone = async () => {
         phone = (await refresh(users, phone.refreshToken)).body.data!.refreshToken;
       };
