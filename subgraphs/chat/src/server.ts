@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn, type Sql } from '@parley/database';
 import { Topics, type EventSubscription } from '@parley/events';
-import { admissionLimitsFrom, createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
+import { admissionLimitsFrom, createSubgraphServer, internalCredential, type Clock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createModerator, createProviderModeration } from '@parley/moderation';
 import { createCancelSignals } from './replies/cancel-signals';
@@ -98,6 +98,7 @@ export async function createChatService(
 
   const preferences = createUserPreferences({
     usersUrl: settings.USERS_URL,
+    credential: internalCredential(internalToken),
     onError: (error) => logger.warn({ err: error }, "could not read a user's settings; using the platform's defaults"),
   });
   const sendingWith = (em: EntityManager, authorization?: string) =>
