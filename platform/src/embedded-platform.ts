@@ -92,7 +92,8 @@ export async function startEmbeddedPlatform({
 
     const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
     const subgraphUrls: Record<string, string> = {};
-    // The gateway asks these subgraphs in-process; their ports still serve everything else (JWKS, /v1, tools).
+    // The gateway asks these subgraphs in-process; their ports still serve everything else (JWKS, /v1), and /graphql
+    // to Parley's own callers only (INTERNAL_SERVICE_TOKEN, generated below like the other embedded secrets).
     const inProcessSubgraphs: Record<string, SubgraphServer> = {};
     const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
     let chatOrm: MikroORM | undefined;
