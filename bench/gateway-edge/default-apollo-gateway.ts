@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { INTERNAL_CREDENTIAL_HEADER } from '@parley/runtime';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 
@@ -29,6 +30,8 @@ const gateway = new ApolloGateway({
     new RemoteGraphQLDataSource<Context>({
       url: subgraphUrls[name] ?? url,
       willSendRequest({ request, context }) {
+        // Parley's subgraphs answer only requests with the internal credential (libs/runtime internal-credential.ts).
+        request.http?.headers.set(INTERNAL_CREDENTIAL_HEADER, process.env.INTERNAL_SERVICE_TOKEN ?? '');
         if (context.authorization) request.http?.headers.set('authorization', context.authorization);
       },
     }),

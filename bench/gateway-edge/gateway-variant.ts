@@ -31,6 +31,8 @@ if (!variants.includes(variant)) throw new Error(`VARIANT must be one of ${varia
 const subgraphUrls = JSON.parse(process.env.SUBGRAPH_URLS ?? '{}') as Record<string, string>;
 const usersUrl = process.env.USERS_URL;
 if (!usersUrl || !subgraphUrls['models']) throw new Error('Set SUBGRAPH_URLS and USERS_URL (see the header of this file)');
+const internalToken = process.env.INTERNAL_SERVICE_TOKEN;
+if (!internalToken) throw new Error('Set INTERNAL_SERVICE_TOKEN: the subgraphs refuse requests without it');
 const never = 10_000_000;
 
 const redis = variant === 'rate-limit' || variant === 'auth' ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : null;
@@ -39,6 +41,7 @@ const gateway = await assembleGateway({
   supergraphSdl: readFileSync(resolve(import.meta.dirname, '../../supergraph.graphql'), 'utf8'),
   subgraphUrls,
   usersUrl,
+  internalToken,
   auth: { issuer: 'parley', audience: 'parley-api' },
   logger,
   readiness: [],

@@ -86,13 +86,17 @@ try {
   };
   const subgraphUrls = JSON.stringify(platform.subgraphUrls);
   const usersUrl = new URL('/', platform.subgraphUrls['users']).toString();
-  const apollo = await startChild('default-apollo-gateway.ts', { SUBGRAPH_URLS: subgraphUrls });
+  const apollo = await startChild('default-apollo-gateway.ts', {
+    SUBGRAPH_URLS: subgraphUrls,
+    INTERNAL_SERVICE_TOKEN: platform.internalServiceToken,
+  });
   const variantTargets = {} as Record<Variant, Target>;
   for (const variant of VARIANTS) {
     variantTargets[variant] = await startChild('gateway-variant.ts', {
       VARIANT: variant,
       SUBGRAPH_URLS: subgraphUrls,
       USERS_URL: usersUrl,
+      INTERNAL_SERVICE_TOKEN: platform.internalServiceToken,
       REDIS_URL: process.env.REDIS_URL!,
       NAMESPACE: `${platform.namespace}bench-${variant}.`,
     });

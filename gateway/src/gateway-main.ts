@@ -61,6 +61,7 @@ export async function main(tracing: Tracing): Promise<void> {
     subgraphUrls,
     logger,
     usersUrl: config.USERS_URL,
+    internalToken: config.INTERNAL_SERVICE_TOKEN,
     auth: { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
     // Subscriptions need Redis, but every gateway shares it: while it is away queries still work, so the gateway
     // reports it as degraded rather than leaving the load balancer with no gateway at all. The subgraphs' readiness

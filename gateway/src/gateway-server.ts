@@ -10,6 +10,8 @@ import {
   createHttpService,
   graphqlRoute,
   graphqlUrl,
+  internalCredential,
+  operationLimitRules,
   type Logger,
   type ReadinessCheck,
   type ListeningServer,
@@ -29,13 +31,12 @@ import { DEFAULT_WEB_CLIENT_DIR } from './web-client/web-client-files';
 import { RESERVED_PATHS, webClientRoutes } from './web-client/web-client-routes';
 import { createSubgraphDataSource } from './subgraphs/subgraph-data-source';
 import { createMessageStreamSubscription, messageStreamField } from './subscriptions/message-stream-subscription';
-import { operationCostPlugin } from './operations/operation-cost';
+import { operationCostPlugin } from './operations/operation-cost-plugin';
 import { requestInputsPlugin } from './operations/request-inputs';
 import { explainTerseRefusals } from './operations/terse-refusals';
 import { mutationFieldsRateLimitPlugin } from './operations/root-mutations';
 import { operationMetricsPlugin } from './telemetry/operation-metrics';
 import { createPersistedQueryCache, loadOperationManifest, operationHash, trustedDocumentsPlugin } from './operations/persisted-operations';
-import { operationLimitRules } from './operations/operation-limits';
 import { defaultGatewayProtection, type GatewayProtection } from './config/protection-settings';
 import { partnerApiRoutes } from './partners/partner-api';
 import { createMemoryRateLimiter, type RateLimiter } from './http/rate-limiter';
@@ -56,6 +57,8 @@ export interface GatewayOptions {
   authenticate: Authenticate;
   /** Ended sessions, which `authenticate`'s verifier refuses: their open WebSockets are closed with 4403. */
   revokedSessions?: Pick<RevokedSessions, 'has' | 'onRevoked'>;
+  /** INTERNAL_SERVICE_TOKEN: presented on every subgraph request (the subgraphs refuse any without it). */
+  internalToken: string;
   logger: Logger;
   /** The gateway's own dependencies (Redis in services mode); the subgraphs' readiness is the gateway's to probe (`subgraphReadiness`). */
   readiness: ReadinessCheck[];
@@ -103,6 +106,7 @@ export async function createGateway({
   subgraphUrls = {},
   authenticate,
   revokedSessions,
+  internalToken,
   logger,
   readiness,
   messageStreams,
@@ -129,6 +133,7 @@ export async function createGateway({
   const subgraphHttp = inProcessSubgraphHttp(inProcessSubgraphs, createSubgraphHttp());
   const subgraphNames = new Map<string, string>();
   const routingUrls: Record<string, string> = {};
+  const credential = internalCredential(internalToken);
   const fetcher = createSubgraphFetcher({
     http: subgraphHttp,
     timeoutMs: protection.subgraphTimeoutMs,
@@ -146,7 +151,7 @@ export async function createGateway({
       const routingUrl = subgraphUrls[name] ?? url ?? '';
       subgraphNames.set(routingUrl, name);
       routingUrls[name] = routingUrl;
-      return createSubgraphDataSource(routingUrl, fetcher);
+      return createSubgraphDataSource(routingUrl, fetcher, credential);
     },
   });
   let schema: GraphQLSchema | undefined;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 describe('starting a service on bad configuration or missing dependencies', () => {
   const real = servicesEnv();
+  const INTERNAL_SERVICE_TOKEN = 'start-failures-internal-token-0123456789';
 
   it('refuses to start without DATABASE_URL and names the variable', async () => {
     const service = startServiceProcess('models', 'subgraphs/models/src/index.ts', {
@@ -12,6 +13,21 @@ describe('starting a service on bad configuration or missing dependencies', () =
     expect(await service.exited).toBe(1);
     expect(service.output()).toContain('DATABASE_URL: must be a postgres:// URL');
     expect(service.output()).toContain('it is not set');
+  });
+
+  it('refuses to start the users service or the gateway without INTERNAL_SERVICE_TOKEN, the credential of their requests to subgraphs', async () => {
+    const users = startServiceProcess('users', 'subgraphs/users/src/index.ts', {
+      DATABASE_URL: real.databaseUrl,
+      REDIS_URL: real.redisUrl,
+      KAFKA_BROKERS: real.kafkaBrokers,
+      INTERNAL_SERVICE_TOKEN: 'too short',
+    });
+    const gateway = startServiceProcess('gateway', 'gateway/src/index.ts', { REDIS_URL: real.redisUrl });
+    expect(await users.exited).toBe(1);
+    expect(users.output()).toContain('INTERNAL_SERVICE_TOKEN: must be at least 32 characters');
+    expect(users.output()).toContain('<redacted>');
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.output()).toMatch(/INTERNAL_SERVICE_TOKEN: must be set.*it is not set/);
   });
 
   it('refuses a malformed PORT and KAFKA_BROKERS with one line each', async () => {
@@ -32,6 +48,7 @@ describe('starting a service on bad configuration or missing dependencies', () =
       DATABASE_URL: real.databaseUrl,
       REDIS_URL: `redis://127.0.0.1:${closedPort}`,
       KAFKA_BROKERS: real.kafkaBrokers,
+      INTERNAL_SERVICE_TOKEN,
     });
     expect(await service.exited).toBe(1);
     expect(service.output()).toMatch(new RegExp(`Cannot reach redis at 127\\.0\\.0\\.1:${closedPort}: .*ECONNREFUSED`));
@@ -51,6 +68,7 @@ describe('starting a service on bad configuration or missing dependencies', () =
       KAFKA_BROKERS: real.kafkaBrokers,
       KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
       PORT: String(port),
+      INTERNAL_SERVICE_TOKEN,
     });
     type Report = { ready: boolean; degraded?: string[]; checks: Record<string, { status: string; address: string }> };
     const readyz = async () => {

@@ -95,7 +95,8 @@ export async function startEmbeddedPlatform({
 
     const portOf = (offset: number) => (port === 0 ? 0 : port + offset);
     const subgraphUrls: Record<string, string> = {};
-    // The gateway asks these subgraphs in-process; their ports still serve everything else (JWKS, /v1, tools).
+    // The gateway asks these subgraphs in-process; their ports still serve everything else (JWKS, /v1), and /graphql
+    // to Parley's own callers only (INTERNAL_SERVICE_TOKEN, generated below like the other embedded secrets).
     const inProcessSubgraphs: Record<string, SubgraphServer> = {};
     const infrastructure = { bus, pubsub, messageStreams, redis: null, namespace: '' };
     let chatOrm: MikroORM | undefined;
@@ -147,6 +148,7 @@ export async function startEmbeddedPlatform({
           auth,
           verifier,
           revokedSessions,
+          internalToken: environment.INTERNAL_SERVICE_TOKEN!,
           readiness,
           // Counted in the shared registry, served on the gateway's port only: a scrape of every port would count twice.
           telemetry: { ...telemetry, serve: false },
@@ -176,6 +178,7 @@ export async function startEmbeddedPlatform({
         auth,
         verifier,
         revokedSessions,
+        internalToken: environment.INTERNAL_SERVICE_TOKEN!,
         readiness: [],
         telemetry,
       },
@@ -189,6 +192,7 @@ export async function startEmbeddedPlatform({
       supergraphSdl,
       logger: logger.child({ service: 'gateway' }),
       usersUrl: environment.USERS_URL,
+      internalToken: environment.INTERNAL_SERVICE_TOKEN!,
       auth,
       clock,
       readiness: [],

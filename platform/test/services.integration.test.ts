@@ -64,11 +64,16 @@ describe('services mode: five processes on real PostgreSQL, Redis and Kafka', ()
   it('has every subgraph refuse a forged or missing token when called directly', async () => {
     const forged = `${alice.token.slice(0, -4)}AAAA`;
     for (const name of ['users', 'chat', 'models', 'translation']) {
-      const { status, body } = await postGraphQL(platform.subgraphUrls[name]!, '{ __typename }', { token: forged });
+      const { status, body } = await postGraphQL(platform.subgraphUrls[name]!, '{ __typename }', {
+        token: forged,
+        headers: platform.internalHeaders,
+      });
       expect(status, name).toBe(401);
       expect(body.errors?.[0]?.extensions?.['code'], name).toBe('UNAUTHENTICATED');
     }
-    const anonymous = await postGraphQL(platform.subgraphUrls['chat']!, '{ conversations { edges { cursor } } }');
+    const anonymous = await postGraphQL(platform.subgraphUrls['chat']!, '{ conversations { edges { cursor } } }', {
+      headers: platform.internalHeaders,
+    });
     expect(anonymous.body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
   });
 

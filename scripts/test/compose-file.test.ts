@@ -506,7 +506,7 @@ describe('docker-compose.yml', () => {
         expect(result.error?.issues ?? [], name).toEqual([]);
       }
     }
-    expect(requiredKeys(servicesConfigSchema).sort()).toEqual(['DATABASE_URL', 'KAFKA_BROKERS', 'REDIS_URL']);
+    expect(requiredKeys(servicesConfigSchema).sort()).toEqual(['DATABASE_URL', 'INTERNAL_SERVICE_TOKEN', 'KAFKA_BROKERS', 'REDIS_URL']);
     expect(requiredKeys(usersSettingsSchema)).toEqual(['USERS_KEY_ENCRYPTION_KEY']);
   });
 
@@ -517,7 +517,7 @@ describe('docker-compose.yml', () => {
         .map(([name]) => name)
         .sort();
     expect(holders('USERS_KEY_ENCRYPTION_KEY')).toEqual(['users']);
-    expect(holders('INTERNAL_SERVICE_TOKEN')).toEqual(['chat', 'chat-worker', 'models', 'translation']);
+    expect(holders('INTERNAL_SERVICE_TOKEN')).toEqual(['chat', 'chat-worker', 'gateway', 'models', 'translation', 'users']);
     expect(holders('DATABASE_URL')).toEqual(['chat', 'chat-worker', 'migrate', 'models', 'translation', 'users']);
     expect(holders('METRICS_TOKEN')).toEqual(['chat', 'chat-worker', 'gateway', 'models', 'prometheus', 'translation', 'users']);
     // What .env must hold is what the header's command writes.

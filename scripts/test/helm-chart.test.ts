@@ -396,6 +396,21 @@ describe.runIf(helmHere)('the Helm chart deploy/helm/parley', () => {
     }
   });
 
+  it('gives every process INTERNAL_SERVICE_TOKEN from the Secret: the subgraphs refuse /graphql requests without it', () => {
+    const { objects } = rendered.get('default values')!;
+    const deployments = ofKind(objects, 'Deployment');
+    expect(deployments.length).toBe(6);
+    for (const deployment of deployments) {
+      const env = deployment.spec.template.spec.containers[0].env as any[];
+      expect(
+        env.find((e) => e.name === 'INTERNAL_SERVICE_TOKEN'),
+        deployment.metadata.name,
+      ).toMatchObject({ valueFrom: { secretKeyRef: { key: 'INTERNAL_SERVICE_TOKEN' } } });
+    }
+    // Users believes the address only of requests with that token, not of any address in a list.
+    expect(named(objects, 'ConfigMap', 'parley-users-env').data!['TRUSTED_PROXIES']).toBeUndefined();
+  });
+
   it('backs up on a schedule with a CronJob when backup.enabled, its keys from the Secret, and refuses one without a target', async () => {
     const { objects } = rendered.get('ci/production-values.yaml')!;
     const production = readYaml<any>(join(chart, 'ci/production-values.yaml')).backup;

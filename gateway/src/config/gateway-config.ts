@@ -1,4 +1,4 @@
-import { env, metricsSettings, namespaceSettings } from '@parley/runtime';
+import { env, internalServiceTokenSettings, metricsSettings, namespaceSettings } from '@parley/runtime';
 import { z } from 'zod';
 import { DEFAULT_WEB_CLIENT_DIR } from '../web-client/web-client-files';
 import { gatewayProtectionSettingsSchema } from './protection-settings';
@@ -33,6 +33,8 @@ export const gatewayConfigSchema = z
     REDIS_URL: env.url(['redis:', 'rediss:'], 'a redis:// URL, e.g. redis://127.0.0.1:6379'),
     ...namespaceSettings,
     ...metricsSettings,
+    /** Sent on every subgraph request: the subgraphs answer the gateway and Parley's services only. */
+    ...internalServiceTokenSettings,
     USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),
     /** The models service; partners' /v1 requests are proxied to its OpenAI-compatible API. */
     MODELS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the models service').default('http://127.0.0.1:4003'),

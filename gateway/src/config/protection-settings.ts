@@ -1,8 +1,7 @@
-import { admissionLimitsFrom, admissionSettings, env, httpServiceSettings } from '@parley/runtime';
+import { admissionLimitsFrom, admissionSettings, env, httpServiceSettings, type OperationLimits } from '@parley/runtime';
 import { z } from 'zod';
 import type { GatewayAdmission } from '../http/admission';
 import type { EdgeProtectionSettings } from '../http/edge-protection';
-import type { OperationLimits } from '../operations/operation-limits';
 
 const count = (fallback: number) =>
   z.coerce.number({ message: 'must be a whole number' }).int().min(1, 'must be at least 1').default(fallback);

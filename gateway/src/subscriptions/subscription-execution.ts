@@ -16,9 +16,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { GatewayContext } from '../gateway-context';
-import { maxDepthRule } from '../operations/max-depth-rule';
-import { operationCostRefusal } from '../operations/operation-cost';
-import { operationLimitRules, type OperationLimits } from '../operations/operation-limits';
+import { maxDepthRule, operationCost, operationCostRefusal, operationLimitRules, type OperationLimits } from '@parley/runtime';
 import { ResponseKeyedObject } from '../operations/response-keyed-data';
 import { eventProjection, type EventProjection } from './event-projection';
 
@@ -78,7 +76,8 @@ export function subscriptionExecutionArgs(
   const operation = getOperationAST(document, operationName);
   const coerced = getVariableValues(schema, operation?.variableDefinitions ?? [], variableValues ?? {});
   if (coerced.errors) return coerced.errors.map((error) => withCode(error, ErrorCode.BAD_USER_INPUT));
-  const costly = limits && operationCostRefusal(limits.maxCost, schema, document, operationName, variableValues ?? {});
+  const cost = limits ? operationCost(schema, document, operationName, variableValues ?? {}) : 0;
+  const costly = limits && cost > limits.maxCost ? operationCostRefusal(cost, limits.maxCost) : null;
   if (costly) return [costly];
   const nul = graphQLNulCharacterRefusal(document, variableValues);
   if (nul) return [new GraphQLError(nul.message, { originalError: nul })];

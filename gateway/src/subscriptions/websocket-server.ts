@@ -20,7 +20,7 @@ import type { Authenticate } from '../auth/request-authentication';
 import { webSocketUpgradeRefusal } from '../http/admission';
 import { createDocumentCache } from '../operations/document-cache';
 import { createSessionSockets } from './session-revocation';
-import type { OperationLimits } from '../operations/operation-limits';
+import type { OperationLimits } from '@parley/runtime';
 import { explainTerseRefusals } from '../operations/terse-refusals';
 import { createSubscribe, subscriptionExecutionArgs, type SubscriptionField, type ValidationCache } from './subscription-execution';
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,7 +6,7 @@ import { ACCESS_TOKEN_TYPE, createAccessTokenVerifier, createRevokedSessions, ty
 import { composeSupergraph } from '@parley/composition';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { createSubgraphServer, sendJson, type AdmissionLimits, type ListeningServer } from '@parley/runtime';
+import { createSubgraphServer, INTERNAL_CREDENTIAL_HEADER, sendJson, type AdmissionLimits, type ListeningServer } from '@parley/runtime';
 import { captureLogs } from '@parley/testing';
 import { parse } from 'graphql';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -44,6 +44,8 @@ export interface StandInSubgraphs {
   supergraphSdl: string;
   /** Where the gateway reaches each subgraph: a recorder in front of it. */
   subgraphUrls: Record<'parley' | 'translation', string>;
+  /** What the gateway presents to the stand-ins (x-parley-internal), as INTERNAL_SERVICE_TOKEN does in a deployment. */
+  internalToken: string;
   /** Plays the users service's part for the gateway: its JWKS verifies the tokens `signIn` issues. */
   usersUrl: string;
   /** An access token for a user with this e-mail (the same user each time), signed as the users service signs them. */
@@ -122,6 +124,8 @@ export async function startStandInSubgraphs({
       },
     },
   ];
+  // What the gateway presents to the subgraphs, as INTERNAL_SERVICE_TOKEN in a deployment.
+  const internalToken = randomBytes(32).toString('base64');
   const closers: (() => Promise<void>)[] = [];
   let holding = holdParley;
   const holds: (() => void)[] = [];
@@ -150,6 +154,7 @@ export async function startStandInSubgraphs({
     },
     logger,
     verifier,
+    internalToken,
     context: async (viewer) => {
       if (holding) await new Promise<void>((answer) => holds.push(answer));
       return { viewer };
@@ -181,6 +186,7 @@ export async function startStandInSubgraphs({
       },
       logger,
       verifier,
+      internalToken,
       context: (viewer) => ({ viewer }),
       readiness: readinessOf('translation'),
     });
@@ -205,6 +211,7 @@ export async function startStandInSubgraphs({
   return {
     supergraphSdl,
     subgraphUrls,
+    internalToken,
     usersUrl: new URL('/', parleyServer.url).toString(),
     received,
     subgraphs: {
@@ -240,6 +247,7 @@ export async function startGatewayOverStandIns(
   const gateway = await assembleGateway({
     supergraphSdl: standIns.supergraphSdl,
     usersUrl: standIns.usersUrl,
+    internalToken: standIns.internalToken,
     auth: { issuer: ISSUER, audience: AUDIENCE },
     logger: captureLogs('silent').logger,
     readiness: [],
@@ -291,6 +299,9 @@ async function startRecorder(
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (req.headers.authorization) headers['authorization'] = req.headers.authorization;
+    // Passed on as the gateway sent it: the stand-ins refuse a request without the gateway's credential.
+    const credential = req.headers[INTERNAL_CREDENTIAL_HEADER];
+    if (typeof credential === 'string') headers[INTERNAL_CREDENTIAL_HEADER] = credential;
     const upstream = await fetch(target, { method: 'POST', headers, body });
     res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
     res.end(await upstream.text());

@@ -68,6 +68,17 @@ export function clientAddress(request: AddressedRequest, trusted: TrustedProxies
   return address;
 }
 
+/**
+ * The address of the person behind a request from a caller that proved it is Parley's own (a subgraph's caller
+ * with the internal credential: the gateway). That caller is the one proxy believed: its X-Forwarded-For names the
+ * client it settled on with its own TRUSTED_PROXIES; without one, the peer itself is the client. Any other caller
+ * is refused before this is asked, so no configured address list is needed and none can be too wide.
+ */
+export function forwardedClientAddress(request: AddressedRequest): string {
+  const peer = unmapped(request.socket.remoteAddress ?? '');
+  return clientAddress(request, { has: (address) => address === peer });
+}
+
 function unmapped(address: string): string {
   const trimmed = address.trim();
   const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(trimmed);

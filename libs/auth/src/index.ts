@@ -11,6 +11,6 @@ export {
 } from './access-token-verifier';
 export { viewerFromAuthorization } from './request-viewer';
 export { API_KEY_TOKEN_PATH } from './api-key-exchange';
-export { clientAddress, trustedProxies, type AddressedRequest, type TrustedProxies } from './client-address';
+export { clientAddress, forwardedClientAddress, trustedProxies, type AddressedRequest, type TrustedProxies } from './client-address';
 export { ADMIN_ROLE, hasScope, isAdmin, requireAdmin, requireScope, requireViewer } from './guards';
 export { createRevokedSessions, SESSION_ENDED, type RevokedSessionCheck, type RevokedSessions } from './revoked-sessions';

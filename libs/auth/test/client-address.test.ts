@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientAddress, trustedProxies } from '../src';
+import { clientAddress, forwardedClientAddress, trustedProxies } from '../src';
 
 const from = (peer: string | undefined, forwardedFor?: string | string[]) => ({
   socket: { remoteAddress: peer },
@@ -92,5 +92,11 @@ describe('trusted proxies', () => {
 
   it.each(['gateway', '10.0.0.0/33', '::/129', '10.0.0.0/8/8', '10.0.0.0/x', '300.0.0.1', ''])('refuse "%s", naming it', (entry) => {
     expect(() => trustedProxies([entry])).toThrow(`"${entry.trim()}" is not an IP address or a CIDR range`);
+  });
+
+  it('from a caller with the internal credential (the gateway) is the hop it forwarded, and only that one; else its peer', () => {
+    expect(forwardedClientAddress(from('10.4.0.12', '198.51.100.1'))).toBe('198.51.100.1');
+    expect(forwardedClientAddress(from('::ffff:10.4.0.12', '1.1.1.1, 198.51.100.1'))).toBe('198.51.100.1');
+    expect(forwardedClientAddress(from('10.4.0.12'))).toBe('10.4.0.12');
   });
 });

@@ -125,6 +125,17 @@ export const httpServiceSettings = {
   BODY_TIMEOUT_MS: env.milliseconds(DEFAULT_BODY_TIMEOUT_MS),
 };
 
+/**
+ * INTERNAL_SERVICE_TOKEN: the shared secret the gateway and Parley's services present to one another (every
+ * subgraph's /graphql refuses requests without it, internal-credential.ts). Required in services mode; the embedded
+ * platform generates its own.
+ */
+export const internalServiceTokenSettings = {
+  INTERNAL_SERVICE_TOKEN: z
+    .string({ message: 'must be set: the secret every Parley service shares (e.g. `openssl rand -base64 32`)' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
+};
+
 export function namespaceFrom(settings: { PARLEY_NAMESPACE?: string | undefined; KAFKA_TOPIC_PREFIX?: string | undefined }): string {
   return settings.PARLEY_NAMESPACE ?? settings.KAFKA_TOPIC_PREFIX ?? '';
 }

@@ -1,4 +1,13 @@
-export { loadConfig, ConfigError, env, namespaceFrom, namespaceSettings, metricsSettings, httpServiceSettings } from './config';
+export {
+  loadConfig,
+  ConfigError,
+  env,
+  namespaceFrom,
+  namespaceSettings,
+  metricsSettings,
+  httpServiceSettings,
+  internalServiceTokenSettings,
+} from './config';
 export { createLogger, type Logger, type LoggerOptions } from './logger';
 export { REQUEST_ID_HEADER, requestIdFrom } from './request-id';
 export {
@@ -64,3 +73,8 @@ export {
   type AdmissionLimits,
   type AdmissionPermit,
 } from './admission';
+export { maxDepthRule } from './operations/max-depth-rule';
+export { operationCost, operationCostRefusal } from './operations/operation-cost';
+export { operationLimitRules, subgraphOperationLimits, type OperationLimits } from './operations/operation-limits';
+export { rootFieldNames, startsModelReplies } from './operations/root-mutations';
+export { internalCredential, INTERNAL_CREDENTIAL_HEADER, MIN_INTERNAL_TOKEN_LENGTH, type InternalCredential } from './internal-credential';

@@ -11,6 +11,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { graphQLNulCharacterRefusal } from './nul-characters';
+import { operationCost, operationCostRefusal } from './operations/operation-cost';
+import { operationLimitRules, subgraphOperationLimits, type OperationLimits } from './operations/operation-limits';
 
 /** A GraphQL answer: the HTTP status and the JSON body. */
 export interface GraphQLAnswer {
@@ -45,18 +47,23 @@ export const CACHED_DOCUMENTS = 1000;
  * documents parsed and validated once, the standard error codes and statuses
  * (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT for
  * variables, BAD_REQUEST), and every error shaped by `toGraphQLErrorShape`,
- * as everywhere else.
+ * as everywhere else. The gateway's depth, alias, root-field, token and cost
+ * rules apply here too, with `limits` (`subgraphOperationLimits`): a second
+ * line for a request that did not come through the gateway's.
  */
 export function createSubgraphExecution<TContext>({
   schema,
   onUnexpected,
   maxCachedDocuments = CACHED_DOCUMENTS,
+  limits = subgraphOperationLimits,
 }: {
   schema: GraphQLSchema;
   /** Sees each failure that is not a ParleyError (a bug): clients get a generic message and INTERNAL_SERVER_ERROR. */
   onUnexpected: (error: unknown) => void;
   maxCachedDocuments?: number;
+  limits?: OperationLimits;
 }): SubgraphExecution<TContext> {
+  const rules = [...specifiedRules, ...operationLimitRules(limits)];
   // Insertion order is use order (a hit is moved to the end), so the first key is the least recently used.
   const documents = new Map<string, DocumentNode>();
 
@@ -80,11 +87,11 @@ export function createSubgraphExecution<TContext>({
     }
     let document: DocumentNode;
     try {
-      document = parse(query);
+      document = parse(query, { maxTokens: limits.maxTokens });
     } catch (error) {
       return refusal(400, ProtocolErrorCode.GRAPHQL_PARSE_FAILED, [error as GraphQLError]);
     }
-    const invalid = validate(schema, document, specifiedRules);
+    const invalid = validate(schema, document, rules);
     if (invalid.length > 0) return refusal(400, ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED, invalid);
     documents.set(query, document);
     if (documents.size > maxCachedDocuments) documents.delete(documents.keys().next().value!);
@@ -114,6 +121,11 @@ export function createSubgraphExecution<TContext>({
       if (nul) return refusal(400, ErrorCode.BAD_USER_INPUT, [new GraphQLError(nul.message, { originalError: nul })]);
       if (operation.operation === 'subscription') {
         return refusal(400, ProtocolErrorCode.BAD_REQUEST, [new GraphQLError('Subscriptions are served by the gateway over graphql-ws.')]);
+      }
+      // Costed with this request's variables (page sizes), so it is checked per request, not once per document.
+      const cost = operationCost(schema, document, operationName ?? undefined, (variables ?? {}) as Record<string, unknown>);
+      if (cost > limits.maxCost) {
+        return refusal(400, ProtocolErrorCode.GRAPHQL_VALIDATION_FAILED, [operationCostRefusal(cost, limits.maxCost)]);
       }
       let contextValue: TContext;
       try {

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { buildSubgraphSchema, type GraphQLResolverMap } from '@apollo/subgraph';
-import { viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
+import { forwardedClientAddress, viewerFromAuthorization, type AccessTokenVerifier, type Viewer } from '@parley/auth';
 import {
   BadRequestError,
   graphQLErrorBody,
@@ -21,6 +21,7 @@ import {
   type AdmissionLimits,
 } from './admission';
 import { sendGraphQLError, sendOpenAIError } from './error-answers';
+import { internalCredential } from './internal-credential';
 import { subgraphGraphqlRoute } from './graphql-http';
 import { createHttpService, graphqlUrl, sendHttpError, type RequestScope, type RouteHandler, type ServiceTelemetry } from './http-server';
 import type { Logger } from './logger';
@@ -35,6 +36,11 @@ export interface SubgraphServerOptions<TContext extends object> {
   logger: Logger;
   /** Verifies the bearer token the gateway forwarded: each subgraph checks it again (zero trust). */
   verifier: AccessTokenVerifier;
+  /**
+   * INTERNAL_SERVICE_TOKEN: every /graphql request must present it (`internalCredential`), over HTTP and in-process
+   * alike; anything else is refused before its body is read. The gateway and Parley's services send it.
+   */
+  internalToken: string;
   /** Builds the per-request context around the verified viewer: a fresh EntityManager fork, DataLoaders. */
   context: (viewer: Viewer | null, scope: RequestScope, req: RequestHead) => TContext | Promise<TContext>;
   readiness: ReadinessCheck[];
@@ -54,10 +60,15 @@ export interface ListeningServer {
   close(): Promise<void>;
 }
 
-/** What a context may read of the request: its headers and the peer's address (an IncomingMessage is one). */
+/** What a context may read of the request: its headers, the peer's address, and the client's. */
 export interface RequestHead {
   headers: IncomingHttpHeaders;
   socket: { remoteAddress?: string | undefined };
+  /**
+   * The address of the person behind the request: the one the gateway forwarded (X-Forwarded-For, believed because
+   * the request carried the internal credential), else the peer's (`forwardedClientAddress`).
+   */
+  clientAddress: string;
 }
 
 /** A /graphql answer given without HTTP. */
@@ -89,6 +100,7 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     resolvers,
     logger,
     verifier,
+    internalToken,
     context,
     readiness,
     routes = {},
@@ -106,14 +118,27 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
     refusalDetails: { service: name },
     limits: admissionLimits,
   });
-  const contextOf = async (req: RequestHead, scope: RequestScope) =>
-    context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, req);
+  const credential = internalCredential(internalToken);
+  // The one check of the internal credential, for both ways in (HTTP and `answer`).
+  const refusalOf = (headers: IncomingHttpHeaders, peer: string | undefined): ParleyError | null => {
+    const refusal = credential.refusal(headers);
+    if (refusal) logger.warn({ peer, code: refusal.code }, 'a /graphql request without the internal credential was refused');
+    return refusal;
+  };
+  const contextOf = async (req: Omit<RequestHead, 'clientAddress'>, scope: RequestScope) =>
+    context(await viewerFromAuthorization(req.headers.authorization, verifier), scope, {
+      headers: req.headers,
+      socket: req.socket,
+      clientAddress: forwardedClientAddress(req),
+    });
+  const graphqlRoute = subgraphGraphqlRoute({ execution, context: (req, scope) => contextOf(req, scope) });
   const allRoutes: Record<string, RouteHandler> = {
     ...routes,
-    '/graphql': subgraphGraphqlRoute({
-      execution,
-      context: (req, scope) => contextOf(req, scope),
-    }),
+    '/graphql': async (req, res, scope) => {
+      const refusal = refusalOf(req.headers, req.socket.remoteAddress);
+      if (refusal) return sendGraphQLError(res, refusal);
+      return graphqlRoute(req, res, scope);
+    },
   };
   const http = createHttpService({
     logger,
@@ -138,6 +163,8 @@ export async function createSubgraphServer<TContext extends object>(options: Sub
       const requestId = requestIdFrom(headers[REQUEST_ID_HEADER]);
       const requestLogger = logger.child({ requestId });
       requestLogger.debug({ method: 'POST', path: '/graphql', transport: 'in-process' }, 'request');
+      const refusal = refusalOf(headers, IN_PROCESS_PEER.remoteAddress);
+      if (refusal) return errorAnswer(requestId, refusal);
       const slot = await waitForAdmission(admission);
       if (slot instanceof OverloadedError) return errorAnswer(requestId, slot);
       const scope: RequestScope = { requestId, logger: requestLogger, leaveAdmission: () => slot.release(), draining: http.draining };

@@ -3,7 +3,11 @@ import { remoteAccessTokenVerifier } from '@parley/auth';
 import { captureLogs } from '@parley/testing';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSubgraphServer, type ListeningServer, type SubgraphServer } from '../src';
+import { createSubgraphServer, INTERNAL_CREDENTIAL_HEADER, type ListeningServer, type SubgraphServer } from '../src';
+
+// What the gateway presents on every subgraph request (INTERNAL_SERVICE_TOKEN in a deployment).
+const INTERNAL_TOKEN = 'probe-internal-token-0123456789abcdef';
+const internal = { [INTERNAL_CREDENTIAL_HEADER]: INTERNAL_TOKEN };
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -29,6 +33,7 @@ describe('a subgraph whose verifier cannot fetch the signing keys', () => {
         jwksTimeoutMs: 200,
       }),
       context: (viewer) => ({ viewer }),
+      internalToken: INTERNAL_TOKEN,
       readiness: [],
     });
     subgraph = await server.listen(0);
@@ -45,7 +50,7 @@ describe('a subgraph whose verifier cannot fetch the signing keys', () => {
     const token = `${b64({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })}.${b64({ iss: 'parley', aud: 'parley-api', sub: 'u1', jti: 'j1', iat: now, exp: now + 600 })}.${'A'.repeat(86)}`;
     const response = await fetch(subgraph.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...internal },
       body: JSON.stringify({ query: '{ ok }' }),
     });
     expect(response.status).toBe(503);
@@ -60,7 +65,7 @@ describe('a subgraph at capacity', () => {
   let subgraph: ListeningServer;
   const held: (() => void)[] = [];
   const post = (query: string) =>
-    fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    fetch(subgraph.url, { method: 'POST', headers: { 'content-type': 'application/json', ...internal }, body: JSON.stringify({ query }) });
 
   beforeAll(async () => {
     const server = await createSubgraphServer({
@@ -75,6 +80,7 @@ describe('a subgraph at capacity', () => {
         audience: 'parley-api',
       }),
       context: (viewer) => ({ viewer }),
+      internalToken: INTERNAL_TOKEN,
       readiness: [],
       admission: { concurrency: 1, queueLength: 0, maxQueueWaitMs: 1000 },
       routes: { '/probe': (_req, res) => void res.end('probe') },
@@ -115,7 +121,7 @@ describe('a subgraph asked in-process (the embedded gateway)', () => {
   let server: SubgraphServer;
   const held: (() => void)[] = [];
   const body = JSON.stringify({ query: '{ caller }' });
-  const headers = { 'content-type': 'application/json', 'user-agent': 'parley-test', 'x-request-id': 'req-in-process-1' };
+  const headers = { 'content-type': 'application/json', 'user-agent': 'parley-test', 'x-request-id': 'req-in-process-1', ...internal };
 
   beforeAll(async () => {
     server = await createSubgraphServer({
@@ -135,6 +141,7 @@ describe('a subgraph asked in-process (the embedded gateway)', () => {
       }),
       // What a context reads of the request: its request id, its headers and the peer's address.
       context: (_viewer, scope, req) => ({ caller: `${scope.requestId} ${String(req.headers['user-agent'])} ${req.socket.remoteAddress}` }),
+      internalToken: INTERNAL_TOKEN,
       readiness: [],
       admission: { concurrency: 1, queueLength: 0, maxQueueWaitMs: 1000 },
     });
@@ -164,6 +171,18 @@ describe('a subgraph asked in-process (the embedded gateway)', () => {
     held.shift()!();
     await working;
     expect((await server.answer(body, headers)).status).toBe(200);
+  });
+
+  it('refuses a request without the internal credential the same way in-process as over HTTP, before running it', async () => {
+    const { [INTERNAL_CREDENTIAL_HEADER]: _credential, ...anonymous } = headers;
+    const overHttp = await fetch(subgraph.url, { method: 'POST', headers: anonymous, body });
+    const inProcess = await server.answer(body, anonymous);
+    expect([overHttp.status, inProcess.status]).toEqual([401, 401]);
+    expect(JSON.parse(inProcess.body)).toEqual(await overHttp.json());
+    expect(JSON.parse(inProcess.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    const wrong = await server.answer(body, { ...anonymous, [INTERNAL_CREDENTIAL_HEADER]: 'x'.repeat(40) });
+    expect(wrong.status).toBe(403);
+    expect(JSON.parse(wrong.body).errors[0].extensions.code).toBe('FORBIDDEN');
   });
 
   it('refuses a body that is not JSON with 400, as over HTTP', async () => {

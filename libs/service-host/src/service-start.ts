@@ -64,6 +64,7 @@ export async function startService<TSettings>(
       revokedSessions,
     }),
     revokedSessions,
+    internalToken: config.INTERNAL_SERVICE_TOKEN,
     telemetry: {
       metrics: createMetrics({ service: name, onError: (error) => logger.warn({ err: error }, 'a metrics refresh failed') }),
       scrapeToken: config.METRICS_TOKEN,

@@ -1,4 +1,4 @@
-import { env, metricsSettings, namespaceSettings } from '@parley/runtime';
+import { env, internalServiceTokenSettings, metricsSettings, namespaceSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 /**
@@ -20,6 +20,7 @@ export const servicesConfigSchema = z.object({
   USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),
   SHUTDOWN_TIMEOUT_MS: env.milliseconds(15_000),
   ...metricsSettings,
+  ...internalServiceTokenSettings,
 });
 
 export type ServicesConfig = z.infer<typeof servicesConfigSchema>;

@@ -33,6 +33,11 @@ export interface SubgraphDependencies {
    * and every process hears of it at once (Redis pub/sub, or memory in embedded mode). Started by the host.
    */
   revokedSessions: RevokedSessions;
+  /**
+   * INTERNAL_SERVICE_TOKEN, the credential Parley's own callers present: the subgraph's /graphql refuses any request
+   * without it (`createSubgraphServer`), and its own calls to other services carry it.
+   */
+  internalToken: string;
   /** The process's dependencies (PostgreSQL, Redis, Kafka), for /readyz. */
   readiness: ReadinessCheck[];
   /** The process's one set of metrics (shared by every service of an embedded process) and who may scrape it. */

@@ -39,6 +39,21 @@ export async function postGraphQL<T, V extends Record<string, unknown> = Record<
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResponse<T>['body'] };
 }
 
+/** A subgraph's /graphql and the internal credential it wants, as a subgraph under test or a platform's gives them. */
+export interface SubgraphDoor {
+  url: string;
+  internalHeaders: Record<string, string>;
+}
+
+/** `postGraphQL` to a subgraph as the gateway would: with the internal credential (and `headers` on top). */
+export function postToSubgraph<T, V extends Record<string, unknown> = Record<string, never>>(
+  door: SubgraphDoor,
+  document: TypedDocumentNode<T, V> | DocumentNode | string,
+  options: Parameters<typeof postGraphQL<T, V>>[2] = {},
+): Promise<GraphQLResponse<T>> {
+  return postGraphQL(door.url, document, { ...options, headers: { ...door.internalHeaders, ...options.headers } });
+}
+
 function postFrom<T>(
   url: string,
   localAddress: string,

@@ -1,7 +1,7 @@
 export { servicesEnv, uniqueName } from './services-env';
 export { createTestDatabase, type TestDatabase } from './test-database';
 export { startServiceProcess, startEmbeddedProcess, waitUntilReady, freePort, type ServiceProcess } from './service-process';
-export { postGraphQL, type GraphQLResponse } from './graphql-client';
+export { postGraphQL, postToSubgraph, type GraphQLResponse, type SubgraphDoor } from './graphql-client';
 export { captureLogs } from './log-capture';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
 export { startFakeUpstream, type Behaviour, type RecordedRequest } from './fake-openai-upstream';

@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { createRevokedSessions, remoteAccessTokenVerifier } from '@parley/auth';
 import { createOrm, migrate, startEmbeddedPostgres, type Database } from '@parley/database';
 import { createInProcessBus } from '@parley/events';
 import { createInMemoryMessageStreamLog } from '@parley/message-stream';
 import { createInMemoryPubSub } from '@parley/pubsub';
-import { loadConfig, type Clock, type Logger } from '@parley/runtime';
+import { INTERNAL_CREDENTIAL_HEADER, loadConfig, type Clock, type Logger } from '@parley/runtime';
 import { createMetrics } from '@parley/telemetry';
 import { drainSubgraph, type SubgraphDefinition, type SubgraphDependencies, type SubgraphService } from '@parley/service-host';
 import { captureLogs } from './log-capture';
@@ -14,13 +15,15 @@ export interface SubgraphUnderTest<T> {
   /** The first instance, and its GraphQL endpoint. */
   service: T;
   url: string;
+  /** The internal credential its /graphql wants (`x-parley-internal`), as the gateway sends it: spread into a request's headers. */
+  internalHeaders: Record<string, string>;
   /** Its ORM, on the subgraph's schema, migrated: for reading what the service stored. */
   orm: Database;
   /**
    * One more instance on the same database, Redis and clock, as another replica (or the same service restarted)
    * would be: with the first instance's settings and `settings` over them.
    */
-  replica(settings?: Record<string, string>): Promise<{ service: T; url: string }>;
+  replica(settings?: Record<string, string>): Promise<{ service: T; url: string; internalHeaders: Record<string, string> }>;
   /** Drains the first instance as its host does on SIGTERM (`drainSubgraph`), leaving the database up to read. */
   drain(): Promise<void>;
   /** Stops every instance, then drops the database. */
@@ -83,7 +86,9 @@ export async function startSubgraphUnderTest<TService extends SubgraphService, T
     if (url) stops.push(() => orm.close());
     await migrate(orm);
     // No users service: nothing here is signed by one (a suite calls with an internal token).
+    const internalToken = settings['INTERNAL_SERVICE_TOKEN'] ?? randomBytes(32).toString('base64');
     const dependencies = inMemoryDependencies({
+      internalToken,
       orm,
       logger,
       clock,
@@ -91,6 +96,7 @@ export async function startSubgraphUnderTest<TService extends SubgraphService, T
       namespace: `${uniqueName('t')}:`,
       jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
     });
+    const internalHeaders = { [INTERNAL_CREDENTIAL_HEADER]: internalToken };
     const instance = async (overrides: Record<string, string>) => {
       const service = await definition.create(dependencies, loadConfig(definition.settings, { ...settings, ...overrides }));
       const listening = await service.server.listen(0);
@@ -102,9 +108,9 @@ export async function startSubgraphUnderTest<TService extends SubgraphService, T
     const { drain, ...first } = await instance({});
     const replica = async (overrides: Record<string, string> = {}) => {
       const { service, url } = await instance(overrides);
-      return { service, url };
+      return { service, url, internalHeaders };
     };
-    return { ...first, orm, replica, drain, stop };
+    return { ...first, internalHeaders, orm, replica, drain, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -122,6 +128,7 @@ export function inMemoryDependencies({
   jwksUrl,
   redis = null,
   namespace = '',
+  internalToken = randomBytes(32).toString('base64'),
 }: {
   orm: SubgraphDependencies['orm'];
   logger: Logger;
@@ -130,6 +137,8 @@ export function inMemoryDependencies({
   jwksUrl: string;
   redis?: SubgraphDependencies['redis'];
   namespace?: string;
+  /** INTERNAL_SERVICE_TOKEN; a fresh one unless given. */
+  internalToken?: string;
 }): SubgraphDependencies {
   const auth = { issuer: 'parley', audience: 'parley-api' };
   const pubsub = createInMemoryPubSub();
@@ -148,6 +157,7 @@ export function inMemoryDependencies({
     auth,
     verifier: remoteAccessTokenVerifier({ ...auth, jwksUrl, now: () => clock.now(), revokedSessions }),
     revokedSessions,
+    internalToken,
     readiness: [],
   };
 }

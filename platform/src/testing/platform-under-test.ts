@@ -4,7 +4,7 @@ import { chatSubgraph, type ChatService } from '@parley/chat';
 import { createOrm } from '@parley/database';
 import { createRedisMessageStreamLog, type MessageStreamLog } from '@parley/message-stream';
 import { createRedisClient, createRedisPubSub } from '@parley/pubsub';
-import { loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
+import { INTERNAL_CREDENTIAL_HEADER, loadConfig, systemClock, type Logger, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition } from '@parley/service-host';
 import {
   captureLogs,
@@ -47,6 +47,8 @@ export interface PlatformUnderTest {
   logs(): string;
   /** What Parley's services present to each other (e.g. the chat worker to the models API). */
   internalServiceToken: string;
+  /** That token as a subgraph's /graphql wants it (`x-parley-internal`), as the gateway sends it: spread into a request's headers. */
+  internalHeaders: Record<string, string>;
   /** The replies' event streams, as workers write them and gateways read them. */
   messageStreams: MessageStreamLog;
   stop(): Promise<void>;
@@ -162,6 +164,7 @@ export async function startPlatformUnderTest(options: PlatformOptions = {}): Pro
       databaseUrl: null,
       logs: () => capture.text(),
       internalServiceToken: platform.internalServiceToken,
+      internalHeaders: { [INTERNAL_CREDENTIAL_HEADER]: platform.internalServiceToken },
       messageStreams: platform.messageStreams,
       stop: () => platform.stop(),
     };
@@ -282,7 +285,13 @@ async function startServices(
       });
       orms.push(orm);
       return definition.create(
-        inMemoryDependencies({ orm, logger, clock: systemClock, jwksUrl: `${usersUrl}/.well-known/jwks.json` }),
+        inMemoryDependencies({
+          orm,
+          logger,
+          clock: systemClock,
+          jwksUrl: `${usersUrl}/.well-known/jwks.json`,
+          internalToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
+        }),
         // Fixtures only: the chat process under test relays the outbox, not this handle.
         loadConfig(definition.settings, { ...serviceSettings, MODELS_URL: env.MODELS_URL, OUTBOX_RELAY: 'off' }),
       );
@@ -303,6 +312,7 @@ async function startServices(
       namespace: env.PARLEY_NAMESPACE,
       databaseUrl: database.url,
       internalServiceToken: serviceSettings.INTERNAL_SERVICE_TOKEN,
+      internalHeaders: { [INTERNAL_CREDENTIAL_HEADER]: serviceSettings.INTERNAL_SERVICE_TOKEN },
       messageStreams: await redisMessageStreams(real.redisUrl, env.PARLEY_NAMESPACE, closers),
       logs: () => [...replaced, ...Object.values(processes).map((p) => p.output())].join('\n'),
       stop,

@@ -78,6 +78,8 @@ describe('one user against another, and limits shared by every gateway', () => {
         `query($r: [_Any!]!) { _entities(representations: $r) { ... on Message { content } ... on Conversation { title } } }`,
         {
           token: bob.token,
+          // As one of Parley's own services would ask: the subgraph still judges the token it is given.
+          headers: platform.internalHeaders,
           variables: {
             r: [
               { __typename: 'Message', id: aliceMessage },
@@ -92,6 +94,7 @@ describe('one user against another, and limits shared by every gateway', () => {
         `query($r: [_Any!]!) { _entities(representations: $r) { ... on User { email } } }`,
         {
           token: bob.token,
+          headers: platform.internalHeaders,
           variables: { r: [{ __typename: 'User', id: alice.id }] },
         },
       );

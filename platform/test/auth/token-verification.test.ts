@@ -88,9 +88,9 @@ describe('access tokens the gateway and every subgraph refuse', () => {
     expect(body.data ?? null).toBeNull();
     expect(body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     expect(body.errors?.[0]?.message).toMatch(message);
-    // Zero trust: the subgraph refuses it too when called directly.
+    // Zero trust: the subgraph refuses it too when called directly, even with the internal credential.
     for (const subgraph of ['users', 'chat']) {
-      const direct = await postGraphQL(platform.subgraphUrls[subgraph]!, '{ __typename }', { token });
+      const direct = await postGraphQL(platform.subgraphUrls[subgraph]!, '{ __typename }', { token, headers: platform.internalHeaders });
       expect(direct.status, subgraph).toBe(401);
       expect(direct.body.errors?.[0]?.message, subgraph).toMatch(message);
     }

@@ -60,7 +60,7 @@ describe('what each reply cost, through the gateway', () => {
     const direct = await postGraphQL(
       platform.subgraphUrls['models']!,
       'query($r: [_Any!]!) { _entities(representations: $r) { ... on Message { usage { costUsd } model { id } } } }',
-      { token: bob.token, variables: { r: [{ __typename: 'Message', id: replies[0] }] } },
+      { token: bob.token, headers: platform.internalHeaders, variables: { r: [{ __typename: 'Message', id: replies[0] }] } },
     );
     expect(direct.body.data).toEqual({ _entities: [{ usage: null, model: null }] });
   });

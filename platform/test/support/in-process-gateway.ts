@@ -22,6 +22,7 @@ export async function startGatewayOver(
     supergraphSdl: readFileSync(new URL('../../../supergraph.graphql', import.meta.url), 'utf8'),
     subgraphUrls: platform.subgraphUrls,
     usersUrl: new URL('/', platform.subgraphUrls['users']).toString(),
+    internalToken: platform.internalServiceToken,
     auth: { issuer: 'parley', audience: 'parley-api' },
     logger: captureLogs('silent').logger,
     readiness: [],

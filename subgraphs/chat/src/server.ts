@@ -2,7 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { sqlOn, type Sql } from '@parley/database';
 import { Topics, type EventSubscription } from '@parley/events';
-import { admissionLimitsFrom, createSubgraphServer, type Clock, type SubgraphServer } from '@parley/runtime';
+import { admissionLimitsFrom, createSubgraphServer, internalCredential, type Clock, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createModerator, createProviderModeration } from '@parley/moderation';
 import { createCancelSignals } from './replies/cancel-signals';
@@ -70,7 +70,7 @@ function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings, m
  * services mode.
  */
 export async function createChatService(
-  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, verifier, readiness, clock, telemetry, internalToken }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatService> {
   const sql = sqlOn(orm.em.getConnection());
@@ -98,6 +98,7 @@ export async function createChatService(
 
   const preferences = createUserPreferences({
     usersUrl: settings.USERS_URL,
+    credential: internalCredential(internalToken),
     onError: (error) => logger.warn({ err: error }, "could not read a user's settings; using the platform's defaults"),
   });
   const sendingWith = (em: EntityManager, authorization?: string) =>
@@ -125,6 +126,7 @@ export async function createChatService(
     readiness,
     telemetry,
     verifier,
+    internalToken,
     context: (viewer, { requestId, logger: requestLogger }, req) => {
       const em = orm.em.fork();
       const history = createConversationHistory({ em, clock });

@@ -1,4 +1,4 @@
-import { retryingFetch } from '@parley/runtime';
+import { retryingFetch, type InternalCredential } from '@parley/runtime';
 
 /** Bound on one read of a user's settings, its retries included: sendMessage waits for it. */
 const READ_TIMEOUT_MS = 2_000;
@@ -19,7 +19,8 @@ const NONE: ReplyPreferences = { defaultModel: null, translateTo: null };
 
 /**
  * A user's settings, asked of the users subgraph through the graph (`me {
- * settings { … } }`) with the user's own token — chat never reads users'
+ * settings { … } }`) with the user's own token and the internal credential
+ * (users' /graphql answers Parley's own callers only) — chat never reads users'
  * tables. Kept `ttlMs` per user: a changed setting applies within that time.
  * When users cannot answer, sendMessage goes on with the platform's defaults
  * rather than failing; a users service that refuses connections while it
@@ -27,12 +28,15 @@ const NONE: ReplyPreferences = { defaultModel: null, translateTo: null };
  */
 export function createUserPreferences({
   usersUrl,
+  credential,
   ttlMs = 30_000,
   now = Date.now,
   onError,
   fetch: baseFetch = globalThis.fetch,
 }: {
   usersUrl: string;
+  /** INTERNAL_SERVICE_TOKEN's, presented with every read. */
+  credential: InternalCredential;
   ttlMs?: number;
   now?: () => number;
   onError: (error: unknown) => void;
@@ -48,7 +52,7 @@ export function createUserPreferences({
       try {
         const response = await fetch(new URL('/graphql', usersUrl), {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization },
+          headers: { 'content-type': 'application/json', authorization, ...credential.headers },
           body: JSON.stringify({ query: '{ me { id settings { defaultModel autoTranslate preferredLanguage } } }' }),
           signal: AbortSignal.timeout(READ_TIMEOUT_MS),
         });

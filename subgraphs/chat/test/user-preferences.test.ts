@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { fetchStartingServiceOnRefusal, freePort } from '@parley/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { internalCredential } from '@parley/runtime';
 import { createUserPreferences } from '../src/user-preferences';
 
 const userId = '7d4c2f0e-0000-4000-8000-000000000002';
+const credential = internalCredential('user-preferences-internal-token-0123456789');
 
 describe("a user's reply preferences, read from the users service", () => {
   const servers: Server[] = [];
@@ -37,6 +39,7 @@ describe("a user's reply preferences, read from the users service", () => {
     const errors: unknown[] = [];
     const preferences = createUserPreferences({
       usersUrl: `http://127.0.0.1:${port}`,
+      credential,
       onError: (error) => errors.push(error),
       fetch: late.fetch,
     });
@@ -47,7 +50,11 @@ describe("a user's reply preferences, read from the users service", () => {
 
   it("goes on with the platform's defaults when users cannot be reached within the bound", async () => {
     const errors: unknown[] = [];
-    const preferences = createUserPreferences({ usersUrl: `http://127.0.0.1:${await freePort()}`, onError: (error) => errors.push(error) });
+    const preferences = createUserPreferences({
+      usersUrl: `http://127.0.0.1:${await freePort()}`,
+      credential,
+      onError: (error) => errors.push(error),
+    });
     expect(await preferences.of(userId, 'Bearer t')).toEqual({ defaultModel: null, translateTo: null });
     expect(errors).toHaveLength(1);
   });

@@ -111,7 +111,13 @@ async function startChat({ settings = {}, worker = {} }: { settings?: Record<str
   });
   teardown.push(() => bus.close());
   const dependencies: SubgraphDependencies = {
-    ...inMemoryDependencies({ orm, logger, clock: systemClock, jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json' }),
+    ...inMemoryDependencies({
+      orm,
+      logger,
+      clock: systemClock,
+      jwksUrl: 'http://127.0.0.1:9/.well-known/jwks.json',
+      internalToken: INTERNAL_TOKEN,
+    }),
     bus,
     pubsub: writer.pubsub,
     messageStreams: writer.log,

@@ -48,7 +48,7 @@ export interface ModelsService {
  * HTTP API every model call in Parley goes through.
  */
 export async function createModelsService(
-  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry, internalToken }: SubgraphDependencies,
   settings: ModelsSettings,
 ): Promise<ModelsService> {
   const { config } = settings;
@@ -159,6 +159,7 @@ export async function createModelsService(
     readiness,
     telemetry,
     verifier,
+    internalToken,
     routes: {
       ...openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),
       ...moderationRoute({ moderations, verifier, internalToken: settings.internalToken, logger }),

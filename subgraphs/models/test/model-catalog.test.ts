@@ -1,4 +1,4 @@
-import { createManualClock, postGraphQL, startSubgraphUnderTest, type SubgraphUnderTest } from '@parley/testing';
+import { createManualClock, postToSubgraph, startSubgraphUnderTest, type SubgraphUnderTest } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_REFRESH_MS } from '../src/model-catalog';
 import { modelsSubgraph, type ModelsService } from '../src/server';
@@ -15,7 +15,7 @@ describe('the model catalog', () => {
   afterAll(() => subgraph?.stop());
 
   const displayNames = async () => {
-    const { body } = await postGraphQL<{ models: { id: string; displayName: string }[] }>(subgraph.url, MODELS);
+    const { body } = await postToSubgraph<{ models: { id: string; displayName: string }[] }>(subgraph, MODELS);
     expect(body.errors).toBeUndefined();
     return new Map(body.data!.models.map((m) => [m.id, m.displayName]));
   };

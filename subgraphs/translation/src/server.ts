@@ -52,7 +52,7 @@ function providersFrom(settings: TranslationSettings): TranslationProvider[] {
  * finished replies for users with auto-translate on.
  */
 export async function createTranslationService(
-  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry }: SubgraphDependencies,
+  { orm, bus, redis, namespace, logger, verifier, readiness, clock, telemetry, internalToken }: SubgraphDependencies,
   settings: TranslationSettings,
 ): Promise<TranslationService> {
   const sql = sqlOn(orm.em.getConnection());
@@ -83,6 +83,7 @@ export async function createTranslationService(
     readiness,
     telemetry,
     verifier,
+    internalToken,
     context: (viewer, { requestId, logger: requestLogger }) => ({
       viewer,
       requestId,

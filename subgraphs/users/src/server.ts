@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
-import { API_KEY_TOKEN_PATH, clientAddress, createAccessTokenVerifier, trustedProxies } from '@parley/auth';
+import { API_KEY_TOKEN_PATH, createAccessTokenVerifier } from '@parley/auth';
 import { BadRequestError, MethodNotAllowedError, ParleyError } from '@parley/errors';
 import { admissionLimitsFrom, createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
@@ -39,7 +39,7 @@ export interface UsersService {
 
 /** The users subgraph: accounts, sessions, API keys, identity providers, and the keys that sign every access token. */
 export async function createUsersService(
-  { orm, logger, auth, readiness, clock, redis, namespace, telemetry, revokedSessions }: SubgraphDependencies,
+  { orm, logger, auth, readiness, clock, redis, namespace, telemetry, revokedSessions, internalToken }: SubgraphDependencies,
   settings: UsersSettings,
 ): Promise<UsersService> {
   const keys = createSigningKeyStore({
@@ -82,7 +82,6 @@ export async function createUsersService(
   });
   const sessionPolicy = { idleDays: settings.REFRESH_IDLE_DAYS, maxDays: settings.REFRESH_MAX_DAYS };
   const oidc = createOidcLogin({ providers: settings.OIDC_PROVIDERS, clock });
-  const proxies = trustedProxies(settings.TRUSTED_PROXIES);
 
   const server = await createSubgraphServer<UsersContext>({
     name: 'users',
@@ -94,6 +93,7 @@ export async function createUsersService(
     readiness,
     telemetry,
     verifier,
+    internalToken,
     routes: {
       '/.well-known/jwks.json': async (_req, res) => {
         res.setHeader('cache-control', 'public, max-age=60');
@@ -136,7 +136,7 @@ export async function createUsersService(
         signedInUserId: null,
         requestId,
         logger: requestLogger,
-        origin: { ip: clientAddress(req, proxies), userAgent },
+        origin: { ip: req.clientAddress, userAgent },
         get em() {
           return emOf();
         },

@@ -1,4 +1,4 @@
-import { env, httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
+import { httpServiceSettings, subgraphAdmissionSettings } from '@parley/runtime';
 import { z } from 'zod';
 
 const positiveInt = (fallback: number, what: string) =>
@@ -53,8 +53,6 @@ export const usersSettingsSchema = z.object({
   PASSWORD_CHANGE_WINDOW_SECONDS: positiveInt(15 * 60, 'a number of seconds'),
   REGISTRATIONS_PER_IP: positiveInt(20, 'a whole number'),
   REGISTRATION_WINDOW_SECONDS: positiveInt(60 * 60, 'a number of seconds'),
-  /** Peers whose X-Forwarded-For is believed (the gateway: addresses or CIDR ranges); anyone else's socket address is the client. */
-  TRUSTED_PROXIES: env.trustedProxies('127.0.0.1,::1,::ffff:127.0.0.1'),
   /** JSON array: [{"id":"corp","displayName":"Corp SSO","issuer":"https://…","clientId":"…","clientSecret":"…"}]. */
   OIDC_PROVIDERS: z
     .string()

@@ -10,7 +10,7 @@ import {
   RevokeApiKeyDocument,
   UpdateSettingsDocument,
 } from '@parley/client';
-import { postGraphQL } from '@parley/testing';
+import { postToSubgraph } from '@parley/testing';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../src/entities/session';
@@ -67,21 +67,21 @@ describe('the users service: accounts, sessions and API keys', () => {
       ['an address over 254 characters', { email: `${'a'.repeat(250)}@example.com`, password: PASSWORD }, 'email', /not a valid e-mail/],
     ])('refuses %s with BAD_USER_INPUT naming the field, and stores no account', async (_case, input, field, message) => {
       const before = await userCount();
-      const { body } = await postGraphQL(url, RegisterDocument, { variables: { input } });
+      const { body } = await postToSubgraph(users, RegisterDocument, { variables: { input } });
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
       expect(body.errors?.[0]?.message).toMatch(message);
       expect(await userCount()).toBe(before);
     });
 
     it('limits registration attempts for one e-mail address to five a window, in any case, refused ones included', async () => {
-      await register(url, 'Twice@Example.com');
+      await register(users, 'Twice@Example.com');
       for (let attempt = 2; attempt <= 5; attempt++) {
-        const { body } = await postGraphQL(url, RegisterDocument, {
+        const { body } = await postToSubgraph(users, RegisterDocument, {
           variables: { input: { email: 'twice@EXAMPLE.com', password: PASSWORD } },
         });
         expect(body.errors?.[0]?.extensions?.['code'], `attempt ${attempt}`).toBe('CONFLICT');
       }
-      const { body } = await postGraphQL(url, RegisterDocument, {
+      const { body } = await postToSubgraph(users, RegisterDocument, {
         variables: { input: { email: 'TWICE@example.com', password: PASSWORD } },
       });
       expect(body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
@@ -92,21 +92,21 @@ describe('the users service: accounts, sessions and API keys', () => {
 
   describe('signing in with a password', () => {
     it('finds the account whatever the case and spacing of the address', async () => {
-      await register(url, 'spaced@example.com');
-      const { body } = await login(url, '  SPACED@Example.COM ');
+      await register(users, 'spaced@example.com');
+      const { body } = await login(users, '  SPACED@Example.COM ');
       expect(body.errors).toBeUndefined();
       expect(body.data!.login.user.email).toBe('spaced@example.com');
     });
 
     it('answers a password over 256 characters and an account without a password as a wrong password', async () => {
-      await register(url, 'verbose@example.com');
+      await register(users, 'verbose@example.com');
       // An account made by an identity provider has no password to sign in with.
       await users.service.directory().create({ email: 'sso-only@example.com' });
       for (const [email, password] of [
         ['verbose@example.com', 'x'.repeat(257)],
         ['sso-only@example.com', PASSWORD],
       ] as const) {
-        const { body } = await login(url, email, password);
+        const { body } = await login(users, email, password);
         expect(body.errors?.[0], email).toMatchObject({
           message: 'Incorrect e-mail or password.',
           extensions: { code: 'UNAUTHENTICATED' },
@@ -115,39 +115,39 @@ describe('the users service: accounts, sessions and API keys', () => {
     });
 
     it("forgets an account's failed attempts once its owner signs in", async () => {
-      await register(url, 'typos@example.com');
+      await register(users, 'typos@example.com');
       for (let i = 0; i < 2; i++)
-        expect((await login(url, 'typos@example.com', 'not it at all')).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+        expect((await login(users, 'typos@example.com', 'not it at all')).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
       // The third attempt of three: allowed, and it clears the count.
-      expect((await login(url, 'typos@example.com')).body.errors).toBeUndefined();
+      expect((await login(users, 'typos@example.com')).body.errors).toBeUndefined();
       for (let i = 0; i < 3; i++)
-        expect((await login(url, 'typos@example.com', 'not it at all')).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
-      expect((await login(url, 'typos@example.com')).body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
+        expect((await login(users, 'typos@example.com', 'not it at all')).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      expect((await login(users, 'typos@example.com')).body.errors?.[0]?.extensions?.['code']).toBe('RATE_LIMITED');
     });
 
     it('makes an existing account an admin at its next sign-in once ADMIN_EMAILS names it', async () => {
-      const before = await register(url, 'ops@example.com');
+      const before = await register(users, 'ops@example.com');
       expect(before.user.roles).toEqual(['user']);
       const restarted = await users.replica({ ADMIN_EMAILS: 'ops@example.com' });
-      const signedIn = (await login(restarted.url, 'ops@example.com')).body.data!.login;
+      const signedIn = (await login(restarted, 'ops@example.com')).body.data!.login;
       expect(signedIn.user.roles).toEqual(['user', 'admin']);
       // Stored, not only in the token: an instance that was never told sees it too.
-      expect((await postGraphQL(url, MeDocument, { token: signedIn.accessToken })).body.data!.me!.roles).toEqual(['user', 'admin']);
+      expect((await postToSubgraph(users, MeDocument, { token: signedIn.accessToken })).body.data!.me!.roles).toEqual(['user', 'admin']);
     });
   });
 
   describe('sessions', () => {
     it("ends only the family of a reused refresh token: the user's other sessions stay signed in", async () => {
-      const laptop = await register(url, 'two-devices@example.com', 'Laptop');
-      const phone = (await login(url, 'two-devices@example.com', PASSWORD, 'Phone')).body.data!.login;
-      const rotated = (await refresh(url, laptop.refreshToken)).body.data!.refreshToken;
-      expect((await refresh(url, laptop.refreshToken)).body.errors?.[0]?.message).toMatch(/already used, so the session was ended/);
-      expect((await refresh(url, rotated.refreshToken)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      const laptop = await register(users, 'two-devices@example.com', 'Laptop');
+      const phone = (await login(users, 'two-devices@example.com', PASSWORD, 'Phone')).body.data!.login;
+      const rotated = (await refresh(users, laptop.refreshToken)).body.data!.refreshToken;
+      expect((await refresh(users, laptop.refreshToken)).body.errors?.[0]?.message).toMatch(/already used, so the session was ended/);
+      expect((await refresh(users, rotated.refreshToken)).body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
 
-      const phoneNext = await refresh(url, phone.refreshToken);
+      const phoneNext = await refresh(users, phone.refreshToken);
       expect(phoneNext.body.errors).toBeUndefined();
-      const sessions = (await postGraphQL(url, MySessionsDocument, { token: phoneNext.body.data!.refreshToken.accessToken })).body.data!.me!
-        .sessions;
+      const sessions = (await postToSubgraph(users, MySessionsDocument, { token: phoneNext.body.data!.refreshToken.accessToken })).body
+        .data!.me!.sessions;
       expect(sessions.map((s) => [s.userAgent, s.current])).toEqual([['Phone', true]]);
       const stored = await users.orm.em.fork().find(Session, { userId: laptop.user.id }, { connectionType: 'write' });
       expect(stored.map((s) => [s.userAgent, s.revokeReason]).sort()).toEqual([
@@ -157,22 +157,25 @@ describe('the users service: accounts, sessions and API keys', () => {
     });
 
     it('refuses a refresh token it never issued, and takes one at logout without complaint', async () => {
-      const { body } = await refresh(url, 'rt_never-issued');
+      const { body } = await refresh(users, 'rt_never-issued');
       expect(body.errors?.[0]).toMatchObject({
         message: 'This refresh token is not valid; sign in again.',
         extensions: { code: 'UNAUTHENTICATED' },
       });
-      expect((await postGraphQL(url, LogoutDocument, { variables: { refreshToken: 'rt_never-issued' } })).body.data!.logout).toBe(true);
+      expect((await postToSubgraph(users, LogoutDocument, { variables: { refreshToken: 'rt_never-issued' } })).body.data!.logout).toBe(
+        true,
+      );
     });
 
     it('lists only sessions within their idle limit (30 days) and their maximum age (90 days)', async () => {
-      await register(url, 'ages@example.com', 'Tablet');
-      let phone: { accessToken: string; refreshToken: string } = (await login(url, 'ages@example.com', PASSWORD, 'Phone')).body.data!.login;
+      await register(users, 'ages@example.com', 'Tablet');
+      let phone: { accessToken: string; refreshToken: string } = (await login(users, 'ages@example.com', PASSWORD, 'Phone')).body.data!
+        .login;
       const usePhone = async () => {
-        phone = (await refresh(url, phone.refreshToken)).body.data!.refreshToken;
+        phone = (await refresh(users, phone.refreshToken)).body.data!.refreshToken;
       };
       const listed = async (token: string) =>
-        (await postGraphQL(url, MySessionsDocument, { token })).body.data!.me!.sessions.map((s) => s.userAgent);
+        (await postToSubgraph(users, MySessionsDocument, { token })).body.data!.me!.sessions.map((s) => s.userAgent);
 
       users.clock.advance(20 * DAY);
       await usePhone();
@@ -187,33 +190,33 @@ describe('the users service: accounts, sessions and API keys', () => {
       await usePhone();
       users.clock.advance(20 * DAY);
       // Day 95: the phone was used 20 days ago, but its session began 95 days ago.
-      const laptop = (await login(url, 'ages@example.com', PASSWORD, 'Laptop')).body.data!.login;
+      const laptop = (await login(users, 'ages@example.com', PASSWORD, 'Laptop')).body.data!.login;
       expect(await listed(laptop.accessToken)).toEqual(['Laptop']);
     });
   });
 
   describe('account changes', () => {
     it('refuses a new password the policy refuses, or the current one again, on newPassword, changing nothing', async () => {
-      const { accessToken, refreshToken } = await register(url, 'steady@example.com');
+      const { accessToken, refreshToken } = await register(users, 'steady@example.com');
       for (const [newPassword, message] of [
         ['short', /at least 10 characters/],
         [PASSWORD, /must differ from the current one/],
       ] as const) {
-        const { body } = await postGraphQL(url, ChangePasswordDocument, {
+        const { body } = await postToSubgraph(users, ChangePasswordDocument, {
           token: accessToken,
           variables: { currentPassword: PASSWORD, newPassword },
         });
         expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'newPassword' });
         expect(body.errors?.[0]?.message).toMatch(message);
       }
-      expect((await refresh(url, refreshToken)).body.errors).toBeUndefined();
-      expect((await login(url, 'steady@example.com')).body.errors).toBeUndefined();
+      expect((await refresh(users, refreshToken)).body.errors).toBeUndefined();
+      expect((await login(users, 'steady@example.com')).body.errors).toBeUndefined();
     });
 
     it('clears the default model with null, but refuses null for the language and for auto-translation, and a malformed model id', async () => {
-      const { accessToken } = await register(url, 'settings@example.com');
+      const { accessToken } = await register(users, 'settings@example.com');
       const update = (input: { preferredLanguage?: string | null; defaultModel?: string | null; autoTranslate?: boolean | null }) =>
-        postGraphQL(url, UpdateSettingsDocument, { token: accessToken, variables: { input } });
+        postToSubgraph(users, UpdateSettingsDocument, { token: accessToken, variables: { input } });
       expect((await update({ defaultModel: 'dev/echo' })).body.data!.updateSettings.defaultModel).toBe('dev/echo');
       expect((await update({ defaultModel: null })).body.data!.updateSettings).toEqual({
         preferredLanguage: 'en',
@@ -232,7 +235,7 @@ describe('the users service: accounts, sessions and API keys', () => {
 
   describe('API keys', () => {
     const createKey = (token: string, name: string, scopes?: string[]) =>
-      postGraphQL(url, CreateApiKeyDocument, { token, variables: { name, ...(scopes && { scopes }) } });
+      postToSubgraph(users, CreateApiKeyDocument, { token, variables: { name, ...(scopes && { scopes }) } });
     const exchange = (init: RequestInit) => fetch(new URL(API_KEY_TOKEN_PATH, url), init);
     const trade = async (key: string) => {
       const response = await exchange({ method: 'POST', body: JSON.stringify({ key }) });
@@ -240,7 +243,7 @@ describe('the users service: accounts, sessions and API keys', () => {
     };
 
     it('grants both scopes when none are named, and each named scope once, sorted', async () => {
-      const { accessToken } = await register(url, 'scopes@example.com');
+      const { accessToken } = await register(users, 'scopes@example.com');
       expect((await createKey(accessToken, 'all')).body.data!.createApiKey.apiKey.scopes).toEqual(['chat', 'models']);
       expect((await createKey(accessToken, 'twice', ['models', 'chat', 'models'])).body.data!.createApiKey.apiKey.scopes).toEqual([
         'chat',
@@ -249,7 +252,7 @@ describe('the users service: accounts, sessions and API keys', () => {
     });
 
     it('refuses a blank or overlong key name, and a 26th active key until one is revoked', async () => {
-      const { accessToken } = await register(url, 'many-keys@example.com');
+      const { accessToken } = await register(users, 'many-keys@example.com');
       for (const name of ['   ', 'k'.repeat(101)]) {
         expect((await createKey(accessToken, name)).body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       }
@@ -258,24 +261,24 @@ describe('the users service: accounts, sessions and API keys', () => {
       const refused = (await createKey(accessToken, 'key 26')).body.errors?.[0];
       expect(refused?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       expect(refused?.message).toMatch(/already have 25 active API keys; revoke one first/);
-      await postGraphQL(url, RevokeApiKeyDocument, { token: accessToken, variables: { id: ids[0]! } });
+      await postToSubgraph(users, RevokeApiKeyDocument, { token: accessToken, variables: { id: ids[0]! } });
       expect((await createKey(accessToken, 'key 26')).body.errors).toBeUndefined();
     });
 
     it('answers NOT_FOUND for revoking a key twice, or an id that is no key at all', async () => {
-      const { accessToken } = await register(url, 'revoker@example.com');
+      const { accessToken } = await register(users, 'revoker@example.com');
       const { id } = (await createKey(accessToken, 'once')).body.data!.createApiKey.apiKey;
-      const revoke = (keyId: string) => postGraphQL(url, RevokeApiKeyDocument, { token: accessToken, variables: { id: keyId } });
+      const revoke = (keyId: string) => postToSubgraph(users, RevokeApiKeyDocument, { token: accessToken, variables: { id: keyId } });
       expect((await revoke(id)).body.data!.revokeApiKey).toBe(true);
       for (const keyId of [id, 'not-a-key-id'])
         expect((await revoke(keyId)).body.errors?.[0]?.extensions?.['code'], keyId).toBe('NOT_FOUND');
     });
 
     it("trades a key for a five-minute access token with the key's scopes, and records its use at most once a minute", async () => {
-      const owner = await register(url, 'partner@example.com');
+      const owner = await register(users, 'partner@example.com');
       const { key, apiKey } = (await createKey(owner.accessToken, 'CI bot', ['chat'])).body.data!.createApiKey;
       const lastUsedAt = async () =>
-        (await postGraphQL(url, MyApiKeysDocument, { token: owner.accessToken })).body.data!.me!.apiKeys[0]!.lastUsedAt;
+        (await postToSubgraph(users, MyApiKeysDocument, { token: owner.accessToken })).body.data!.me!.apiKeys[0]!.lastUsedAt;
 
       const traded = await trade(key);
       expect(traded.status).toBe(200);

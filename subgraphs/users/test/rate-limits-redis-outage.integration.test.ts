@@ -29,8 +29,8 @@ describe('sign-in limits while Redis is unreachable (own redis-server)', () => {
       logger: logs.logger,
       settings: { USERS_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOGIN_ATTEMPTS_PER_ACCOUNT: '3' },
     });
-    await register(users.url, 'steady@example.com');
-    await register(users.url, 'guessed@example.com');
+    await register(users, 'steady@example.com');
+    await register(users, 'guessed@example.com');
     await own.stop();
   });
   afterAll(async () => {
@@ -41,14 +41,14 @@ describe('sign-in limits while Redis is unreachable (own redis-server)', () => {
 
   it('signs people in at once, and still refuses the attempt past the limit with RATE_LIMITED', async () => {
     const started = performance.now();
-    expect((await login(users.url, 'steady@example.com')).body.errors).toBeUndefined();
+    expect((await login(users, 'steady@example.com')).body.errors).toBeUndefined();
     expect(performance.now() - started).toBeLessThan(3_000);
 
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const { body } = await login(users.url, 'guessed@example.com', 'not it at all');
+      const { body } = await login(users, 'guessed@example.com', 'not it at all');
       expect(body.errors?.[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
     }
-    const { body } = await login(users.url, 'guessed@example.com', 'not it at all');
+    const { body } = await login(users, 'guessed@example.com', 'not it at all');
     expect(body.errors?.[0]).toMatchObject({
       message: expect.stringMatching(/^Too many sign-in attempts for this account; try again in \d+ seconds\.$/),
       extensions: { code: 'RATE_LIMITED' },

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MeDocument } from '@parley/client';
-import { postGraphQL } from '@parley/testing';
+import { postToSubgraph } from '@parley/testing';
 import { decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SigningKey } from '../src/entities/signing-key';
@@ -84,7 +84,7 @@ describe('the users service: signing keys', () => {
     const newKid = decodeProtectedHeader(token).kid!;
     expect(await published(users.url)).not.toContain(newKid);
 
-    const { status, body } = await postGraphQL(users.url, MeDocument, { token });
+    const { status, body } = await postToSubgraph(users, MeDocument, { token });
     expect(status).toBe(200);
     expect(body.data!.me!.id).toBe(userId);
     expect(await published(users.url)).toContain(newKid);

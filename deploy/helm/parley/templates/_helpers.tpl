@@ -183,7 +183,7 @@ secrets. MIGRATE_ON_START is set in the container itself, where no ConfigMap can
 {{- end -}}
 {{- end -}}
 {{- end -}}
-{{- if has $c.key (list "gateway" "users") -}}
+{{- if eq $c.key "gateway" -}}
 {{- with $v.trustedProxies -}}
 {{- $_ := set $env "TRUSTED_PROXIES" . -}}
 {{- end -}}
@@ -225,9 +225,7 @@ naming the key) rather than start without them.
 {{- $out = append $out (dict "name" "USERS_KEY_ENCRYPTION_KEY" "optional" false) -}}
 {{- $out = append $out (dict "name" "OIDC_PROVIDERS" "optional" true) -}}
 {{- end -}}
-{{- if has $c.key (list "chat" "worker" "models" "translation") -}}
 {{- $out = append $out (dict "name" "INTERNAL_SERVICE_TOKEN" "optional" false) -}}
-{{- end -}}
 {{- if eq $c.key "translation" -}}
 {{- $out = append $out (dict "name" "LIBRETRANSLATE_API_KEY" "optional" true) -}}
 {{- end -}}

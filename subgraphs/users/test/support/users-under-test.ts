@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { LoginDocument, RefreshTokenDocument, RegisterDocument } from '@parley/client';
 import {
   createManualClock,
-  postGraphQL,
+  postToSubgraph,
   servicesEnv,
   startSubgraphUnderTest,
   type ManualClock,
+  type SubgraphDoor,
   type SubgraphUnderTest,
 } from '@parley/testing';
 import { usersSubgraph, type UsersService } from '../../src/server';
@@ -28,9 +29,9 @@ export async function startUsersUnderTest(settings: Record<string, string> = {})
   return { ...users, clock };
 }
 
-/** Registers an account at `url` and returns its first AuthPayload; any refusal fails the test. */
-export async function register(url: string, email: string, userAgent = 'test-agent/1') {
-  const { body } = await postGraphQL(url, RegisterDocument, {
+/** Registers an account at `users` (as the gateway would ask) and returns its first AuthPayload; any refusal fails the test. */
+export async function register(users: SubgraphDoor, email: string, userAgent = 'test-agent/1') {
+  const { body } = await postToSubgraph(users, RegisterDocument, {
     variables: { input: { email, password: PASSWORD } },
     headers: { 'user-agent': userAgent },
   });
@@ -38,7 +39,8 @@ export async function register(url: string, email: string, userAgent = 'test-age
   return body.data.register;
 }
 
-export const login = (url: string, email: string, password = PASSWORD, userAgent = 'test-agent/1') =>
-  postGraphQL(url, LoginDocument, { variables: { email, password }, headers: { 'user-agent': userAgent } });
+export const login = (users: SubgraphDoor, email: string, password = PASSWORD, userAgent = 'test-agent/1') =>
+  postToSubgraph(users, LoginDocument, { variables: { email, password }, headers: { 'user-agent': userAgent } });
 
-export const refresh = (url: string, refreshToken: string) => postGraphQL(url, RefreshTokenDocument, { variables: { refreshToken } });
+export const refresh = (users: SubgraphDoor, refreshToken: string) =>
+  postToSubgraph(users, RefreshTokenDocument, { variables: { refreshToken } });

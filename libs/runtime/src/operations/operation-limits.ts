@@ -28,6 +28,24 @@ export interface OperationLimits {
   maxBodyBytes: number;
 }
 
+/**
+ * What a subgraph accepts of one operation, whoever sends it: the second line behind the gateway's limits
+ * (MAX_QUERY_DEPTH 12, MAX_QUERY_COST 5 000, MAX_QUERY_ALIASES 30 by default), for when a request reaches a subgraph
+ * some other way or the gateway's are raised. Looser than the gateway's because a query plan's fetch is not the
+ * client's operation: `_entities` adds a level, an entity list is costed at 10 items whatever the batch, and the
+ * planner inlines fragments and adds keys and `__typename` (more tokens). Still far below what hurts: a 17-deep
+ * query, 1 500 aliases or a cost of 10^8 is refused before anything runs.
+ */
+export const subgraphOperationLimits: OperationLimits = {
+  maxDepth: 15,
+  maxCost: 50_000,
+  maxAliases: 100,
+  maxRootFields: 30,
+  maxGeneratingMutations: 5,
+  maxTokens: 20_000,
+  maxBodyBytes: 1_000_000,
+};
+
 /** The static limits, as graphql-js validation rules: checked once per document text, before any planning. */
 export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
   return [

@@ -1,9 +1,8 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { httpStatusFor, ProtocolErrorCode } from '@parley/errors';
 import {
   getNamedType,
-  getNullableType,
   GraphQLError,
+  getNullableType,
   isListType,
   isObjectType,
   isInterfaceType,
@@ -115,13 +114,8 @@ function isConnection(type: GraphQLCompositeType): boolean {
   return edges !== undefined && isListType(getNullableType(isNonNullType(edges.type) ? edges.type.ofType : edges.type));
 }
 
-/** The refusal of an operation costing more than `maxCost`, with the figures; null when it fits. */
-export function operationCostRefusal(
-  maxCost: number,
-  ...[schema, document, operationName, variables]: Parameters<typeof operationCost>
-): GraphQLError | null {
-  const cost = operationCost(schema, document, operationName, variables);
-  if (cost <= maxCost) return null;
+/** The refusal of an operation that could cost more than `maxCost`, with the figures: the gateway's and each subgraph's. */
+export function operationCostRefusal(cost: number, maxCost: number): GraphQLError {
   return new GraphQLError(
     `This operation could cost ${cost} (fields times list sizes); the limit is ${maxCost}. Ask for fewer items (first/last) or fewer nested fields.`,
     {
@@ -134,18 +128,4 @@ export function operationCostRefusal(
       },
     },
   );
-}
-
-/** Refuses operations costing more than `maxCost`, with the figures, before the gateway plans or fetches anything. */
-export function operationCostPlugin(maxCost: number): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ schema, document, operationName, request }) {
-          const refusal = operationCostRefusal(maxCost, schema, document, operationName, request.variables ?? {});
-          if (refusal) throw refusal;
-        },
-      };
-    },
-  };
 }
