@@ -41,7 +41,9 @@ describe('a session that ended refuses its access tokens at once', () => {
   const me = (url: string, token: string) => postGraphQL(url, MeDocument, { token });
   /** What `url` (a gateway, or a subgraph asked directly) answers a request with `token`. */
   const answer = async (url: string, token: string) => {
-    const { status, body } = await postGraphQL(url, '{ __typename }', { token });
+    // A subgraph asked directly answers Parley's own callers only (the internal credential); the gateway needs none.
+    const internal = platform.gatewayUrls.includes(url) ? {} : platform.internalHeaders;
+    const { status, body } = await postGraphQL(url, '{ __typename }', { token, headers: internal });
     return { status, code: body.errors?.[0]?.extensions?.['code'] ?? null, message: body.errors?.[0]?.message ?? null };
   };
   const ENDED = { status: 401, code: 'UNAUTHENTICATED', message: 'This session has ended; sign in again.' };

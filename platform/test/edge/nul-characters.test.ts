@@ -102,7 +102,7 @@ describe('a NUL character (U+0000) in any text input is refused as bad input, na
     const { status, body } = await rawGraphQLPost(
       platform.subgraphUrls['chat']!,
       { query: 'query($search: String) { conversations(search: $search) { edges { cursor } } }', variables: { search: 'a\u0000b' } },
-      { authorization: `Bearer ${alice.token}` },
+      { ...platform.internalHeaders, authorization: `Bearer ${alice.token}` },
     );
     expect(status).toBe(400);
     expect(body.errors).toEqual([refusedNaming('search')]);

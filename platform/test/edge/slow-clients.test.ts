@@ -1,3 +1,4 @@
+import { INTERNAL_CREDENTIAL_HEADER } from '@parley/runtime';
 import { captureLogs, postWithStalledBody } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPlatform, type EmbeddedPlatform } from '../../src/embedded-platform';
@@ -34,7 +35,10 @@ describe('a request body that never arrives whole', () => {
   });
 
   it("is answered 408 by a subgraph's own port (users), and its connection closed", async () => {
-    const answer = await postWithStalledBody(platform.subgraphUrls['users']!);
+    // Parley's own caller (the credential): one without it is refused before its body is read, and closed as below.
+    const answer = await postWithStalledBody(platform.subgraphUrls['users']!, {
+      headers: { [INTERNAL_CREDENTIAL_HEADER]: platform.internalServiceToken },
+    });
     expect(answer.status).toBe(408);
     expect(answer.headers['connection']).toBe('close');
     expect(answer.body).toMatchObject({ errors: [{ extensions: { code: 'REQUEST_TIMEOUT' } }] });
