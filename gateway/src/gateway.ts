@@ -1,5 +1,5 @@
 import { API_KEY_TOKEN_PATH, remoteAccessTokenVerifier, type RevokedSessions } from '@parley/auth';
-import { retryingFetch, type Clock } from '@parley/runtime';
+import { internalCredential, retryingFetch, type Clock } from '@parley/runtime';
 import { createAuthenticator } from './auth/request-authentication';
 import { createGateway, type Gateway, type GatewayOptions } from './gateway-server';
 
@@ -50,6 +50,7 @@ export function assembleGateway({ usersUrl, auth, clock, revokedSessions, ...opt
         revokedSessions,
       }),
       apiKeyTokenUrl: new URL(API_KEY_TOKEN_PATH, usersUrl).toString(),
+      internalHeaders: internalCredential(options.internalToken).headers,
       fetcher: usersFetch,
     }),
   });

@@ -18,10 +18,13 @@ export type Authenticate = (header: string | undefined) => Promise<Authenticatio
 export function createAuthenticator({
   verifier,
   apiKeyTokenUrl,
+  internalHeaders,
   fetcher = fetch,
 }: {
   verifier: AccessTokenVerifier;
   apiKeyTokenUrl: string;
+  /** The internal credential: the users service trades keys for Parley's gateway only. */
+  internalHeaders: Readonly<Record<string, string>>;
   fetcher?: typeof fetch;
 }): Authenticate {
   return async (header) => {
@@ -32,7 +35,7 @@ export function createAuthenticator({
     try {
       response = await fetcher(apiKeyTokenUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...internalHeaders, 'content-type': 'application/json' },
         body: JSON.stringify({ key: token }),
         signal: AbortSignal.timeout(3000),
       });

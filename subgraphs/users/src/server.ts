@@ -2,7 +2,15 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { GraphQLResolverMap } from '@apollo/subgraph';
 import { API_KEY_TOKEN_PATH, createAccessTokenVerifier } from '@parley/auth';
 import { BadRequestError, MethodNotAllowedError, ParleyError } from '@parley/errors';
-import { admissionLimitsFrom, createSubgraphServer, readBody, sendHttpError, sendJson, type SubgraphServer } from '@parley/runtime';
+import {
+  admissionLimitsFrom,
+  createSubgraphServer,
+  internalCredential,
+  readBody,
+  sendHttpError,
+  sendJson,
+  type SubgraphServer,
+} from '@parley/runtime';
 import type { SubgraphDefinition, SubgraphDependencies } from '@parley/service-host';
 import { createAccessTokenIssuer, type AccessTokenIssuer } from './access-tokens';
 import { createAccounts, type Accounts } from './accounts';
@@ -63,6 +71,7 @@ export async function createUsersService(
     revoke: (sessionIds) => revokedSessions.revoke(sessionIds, settings.ACCESS_TOKEN_TTL_SECONDS + REVOCATION_CLOCK_SKEW_SECONDS),
   };
   const tokens = createAccessTokenIssuer({ keys, settings: auth, clock, ttlSeconds: settings.ACCESS_TOKEN_TTL_SECONDS });
+  const gatewayCredential = internalCredential(internalToken);
   const hasher = await createPasswordHasher();
   const limits = createAuthRateLimits({
     redis,
@@ -101,7 +110,10 @@ export async function createUsersService(
       },
       // The gateway trades a partner's API key for a short-lived access token,
       // so that subgraphs verify one kind of credential only.
+      // Only the gateway trades keys (its rate limits and admission in front): a caller on the port itself is refused.
       [API_KEY_TOKEN_PATH]: async (req, res) => {
+        const notInternal = gatewayCredential.refusal(req.headers);
+        if (notInternal) return sendHttpError(res, notInternal);
         if (req.method !== 'POST') return sendHttpError(res, new MethodNotAllowedError(`Use POST for ${API_KEY_TOKEN_PATH}.`));
         try {
           const { key } = JSON.parse(await readBody(req, 4096)) as { key?: unknown };

@@ -236,7 +236,9 @@ describe('the users service: accounts, sessions and API keys', () => {
   describe('API keys', () => {
     const createKey = (token: string, name: string, scopes?: string[]) =>
       postToSubgraph(users, CreateApiKeyDocument, { token, variables: { name, ...(scopes && { scopes }) } });
-    const exchange = (init: RequestInit) => fetch(new URL(API_KEY_TOKEN_PATH, url), init);
+    /** The gateway's side of the exchange: with the internal credential, as only Parley's own callers have it. */
+    const exchange = (init: RequestInit, headers: Record<string, string> = users.internalHeaders) =>
+      fetch(new URL(API_KEY_TOKEN_PATH, url), { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } });
     const trade = async (key: string) => {
       const response = await exchange({ method: 'POST', body: JSON.stringify({ key }) });
       return { status: response.status, body: (await response.json()) as Record<string, string> };
@@ -295,6 +297,17 @@ describe('the users service: accounts, sessions and API keys', () => {
       users.clock.advance(31_000);
       expect((await trade(key)).status).toBe(200);
       expect(await lastUsedAt()).toBe(users.clock.now().toISOString());
+    });
+
+    it("trades keys for Parley's gateway only: a caller on the port without the internal credential is refused", async () => {
+      const { accessToken } = await register(users, 'direct-trade@example.com');
+      const { key } = (await createKey(accessToken, 'direct')).body.data!.createApiKey;
+      const direct = await exchange({ method: 'POST', body: JSON.stringify({ key }) }, {});
+      expect(direct.status).toBe(401);
+      expect(((await direct.json()) as { error: string }).error).toBe('unauthenticated');
+      const forged = await exchange({ method: 'POST', body: JSON.stringify({ key }) }, { 'x-parley-internal': 'x'.repeat(40) });
+      expect(forged.status).toBe(403);
+      expect((await trade(key)).status).toBe(200);
     });
 
     it('takes only a POST of {"key": …} at the exchange, and refuses a key it never issued with 401', async () => {
