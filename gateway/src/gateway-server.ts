@@ -230,7 +230,7 @@ export async function createGateway({
     clientAddress: edgeProtection.addressOf(req),
   });
   const runOperation = createOperationRunner(apollo);
-  const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, logger };
+  const edge: EdgeDependencies = { runOperation, contextFor, messageStreams, modelsUrl, internalHeaders: credential.headers, logger };
   const sockets = publicSockets(protection.publicOrigin);
   const apis = [
     restApiRoutes(edge, { originOf: edgeProtection.originOf }),

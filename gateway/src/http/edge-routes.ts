@@ -19,6 +19,8 @@ export interface EdgeDependencies {
   messageStreams: MessageStreamLog;
   /** The models service's base URL; its OpenAI-compatible API is under /v1. */
   modelsUrl: string;
+  /** The internal credential, presented beside a caller's token to the models service (which answers the gateway only). */
+  internalHeaders: Readonly<Record<string, string>>;
   logger: Logger;
 }
 

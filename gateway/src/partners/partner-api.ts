@@ -23,12 +23,12 @@ export const MAX_PARTNER_REQUEST_BYTES = 4_000_000;
  * before anything is read or forwarded.
  */
 export function partnerApiRoutes(
-  { contextFor, modelsUrl, logger }: EdgeDependencies,
+  { contextFor, modelsUrl, internalHeaders, logger }: EdgeDependencies,
   {
     retryBudgetMs,
   }: { /** How long a models service that cannot be reached is tried again (SUBGRAPH_RETRY_BUDGET_MS). */ retryBudgetMs?: number } = {},
 ): EdgeRoutes {
-  const proxy = createModelsProxy({ modelsUrl, logger, ...(retryBudgetMs !== undefined && { retryBudgetMs }) });
+  const proxy = createModelsProxy({ modelsUrl, internalHeaders, logger, ...(retryBudgetMs !== undefined && { retryBudgetMs }) });
   return {
     routes: {
       '/v1/chat/completions': relay(proxy, contextFor, { method: 'POST', path: '/v1/chat/completions', readsBody: true }),

@@ -48,10 +48,13 @@ const MAX_ERROR_BODY_BYTES = 64_000;
  */
 export function createModelsProxy({
   modelsUrl,
+  internalHeaders,
   logger,
   retryBudgetMs = defaultGatewayProtection.subgraphRetryBudgetMs,
 }: {
   modelsUrl: string;
+  /** The internal credential: models' /v1 takes a caller's token only when the gateway relays it. */
+  internalHeaders: Readonly<Record<string, string>>;
   logger: Logger;
   retryBudgetMs?: number;
 }): ModelsProxy {
@@ -65,6 +68,7 @@ export function createModelsProxy({
     new Promise<void>((resolve) => {
       let clientGone = false;
       const headers: Record<string, string> = {
+        ...internalHeaders,
         authorization: call.authorization,
         accept: call.method === 'POST' ? 'application/json, text/event-stream' : 'application/json',
         [REQUEST_ID_HEADER]: call.requestId,

@@ -28,6 +28,7 @@ describe('the partners’ API when the models service fails', () => {
     const deps: EdgeDependencies = {
       contextFor: async (_req, scope) => ({ ...scope, viewer: partner, authorization: 'Bearer traded-token' }),
       modelsUrl,
+      internalHeaders: { 'x-parley-internal': 'test-internal-credential-of-32-characters' },
       logger: logs.logger,
       runOperation: () => Promise.reject(new Error('not used by /v1')),
       messageStreams: undefined as never,

@@ -100,4 +100,33 @@ describe("a subgraph's own port (issue 19)", () => {
     });
     expect(direct.body.data?.me?.email).toBe('alice@example.com');
   });
+
+  it("refuses a person's token sent to the models service's /v1 directly, and the users service's key exchange, past the gateway", async () => {
+    const bob = await registerUser(platform.url, 'bob-direct@example.com', { localAddress: '127.0.0.9' });
+    const models = new URL('/v1/', platform.subgraphUrls['models']);
+    const completion = { model: 'dev/echo', messages: [{ role: 'user', content: 'hello' }] };
+    const ask = (headers: Record<string, string>) =>
+      fetch(new URL('chat/completions', models), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bob.token}`, ...headers },
+        body: JSON.stringify(completion),
+      });
+    const direct = await ask({});
+    expect(direct.status).toBe(401);
+    expect(((await direct.json()) as { error: { code: string } }).error.code).toBeTruthy();
+    expect((await ask({ 'x-parley-internal': 'x'.repeat(44) })).status).toBe(403);
+    // The same person through the gateway's /v1 (which relays with the credential) is answered.
+    const relayed = await fetch(new URL('/v1/chat/completions', platform.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${bob.token}` },
+      body: JSON.stringify(completion),
+    });
+    expect(relayed.status).toBe(200);
+    const trade = await fetch(new URL('/internal/api-key-token', platform.subgraphUrls['users']), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: `pk_${'0'.repeat(32)}_${'A'.repeat(43)}` }),
+    });
+    expect(trade.status).toBe(401);
+  });
 });

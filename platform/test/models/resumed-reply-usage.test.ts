@@ -90,7 +90,12 @@ describe('what a resumed reply costs its user, through the gateway', () => {
     const bob = await registerUser(platform.url, 'names-a-message@example.com');
     const conversation = await platform.chat.history().createConversation({ ownerId: bob.id, title: 'Mine' });
     const named = { 'x-parley-message-id': crypto.randomUUID() };
-    const own = new OpenAI({ baseURL: platform.subgraphUrls['models']!.replace('/graphql', '/v1'), apiKey: bob.token, maxRetries: 0 });
+    const own = new OpenAI({
+      baseURL: platform.subgraphUrls['models']!.replace('/graphql', '/v1'),
+      apiKey: bob.token,
+      maxRetries: 0,
+      defaultHeaders: platform.internalHeaders,
+    });
     const request = { model: 'dev/echo', messages: [{ role: 'user' as const, content: 'Twice, please' }] };
     const first = await own.chat.completions.create(request, { headers: named });
     await own.chat.completions.create(request, { headers: named });

@@ -33,14 +33,22 @@ describe.runIf(services)('the translation cache across two translation processes
     const calls = fakes.libre.calls.length;
 
     const second = platform.subgraphUrls['translation-2']!;
-    const fromRedis = await postGraphQL(second, TranslateDocument, { token, variables: { text, to: 'zh-CN' } });
+    const fromRedis = await postGraphQL(second, TranslateDocument, {
+      token,
+      headers: platform.internalHeaders,
+      variables: { text, to: 'zh-CN' },
+    });
     expect(fromRedis.body.data!.translate).toMatchObject({ text: toChinese(text), cached: true, provider: 'libretranslate' });
 
     // Redis loses its copy (flushed, evicted, restarted): PostgreSQL still has it, and Redis gets it back.
     const keys = await redis.keys(`${platform.namespace}translation:*`);
     expect(keys).toHaveLength(1);
     await redis.del(...keys);
-    const fromPostgres = await postGraphQL(second, TranslateDocument, { token, variables: { text, to: 'zh-CN' } });
+    const fromPostgres = await postGraphQL(second, TranslateDocument, {
+      token,
+      headers: platform.internalHeaders,
+      variables: { text, to: 'zh-CN' },
+    });
     expect(fromPostgres.body.data!.translate).toMatchObject({ text: toChinese(text), cached: true });
     expect(await redis.exists(keys[0]!)).toBe(1);
     expect(fakes.libre.calls.length).toBe(calls);

@@ -161,8 +161,8 @@ export async function createModelsService(
     verifier,
     internalToken,
     routes: {
-      ...openAIRoutes({ completions, router, verifier, internalToken: settings.internalToken, logger }),
-      ...moderationRoute({ moderations, verifier, internalToken: settings.internalToken, logger }),
+      ...openAIRoutes({ completions, router, verifier, internalToken, logger }),
+      ...moderationRoute({ moderations, verifier, internalToken, logger }),
     },
     context: (viewer, { requestId, logger: requestLogger }) => {
       const em = orm.em.fork();

@@ -21,7 +21,7 @@ export function moderationRoute({
 }: {
   moderations: Moderations;
   verifier: AccessTokenVerifier;
-  internalToken: string | undefined;
+  internalToken: string;
   logger: Logger;
 }): Record<string, RouteHandler> {
   const caller = createCallerAuth({ verifier, internalToken });

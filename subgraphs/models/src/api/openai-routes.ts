@@ -31,7 +31,7 @@ export function openAIRoutes({
   completions: Completions;
   router: Router;
   verifier: AccessTokenVerifier;
-  internalToken: string | undefined;
+  internalToken: string;
   logger: Logger;
 }): Record<string, RouteHandler> {
   const caller = createCallerAuth({ verifier, internalToken });
