@@ -87,7 +87,7 @@ describe('routing that survives failing and slow deployments', () => {
 
     const healthy = await fetch(models.v1Url.replace('/v1', '/graphql'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { ...models.internalHeaders, 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ models { id healthy } }' }),
     });
     expect(((await healthy.json()) as { data: { models: { id: string; healthy: boolean }[] } }).data.models).toContainEqual({

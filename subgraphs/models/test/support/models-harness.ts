@@ -12,6 +12,8 @@ import { modelsSubgraph, type ModelsService } from '../../src/server';
 
 export interface ModelsHarness {
   v1Url: string;
+  /** What Parley's own callers (the gateway) present on /graphql: the subgraph answers nobody else. */
+  internalHeaders: Record<string, string>;
   service: ModelsService;
   /** The official SDK, calling as Parley's chat worker does: internal token, acting for `userId`. */
   client(userId?: string, headers?: Record<string, string>): OpenAI;
@@ -62,6 +64,7 @@ export async function startModelsHarness(
   const defaultUser = randomUUID();
   return {
     v1Url,
+    internalHeaders: subgraph.internalHeaders,
     service: subgraph.service,
     client: (userId = defaultUser, headers = {}) =>
       new OpenAI({ baseURL: v1Url, apiKey: internalToken, maxRetries: 0, defaultHeaders: { 'x-parley-user-id': userId, ...headers } }),
