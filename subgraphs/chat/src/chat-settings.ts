@@ -10,8 +10,6 @@ export const chatSettingsSchema = z.object({
   MODELS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the models service').default('http://127.0.0.1:4003'),
   /** The users service, asked for a user's default model when a message names none. */
   USERS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the users service').default('http://127.0.0.1:4001'),
-  /** Shared by Parley's services; the worker presents it to the models service, naming the user. */
-  INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Used when a message names no model. */
   CHAT_DEFAULT_MODEL: z.string().min(1).default('dev/echo'),
   /** Longest message content accepted, in bytes of UTF-8. */

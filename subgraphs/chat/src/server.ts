@@ -36,19 +36,12 @@ export interface ChatService {
   stop(): Promise<void>;
 }
 
-function internalTokenOf(settings: ChatSettings): string {
-  if (!settings.INTERNAL_SERVICE_TOKEN) {
-    throw new Error('INTERNAL_SERVICE_TOKEN: required by chat to call the models service; set the same value as on the models service');
-  }
-  return settings.INTERNAL_SERVICE_TOKEN;
-}
-
 /** The moderation module as this deployment configures it: local rules, plus a provider's endpoint when one is named. */
-function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings, metrics: Metrics): ContentModeration {
+function contentModerationFrom(sql: Sql, clock: Clock, settings: ChatSettings, metrics: Metrics, internalToken: string): ContentModeration {
   const provider = settings.MODERATION_PROVIDER_MODEL
     ? createProviderModeration({
         modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
-        internalToken: internalTokenOf(settings),
+        internalToken,
         model: settings.MODERATION_PROVIDER_MODEL,
         timeoutMs: settings.MODERATION_TIMEOUT_MS,
       })
@@ -74,9 +67,9 @@ export async function createChatService(
   settings: ChatSettings,
 ): Promise<ChatService> {
   const sql = sqlOn(orm.em.getConnection());
-  const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '' });
+  const models = createModelDirectory({ modelsUrl: settings.MODELS_URL, internalToken });
   const cancelSignals = createCancelSignals(pubsub);
-  const moderation = contentModerationFrom(sql, clock, settings, telemetry.metrics);
+  const moderation = contentModerationFrom(sql, clock, settings, telemetry.metrics, internalToken);
   const replyStore = createReplyStore({ sql, clock });
   const outcomes = createReplyOutcomes({ replies: replyStore, messageStreams, bus, clock });
   const relay: OutboxRelay | null =
@@ -158,10 +151,9 @@ export async function createChatService(
 
 /** The chat worker, built from the same dependencies as the subgraph. */
 export async function startChatWorkerFrom(
-  { orm, bus, pubsub, messageStreams, logger, clock, telemetry }: SubgraphDependencies,
+  { orm, bus, pubsub, messageStreams, logger, clock, telemetry, internalToken }: SubgraphDependencies,
   settings: ChatSettings,
 ): Promise<ChatWorker> {
-  const internalToken = internalTokenOf(settings);
   const sql = sqlOn(orm.em.getConnection());
   return startChatWorker({
     sql,
@@ -179,7 +171,7 @@ export async function startChatWorkerFrom(
     retryBaseMs: settings.GENERATION_RETRY_BASE_MS,
     modelsRetryBudgetMs: settings.MODELS_RETRY_BUDGET_MS,
     streamAppendRetryMs: settings.STREAM_APPEND_RETRY_MS,
-    moderation: contentModerationFrom(sql, clock, settings, telemetry.metrics),
+    moderation: contentModerationFrom(sql, clock, settings, telemetry.metrics, internalToken),
     metrics: telemetry.metrics,
   });
 }

@@ -32,8 +32,6 @@ export const modelsSettingsSchema = z
     CIRCUIT_WINDOW_MS: nonNegative(30_000, 'a number of milliseconds'),
     /** … and stays open this long before one probe request may test it. */
     CIRCUIT_OPEN_MS: nonNegative(10_000, 'a number of milliseconds'),
-    /** Shared by Parley's own services (the chat worker) to call /v1 on behalf of a user. */
-    INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     /** The model id or alias /v1/moderations asks when a request names none; without it such requests are refused. */
     MODERATION_MODEL: z.string().min(1, 'must not be empty').optional(),
     /** The built-in dev moderation (deployments with provider "dev") flags any text containing this word, ignoring case. */
@@ -81,7 +79,6 @@ export const modelsSettingsSchema = z
         openMs: settings.CIRCUIT_OPEN_MS,
         failureRatio: 0.5,
       },
-      internalToken: settings.INTERNAL_SERVICE_TOKEN,
       moderation: { defaultModel: settings.MODERATION_MODEL, devFlagWord: settings.DEV_MODERATION_FLAG_WORD },
       admission: admissionLimitsFrom(settings),
       bodyTimeoutMs: settings.BODY_TIMEOUT_MS,

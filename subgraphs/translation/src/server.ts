@@ -26,13 +26,13 @@ export interface TranslationService {
   stop(): Promise<void>;
 }
 
-function providersFrom(settings: TranslationSettings): TranslationProvider[] {
+function providersFrom(settings: TranslationSettings, internalToken: string): TranslationProvider[] {
   return settings.TRANSLATION_PROVIDERS.map((name) => {
     switch (name) {
       case 'llm':
         return createLlmTranslationProvider({
           modelsApiUrl: new URL('/v1', settings.MODELS_URL).toString(),
-          internalToken: settings.INTERNAL_SERVICE_TOKEN ?? '',
+          internalToken,
           model: settings.TRANSLATION_MODEL,
           timeoutMs: settings.TRANSLATION_TIMEOUT_MS,
         });
@@ -58,7 +58,7 @@ export async function createTranslationService(
   const sql = sqlOn(orm.em.getConnection());
   const metrics = createTranslationMetrics(telemetry.metrics);
   const translator = createTranslator({
-    providers: providersFrom(settings),
+    providers: providersFrom(settings, internalToken),
     cache: createTranslationCache({
       sql,
       redis,

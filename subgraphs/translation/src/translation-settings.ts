@@ -20,8 +20,6 @@ export const translationSettingsSchema = z
     /** The model the "llm" provider asks, through the models service. */
     TRANSLATION_MODEL: z.string().min(1).default('dev/echo'),
     MODELS_URL: env.url(['http:', 'https:'], 'an http(s) URL of the models service').default('http://127.0.0.1:4003'),
-    /** Shared by Parley's services; presented to the models service for LLM translation. */
-    INTERNAL_SERVICE_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     /** A LibreTranslate server (1.6 or later), e.g. http://libretranslate:5000. */
     LIBRETRANSLATE_URL: env.url(['http:', 'https:'], 'an http(s) URL of a LibreTranslate server').optional(),
     LIBRETRANSLATE_API_KEY: z.string().optional(),
@@ -45,13 +43,6 @@ export const translationSettingsSchema = z
         code: 'custom',
         path: ['LIBRETRANSLATE_URL'],
         message: 'required when TRANSLATION_PROVIDERS includes libretranslate',
-      });
-    }
-    if (settings.TRANSLATION_PROVIDERS.includes('llm') && !settings.INTERNAL_SERVICE_TOKEN) {
-      context.addIssue({
-        code: 'custom',
-        path: ['INTERNAL_SERVICE_TOKEN'],
-        message: 'required when TRANSLATION_PROVIDERS includes llm (set the same value as on the models service)',
       });
     }
   });
