@@ -16,3 +16,4 @@ export { fetchStartingServiceOnRefusal } from './late-service';
 export { prometheusSamples, sampleSum, type PrometheusSample } from './prometheus-text';
 export { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver';
 export { postWithStalledBody, type StalledBodyAnswer } from './stalled-body';
+export { parseCsp } from './content-security-policy';

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { startPlatformUnderTest, type PlatformUnderTest } from '@parley/platform/testing';
+import { parseCsp } from '@parley/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** What every answer carries, whatever it is (libs/runtime's security-headers.ts). */
@@ -10,16 +11,6 @@ const BASELINE = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
 };
-
-/** Content-Security-Policy as directive name → sources. */
-const parseCsp = (header: string | null) =>
-  new Map(
-    (header ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .filter((parts) => parts[0])
-      .map(([name, ...sources]) => [name!, sources]),
-  );
 
 function expectBaseline(headers: Headers, what: string): Map<string, string[]> {
   for (const [name, value] of Object.entries(BASELINE)) expect(headers.get(name), `${name} on ${what}`).toBe(value);

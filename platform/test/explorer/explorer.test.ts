@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import vm from 'node:vm';
-import { rawHttpRequest } from '@parley/testing';
+import { parseCsp, rawHttpRequest } from '@parley/testing';
 import { registerUser, sendMessage } from '@parley/testing/parley-client';
 import * as graphql from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
@@ -24,16 +24,6 @@ const references = (html: string) =>
 /** The URL of each of Monaco's workers, by name, from the data-*-worker attributes graphiql.js starts them from. */
 const workerReferences = (html: string) =>
   Object.fromEntries([...html.matchAll(/\bdata-([a-z]+-worker)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replaceAll('&amp;', '&')]));
-
-/** Content-Security-Policy as directive name → sources. */
-const parseCsp = (header: string | null) =>
-  new Map(
-    (header ?? '')
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .filter((parts) => parts[0])
-      .map(([name, ...sources]) => [name!, sources]),
-  );
 
 describe('the explorer', () => {
   let platform: PlatformUnderTest;
