@@ -45,8 +45,19 @@ export function nulCharacterPath(value: unknown, path: readonly (string | number
  */
 export function graphQLNulCharacterRefusal(document: DocumentNode, variables: unknown): BadUserInputError | null {
   const inVariables = variables === undefined || variables === null ? null : nulCharacterPath(variables);
-  const found = inVariables ?? nulInDocument(document);
+  const found = inVariables ?? nulInDocumentOnce(document);
   return found === null ? null : nulCharacterRefusal(found);
+}
+
+/**
+ * A document's literals are the same on every request, and the gateway and the subgraphs keep their parsed
+ * documents: each is walked once, not once per request.
+ */
+const literalNuls = new WeakMap<DocumentNode, string | null>();
+function nulInDocumentOnce(document: DocumentNode): string | null {
+  let found = literalNuls.get(document);
+  if (found === undefined) literalNuls.set(document, (found = nulInDocument(document)));
+  return found;
 }
 
 function nulInDocument(document: DocumentNode): string | null {

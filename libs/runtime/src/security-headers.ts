@@ -31,17 +31,17 @@ export interface SecurityHeaderOptions {
   https: boolean;
 }
 
-/** The baseline as header name → value, for an answer written by hand (a refused WebSocket upgrade). */
-function securityHeaders({ https }: SecurityHeaderOptions): Record<string, string> {
-  return https ? { ...SECURITY_HEADERS, 'strict-transport-security': STRICT_TRANSPORT_SECURITY } : { ...SECURITY_HEADERS };
-}
+/** The baseline as (name, value) pairs, once per process: set on every answer, so nothing is built per request. */
+const PLAIN: readonly (readonly [string, string])[] = Object.entries(SECURITY_HEADERS);
+const OVER_TLS: readonly (readonly [string, string])[] = [...PLAIN, ['strict-transport-security', STRICT_TRANSPORT_SECURITY]];
+const baseline = ({ https }: SecurityHeaderOptions) => (https ? OVER_TLS : PLAIN);
 
 /** Sets the baseline on an answer before its handler runs; a handler may replace any of it (a page's own policy). */
 export function setSecurityHeaders(res: ServerResponse, options: SecurityHeaderOptions): void {
-  for (const [name, value] of Object.entries(securityHeaders(options))) res.setHeader(name, value);
+  for (const [name, value] of baseline(options)) res.setHeader(name, value);
 }
 
 /** The baseline as raw header lines (`Name: value`), for an answer written straight to a socket. */
 export function securityHeaderLines(options: SecurityHeaderOptions): string[] {
-  return Object.entries(securityHeaders(options)).map(([name, value]) => `${name}: ${value}`);
+  return baseline(options).map(([name, value]) => `${name}: ${value}`);
 }
