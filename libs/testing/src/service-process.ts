@@ -71,14 +71,40 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` on 127.0.0.1 can be listened on now; the probe is closed again before this resolves. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once('error', () => resolveFree(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolveFree(true)));
+  });
+}
+
 /**
- * `npm start`'s process (scripts/start-embedded.ts) as a user runs it, on a free port and a fresh data directory
+ * The first of `size` consecutive free ports: the embedded process listens on its port and the four after it (its
+ * subgraphs), and a lone free port may have a neighbour taken by another suite's socket (EADDRINUSE at start).
+ */
+export async function freePortBlock(size: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const first = await freePort();
+    if (first + size - 1 > 65_535) continue;
+    const rest = await Promise.all(Array.from({ length: size - 1 }, (_, i) => portIsFree(first + 1 + i)));
+    if (rest.every(Boolean)) return first;
+  }
+  throw new Error(`No ${size} consecutive free ports on 127.0.0.1 after 100 tries`);
+}
+
+/** Ports the embedded process takes: the gateway's and its four subgraphs' (platform/src/embedded-platform.ts). */
+const EMBEDDED_PORTS = 5;
+
+/**
+ * `npm start`'s process (scripts/start-embedded.ts) as a user runs it, on free ports and a fresh data directory
  * (unless `env` gives PARLEY_DATA_DIR), with `env` on top; resolves once it is ready.
  */
 export async function startEmbeddedProcess(
   env: Record<string, string> = {},
 ): Promise<{ url: string; dataDir: string; process: ServiceProcess }> {
-  const port = await freePort();
+  const port = await freePortBlock(EMBEDDED_PORTS);
   const dataDir = env['PARLEY_DATA_DIR'] ?? mkdtempSync(join(tmpdir(), 'parley-embedded-'));
   const child = startServiceProcess('parley', 'scripts/start-embedded.ts', { PORT: String(port), ...env, PARLEY_DATA_DIR: dataDir });
   await waitUntilReady(`http://127.0.0.1:${port}/readyz`, child);
